@@ -1,0 +1,14 @@
+//! Real-time-safe DSP building blocks: gain conversion, pan laws, fade curves
+//! and block-wise mixing loops.
+//!
+//! Architecture invariant: nothing here allocates, locks or does I/O after
+//! construction; every function is callable from the audio callback.
+
+pub mod fade;
+pub mod gain;
+pub mod mix;
+pub mod pan;
+
+pub use fade::fade_gain;
+pub use gain::{GainRamp, db_to_gain, gain_to_db};
+pub use pan::{balance_gains, pan_gains};

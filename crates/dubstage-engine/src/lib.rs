@@ -1,0 +1,13 @@
+//! The Dubstage mix engine: [`compile`] a project into a [`RenderPlan`], and
+//! render it with a [`Renderer`] — in real time or offline, with the same code.
+//!
+//! Architecture invariant: the engine knows nothing of any UI toolkit. The
+//! renderer's `render_block`/`process_interleaved` never allocate (checked
+//! by a test with an allocation guard).
+
+pub mod export;
+pub mod plan;
+pub mod render;
+
+pub use plan::{CompileOptions, RenderPlan, Sources, compile};
+pub use render::{Block, Renderer};

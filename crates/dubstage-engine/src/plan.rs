@@ -1,0 +1,235 @@
+//! `compile()`: turns a project and its decoded sources into a [`RenderPlan`],
+//! everything the renderer needs, with all buffers preallocated.
+
+use dubstage_dsp::{balance_gains, db_to_gain, pan_gains};
+use dubstage_media::AudioBuffer;
+use dubstage_model::{
+    BusId, ClipChannels, ClipId, FadeShape, MediaId, Output, Project, SamplePos, TrackId,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Decoded media, by media id, already at the project sample rate.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    map: HashMap<MediaId, Arc<AudioBuffer>>,
+}
+
+impl Sources {
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    pub fn insert(&mut self, id: MediaId, audio: Arc<AudioBuffer>) {
+        self.map.insert(id, audio);
+    }
+
+    pub fn get(&self, id: MediaId) -> Option<&Arc<AudioBuffer>> {
+        self.map.get(&id)
+    }
+
+    pub fn remove(&mut self, id: MediaId) -> Option<Arc<AudioBuffer>> {
+        self.map.remove(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// How to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// The largest block `render_block` accepts; larger requests are rendered in chunks.
+    pub max_block: usize,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { max_block: 1024 }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct PlanClip {
+    pub(crate) id: ClipId,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) source_offset: i64,
+    pub(crate) gain: f32,
+    pub(crate) fade_in: i64,
+    pub(crate) fade_in_shape: FadeShape,
+    pub(crate) fade_out: i64,
+    pub(crate) fade_out_shape: FadeShape,
+    /// `None` when the media is offline: the clip renders as silence.
+    pub(crate) source: Option<Arc<AudioBuffer>>,
+    pub(crate) left: usize,
+    /// `None` for a mono clip.
+    pub(crate) right: Option<usize>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PlanTrack {
+    pub(crate) id: TrackId,
+    pub(crate) clips: Vec<PlanClip>,
+    pub(crate) audible: bool,
+    pub(crate) gain: f32,
+    pub(crate) pan: f32,
+    /// Pan-law gains for mono clips.
+    pub(crate) mono_gains: (f32, f32),
+    /// Balance gains for stereo clips.
+    pub(crate) stereo_gains: (f32, f32),
+    /// Index into `RenderPlan::buses`, or `None` for the master.
+    pub(crate) bus: Option<usize>,
+    pub(crate) has_mono: bool,
+    pub(crate) has_stereo: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct PlanBus {
+    pub(crate) id: BusId,
+    pub(crate) name: String,
+    pub(crate) gain: f32,
+    pub(crate) left: Vec<f32>,
+    pub(crate) right: Vec<f32>,
+}
+
+/// An immutable-shaped snapshot of the mix, ready to render. Built off the
+/// audio thread; rendering it never allocates.
+#[derive(Debug)]
+pub struct RenderPlan {
+    pub(crate) tracks: Vec<PlanTrack>,
+    pub(crate) buses: Vec<PlanBus>,
+    pub(crate) master_gain: f32,
+    pub(crate) max_block: usize,
+    pub(crate) mono: Vec<f32>,
+    pub(crate) left: Vec<f32>,
+    pub(crate) right: Vec<f32>,
+    pub(crate) master_left: Vec<f32>,
+    pub(crate) master_right: Vec<f32>,
+    pub(crate) pan_law: dubstage_model::PanLaw,
+    end: SamplePos,
+    offline: Vec<MediaId>,
+}
+
+impl RenderPlan {
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    /// End of the last clip.
+    pub fn end(&self) -> SamplePos {
+        self.end
+    }
+
+    /// Media referenced by clips but absent from the sources (rendered as silence).
+    pub fn offline_media(&self) -> &[MediaId] {
+        &self.offline
+    }
+
+    /// Bus ids and names, in output order (the stems).
+    pub fn bus_names(&self) -> impl Iterator<Item = (BusId, &str)> {
+        self.buses.iter().map(|b| (b.id, b.name.as_str()))
+    }
+
+    pub fn bus_count(&self) -> usize {
+        self.buses.len()
+    }
+}
+
+/// Builds the render plan for `project` with `sources`. Clips whose media is
+/// not in `sources` stay in the plan as silence and are listed by
+/// [`RenderPlan::offline_media`].
+pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) -> RenderPlan {
+    let max_block = options.max_block.max(1);
+    let buses: Vec<PlanBus> = project
+        .buses
+        .iter()
+        .map(|b| PlanBus {
+            id: b.id,
+            name: b.name.clone(),
+            gain: if b.mute { 0.0 } else { db_to_gain(b.gain_db) },
+            left: vec![0.0; max_block],
+            right: vec![0.0; max_block],
+        })
+        .collect();
+    let mut offline = Vec::new();
+    let tracks = project
+        .tracks
+        .iter()
+        .map(|t| {
+            let clips: Vec<PlanClip> = t
+                .clips
+                .iter()
+                .map(|c| {
+                    let source = sources.get(c.media).cloned();
+                    if source.is_none() && !offline.contains(&c.media) {
+                        offline.push(c.media);
+                    }
+                    let n_ch = source.as_ref().map_or(0, |s| s.channels.len());
+                    let (left, right) = match c.channels {
+                        ClipChannels::Stereo if n_ch >= 2 => (0, Some(1)),
+                        ClipChannels::Stereo => (0, None),
+                        ClipChannels::Mono(ch) => (usize::from(ch), None),
+                    };
+                    // A channel the source does not have plays as silence.
+                    let source = source.filter(|s| left < s.channels.len());
+                    let len = c.length.0.max(0);
+                    // Fades that overlap both apply where they overlap.
+                    let fi = c.fade_in.length.0.clamp(0, len);
+                    let fo = c.fade_out.length.0.clamp(0, len);
+                    PlanClip {
+                        id: c.id,
+                        start: c.position.0,
+                        end: c.position.0 + len,
+                        source_offset: c.source_offset.0,
+                        gain: db_to_gain(c.gain_db),
+                        fade_in: fi,
+                        fade_in_shape: c.fade_in.shape,
+                        fade_out: fo,
+                        fade_out_shape: c.fade_out.shape,
+                        source,
+                        left,
+                        right,
+                    }
+                })
+                .collect();
+            let has_mono = clips.iter().any(|c| c.right.is_none());
+            let has_stereo = clips.iter().any(|c| c.right.is_some());
+            let bus = match t.output {
+                Output::Bus(id) => buses.iter().position(|b| b.id == id),
+                Output::Master => None,
+            };
+            PlanTrack {
+                id: t.id,
+                clips,
+                audible: project.track_audible(t),
+                gain: db_to_gain(t.gain_db),
+                pan: t.pan,
+                mono_gains: pan_gains(project.pan_law, t.pan),
+                stereo_gains: balance_gains(t.pan),
+                bus,
+                has_mono,
+                has_stereo,
+            }
+        })
+        .collect();
+    RenderPlan {
+        tracks,
+        buses,
+        master_gain: db_to_gain(project.master.gain_db),
+        max_block,
+        mono: vec![0.0; max_block],
+        left: vec![0.0; max_block],
+        right: vec![0.0; max_block],
+        master_left: vec![0.0; max_block],
+        master_right: vec![0.0; max_block],
+        pan_law: project.pan_law,
+        end: project.end(),
+        offline,
+    }
+}

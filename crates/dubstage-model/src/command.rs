@@ -1,0 +1,896 @@
+//! Edit commands and the undoable [`Session`].
+//!
+//! Every change to a [`Project`] is a [`Command`]. Applying a command returns
+//! its exact inverse, so undo restores the previous project bit for bit and
+//! redo replays the original command (ids are handed out deterministically
+//! from `Project::next_id`, which undo restores too).
+
+use crate::project::{
+    BusId, Clip, ClipChannels, ClipId, Fade, Marker, MarkerId, MediaId, MediaRef, Output, PanLaw,
+    Project, Track, TrackId, TrackKind,
+};
+use crate::time::{SampleLen, SamplePos};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A new clip, before it has an id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewClip {
+    pub media: MediaId,
+    pub name: String,
+    pub position: SamplePos,
+    pub length: SampleLen,
+    pub source_offset: SamplePos,
+    pub gain_db: f32,
+    pub fade_in: Fade,
+    pub fade_out: Fade,
+    pub channels: ClipChannels,
+}
+
+impl NewClip {
+    /// A whole-file clip of `length` at `position`, no gain, no fades.
+    pub fn new(media: MediaId, position: SamplePos, length: SampleLen) -> NewClip {
+        NewClip {
+            media,
+            name: String::new(),
+            position,
+            length,
+            source_offset: SamplePos::ZERO,
+            gain_db: 0.0,
+            fade_in: Fade::NONE,
+            fade_out: Fade::NONE,
+            channels: ClipChannels::Stereo,
+        }
+    }
+}
+
+/// One edit. The `Insert*`/`ReplaceClip` variants restore exact prior state
+/// and are what undo uses; the UI uses the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    AddTrack {
+        kind: TrackKind,
+        name: String,
+    },
+    InsertTrack {
+        index: usize,
+        track: Track,
+    },
+    RemoveTrack {
+        track: TrackId,
+    },
+    RenameTrack {
+        track: TrackId,
+        name: String,
+    },
+    SetTrackGain {
+        track: TrackId,
+        gain_db: f32,
+    },
+    SetTrackPan {
+        track: TrackId,
+        pan: f32,
+    },
+    SetTrackMute {
+        track: TrackId,
+        mute: bool,
+    },
+    SetTrackSolo {
+        track: TrackId,
+        solo: bool,
+    },
+    SetTrackSoloSafe {
+        track: TrackId,
+        solo_safe: bool,
+    },
+    SetTrackOutput {
+        track: TrackId,
+        output: Output,
+    },
+    AddMedia {
+        path: PathBuf,
+        name: String,
+        channels: u16,
+        length: SampleLen,
+    },
+    InsertMedia {
+        index: usize,
+        media: MediaRef,
+    },
+    RemoveMedia {
+        media: MediaId,
+    },
+    AddClip {
+        track: TrackId,
+        clip: NewClip,
+    },
+    InsertClip {
+        track: TrackId,
+        clip: Clip,
+    },
+    RemoveClip {
+        clip: ClipId,
+    },
+    /// Replaces a clip (same id, same track) with another version of itself.
+    ReplaceClip {
+        clip: Clip,
+    },
+    MoveClip {
+        clip: ClipId,
+        track: TrackId,
+        position: SamplePos,
+    },
+    /// Moves the clip's start to `position`, keeping its end and its audio in place.
+    TrimClipStart {
+        clip: ClipId,
+        position: SamplePos,
+    },
+    /// Moves the clip's end to `end`, keeping its start.
+    TrimClipEnd {
+        clip: ClipId,
+        end: SamplePos,
+    },
+    /// Splits the clip at timeline position `at` (strictly inside it).
+    SplitClip {
+        clip: ClipId,
+        at: SamplePos,
+    },
+    /// Copies the clip to `position` on `track` (or right after itself when `None`).
+    DuplicateClip {
+        clip: ClipId,
+        to: Option<(TrackId, SamplePos)>,
+    },
+    SetClipGain {
+        clip: ClipId,
+        gain_db: f32,
+    },
+    SetClipFades {
+        clip: ClipId,
+        fade_in: Fade,
+        fade_out: Fade,
+    },
+    SetClipChannels {
+        clip: ClipId,
+        channels: ClipChannels,
+    },
+    AddMarker {
+        position: SamplePos,
+        name: String,
+    },
+    InsertMarker {
+        marker: Marker,
+    },
+    MoveMarker {
+        marker: MarkerId,
+        position: SamplePos,
+    },
+    RenameMarker {
+        marker: MarkerId,
+        name: String,
+    },
+    RemoveMarker {
+        marker: MarkerId,
+    },
+    SetBusGain {
+        bus: BusId,
+        gain_db: f32,
+    },
+    SetBusMute {
+        bus: BusId,
+        mute: bool,
+    },
+    SetMasterGain {
+        gain_db: f32,
+    },
+    SetPanLaw {
+        pan_law: PanLaw,
+    },
+}
+
+impl Command {
+    /// A short description for the Undo/Redo menu items.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Command::AddTrack { .. } | Command::InsertTrack { .. } => "Add Track",
+            Command::RemoveTrack { .. } => "Delete Track",
+            Command::RenameTrack { .. } => "Rename Track",
+            Command::SetTrackGain { .. } => "Track Gain",
+            Command::SetTrackPan { .. } => "Track Pan",
+            Command::SetTrackMute { .. } => "Mute",
+            Command::SetTrackSolo { .. } => "Solo",
+            Command::SetTrackSoloSafe { .. } => "Solo Safe",
+            Command::SetTrackOutput { .. } => "Track Output",
+            Command::AddMedia { .. } | Command::InsertMedia { .. } => "Import Media",
+            Command::RemoveMedia { .. } => "Remove Media",
+            Command::AddClip { .. } | Command::InsertClip { .. } => "Add Clip",
+            Command::RemoveClip { .. } => "Delete Clip",
+            Command::ReplaceClip { .. } => "Edit Clip",
+            Command::MoveClip { .. } => "Move Clip",
+            Command::TrimClipStart { .. } => "Trim Start",
+            Command::TrimClipEnd { .. } => "Trim End",
+            Command::SplitClip { .. } => "Split",
+            Command::DuplicateClip { .. } => "Duplicate",
+            Command::SetClipGain { .. } => "Clip Gain",
+            Command::SetClipFades { .. } => "Fades",
+            Command::SetClipChannels { .. } => "Clip Channels",
+            Command::AddMarker { .. } | Command::InsertMarker { .. } => "Add Marker",
+            Command::MoveMarker { .. } => "Move Marker",
+            Command::RenameMarker { .. } => "Rename Marker",
+            Command::RemoveMarker { .. } => "Delete Marker",
+            Command::SetBusGain { .. } => "Bus Gain",
+            Command::SetBusMute { .. } => "Bus Mute",
+            Command::SetMasterGain { .. } => "Master Gain",
+            Command::SetPanLaw { .. } => "Pan Law",
+        }
+    }
+}
+
+/// What a command created, so the caller can select it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Nothing,
+    Track(TrackId),
+    Media(MediaId),
+    Clip(ClipId),
+    Marker(MarkerId),
+}
+
+/// Why a command could not be applied. The project is unchanged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditError {
+    #[error("no track with id {0}")]
+    NoTrack(TrackId),
+    #[error("no clip with id {0}")]
+    NoClip(ClipId),
+    #[error("no media with id {0}")]
+    NoMedia(MediaId),
+    #[error("no bus with id {0}")]
+    NoBus(BusId),
+    #[error("no marker with id {0}")]
+    NoMarker(MarkerId),
+    #[error("a clip must be at least one sample long")]
+    EmptyClip,
+    #[error("the clip cannot start before the beginning of its source")]
+    BeforeSourceStart,
+    #[error("the split point is not inside the clip")]
+    SplitOutsideClip,
+    #[error("{0} is not a finite number")]
+    NotFinite(&'static str),
+    #[error("media {0} is still used by clips")]
+    MediaInUse(MediaId),
+    #[error("an id is already in use: {0}")]
+    DuplicateId(u32),
+    #[error("nothing to group")]
+    EmptyGroup,
+}
+
+fn finite(v: f32, what: &'static str) -> Result<f32, EditError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(EditError::NotFinite(what))
+    }
+}
+
+/// Gains are kept within what a fader offers: −144 dB (silence) to +24 dB.
+fn gain(v: f32, what: &'static str) -> Result<f32, EditError> {
+    Ok(finite(v, what)?.clamp(-144.0, 24.0))
+}
+
+fn clamp_fade(f: Fade, len: SampleLen) -> Fade {
+    Fade {
+        length: SampleLen(f.length.0.clamp(0, len.0)),
+        shape: f.shape,
+    }
+}
+
+fn sort_clips(t: &mut Track) {
+    t.clips.sort_by_key(|c| (c.position, c.id));
+}
+
+fn sort_markers(p: &mut Project) {
+    p.markers.sort_by_key(|m| (m.position, m.id));
+}
+
+fn locate_clip(p: &Project, id: ClipId) -> Result<(usize, usize), EditError> {
+    p.tracks
+        .iter()
+        .enumerate()
+        .find_map(|(ti, t)| t.clips.iter().position(|c| c.id == id).map(|ci| (ti, ci)))
+        .ok_or(EditError::NoClip(id))
+}
+
+fn clip_ref(p: &Project, id: ClipId) -> Result<&Clip, EditError> {
+    let (ti, ci) = locate_clip(p, id)?;
+    Ok(&p.tracks[ti].clips[ci])
+}
+
+fn track_mut(p: &mut Project, id: TrackId) -> Result<&mut Track, EditError> {
+    p.track_mut(id).ok_or(EditError::NoTrack(id))
+}
+
+fn id_in_use(p: &Project, id: u32) -> bool {
+    p.tracks
+        .iter()
+        .any(|t| t.id.0 == id || t.clips.iter().any(|c| c.id.0 == id))
+        || p.media.iter().any(|m| m.id.0 == id)
+        || p.buses.iter().any(|b| b.id.0 == id)
+        || p.markers.iter().any(|m| m.id.0 == id)
+}
+
+/// Replaces the clip with the same id (on its current track) and keeps order.
+fn put_clip(p: &mut Project, clip: Clip) -> Result<Clip, EditError> {
+    let (ti, ci) = locate_clip(p, clip.id)?;
+    let old = std::mem::replace(&mut p.tracks[ti].clips[ci], clip);
+    sort_clips(&mut p.tracks[ti]);
+    Ok(old)
+}
+
+/// Applies `cmd` to `p`. On success returns what was created and the
+/// commands that undo it (to be applied in order). On error `p` is unchanged.
+pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), EditError> {
+    use Command as C;
+    let done = |inv: Command| Ok((Created::Nothing, vec![inv]));
+    match cmd {
+        C::AddTrack { kind, name } => {
+            let id = TrackId(p.alloc_id());
+            let output = p.default_output(*kind);
+            p.tracks.push(Track {
+                id,
+                name: name.clone(),
+                kind: *kind,
+                gain_db: 0.0,
+                pan: 0.0,
+                mute: *kind == TrackKind::Guide,
+                solo: false,
+                solo_safe: false,
+                output,
+                clips: Vec::new(),
+            });
+            Ok((Created::Track(id), vec![C::RemoveTrack { track: id }]))
+        }
+        C::InsertTrack { index, track } => {
+            if id_in_use(p, track.id.0) || track.clips.iter().any(|c| id_in_use(p, c.id.0)) {
+                return Err(EditError::DuplicateId(track.id.0));
+            }
+            let index = (*index).min(p.tracks.len());
+            let mut track = track.clone();
+            sort_clips(&mut track);
+            let id = track.id;
+            p.tracks.insert(index, track);
+            Ok((Created::Track(id), vec![C::RemoveTrack { track: id }]))
+        }
+        C::RemoveTrack { track } => {
+            let index = p.track_index(*track).ok_or(EditError::NoTrack(*track))?;
+            let old = p.tracks.remove(index);
+            done(C::InsertTrack { index, track: old })
+        }
+        C::RenameTrack { track, name } => {
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.name, name.clone());
+            done(C::RenameTrack {
+                track: *track,
+                name: old,
+            })
+        }
+        C::SetTrackGain { track, gain_db } => {
+            let g = gain(*gain_db, "track gain")?;
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.gain_db, g);
+            done(C::SetTrackGain {
+                track: *track,
+                gain_db: old,
+            })
+        }
+        C::SetTrackPan { track, pan } => {
+            let v = finite(*pan, "pan")?.clamp(-1.0, 1.0);
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.pan, v);
+            done(C::SetTrackPan {
+                track: *track,
+                pan: old,
+            })
+        }
+        C::SetTrackMute { track, mute } => {
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.mute, *mute);
+            done(C::SetTrackMute {
+                track: *track,
+                mute: old,
+            })
+        }
+        C::SetTrackSolo { track, solo } => {
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.solo, *solo);
+            done(C::SetTrackSolo {
+                track: *track,
+                solo: old,
+            })
+        }
+        C::SetTrackSoloSafe { track, solo_safe } => {
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.solo_safe, *solo_safe);
+            done(C::SetTrackSoloSafe {
+                track: *track,
+                solo_safe: old,
+            })
+        }
+        C::SetTrackOutput { track, output } => {
+            if let Output::Bus(b) = output
+                && p.bus(*b).is_none()
+            {
+                return Err(EditError::NoBus(*b));
+            }
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.output, *output);
+            done(C::SetTrackOutput {
+                track: *track,
+                output: old,
+            })
+        }
+        C::AddMedia {
+            path,
+            name,
+            channels,
+            length,
+        } => {
+            let id = MediaId(p.alloc_id());
+            p.media.push(MediaRef {
+                id,
+                path: path.clone(),
+                name: name.clone(),
+                channels: *channels,
+                length: *length,
+            });
+            Ok((Created::Media(id), vec![C::RemoveMedia { media: id }]))
+        }
+        C::InsertMedia { index, media } => {
+            if id_in_use(p, media.id.0) {
+                return Err(EditError::DuplicateId(media.id.0));
+            }
+            let index = (*index).min(p.media.len());
+            p.media.insert(index, media.clone());
+            Ok((
+                Created::Media(media.id),
+                vec![C::RemoveMedia { media: media.id }],
+            ))
+        }
+        C::RemoveMedia { media } => {
+            let index = p
+                .media
+                .iter()
+                .position(|m| m.id == *media)
+                .ok_or(EditError::NoMedia(*media))?;
+            if p.clips().any(|(_, c)| c.media == *media) {
+                return Err(EditError::MediaInUse(*media));
+            }
+            let old = p.media.remove(index);
+            done(C::InsertMedia { index, media: old })
+        }
+        C::AddClip { track, clip } => {
+            if p.track(*track).is_none() {
+                return Err(EditError::NoTrack(*track));
+            }
+            if p.media(clip.media).is_none() {
+                return Err(EditError::NoMedia(clip.media));
+            }
+            if clip.length.0 <= 0 {
+                return Err(EditError::EmptyClip);
+            }
+            if clip.source_offset.0 < 0 {
+                return Err(EditError::BeforeSourceStart);
+            }
+            let gain_db = gain(clip.gain_db, "clip gain")?;
+            let id = ClipId(p.alloc_id());
+            let new = Clip {
+                id,
+                media: clip.media,
+                name: clip.name.clone(),
+                position: clip.position,
+                length: clip.length,
+                source_offset: clip.source_offset,
+                gain_db,
+                fade_in: clamp_fade(clip.fade_in, clip.length),
+                fade_out: clamp_fade(clip.fade_out, clip.length),
+                channels: clip.channels,
+            };
+            let t = track_mut(p, *track)?;
+            t.clips.push(new);
+            sort_clips(t);
+            Ok((Created::Clip(id), vec![C::RemoveClip { clip: id }]))
+        }
+        C::InsertClip { track, clip } => {
+            if id_in_use(p, clip.id.0) {
+                return Err(EditError::DuplicateId(clip.id.0));
+            }
+            let t = track_mut(p, *track)?;
+            t.clips.push(clip.clone());
+            sort_clips(t);
+            Ok((Created::Clip(clip.id), vec![C::RemoveClip { clip: clip.id }]))
+        }
+        C::RemoveClip { clip } => {
+            let (ti, ci) = locate_clip(p, *clip)?;
+            let track = p.tracks[ti].id;
+            let old = p.tracks[ti].clips.remove(ci);
+            done(C::InsertClip { track, clip: old })
+        }
+        C::ReplaceClip { clip } => {
+            if clip.length.0 <= 0 {
+                return Err(EditError::EmptyClip);
+            }
+            let old = put_clip(p, clip.clone())?;
+            done(C::ReplaceClip { clip: old })
+        }
+        C::MoveClip {
+            clip,
+            track,
+            position,
+        } => {
+            let (ti, ci) = locate_clip(p, *clip)?;
+            let to = p.track_index(*track).ok_or(EditError::NoTrack(*track))?;
+            let from_track = p.tracks[ti].id;
+            let mut c = p.tracks[ti].clips.remove(ci);
+            let old_pos = std::mem::replace(&mut c.position, *position);
+            p.tracks[to].clips.push(c);
+            sort_clips(&mut p.tracks[to]);
+            done(C::MoveClip {
+                clip: *clip,
+                track: from_track,
+                position: old_pos,
+            })
+        }
+        C::TrimClipStart { clip, position } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            let end = c.end();
+            if *position >= end {
+                return Err(EditError::EmptyClip);
+            }
+            let delta = *position - c.position;
+            let offset = c.source_offset + delta;
+            if offset.0 < 0 {
+                return Err(EditError::BeforeSourceStart);
+            }
+            c.source_offset = offset;
+            c.position = *position;
+            c.length = end - *position;
+            c.fade_in = clamp_fade(c.fade_in, c.length);
+            c.fade_out = clamp_fade(c.fade_out, c.length);
+            let old = put_clip(p, c)?;
+            done(C::ReplaceClip { clip: old })
+        }
+        C::TrimClipEnd { clip, end } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            if *end <= c.position {
+                return Err(EditError::EmptyClip);
+            }
+            c.length = *end - c.position;
+            c.fade_in = clamp_fade(c.fade_in, c.length);
+            c.fade_out = clamp_fade(c.fade_out, c.length);
+            let old = put_clip(p, c)?;
+            done(C::ReplaceClip { clip: old })
+        }
+        C::SplitClip { clip, at } => {
+            let (ti, ci) = locate_clip(p, *clip)?;
+            let c = p.tracks[ti].clips[ci].clone();
+            if *at <= c.position || *at >= c.end() {
+                return Err(EditError::SplitOutsideClip);
+            }
+            let id = ClipId(p.alloc_id());
+            let left_len = *at - c.position;
+            let mut left = c.clone();
+            left.length = left_len;
+            left.fade_in = clamp_fade(c.fade_in, left_len);
+            left.fade_out = Fade::NONE;
+            let mut right = c.clone();
+            right.id = id;
+            right.position = *at;
+            right.source_offset = c.source_offset + left_len;
+            right.length = c.length - left_len;
+            right.fade_in = Fade::NONE;
+            right.fade_out = clamp_fade(c.fade_out, right.length);
+            let t = &mut p.tracks[ti];
+            t.clips[ci] = left;
+            t.clips.push(right);
+            sort_clips(t);
+            Ok((
+                Created::Clip(id),
+                vec![C::RemoveClip { clip: id }, C::ReplaceClip { clip: c }],
+            ))
+        }
+        C::DuplicateClip { clip, to } => {
+            let (ti, ci) = locate_clip(p, *clip)?;
+            let src = p.tracks[ti].clips[ci].clone();
+            let (track, position) = to.unwrap_or((p.tracks[ti].id, src.end()));
+            let to_index = p.track_index(track).ok_or(EditError::NoTrack(track))?;
+            let id = ClipId(p.alloc_id());
+            let mut copy = src;
+            copy.id = id;
+            copy.position = position;
+            let t = &mut p.tracks[to_index];
+            t.clips.push(copy);
+            sort_clips(t);
+            Ok((Created::Clip(id), vec![C::RemoveClip { clip: id }]))
+        }
+        C::SetClipGain { clip, gain_db } => {
+            let g = gain(*gain_db, "clip gain")?;
+            let mut c = clip_ref(p, *clip)?.clone();
+            let old = std::mem::replace(&mut c.gain_db, g);
+            put_clip(p, c)?;
+            done(C::SetClipGain {
+                clip: *clip,
+                gain_db: old,
+            })
+        }
+        C::SetClipFades {
+            clip,
+            fade_in,
+            fade_out,
+        } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            let old = C::SetClipFades {
+                clip: *clip,
+                fade_in: c.fade_in,
+                fade_out: c.fade_out,
+            };
+            c.fade_in = clamp_fade(*fade_in, c.length);
+            c.fade_out = clamp_fade(*fade_out, c.length);
+            put_clip(p, c)?;
+            done(old)
+        }
+        C::SetClipChannels { clip, channels } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            let old = std::mem::replace(&mut c.channels, *channels);
+            put_clip(p, c)?;
+            done(C::SetClipChannels {
+                clip: *clip,
+                channels: old,
+            })
+        }
+        C::AddMarker { position, name } => {
+            let id = MarkerId(p.alloc_id());
+            p.markers.push(Marker {
+                id,
+                position: *position,
+                name: name.clone(),
+            });
+            sort_markers(p);
+            Ok((Created::Marker(id), vec![C::RemoveMarker { marker: id }]))
+        }
+        C::InsertMarker { marker } => {
+            if id_in_use(p, marker.id.0) {
+                return Err(EditError::DuplicateId(marker.id.0));
+            }
+            p.markers.push(marker.clone());
+            sort_markers(p);
+            Ok((
+                Created::Marker(marker.id),
+                vec![C::RemoveMarker { marker: marker.id }],
+            ))
+        }
+        C::MoveMarker { marker, position } => {
+            let m = p
+                .markers
+                .iter_mut()
+                .find(|m| m.id == *marker)
+                .ok_or(EditError::NoMarker(*marker))?;
+            let old = std::mem::replace(&mut m.position, *position);
+            sort_markers(p);
+            done(C::MoveMarker {
+                marker: *marker,
+                position: old,
+            })
+        }
+        C::RenameMarker { marker, name } => {
+            let m = p
+                .markers
+                .iter_mut()
+                .find(|m| m.id == *marker)
+                .ok_or(EditError::NoMarker(*marker))?;
+            let old = std::mem::replace(&mut m.name, name.clone());
+            done(C::RenameMarker {
+                marker: *marker,
+                name: old,
+            })
+        }
+        C::RemoveMarker { marker } => {
+            let index = p
+                .markers
+                .iter()
+                .position(|m| m.id == *marker)
+                .ok_or(EditError::NoMarker(*marker))?;
+            let old = p.markers.remove(index);
+            done(C::InsertMarker { marker: old })
+        }
+        C::SetBusGain { bus, gain_db } => {
+            let g = gain(*gain_db, "bus gain")?;
+            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
+            let old = std::mem::replace(&mut b.gain_db, g);
+            done(C::SetBusGain {
+                bus: *bus,
+                gain_db: old,
+            })
+        }
+        C::SetBusMute { bus, mute } => {
+            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
+            let old = std::mem::replace(&mut b.mute, *mute);
+            done(C::SetBusMute {
+                bus: *bus,
+                mute: old,
+            })
+        }
+        C::SetMasterGain { gain_db } => {
+            let g = gain(*gain_db, "master gain")?;
+            let old = std::mem::replace(&mut p.master.gain_db, g);
+            done(C::SetMasterGain { gain_db: old })
+        }
+        C::SetPanLaw { pan_law } => {
+            let old = std::mem::replace(&mut p.pan_law, *pan_law);
+            done(C::SetPanLaw { pan_law: old })
+        }
+    }
+}
+
+/// One undo step: the commands that made it and the commands that revert it.
+#[derive(Debug, Clone)]
+struct Edit {
+    label: String,
+    forward: Vec<Command>,
+    inverse: Vec<Command>,
+    next_id_before: u32,
+}
+
+/// A project being edited: the project, unlimited undo/redo, and a revision
+/// counter that changes whenever the project does (so views and the engine
+/// know when to rebuild).
+#[derive(Debug, Clone)]
+pub struct Session {
+    project: Project,
+    undo: Vec<Edit>,
+    redo: Vec<Edit>,
+    revision: u64,
+    saved_revision: u64,
+}
+
+impl Session {
+    pub fn new(project: Project) -> Session {
+        Session {
+            project,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            revision: 0,
+            saved_revision: 0,
+        }
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// Replaces the whole project (New/Open). Clears history.
+    pub fn replace_project(&mut self, project: Project) {
+        self.project = project;
+        self.undo.clear();
+        self.redo.clear();
+        self.revision += 1;
+        self.saved_revision = self.revision;
+    }
+
+    /// Changes whenever the project changes (apply, undo, redo, replace).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Whether the project changed since [`Session::mark_saved`].
+    pub fn is_dirty(&self) -> bool {
+        self.revision != self.saved_revision
+    }
+
+    pub fn mark_saved(&mut self) {
+        self.saved_revision = self.revision;
+    }
+
+    /// Applies one command as one undo step.
+    pub fn apply(&mut self, cmd: Command) -> Result<Created, EditError> {
+        let label = cmd.label().to_owned();
+        self.apply_group(label, vec![cmd])
+    }
+
+    /// Applies several commands as one undo step (e.g. moving a selection, or
+    /// a fader gesture). All or nothing: if one fails, the ones before it are
+    /// reverted and the error is returned. Returns what the last command created.
+    pub fn apply_group(
+        &mut self,
+        label: impl Into<String>,
+        cmds: Vec<Command>,
+    ) -> Result<Created, EditError> {
+        if cmds.is_empty() {
+            return Err(EditError::EmptyGroup);
+        }
+        let next_id_before = self.project.next_id;
+        let mut inverse: Vec<Command> = Vec::new();
+        let mut created = Created::Nothing;
+        for cmd in &cmds {
+            match apply(&mut self.project, cmd) {
+                Ok((c, mut inv)) => {
+                    if c != Created::Nothing {
+                        created = c;
+                    }
+                    // Later commands are undone first.
+                    inv.append(&mut inverse);
+                    inverse = inv;
+                }
+                Err(e) => {
+                    revert(&mut self.project, &inverse);
+                    self.project.next_id = next_id_before;
+                    return Err(e);
+                }
+            }
+        }
+        self.undo.push(Edit {
+            label: label.into(),
+            forward: cmds,
+            inverse,
+            next_id_before,
+        });
+        self.redo.clear();
+        self.revision += 1;
+        Ok(created)
+    }
+
+    /// Reverts the last edit. Returns false when there is nothing to undo.
+    pub fn undo(&mut self) -> bool {
+        let Some(edit) = self.undo.pop() else {
+            return false;
+        };
+        revert(&mut self.project, &edit.inverse);
+        self.project.next_id = edit.next_id_before;
+        self.redo.push(edit);
+        self.revision += 1;
+        true
+    }
+
+    /// Re-applies the last undone edit. Returns false when there is nothing to redo.
+    pub fn redo(&mut self) -> bool {
+        let Some(edit) = self.redo.pop() else {
+            return false;
+        };
+        let mut inverse = Vec::new();
+        for cmd in &edit.forward {
+            // The project is exactly as it was when these commands first
+            // succeeded, so they succeed again.
+            if let Ok((_, mut inv)) = apply(&mut self.project, cmd) {
+                inv.append(&mut inverse);
+                inverse = inv;
+            }
+        }
+        self.undo.push(Edit { inverse, ..edit });
+        self.revision += 1;
+        true
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Label of the edit Undo would revert.
+    pub fn undo_label(&self) -> Option<&str> {
+        self.undo.last().map(|e| e.label.as_str())
+    }
+
+    /// Label of the edit Redo would re-apply.
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|e| e.label.as_str())
+    }
+}
+
+fn revert(p: &mut Project, inverse: &[Command]) {
+    for cmd in inverse {
+        // Inverse commands were produced from the state they restore; they
+        // cannot fail on it.
+        let _ = apply(p, cmd);
+    }
+}

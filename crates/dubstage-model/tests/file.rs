@@ -1,0 +1,146 @@
+//! The project file: round trip, version checks, readable parse errors,
+//! offline media kept, atomic save with backup.
+
+use dubstage_model::file::{self, FileError};
+use dubstage_model::{
+    Command, Fade, FadeShape, FrameRate, NewClip, Project, SampleLen, SamplePos, Session,
+    TrackKind,
+};
+use std::path::Path;
+
+fn sample_project(media_dir: &Path) -> Project {
+    let mut s = Session::new(Project::new("Round trip"));
+    let dubstage_model::Created::Media(m) = s
+        .apply(Command::AddMedia {
+            path: media_dir.join("audio/line one.wav"),
+            name: "line one.wav".into(),
+            channels: 1,
+            length: SampleLen(96_000),
+        })
+        .expect("media")
+    else {
+        panic!()
+    };
+    let dubstage_model::Created::Track(t) = s
+        .apply(Command::AddTrack {
+            kind: TrackKind::Dialogue,
+            name: "DIA 1".into(),
+        })
+        .expect("track")
+    else {
+        panic!()
+    };
+    s.apply(Command::AddClip {
+        track: t,
+        clip: NewClip {
+            fade_in: Fade::new(SampleLen(480), FadeShape::SCurve),
+            gain_db: -3.5,
+            ..NewClip::new(m, SamplePos(48_000), SampleLen(50_000))
+        },
+    })
+    .expect("clip");
+    s.apply(Command::AddMarker {
+        position: SamplePos(1234),
+        name: "Door".into(),
+    })
+    .expect("marker");
+    s.apply(Command::SetTrackPan { track: t, pan: -0.25 }).expect("pan");
+    let mut p = s.project().clone();
+    p.frame_rate = FrameRate::FPS_29_97_DF;
+    p
+}
+
+#[test]
+fn save_and_load_round_trip_with_relative_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let p = sample_project(&base);
+    let path = base.join("scene.dubstage");
+    file::save(&p, &path).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("format_version: 1"), "{text}");
+    assert!(text.contains("\"audio/line one.wav\""), "paths are relative: {text}");
+    let loaded = file::load(&path).expect("load");
+    assert!(loaded.warnings.is_empty());
+    assert_eq!(loaded.project, p);
+    // Saving again keeps the previous file as a backup, and leaves no temp files.
+    file::save(&p, &path).expect("save again");
+    assert!(base.join("scene.dubstage.bak").exists());
+    let names: Vec<_> = std::fs::read_dir(&base)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+}
+
+fn load_text(text: &str) -> Result<file::Loaded, FileError> {
+    file::from_str(text, Path::new("/p/x.dubstage"), Path::new("/p"))
+}
+
+fn check_error(text: &str, expected: &str) {
+    let e = load_text(text).expect_err("must be refused");
+    assert_eq!(e.to_string(), expected);
+}
+
+#[test]
+fn newer_version_is_refused_clearly() {
+    check_error(
+        "(format_version: 7, project: (name: \"x\", some_new_field: 3))",
+        "/p/x.dubstage: project format version 7 is newer than this Dubstage supports (up to 1); open it with a newer Dubstage",
+    );
+}
+
+#[test]
+fn malformed_file_reports_line_and_column() {
+    let e = load_text("(\n  format_version: 1,\n  project: (name: \"x\",, ),\n)")
+        .expect_err("malformed");
+    let msg = e.to_string();
+    assert!(msg.starts_with("/p/x.dubstage:3:"), "{msg}");
+    check_error("", "/p/x.dubstage: the file is empty, not a Dubstage project");
+}
+
+#[test]
+fn wrong_types_report_position() {
+    let e = load_text("(format_version: 1, project: (name: 5))").expect_err("bad type");
+    assert!(e.to_string().starts_with("/p/x.dubstage:1:"), "{e}");
+}
+
+#[test]
+fn unknown_media_is_kept_offline() {
+    let text = r#"(format_version: 1, project: (
+        name: "x",
+        tracks: [(id: 200, name: "A", kind: Foley, output: Bus(2), clips: [
+            (id: 300, media: 150, position: 0, length: 10),
+        ])],
+    ))"#;
+    let loaded = load_text(text).expect("loads");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.project.media(dubstage_model::MediaId(150)).is_some());
+    assert_eq!(loaded.project.tracks[0].clips.len(), 1);
+    assert!(loaded.project.next_id > 300);
+}
+
+#[test]
+fn invalid_references_are_refused() {
+    check_error(
+        r#"(format_version: 1, project: (name: "x", tracks: [(id: 5, name: "A", kind: Foley, output: Bus(9))]))"#,
+        "/p/x.dubstage: track \"A\" is routed to bus 9, which does not exist",
+    );
+    check_error(
+        r#"(format_version: 1, project: (name: "x", tracks: [(id: 1, name: "A", kind: Foley, output: Master)]))"#,
+        "/p/x.dubstage: id 1 is used twice (second time by a track)",
+    );
+    check_error(
+        r#"(format_version: 1, project: (name: "x", sample_rate: 22050))"#,
+        "/p/x.dubstage:1:55: sample rate 22050 Hz is not supported (use 44100, 48000 or 96000)",
+    );
+}
+
+#[test]
+fn minimal_hand_written_project_gets_defaults() {
+    let loaded = load_text(r#"(format_version: 1, project: (name: "Hand"))"#).expect("loads");
+    let p = loaded.project;
+    assert_eq!(p.sample_rate.hz(), 48_000);
+    assert_eq!(p.start_timecode.to_string(), "01:00:00:00");
+    assert_eq!(p.buses.len(), 3);
+}
