@@ -5,9 +5,12 @@
 //! renderer's `render_block`/`process_interleaved` never allocate (checked
 //! by a test with an allocation guard).
 
-pub mod export;
+
 pub mod plan;
 pub mod render;
 
 pub use plan::{CompileOptions, RenderPlan, Sources, compile};
 pub use render::{Block, Renderer};
+pub mod export;
+pub mod sources;
+pub use sources::{LoadedSources, MediaProblem, SourceIssue, load_sources};

@@ -4,7 +4,7 @@
 use dubstage_dsp::{balance_gains, db_to_gain, pan_gains};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    BusId, ClipChannels, ClipId, FadeShape, MediaId, Output, Project, SamplePos, TrackId,
+    BusId, ClipChannels, FadeShape, MediaId, Output, Project, SamplePos, TrackId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,7 +56,6 @@ impl Default for CompileOptions {
 
 #[derive(Debug)]
 pub(crate) struct PlanClip {
-    pub(crate) id: ClipId,
     pub(crate) start: i64,
     pub(crate) end: i64,
     pub(crate) source_offset: i64,
@@ -78,7 +77,6 @@ pub(crate) struct PlanTrack {
     pub(crate) clips: Vec<PlanClip>,
     pub(crate) audible: bool,
     pub(crate) gain: f32,
-    pub(crate) pan: f32,
     /// Pan-law gains for mono clips.
     pub(crate) mono_gains: (f32, f32),
     /// Balance gains for stereo clips.
@@ -111,7 +109,6 @@ pub struct RenderPlan {
     pub(crate) right: Vec<f32>,
     pub(crate) master_left: Vec<f32>,
     pub(crate) master_right: Vec<f32>,
-    pub(crate) pan_law: dubstage_model::PanLaw,
     end: SamplePos,
     offline: Vec<MediaId>,
 }
@@ -134,6 +131,11 @@ impl RenderPlan {
     /// Bus ids and names, in output order (the stems).
     pub fn bus_names(&self) -> impl Iterator<Item = (BusId, &str)> {
         self.buses.iter().map(|b| (b.id, b.name.as_str()))
+    }
+
+    /// Track ids in mixing order.
+    pub fn track_ids(&self) -> impl Iterator<Item = TrackId> + '_ {
+        self.tracks.iter().map(|t| t.id)
     }
 
     pub fn bus_count(&self) -> usize {
@@ -183,7 +185,6 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
                     let fi = c.fade_in.length.0.clamp(0, len);
                     let fo = c.fade_out.length.0.clamp(0, len);
                     PlanClip {
-                        id: c.id,
                         start: c.position.0,
                         end: c.position.0 + len,
                         source_offset: c.source_offset.0,
@@ -209,7 +210,6 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
                 clips,
                 audible: project.track_audible(t),
                 gain: db_to_gain(t.gain_db),
-                pan: t.pan,
                 mono_gains: pan_gains(project.pan_law, t.pan),
                 stereo_gains: balance_gains(t.pan),
                 bus,
@@ -228,7 +228,6 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
         right: vec![0.0; max_block],
         master_left: vec![0.0; max_block],
         master_right: vec![0.0; max_block],
-        pan_law: project.pan_law,
         end: project.end(),
         offline,
     }

@@ -1,0 +1,519 @@
+//! Decoding audio files into planar `f32` with symphonia.
+//!
+//! Supported: WAV/BWF (8/16/24/32-bit int, 32/64-bit float, A-law, µ-law,
+//! ADPCM), AIFF, FLAC, MP3 (and MP1/MP2), Ogg Vorbis, AAC-LC in MP4/M4A or
+//! ADTS, ALAC, CAF and Matroska/WebM containers with those codecs.
+//!
+//! # Failure policy
+//!
+//! * Anything that prevents getting *any* audio (missing, empty, unknown or
+//!   corrupt header, zero frames, absurd parameters) is an `Err` naming the
+//!   file and the cause.
+//! * Damage *after* audio started flowing keeps what was decoded:
+//!   - a packet the codec rejects (symphonia's `DecodeError`) is replaced by
+//!     silence of the packet's duration, so later audio stays in sync, and
+//!     counted ([`MediaError::DamagedPackets`]);
+//!   - a stream that stops early (file cut off, unreadable tail) ends there
+//!     ([`MediaError::Truncated`]).
+//!
+//!   Either is returned as [`Decoded::warning`].
+//! * A WAV file whose `data` chunk claims more bytes than the file holds (a
+//!   recording or copy that was cut off) is read up to the last complete frame
+//!   on disk, see [`crate::riff`].
+//! * Encoder delay and padding are removed: symphonia does it for MP3 (LAME
+//!   tag) and Ogg Vorbis (granule positions); for MP4/M4A this crate applies
+//!   the edit list itself (see [`crate::mp4`]), which symphonia 0.6 ignores.
+//! * Decoding never panics: parameters are validated before symphonia
+//!   allocates anything, and as a last resort a panic inside symphonia is
+//!   caught and reported as [`MediaError::Corrupt`].
+
+use std::any::Any;
+use std::fs::File;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
+
+use crate::{AudioBuffer, MediaError, mp4, resample, riff};
+
+/// Most channels accepted in one file (a 9.1.6 bed has 16; leave headroom for
+/// ambisonics and poly-wav recorders).
+pub const MAX_CHANNELS: usize = 64;
+
+/// Highest sample rate accepted, in Hz.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+
+/// Most frames of silence substituted for one damaged packet. Real packets
+/// are far shorter; a larger claim is itself corrupt and substitutes nothing.
+const MAX_SUBSTITUTE_FRAMES: u64 = 1 << 16;
+
+/// Frames reserved up front from the declared length (per channel); beyond
+/// this the buffers grow as data actually arrives, so a lying header cannot
+/// make us allocate gigabytes.
+const MAX_PREALLOCATED_FRAMES: u64 = 48_000 * 60 * 10;
+
+/// What the file was, as opposed to what it was converted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Container, as symphonia names it: `"wave"`, `"aiff"`, `"flac"`,
+    /// `"mp3"`, `"ogg"`, `"isomp4"`, …
+    pub container: String,
+    /// Codec, as symphonia names it: `"pcm_s24le"`, `"pcm_f32le"`, `"flac"`,
+    /// `"mp3"`, `"vorbis"`, `"aac"`, …
+    pub codec: String,
+    /// Sample rate of the file, in Hz.
+    pub sample_rate: u32,
+    /// Number of channels in the file.
+    pub channels: usize,
+    /// Bits per sample of the stored PCM (int or float), if the format has
+    /// such a notion (lossy codecs do not).
+    pub bits_per_sample: Option<u32>,
+    /// Frames decoded from the file, at `sample_rate` (after removing encoder
+    /// delay and padding).
+    pub frames: u64,
+}
+
+/// The result of decoding a file.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The audio. Its `sample_rate` equals `info.sample_rate` after
+    /// [`decode_file`], and the project rate after [`load_for_project`].
+    pub audio: AudioBuffer,
+    /// What the file was.
+    pub info: SourceInfo,
+    /// Set when the file was damaged but some audio could be recovered:
+    /// [`MediaError::Truncated`] or [`MediaError::DamagedPackets`].
+    pub warning: Option<MediaError>,
+}
+
+/// Decodes a whole audio file into planar `f32` at its own sample rate.
+///
+/// See the [module documentation](self) for the error and warning policy.
+pub fn decode_file(path: &Path) -> Result<Decoded, MediaError> {
+    match panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(path))) {
+        Ok(result) => result,
+        // Every piece of state touched by the decoder is local to the closure
+        // and dropped here, so nothing observable is left half-updated.
+        Err(payload) => Err(MediaError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the decoder crashed on malformed data: {}",
+                panic_message(payload.as_ref())
+            ),
+        }),
+    }
+}
+
+/// Decodes `path` and resamples it to `project_rate` (once, at import, with
+/// the high-quality resampler of [`resample`]). A decode warning is kept.
+pub fn load_for_project(path: &Path, project_rate: u32) -> Result<Decoded, MediaError> {
+    let mut decoded = decode_file(path)?;
+    decoded.audio = resample(&decoded.audio, project_rate).map_err(|err| match err {
+        MediaError::Resample { reason, .. } => MediaError::Resample {
+            path: Some(path.to_path_buf()),
+            reason,
+        },
+        other => other,
+    })?;
+    Ok(decoded)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "unknown panic"
+    }
+}
+
+fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
+    let io_err = |source| MediaError::io(path, source);
+    let metadata = std::fs::metadata(path).map_err(io_err)?;
+    if metadata.is_dir() {
+        return Err(io_err(io::Error::from(io::ErrorKind::IsADirectory)));
+    }
+    let file_len = metadata.len();
+    if file_len == 0 {
+        return Err(MediaError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut file = File::open(path).map_err(io_err)?;
+
+    // A cut-off WAV declares more data than it holds; present symphonia a
+    // consistent header instead so every complete frame on disk is decoded.
+    let repair = riff::plan_wav_repair(&mut file, file_len).map_err(io_err)?;
+    let source: Box<dyn MediaSource> = match &repair {
+        Some(repair) => Box::new(riff::PatchedSource::new(
+            file,
+            file_len,
+            repair.patches.clone(),
+        )),
+        None => Box::new(file),
+    };
+    let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
+
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|err| header_error(path, err))?;
+
+    let track = format
+        .default_track(TrackType::Audio)
+        .cloned()
+        .ok_or_else(|| unsupported(path, "no audio track"))?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .cloned()
+        .ok_or_else(|| unsupported(path, "no audio track"))?;
+    validate_params(path, &params)?;
+
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|err| match err {
+            SymError::Unsupported(_) => unsupported(path, "audio codec not supported"),
+            other => header_error(path, other),
+        })?;
+
+    let mut state = DecodeState::new(&params, &track);
+    state.run(path, format.as_mut(), decoder.as_mut(), &track)?;
+
+    let container = format.format_info().short_name.to_string();
+    let codec = decoder.codec_info().short_name.to_string();
+    let (Some(sample_rate), Some(channel_count)) = (state.sample_rate, state.channel_count) else {
+        // No buffer was ever decoded and the header did not say either.
+        return Err(state.failure(path));
+    };
+    if state.frames() == 0 {
+        return Err(state.failure(path));
+    }
+
+    // MP4/M4A: remove encoder priming and padding as the edit list says.
+    if container == "isomp4"
+        && let Some(edit) = mp4::read_audio_edit(path, track.id).map_err(io_err)?
+    {
+        edit.apply(&mut state.channels, sample_rate);
+        if state.frames() == 0 {
+            return Err(MediaError::NoFrames {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+
+    // Only these containers state the exact number of frames in their header
+    // (MP3 may estimate it from the bit rate; MP4 counts encoder padding).
+    let exact_length = match container.as_str() {
+        "wave" | "aiff" | "flac" | "caf" => track.num_frames,
+        _ => None,
+    };
+    let warning = state.warning(path, repair.as_ref(), exact_length);
+    let frames = state.frames() as u64;
+    Ok(Decoded {
+        audio: AudioBuffer {
+            sample_rate,
+            channels: state.channels,
+        },
+        info: SourceInfo {
+            container,
+            codec,
+            sample_rate,
+            channels: channel_count,
+            bits_per_sample: params.bits_per_sample,
+            frames,
+        },
+        warning,
+    })
+}
+
+fn unsupported(path: &Path, reason: &str) -> MediaError {
+    MediaError::Unsupported {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> MediaError {
+    MediaError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Maps an error raised before any audio was decoded (probe, track setup).
+fn header_error(path: &Path, err: SymError) -> MediaError {
+    match err {
+        SymError::Unsupported(_) => unsupported(path, "unrecognised format"),
+        SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            corrupt(path, "file ends inside its header")
+        }
+        SymError::IoError(e) => MediaError::io(path, e),
+        SymError::DecodeError(msg) => corrupt(path, msg),
+        SymError::LimitError(msg) => unsupported(path, &format!("exceeds a safety limit: {msg}")),
+        other => corrupt(path, other.to_string()),
+    }
+}
+
+/// Rejects parameters symphonia would choke on (zero channels divides by
+/// zero when sizing buffers) or that no real file has.
+fn validate_params(path: &Path, params: &AudioCodecParameters) -> Result<(), MediaError> {
+    if let Some(channels) = &params.channels {
+        check_channel_count(path, channels.count())?;
+    }
+    if let Some(rate) = params.sample_rate {
+        check_sample_rate(path, rate)?;
+    }
+    Ok(())
+}
+
+fn check_channel_count(path: &Path, count: usize) -> Result<(), MediaError> {
+    match count {
+        0 => Err(corrupt(path, "header declares zero channels")),
+        n if n > MAX_CHANNELS => Err(unsupported(
+            path,
+            &format!("{n} channels, at most {MAX_CHANNELS} are supported"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_sample_rate(path: &Path, rate: u32) -> Result<(), MediaError> {
+    if rate == 0 {
+        Err(corrupt(path, "header declares a sample rate of 0 Hz"))
+    } else if rate > MAX_SAMPLE_RATE {
+        Err(unsupported(
+            path,
+            &format!("sample rate {rate} Hz is above {MAX_SAMPLE_RATE} Hz"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Accumulates decoded audio and what went wrong along the way.
+struct DecodeState {
+    channels: Vec<Vec<f32>>,
+    scratch: Vec<Vec<f32>>,
+    sample_rate: Option<u32>,
+    channel_count: Option<usize>,
+    /// Frames per tick of the track's time base, as (numer * rate, denom).
+    time_base: Option<(u64, u64)>,
+    skipped: u64,
+    first_skip_reason: Option<String>,
+    /// Set when the demuxer or decoder failed in a way that cannot be skipped
+    /// before the end of the stream.
+    stop: Option<SymError>,
+}
+
+impl DecodeState {
+    fn new(params: &AudioCodecParameters, track: &Track) -> Self {
+        let channel_count = params.channels.as_ref().map(|c| c.count());
+        let reserve = track.num_frames.unwrap_or(0).min(MAX_PREALLOCATED_FRAMES);
+        let reserve = usize::try_from(reserve).unwrap_or(0);
+        let channels = (0..channel_count.unwrap_or(0))
+            .map(|_| Vec::with_capacity(reserve))
+            .collect();
+        let time_base = match (track.time_base, params.sample_rate) {
+            (Some(tb), Some(rate)) => Some((
+                u64::from(tb.numer.get()) * u64::from(rate),
+                u64::from(tb.denom.get()),
+            )),
+            _ => None,
+        };
+        DecodeState {
+            channels,
+            scratch: Vec::new(),
+            sample_rate: params.sample_rate,
+            channel_count,
+            time_base,
+            skipped: 0,
+            first_skip_reason: None,
+            stop: None,
+        }
+    }
+
+    fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+
+    /// Pulls every packet of `track` through the decoder.
+    fn run(
+        &mut self,
+        path: &Path,
+        format: &mut dyn FormatReader,
+        decoder: &mut dyn AudioDecoder,
+        track: &Track,
+    ) -> Result<(), MediaError> {
+        loop {
+            let packet = match format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => break,
+                // A new chained stream (Ogg) begins: Dubstage imports the first.
+                Err(SymError::ResetRequired) => break,
+                Err(err) => {
+                    self.stop = Some(err);
+                    break;
+                }
+            };
+            if packet.track_id != track.id {
+                continue;
+            }
+            match decoder.decode(&packet) {
+                Ok(buffer) => {
+                    let spec = buffer.spec();
+                    let (rate, count) = (spec.rate(), spec.channels().count());
+                    if buffer.frames() == 0 {
+                        continue;
+                    }
+                    if !self.accepts(path, rate, count)? || buffer.num_planes() != count {
+                        // A stray frame with different parameters (e.g. junk
+                        // that happens to look like an MP3 header).
+                        self.skip(&packet, "stream parameters changed mid-file");
+                        continue;
+                    }
+                    buffer.copy_to_vecs_planar::<f32>(&mut self.scratch);
+                    for (dst, src) in self.channels.iter_mut().zip(&self.scratch) {
+                        dst.extend_from_slice(src);
+                    }
+                }
+                // symphonia's guidance: a packet with invalid data (or an I/O
+                // error reading it) is skipped and decoding continues.
+                Err(SymError::DecodeError(msg)) => self.skip(&packet, msg),
+                Err(SymError::IoError(err)) => self.skip(&packet, &err.to_string()),
+                Err(err) => {
+                    self.stop = Some(err);
+                    break;
+                }
+            }
+        }
+        decoder.finalize();
+        Ok(())
+    }
+
+    /// Checks a decoded buffer's parameters. The first buffer fixes the rate
+    /// and channel count if the header did not; later ones must match.
+    fn accepts(&mut self, path: &Path, rate: u32, count: usize) -> Result<bool, MediaError> {
+        match (self.sample_rate, self.channel_count) {
+            (Some(r), Some(c)) => Ok(r == rate && c == count),
+            _ if self.frames() == 0 => {
+                check_sample_rate(path, rate)?;
+                check_channel_count(path, count)?;
+                self.sample_rate = Some(rate);
+                self.channel_count = Some(count);
+                self.channels = vec![Vec::new(); count];
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Records a damaged packet and substitutes silence for its duration.
+    fn skip(&mut self, packet: &Packet, reason: &str) {
+        self.skipped += 1;
+        if self.first_skip_reason.is_none() {
+            self.first_skip_reason = Some(reason.to_string());
+        }
+        let Some((num, den)) = self.time_base else {
+            return;
+        };
+        let frames = u128::from(packet.dur.get()) * u128::from(num) / u128::from(den.max(1));
+        // Only once audio has started: leading damage has no position to keep.
+        if frames <= u128::from(MAX_SUBSTITUTE_FRAMES) && self.frames() > 0 {
+            let frames = frames as usize; // bounded by MAX_SUBSTITUTE_FRAMES
+            for channel in &mut self.channels {
+                channel.resize(channel.len() + frames, 0.0);
+            }
+        }
+    }
+
+    /// The error to return when no audio at all came out.
+    fn failure(self, path: &Path) -> MediaError {
+        match self.stop {
+            Some(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                corrupt(path, "file ends before any audio")
+            }
+            Some(SymError::IoError(e)) => MediaError::io(path, e),
+            Some(SymError::Unsupported(msg)) => {
+                unsupported(path, &format!("uses an unsupported feature: {msg}"))
+            }
+            Some(err) => corrupt(path, err.to_string()),
+            None if self.skipped > 0 => corrupt(
+                path,
+                format!(
+                    "no packet could be decoded: {}",
+                    self.first_skip_reason.as_deref().unwrap_or("unknown error")
+                ),
+            ),
+            None => MediaError::NoFrames {
+                path: path.to_path_buf(),
+            },
+        }
+    }
+
+    /// The warning for a decode that produced audio but not cleanly.
+    fn warning(
+        &self,
+        path: &Path,
+        repair: Option<&riff::WavRepair>,
+        exact_length: Option<u64>,
+    ) -> Option<MediaError> {
+        let frames_kept = self.frames() as u64;
+        let truncated = |reason: String| {
+            Some(MediaError::Truncated {
+                path: path.to_path_buf(),
+                frames_kept,
+                reason,
+            })
+        };
+        if let Some(err) = &self.stop {
+            let reason = match err {
+                SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    "unexpected end of file".to_string()
+                }
+                other => other.to_string(),
+            };
+            return truncated(reason);
+        }
+        if let Some(declared) = repair.and_then(|r| r.frames_declared) {
+            return truncated(format!(
+                "the header declares {declared} frames, the file holds only {frames_kept}"
+            ));
+        }
+        if self.skipped > 0 {
+            return Some(MediaError::DamagedPackets {
+                path: path.to_path_buf(),
+                skipped: self.skipped,
+                reason: self
+                    .first_skip_reason
+                    .clone()
+                    .unwrap_or_else(|| "unknown error".to_string()),
+            });
+        }
+        // Fewer frames than an exact header length means the tail of the file
+        // is missing even though no read failed.
+        match exact_length {
+            Some(declared) if frames_kept < declared => {
+                truncated(format!("the header declares {declared} frames"))
+            }
+            _ => None,
+        }
+    }
+}

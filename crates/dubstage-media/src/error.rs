@@ -1,0 +1,100 @@
+//! The crate's error type.
+//!
+//! Every message is one readable line that starts with the file it concerns,
+//! e.g. `/x/door.wav: not a supported audio file (unrecognised format)`, so
+//! the UI can show it as-is.
+
+use std::path::{Path, PathBuf};
+
+/// Errors (and decode warnings, see [`crate::Decoded::warning`]) from reading,
+/// resampling or writing media. Every variant that concerns a file names it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The operating system refused a read or write: missing file, permission
+    /// denied, disk full, missing directory, …
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file has zero bytes.
+    #[error("{path}: file is empty")]
+    Empty { path: PathBuf },
+
+    /// The file has a valid header but not a single audio frame.
+    #[error("{path}: contains no audio frames")]
+    NoFrames { path: PathBuf },
+
+    /// The container or codec is not recognised or not supported, or the
+    /// stream's parameters are outside what Dubstage accepts.
+    #[error("{path}: not a supported audio file ({reason})")]
+    Unsupported { path: PathBuf, reason: String },
+
+    /// The file looks like a supported format but its structure is damaged
+    /// (bad header, cut inside the header, unreadable stream).
+    #[error("{path}: corrupt audio file ({reason})")]
+    Corrupt { path: PathBuf, reason: String },
+
+    /// Warning: the audio stops before the end the file declares (typically a
+    /// recording or copy that was cut off). The frames before the cut are kept.
+    #[error("{path}: audio ends early, kept the first {frames_kept} frames ({reason})")]
+    Truncated {
+        path: PathBuf,
+        frames_kept: u64,
+        reason: String,
+    },
+
+    /// Warning: some packets could not be decoded and were replaced by silence
+    /// of the same duration (so everything after them stays in sync).
+    #[error("{path}: replaced {skipped} damaged packet(s) with silence ({reason})")]
+    DamagedPackets {
+        path: PathBuf,
+        skipped: u64,
+        reason: String,
+    },
+
+    /// Resampling was impossible (invalid rates or inconsistent buffer).
+    /// `path` is set when the buffer came from a file.
+    #[error("{}cannot resample: {reason}", path_prefix(.path.as_deref()))]
+    Resample {
+        path: Option<PathBuf>,
+        reason: String,
+    },
+
+    /// A write request was invalid or the encoder rejected it (bad channel
+    /// layout, file would exceed the WAV size limit, …). I/O failures are
+    /// reported as [`MediaError::Io`] instead.
+    #[error("{path}: cannot write audio file ({reason})")]
+    Write { path: PathBuf, reason: String },
+}
+
+fn path_prefix(path: Option<&Path>) -> String {
+    path.map_or_else(String::new, |p| format!("{}: ", p.display()))
+}
+
+impl MediaError {
+    /// The file the error concerns, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            MediaError::Io { path, .. }
+            | MediaError::Empty { path }
+            | MediaError::NoFrames { path }
+            | MediaError::Unsupported { path, .. }
+            | MediaError::Corrupt { path, .. }
+            | MediaError::Truncated { path, .. }
+            | MediaError::DamagedPackets { path, .. }
+            | MediaError::Write { path, .. } => Some(path),
+            MediaError::Resample { path, .. } => path.as_deref(),
+        }
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        MediaError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Command-line interface.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use dubstage_engine::export::{ExportSettings, export, planned_paths};
+use dubstage_engine::{CompileOptions, compile, load_sources};
+use dubstage_media::WavFormat;
+use dubstage_model::{Output, Project, SampleLen, SamplePos, Timecode, file};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(name = "dubstage", version, about = "Dubstage: sound editing and mixing for film")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render a project's mix to a WAV file (and its stems with --stems).
+    Render(RenderArgs),
+    /// Print a project's tracks, clips, duration and missing media.
+    Info {
+        /// The .dubstage project file.
+        project: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RenderArgs {
+    /// The .dubstage project file.
+    project: PathBuf,
+    /// Output WAV file for the stereo master.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Range to render: session timecode (01:00:10:00), seconds from the session start (12.5s)
+    /// or samples (480000). Default: the whole session.
+    #[arg(long, num_args = 2, value_names = ["START", "END"])]
+    range: Option<Vec<String>>,
+    /// Sample format.
+    #[arg(long, value_enum, default_value_t = Format::Wav24)]
+    format: Format,
+    /// Also write one file per bus (DIA, FX, MUS, …) into this folder.
+    #[arg(long, value_name = "DIR")]
+    stems: Option<PathBuf>,
+    /// Render clips whose media is missing or unreadable as silence instead of refusing.
+    #[arg(long)]
+    allow_missing: bool,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    /// 16-bit integer PCM.
+    Wav16,
+    /// 24-bit integer PCM.
+    Wav24,
+    /// 32-bit float.
+    Wav32f,
+}
+
+impl From<Format> for WavFormat {
+    fn from(f: Format) -> WavFormat {
+        match f {
+            Format::Wav16 => WavFormat::Int16,
+            Format::Wav24 => WavFormat::Int24,
+            Format::Wav32f => WavFormat::Float32,
+        }
+    }
+}
+
+/// Parses argv and runs the command.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and succeed; usage errors print clap's message.
+            if e.use_stderr() {
+                let _ = e.print();
+                bail!("invalid arguments (see `dubstage --help`)");
+            }
+            let _ = e.print();
+            return Ok(());
+        }
+    };
+    match cli.command {
+        Command::Render(args) => render(&args),
+        Command::Info { project } => info(&project),
+    }
+}
+
+fn load_project(path: &Path) -> Result<Project> {
+    let loaded = file::load(path)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+    Ok(loaded.project)
+}
+
+/// Parses a range bound: timecode, seconds (`12.5s`) or samples.
+fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
+    let s = s.trim();
+    if s.contains([':', ';']) {
+        let tc = Timecode::parse(s)?;
+        return Ok(p.time_map().samples_at(tc)?);
+    }
+    if let Some(secs) = s.strip_suffix('s') {
+        let v: f64 = secs
+            .parse()
+            .with_context(|| format!("`{s}` is not a number of seconds"))?;
+        if !v.is_finite() {
+            bail!("`{s}` is not a number of seconds");
+        }
+        return Ok(SamplePos::ZERO + p.sample_rate.seconds_f64(v));
+    }
+    let v: i64 = s
+        .parse()
+        .with_context(|| format!("`{s}` is not a timecode, seconds (12.5s) or a sample count"))?;
+    Ok(SamplePos(v))
+}
+
+fn db(peak: f32) -> String {
+    if peak <= 0.0 {
+        "-inf dBFS".to_owned()
+    } else {
+        format!("{:.2} dBFS", 20.0 * peak.log10())
+    }
+}
+
+fn render(args: &RenderArgs) -> Result<()> {
+    let project = load_project(&args.project)?;
+    let (start, end) = match &args.range {
+        Some(r) => (parse_position(&project, &r[0])?, parse_position(&project, &r[1])?),
+        None => (SamplePos::ZERO, project.end()),
+    };
+    if end <= start {
+        if args.range.is_none() {
+            bail!("{}: the project has no clips; nothing to render", args.project.display());
+        }
+        bail!("the range is empty: END must be after START");
+    }
+    let show_progress = std::io::stderr().is_terminal();
+    let loaded = load_sources(&project, &|done, total| {
+        if show_progress {
+            eprint!("\rdecoding media {done}/{total}");
+        }
+    });
+    if show_progress {
+        eprintln!();
+    }
+    let offline: Vec<String> = loaded.offline().map(ToString::to_string).collect();
+    if !offline.is_empty() && !args.allow_missing {
+        bail!(
+            "{} media file{} missing or unreadable (use --allow-missing to render {} as silence): {}",
+            offline.len(),
+            if offline.len() == 1 { " is" } else { "s are" },
+            if offline.len() == 1 { "it" } else { "them" },
+            offline.join("; ")
+        );
+    }
+    for issue in &loaded.issues {
+        let what = if issue.is_offline() {
+            "rendering as silence"
+        } else {
+            "partly decoded"
+        };
+        eprintln!("warning: {issue} ({what})");
+    }
+    let plan = compile(
+        &project,
+        &loaded.sources,
+        CompileOptions {
+            max_block: dubstage_engine::export::EXPORT_BLOCK,
+        },
+    );
+    let settings = ExportSettings {
+        start,
+        end,
+        format: args.format.into(),
+        sample_rate: project.sample_rate.hz(),
+        master: args.output.clone(),
+        stems_dir: args.stems.clone(),
+        overwrite: args.force,
+    };
+    if !args.force
+        && let Some((p, _)) = planned_paths(&plan, &settings).iter().find(|(p, _)| p.exists())
+    {
+        bail!("{} already exists (use --force to overwrite)", p.display());
+    }
+    let mut last = -1i64;
+    let files = export(plan, &settings, &mut |f| {
+        let pct = (f * 100.0) as i64;
+        if show_progress && pct / 5 != last / 5 {
+            last = pct;
+            eprint!("\rrendering {pct:3}%");
+            let _ = std::io::stderr().flush();
+        }
+        true
+    })
+    .context("render failed")?;
+    if show_progress {
+        eprintln!();
+    }
+    let rate = project.sample_rate;
+    let map = project.time_map();
+    println!(
+        "rendered {} to {} ({:.2} s, {}, {})",
+        project.name,
+        map.timecode_at(end),
+        rate.to_seconds(end - start),
+        rate,
+        match args.format {
+            Format::Wav16 => "16-bit",
+            Format::Wav24 => "24-bit",
+            Format::Wav32f => "32-bit float",
+        }
+    );
+    for f in files {
+        let label = f.stem.as_deref().unwrap_or("master");
+        println!("  {label:<8} {}  peak {}", f.path.display(), db(f.peak));
+    }
+    Ok(())
+}
+
+fn info(path: &Path) -> Result<()> {
+    let p = load_project(path)?;
+    let map = p.time_map();
+    let rate = p.sample_rate;
+    let dur = p.end() - SamplePos::ZERO;
+    println!("Project   {}", p.name);
+    println!("File      {}", path.display());
+    println!(
+        "Format    {}, {} fps, starts at {}, pan law {}",
+        rate,
+        p.frame_rate,
+        p.start_timecode,
+        p.pan_law.label()
+    );
+    println!(
+        "Duration  {} ({:.2} s), from {} to {}",
+        duration_tc(&p, dur),
+        rate.to_seconds(dur),
+        map.timecode_at(SamplePos::ZERO),
+        map.timecode_at(p.end())
+    );
+    let buses: Vec<String> = p
+        .buses
+        .iter()
+        .map(|b| format!("{} {:+.1} dB{}", b.name, b.gain_db, if b.mute { " (muted)" } else { "" }))
+        .collect();
+    println!("Buses     {}; master {:+.1} dB", buses.join(", "), p.master.gain_db);
+    println!("Tracks    {}", p.tracks.len());
+    for (i, t) in p.tracks.iter().enumerate() {
+        let out = match t.output {
+            Output::Bus(b) => p.bus(b).map_or("?".to_owned(), |b| b.name.clone()),
+            Output::Master => "master".to_owned(),
+        };
+        let mut flags = String::new();
+        for (on, f) in [(t.mute, " mute"), (t.solo, " solo"), (t.solo_safe, " solo-safe")] {
+            if on {
+                flags.push_str(f);
+            }
+        }
+        println!(
+            "  {:>2}. {} [{} → {}] {:+.1} dB, pan {}{}",
+            i + 1,
+            t.name,
+            t.kind.label(),
+            out,
+            t.gain_db,
+            pan_label(t.pan),
+            flags
+        );
+        for c in &t.clips {
+            let media = p.media(c.media);
+            let name = if c.name.is_empty() {
+                media.map_or("?", |m| m.name.as_str())
+            } else {
+                c.name.as_str()
+            };
+            println!(
+                "        {} – {}  {:<24} {:.2} s, {:+.1} dB",
+                map.timecode_at(c.position),
+                map.timecode_at(c.end()),
+                name,
+                rate.to_seconds(c.length),
+                c.gain_db
+            );
+        }
+    }
+    if !p.markers.is_empty() {
+        println!("Markers   {}", p.markers.len());
+        for m in &p.markers {
+            println!("        {}  {}", map.timecode_at(m.position), m.name);
+        }
+    }
+    let missing: Vec<_> = p
+        .media
+        .iter()
+        .filter(|m| m.path.as_os_str().is_empty() || !m.path.exists())
+        .collect();
+    println!("Media     {} file(s), {} missing", p.media.len(), missing.len());
+    for m in missing {
+        if m.path.as_os_str().is_empty() {
+            println!("  missing: {} (no file recorded)", m.name);
+        } else {
+            println!("  missing: {}", m.path.display());
+        }
+    }
+    Ok(())
+}
+
+fn pan_label(pan: f32) -> String {
+    if pan.abs() < 0.005 {
+        "C".to_owned()
+    } else if pan < 0.0 {
+        format!("L{:.0}", -pan * 100.0)
+    } else {
+        format!("R{:.0}", pan * 100.0)
+    }
+}
+
+/// A duration as HH:MM:SS:FF at the project frame rate.
+fn duration_tc(p: &Project, d: SampleLen) -> String {
+    let frames = p.frame_rate.samples_to_frame(SamplePos(d.0), p.sample_rate);
+    Timecode::from_frames(frames, p.frame_rate).to_string()
+}

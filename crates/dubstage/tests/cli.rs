@@ -1,0 +1,226 @@
+//! The `dubstage` command line, run as a user would: real files in, real
+//! WAV files out, one readable line and a non-zero exit on every bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn project(name: &str) -> PathBuf {
+    repo().join("tests/projects").join(name)
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn dubstage(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_dubstage"))
+        .args(args)
+        .output()
+        .expect("run dubstage");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command fails with exactly one line on stderr, `error: …` containing every `needle`.
+fn check_fails(args: &[&str], needles: &[&str]) {
+    let r = dubstage(args);
+    assert!(!r.ok, "{args:?} must fail; stdout: {}", r.stdout);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {}", r.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    for n in needles {
+        assert!(lines[0].contains(n), "`{n}` not in: {}", lines[0]);
+    }
+}
+
+fn render_bad(name: &str, needles: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.wav");
+    let p = project(name);
+    check_fails(
+        &["render", p.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8")],
+        needles,
+    );
+    assert!(!out.exists(), "no output for a refused render");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 0, "no temp files left");
+}
+
+#[test]
+fn missing_media_is_refused_listing_the_file() {
+    render_bad("missing_media.dubstage", &["does/not/exist.wav", "file not found", "--allow-missing"]);
+}
+
+#[test]
+fn corrupt_media_is_refused_naming_file_and_cause() {
+    render_bad("corrupt_media.dubstage", &["random.wav"]);
+}
+
+#[test]
+fn malformed_project_reports_line_and_column() {
+    render_bad("malformed.dubstage", &["malformed.dubstage:7:"]);
+}
+
+#[test]
+fn future_version_is_refused() {
+    render_bad("future_version.dubstage", &["format version 99 is newer"]);
+}
+
+#[test]
+fn empty_binary_and_unknown_projects_are_refused() {
+    render_bad("empty.dubstage", &["empty"]);
+    render_bad("binary.dubstage", &["binary.dubstage"]);
+    render_bad("unknown_kind.dubstage", &["unknown_kind.dubstage:1:", "Theremin"]);
+    render_bad("no_such_file.dubstage", &["no_such_file.dubstage", "No such file"]);
+}
+
+#[test]
+fn info_of_bad_projects_fails_cleanly() {
+    for name in ["malformed.dubstage", "future_version.dubstage", "empty.dubstage"] {
+        let p = project(name);
+        check_fails(&["info", p.to_str().expect("utf-8")], &[name]);
+    }
+}
+
+fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).expect("valid wav");
+    let spec = r.spec();
+    let samples = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.expect("sample")).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.expect("sample") as f32 / scale)
+                .collect()
+        }
+    };
+    (spec, samples)
+}
+
+#[test]
+fn hand_written_project_renders_master_and_stems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("mix.wav");
+    let stems = dir.path().join("stems");
+    let p = project("hand_written.dubstage");
+    let args = [
+        "render",
+        p.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--stems",
+        stems.to_str().expect("utf-8"),
+        "--format",
+        "wav32f",
+    ];
+    let r = dubstage(&args);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("peak"), "{}", r.stdout);
+    let (spec, master) = read_wav(&out);
+    assert_eq!((spec.channels, spec.sample_rate), (2, 48_000));
+    // The session ends with the music clip at 12000 + 48000.
+    assert_eq!(master.len(), 60_000 * 2);
+    assert!(master.iter().any(|&s| s.abs() > 0.01), "audible");
+    let mut sum = vec![0.0f32; master.len()];
+    for bus in ["DIA", "FX", "MUS"] {
+        let (_, stem) = read_wav(&stems.join(format!("mix_{bus}.wav")));
+        assert_eq!(stem.len(), master.len());
+        for (s, v) in sum.iter_mut().zip(stem) {
+            *s += v;
+        }
+    }
+    for (a, b) in sum.iter().zip(&master) {
+        assert!((a - b).abs() < 1e-6, "stems sum to the master");
+    }
+    // Existing output is not overwritten without --force.
+    check_fails(&args, &["already exists", "--force"]);
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(dubstage(&forced).ok);
+}
+
+#[test]
+fn range_in_timecode_seconds_and_samples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = project("hand_written.dubstage");
+    for (i, (a, b)) in [("01:00:00:05", "01:00:01:00"), ("0.2s", "1s"), ("9600", "48000")]
+        .into_iter()
+        .enumerate()
+    {
+        let out = dir.path().join(format!("r{i}.wav"));
+        let r = dubstage(&[
+            "render",
+            p.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--range",
+            a,
+            b,
+            "--format",
+            "wav16",
+        ]);
+        assert!(r.ok, "{}", r.stderr);
+        let (spec, samples) = read_wav(&out);
+        assert_eq!(spec.bits_per_sample, 16);
+        // 25 fps: frame 5 = 0.2 s = 9600 samples; each range is 38400 frames.
+        assert_eq!(samples.len(), 38_400 * 2, "range {a} {b}");
+    }
+    check_fails(
+        &["render", p.to_str().expect("utf-8"), "-o", "/tmp/x.wav", "--range", "1s", "0.5s"],
+        &["range is empty"],
+    );
+    check_fails(
+        &["render", p.to_str().expect("utf-8"), "-o", "/tmp/x.wav", "--range", "abc", "1s"],
+        &["abc"],
+    );
+}
+
+#[test]
+fn allow_missing_renders_silence_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("m.wav");
+    let p = project("missing_media.dubstage");
+    let r = dubstage(&[
+        "render",
+        p.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--allow-missing",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stderr.contains("does/not/exist.wav"), "{}", r.stderr);
+    let (_, s) = read_wav(&out);
+    assert_eq!(s.len(), 48_000 * 2);
+    assert!(s[..24_000 * 2].iter().any(|&v| v != 0.0));
+    assert!(s[24_000 * 2..].iter().all(|&v| v == 0.0), "missing clip is silent");
+}
+
+#[test]
+fn info_lists_tracks_clips_duration_and_missing_media() {
+    let p = project("missing_media.dubstage");
+    let r = dubstage(&["info", p.to_str().expect("utf-8")]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("Tracks    1"), "{}", r.stdout);
+    assert!(r.stdout.contains("01:00:00:00 – 01:00:00:12"), "{}", r.stdout);
+    assert!(r.stdout.contains("Duration  00:00:01:00 (1.00 s)"), "{}", r.stdout);
+    assert!(r.stdout.contains("missing: "), "{}", r.stdout);
+    assert!(r.stdout.contains("does/not/exist.wav"), "{}", r.stdout);
+}
+
+#[test]
+fn output_into_a_missing_folder_fails_cleanly() {
+    let p = project("hand_written.dubstage");
+    check_fails(
+        &["render", p.to_str().expect("utf-8"), "-o", "/nonexistent/dir/x.wav"],
+        &["/nonexistent/dir"],
+    );
+}
