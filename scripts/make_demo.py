@@ -21,7 +21,6 @@ Outputs (all at 48 kHz):
 import argparse
 import array
 import math
-import os
 import random
 import shutil
 import subprocess
@@ -316,8 +315,9 @@ def make_dialogue(who, seed):
             "highpass", "85", "equalizer", "220", "1.2q", "+2", "equalizer", "3200", "1.5q", "-2",
             "rate", "-v", SR,
             "pad", LINE_HEAD, LINE_TAIL,
+            "compand", "0.005,0.12", "6:-40,-40,-30,-24,-20,-18,0,-10", "0", "-90", "0.005",
             "reverb", "10", "70", "15", "100", "0", "-10",
-            "gain", "-n", -10.0 - r.uniform(0, 1.5),
+            "gain", "-n", -7.0 - r.uniform(0, 1.0),
         )
         x = load_f32(out)[0]
         parts.append((pos, x))
@@ -400,11 +400,11 @@ def make_ambience():
     # Distant traffic rumble: deep, steady, slowly breathing.
     rumble = tmpfile("amb_rumble")
     sox(*s16(2), noise_file(n, 201, 2), *f32(2), rumble,
-        "lowpass", "-2", "160", "lowpass", "-2", "220", "highpass", "25", "gain", "24")
+        "lowpass", "-2", "160", "lowpass", "-2", "220", "highpass", "25", "gain", "12")
     breath = [smooth_random(nc, 4000, 202 + c, 0.6, 1.0) for c in range(2)]
     rumble_mod = tmpfile("amb_rumble_mod")
     sox("-T", *f32(2), rumble, *f32(2), control_to_audio(breath, CTRL, n), *f32(2), rumble_mod)
-    layers.append((rumble_mod, 1.0))
+    layers.append((rumble_mod, 0.6))
 
     # City wash: far-away broadband hum of the town.
     wash = tmpfile("amb_wash")
@@ -421,8 +421,8 @@ def make_ambience():
     gust_env = control_to_audio(gust, CTRL, n)
     gust_hi_env = control_to_audio([[g ** 2.2 for g in ch] for ch in gust], CTRL, n)
     for seed, fx, env, g in (
-        (241, ["bandpass", "380", "0.9q", "lowpass", "1500"], gust_env, 1.0),
-        (251, ["bandpass", "950", "2.5q", "bandpass", "1000", "3q"], gust_hi_env, 0.9),
+        (241, ["bandpass", "380", "0.9q", "lowpass", "1500"], gust_env, 1.8),
+        (251, ["bandpass", "950", "2.5q", "bandpass", "1000", "3q"], gust_hi_env, 2.0),
     ):
         band = tmpfile("amb_wind")
         sox(*s16(2), noise_file(n, seed, 2), *f32(2), band, *fx)
@@ -446,7 +446,7 @@ def make_ambience():
     # Heard through a closed window: top end softened.
     return write_media(
         [*f32(2), mixed], "amb_wind_traffic.flac", 16,
-        ["lowpass", "-1", "3000", "highpass", "20", "gain", "-n", "-30"],
+        ["lowpass", "-1", "3000", "highpass", "20", "gain", "-n", "-23"],
     )
 
 
@@ -512,7 +512,7 @@ def make_footsteps():
     for at, x in pieces:
         mix_into(buf, x, at)
     # a small tiled kitchen
-    wet = sox_fx([buf], ["reverb", "22", "40", "35", "100", "4", "-4"])[0][: len(buf)]
+    wet = sox_fx([buf], ["lowpass", "-2", "10000", "reverb", "22", "40", "35", "100", "4", "-4"])[0][: len(buf)]
     wet = normalize(wet, -13.0)
     path = write_media([*f32(1), save_f32([wet])], "foley_steps.wav", 24)
     return path, segs
@@ -554,8 +554,8 @@ def rustle(r, dur, shape):
             grains[i] += a
             a *= k
     src = noise(n, r.randrange(1 << 30))
-    swish = biquad(biquad(src, "bp", 2400, 0.6), "hp", 500)
-    crinkle = biquad(src, "hp", 4500)
+    swish = biquad(biquad(src, "bp", 2200, 0.6), "hp", 450)
+    crinkle = biquad(biquad(src, "bp", 4800, 0.9), "lp", 8000)
     env = [0.25 * m + g for m, g in zip(mot, grains)]
     low = biquad(noise(n, r.randrange(1 << 30)), "lp", 220)
     out = [s * e + c * e * e * 0.4 + l * m * 0.9 for s, c, l, e, m in zip(swish, crinkle, low, env, mot)]
@@ -583,7 +583,7 @@ def make_cloth():
     buf = [0.0] * (pos + sec(0.2))
     for at, x in pieces:
         mix_into(buf, x, at)
-    wet = sox_fx([buf], ["reverb", "15", "50", "30", "100", "2", "-8"])[0][: len(buf)]
+    wet = sox_fx([buf], ["lowpass", "-2", "8500", "reverb", "15", "50", "30", "100", "2", "-8"])[0][: len(buf)]
     wet = normalize(wet, -24.0)
     path = write_media([*f32(1), save_f32([wet])], "foley_cloth.wav", 24)
     return path, segs
@@ -636,7 +636,7 @@ def make_glass():
     out = [0.0] * n
     t0 = sec(GLASS_IMPACT)
     base = 1540.0
-    ratios = [(1.0, 0.42, 1.0), (2.74, 0.26, 0.6), (5.12, 0.15, 0.38), (8.1, 0.08, 0.22), (11.6, 0.05, 0.12)]
+    ratios = [(1.0, 0.42, 1.0), (2.74, 0.26, 0.6), (5.12, 0.15, 0.38), (8.1, 0.07, 0.14), (11.6, 0.04, 0.05)]
     for k, (dt, g) in enumerate(((0.0, 1.0), (0.068, 0.35))):
         parts = []
         for ratio, tau, amp in ratios:
@@ -704,8 +704,8 @@ def make_music():
         specs += ["sine", "%.3f" % hz(bass), "sine", "%.3f" % hz(bass + 12)]
         bass_ch = (ch + 1, ch + 2)
         vol = 0.11
-        remix = [",".join(["%dv%.3f" % (c, vol) for c in left] + ["%dv0.5,%dv0.12" % bass_ch]),
-                 ",".join(["%dv%.3f" % (c, vol) for c in right] + ["%dv0.5,%dv0.12" % bass_ch])]
+        remix = [",".join(["%dv%.3f" % (c, vol) for c in left] + ["%dv0.3,%dv0.08" % bass_ch]),
+                 ",".join(["%dv%.3f" % (c, vol) for c in right] + ["%dv0.3,%dv0.08" % bass_ch])]
         chord = tmpfile("mus_chord")
         fade_out = 4.0 if last else 3.0
         sox("-r", SR, "-c", ch + 2, "-n", *f32(2), chord,
@@ -735,7 +735,7 @@ def make_music():
     wet = tmpfile("mus_wet")
     sox(*f32(2), mixed, *f32(2), wet, "reverb", "70", "50", "100", "100", "25", "-2", "trim", "0", "%ds" % n,
         "fade", "t", "0", MUSIC_LEN, "1.5")
-    return write_media([*f32(2), wet], "music_cue.flac", 16, ["gain", "-n", "-12"])
+    return write_media([*f32(2), wet], "music_cue.flac", 16, ["gain", "-n", "-14"])
 
 
 # ---------------------------------------------------------------------------
@@ -809,12 +809,10 @@ def build_project(media, tracks, markers, next_id):
 
 def generate():
     t_start = time.time()
-    timings = []
 
     def step(label, fn, *a):
         t = time.time()
         res = fn(*a)
-        timings.append((label, time.time() - t))
         print("  %-14s %5.1f s" % (label, time.time() - t), flush=True)
         return res
 
@@ -856,6 +854,7 @@ def generate():
         markers.append(dict(id=marker_ids(), position=t_samples, name=name))
 
     end = sec(SCENE_END)
+    assert 60.0 <= SCENE_END <= 90.0
 
     # --- Room tone: two clips from one file, equal-power crossfade at 40-42 s
     xf_at, xf = sec(36.0), sec(2.0)
@@ -884,7 +883,7 @@ def generate():
     def cloth_clip(seg_index, at, name, gain=0.0):
         seg_name, pos, length = cloth_segs[seg_index]
         lead = sec(0.1)
-        c = clip("cloth", name, at, length + 2 * lead, pos - lead, gain, (sec(0.08), "EqualPower"), (sec(0.15), "EqualPower"))
+        c = clip("cloth", name, at - lead, length + 2 * lead, pos - lead, gain, (sec(0.08), "EqualPower"), (sec(0.15), "EqualPower"))
         cloth.append(c)
         return at + length
 
@@ -949,7 +948,7 @@ def generate():
         dict(id=track_ids(), name="Foley Steps", kind="Foley", gain_db=0.0, pan=-0.15, output=fx_out, clips=steps),
         dict(id=track_ids(), name="Foley Cloth", kind="Foley", gain_db=0.0, pan=0.0, output=fx_out, clips=cloth),
         dict(id=track_ids(), name="FX Hard", kind="Sfx", gain_db=0.0, pan=-0.1, output=fx_out, clips=fx),
-        dict(id=track_ids(), name="Music", kind="Music", gain_db=-3.0, pan=0.0, output=mus_out, clips=music),
+        dict(id=track_ids(), name="Music", kind="Music", gain_db=-4.0, pan=0.0, output=mus_out, clips=music),
     ]
     # per-character checks: no overlapping clips on one track
     for tr in tracks:
@@ -958,12 +957,13 @@ def generate():
             for a, b in zip(cs, cs[1:]):
                 assert a["position"] + a["length"] <= b["position"], (tr["name"], a["name"], b["name"])
 
-    used = [clip_ids.next, marker_ids.next, track_ids.next, ids.next]
     assert clip_ids.next <= 500 and marker_ids.next <= 600 and ids.next <= 200 and track_ids.next <= 300
     text = build_project(media, tracks, markers, 600)
     PROJECT_FILE.write_text(text, encoding="utf-8")
-    del used
 
+    for mk in sorted(markers, key=lambda m: m["position"]):
+        frames = mk["position"] * 24 // SR
+        print("  01:00:%02d:%02d  %s" % (frames // 24, frames % 24, mk["name"]))
     total = time.time() - t_start
     print("wrote %s (%d tracks, %d clips, %d markers) in %.1f s"
           % (PROJECT_FILE.relative_to(ROOT), len(tracks), sum(len(t["clips"]) for t in tracks), len(markers), total))

@@ -53,7 +53,11 @@ fn reference(tracks: usize, clips: usize) -> (Project, Sources) {
     let source_len = 30 * RATE;
     let mut media = Vec::new();
     for i in 0..8 {
-        let audio = noise(&mut rng, if i % 2 == 0 { 2 } else { 1 }, source_len as usize);
+        let audio = noise(
+            &mut rng,
+            if i % 2 == 0 { 2 } else { 1 },
+            source_len as usize,
+        );
         let Ok(Created::Media(id)) = s.apply(Command::AddMedia {
             path: format!("/bench/{i}.wav").into(),
             name: format!("{i}.wav"),
@@ -82,7 +86,7 @@ fn reference(tracks: usize, clips: usize) -> (Project, Sources) {
         };
         s.apply(Command::SetTrackGain {
             track: t,
-            gain_db: -(i % 7) as f32,
+            gain_db: -((i % 7) as f32),
         })
         .expect("gain");
         s.apply(Command::SetTrackPan {
@@ -144,7 +148,9 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects track counts.
     let filter: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
     let runs = 3;
-    println!("Offline render, {MINUTES} min at 48 kHz stereo, block {BLOCK}, one thread, best of {runs}");
+    println!(
+        "Offline render, {MINUTES} min at 48 kHz stereo, block {BLOCK}, one thread, best of {runs}"
+    );
     println!("| tracks | clips | render time | × real time | µs per 512-frame block |");
     println!("|-------:|------:|------------:|------------:|-----------------------:|");
     for (tracks, clips) in [(8usize, 100usize), (32, 400), (128, 1600)] {

@@ -7,7 +7,7 @@ use crate::plan::RenderPlan;
 use crate::render::Renderer;
 use dubstage_media::{MediaError, WavFileWriter, WavFormat};
 use dubstage_model::{SampleLen, SamplePos};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Block size used for offline rendering.
 pub const EXPORT_BLOCK: usize = 4096;
@@ -59,7 +59,10 @@ pub enum ExportError {
 
 /// The paths an export with these settings writes, master first, then one
 /// per bus of `plan`.
-pub fn planned_paths(plan: &RenderPlan, settings: &ExportSettings) -> Vec<(PathBuf, Option<String>)> {
+pub fn planned_paths(
+    plan: &RenderPlan,
+    settings: &ExportSettings,
+) -> Vec<(PathBuf, Option<String>)> {
     let mut out = vec![(settings.master.clone(), None)];
     if let Some(dir) = &settings.stems_dir {
         let base = settings
@@ -79,7 +82,13 @@ pub fn planned_paths(plan: &RenderPlan, settings: &ExportSettings) -> Vec<(PathB
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -147,4 +156,3 @@ pub fn export(
 fn peak2(l: &[f32], r: &[f32]) -> f32 {
     dubstage_dsp::mix::peak(l).max(dubstage_dsp::mix::peak(r))
 }
-

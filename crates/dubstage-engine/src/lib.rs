@@ -5,7 +5,6 @@
 //! renderer's `render_block`/`process_interleaved` never allocate (checked
 //! by a test with an allocation guard).
 
-
 pub mod plan;
 pub mod render;
 

@@ -83,8 +83,6 @@ pub(crate) struct PlanTrack {
     pub(crate) stereo_gains: (f32, f32),
     /// Index into `RenderPlan::buses`, or `None` for the master.
     pub(crate) bus: Option<usize>,
-    pub(crate) has_mono: bool,
-    pub(crate) has_stereo: bool,
 }
 
 #[derive(Debug)]
@@ -199,8 +197,6 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
                     }
                 })
                 .collect();
-            let has_mono = clips.iter().any(|c| c.right.is_none());
-            let has_stereo = clips.iter().any(|c| c.right.is_some());
             let bus = match t.output {
                 Output::Bus(id) => buses.iter().position(|b| b.id == id),
                 Output::Master => None,
@@ -213,8 +209,6 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
                 mono_gains: pan_gains(project.pan_law, t.pan),
                 stereo_gains: balance_gains(t.pan),
                 bus,
-                has_mono,
-                has_stereo,
             }
         })
         .collect();

@@ -68,7 +68,9 @@ impl Fixture {
     }
 
     fn clip(&mut self, track: TrackId, clip: NewClip) {
-        self.s.apply(Command::AddClip { track, clip }).expect("add clip");
+        self.s
+            .apply(Command::AddClip { track, clip })
+            .expect("add clip");
     }
 
     fn cmd(&mut self, c: Command) {
@@ -120,7 +122,10 @@ fn db(d: f32) -> f32 {
 }
 
 fn assert_close(a: f32, b: f32, what: &str) {
-    assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{what}: {a} != {b}");
+    assert!(
+        (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+        "{what}: {a} != {b}"
+    );
 }
 
 #[test]
@@ -241,9 +246,17 @@ fn fade_gains_at_start_middle_and_end_of_each_shape() {
     }
     // The middle values are what each shape promises.
     assert_close(curve(FadeShape::Linear, 0.5) as f32, 0.5, "linear");
-    assert_close(curve(FadeShape::EqualPower, 0.5) as f32, db(-3.0103), "equal power");
+    assert_close(
+        curve(FadeShape::EqualPower, 0.5) as f32,
+        db(-3.0103),
+        "equal power",
+    );
     assert_close(curve(FadeShape::SCurve, 0.5) as f32, 0.5, "s-curve");
-    assert_close(curve(FadeShape::Exponential, 0.5) as f32, 0.030_653_4, "exp");
+    assert_close(
+        curve(FadeShape::Exponential, 0.5) as f32,
+        0.030_653_4,
+        "exp",
+    );
 }
 
 #[test]
@@ -259,7 +272,10 @@ fn clip_gain_and_track_gain_multiply() {
             ..NewClip::new(m, SamplePos(0), SampleLen(1_000))
         },
     );
-    f.cmd(Command::SetTrackGain { track: t, gain_db: 3.0 });
+    f.cmd(Command::SetTrackGain {
+        track: t,
+        gain_db: 3.0,
+    });
     let out = f.render(0, 1_000);
     for i in [0, 17, 999] {
         assert_close(out.l[i], src.channels[0][i] * db(-6.0) * db(3.0), "gain");
@@ -287,7 +303,10 @@ fn pan_law_values_at_centre_and_extremes() {
     let check = |law, pan, l_db: f32, r: f32| {
         let (gl, gr) = mono_pan(law, pan);
         let want_l = if l_db.is_finite() { db(l_db) } else { 0.0 };
-        assert!((gl - want_l).abs() < 1e-4, "{law:?} pan {pan}: L {gl} want {want_l}");
+        assert!(
+            (gl - want_l).abs() < 1e-4,
+            "{law:?} pan {pan}: L {gl} want {want_l}"
+        );
         assert!((gr - r).abs() < 1e-4, "{law:?} pan {pan}: R {gr} want {r}");
     };
     check(PanLaw::ConstantPower3dB, 0.0, -3.0103, db(-3.0103));
@@ -329,7 +348,9 @@ fn mono_channel_of_a_stereo_source() {
             ..NewClip::new(m, SamplePos(0), SampleLen(100))
         },
     );
-    f.cmd(Command::SetPanLaw { pan_law: PanLaw::Balance0dB });
+    f.cmd(Command::SetPanLaw {
+        pan_law: PanLaw::Balance0dB,
+    });
     let out = f.render(0, 100);
     assert_eq!(out.l, src.channels[1]);
     assert_eq!(out.r, src.channels[1]);
@@ -354,7 +375,10 @@ fn mute_solo(states: [(bool, bool, bool); 3]) -> f32 {
         );
         f.cmd(Command::SetTrackMute { track: t, mute });
         f.cmd(Command::SetTrackSolo { track: t, solo });
-        f.cmd(Command::SetTrackSoloSafe { track: t, solo_safe: safe });
+        f.cmd(Command::SetTrackSoloSafe {
+            track: t,
+            solo_safe: safe,
+        });
     }
     f.render(0, 8).l[4]
 }
@@ -386,8 +410,14 @@ fn buses_sum_into_master_and_stems_sum_to_master() {
     f.clip(dia, NewClip::new(ma, SamplePos(0), SampleLen(2_000)));
     f.clip(fx, NewClip::new(mb, SamplePos(0), SampleLen(2_000)));
     f.clip(mus, NewClip::new(mc, SamplePos(0), SampleLen(2_000)));
-    f.cmd(Command::SetBusGain { bus: BusId(2), gain_db: -6.0 });
-    f.cmd(Command::SetBusMute { bus: BusId(3), mute: true });
+    f.cmd(Command::SetBusGain {
+        bus: BusId(2),
+        gain_db: -6.0,
+    });
+    f.cmd(Command::SetBusMute {
+        bus: BusId(3),
+        mute: true,
+    });
     f.cmd(Command::SetMasterGain { gain_db: -1.0 });
     let out = f.render(0, 2_000);
     let mg = db(-1.0);
@@ -401,7 +431,10 @@ fn buses_sum_into_master_and_stems_sum_to_master() {
         assert_close(sum, out.l[i], "stems sum to master");
     }
     // Rerouting the music track straight to the master bypasses the stems.
-    f.cmd(Command::SetTrackOutput { track: mus, output: Output::Master });
+    f.cmd(Command::SetTrackOutput {
+        track: mus,
+        output: Output::Master,
+    });
     let out = f.render(0, 2_000);
     let g = std::f32::consts::FRAC_1_SQRT_2;
     let want = (a.channels[0][5] + b.channels[0][5] * db(-6.0) + c.channels[0][5] * g) * mg;

@@ -203,7 +203,7 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
         // No buffer was ever decoded and the header did not say either.
         return Err(state.failure(path));
     };
-    if state.frames() == 0 {
+    if !state.decoded_any || state.frames() == 0 {
         return Err(state.failure(path));
     }
 
@@ -237,11 +237,32 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
             codec,
             sample_rate,
             channels: channel_count,
-            bits_per_sample: params.bits_per_sample,
+            bits_per_sample: bits_per_sample(&params),
             frames,
         },
         warning,
     })
+}
+
+/// Stored bits per sample; symphonia leaves it unset for float WAV.
+fn bits_per_sample(params: &AudioCodecParameters) -> Option<u32> {
+    use symphonia::core::codecs::audio::well_known::*;
+    params.bits_per_sample.or(match params.codec {
+        CODEC_ID_PCM_F32LE | CODEC_ID_PCM_F32BE | CODEC_ID_PCM_F32LE_PLANAR
+        | CODEC_ID_PCM_F32BE_PLANAR => Some(32),
+        CODEC_ID_PCM_F64LE | CODEC_ID_PCM_F64BE | CODEC_ID_PCM_F64LE_PLANAR
+        | CODEC_ID_PCM_F64BE_PLANAR => Some(64),
+        _ => None,
+    })
+}
+
+/// Duration of the audio a packet contributes after encoder-delay trimming.
+fn valid_ticks(packet: &Packet) -> u64 {
+    packet
+        .dur
+        .get()
+        .saturating_sub(packet.trim_start.get())
+        .saturating_sub(packet.trim_end.get())
 }
 
 fn unsupported(path: &Path, reason: &str) -> MediaError {
@@ -316,6 +337,8 @@ struct DecodeState {
     channel_count: Option<usize>,
     /// Frames per tick of the track's time base, as (numer * rate, denom).
     time_base: Option<(u64, u64)>,
+    /// Whether any packet decoded successfully.
+    decoded_any: bool,
     skipped: u64,
     first_skip_reason: Option<String>,
     /// Set when the demuxer or decoder failed in a way that cannot be skipped
@@ -344,6 +367,7 @@ impl DecodeState {
             sample_rate: params.sample_rate,
             channel_count,
             time_base,
+            decoded_any: false,
             skipped: 0,
             first_skip_reason: None,
             stop: None,
@@ -362,6 +386,10 @@ impl DecodeState {
         decoder: &mut dyn AudioDecoder,
         track: &Track,
     ) -> Result<(), MediaError> {
+        // Where the next packet should start, in time-base ticks. Unknown
+        // after a packet with encoder-delay trimming, whose timestamps
+        // formats define inconsistently.
+        let mut expected_pts = Some(track.start_ts.get());
         loop {
             let packet = match format.next_packet() {
                 Ok(Some(packet)) => packet,
@@ -376,6 +404,19 @@ impl DecodeState {
             if packet.track_id != track.id {
                 continue;
             }
+            let pts = packet.pts.get();
+            if packet.trim_start.get() == 0 {
+                if let Some(expected) = expected_pts
+                    && pts > expected
+                {
+                    // The demuxer skipped data it could not read (FLAC
+                    // resynchronises past a damaged frame): keep the time.
+                    self.damaged("unreadable data", pts.abs_diff(expected));
+                }
+                expected_pts = Some(pts.saturating_add_unsigned(packet.dur.get()));
+            } else {
+                expected_pts = None;
+            }
             match decoder.decode(&packet) {
                 Ok(buffer) => {
                     let spec = buffer.spec();
@@ -386,18 +427,21 @@ impl DecodeState {
                     if !self.accepts(path, rate, count)? || buffer.num_planes() != count {
                         // A stray frame with different parameters (e.g. junk
                         // that happens to look like an MP3 header).
-                        self.skip(&packet, "stream parameters changed mid-file");
+                        self.damaged("stream parameters changed mid-file", valid_ticks(&packet));
                         continue;
                     }
                     buffer.copy_to_vecs_planar::<f32>(&mut self.scratch);
                     for (dst, src) in self.channels.iter_mut().zip(&self.scratch) {
                         dst.extend_from_slice(src);
                     }
+                    self.decoded_any = true;
                 }
                 // symphonia's guidance: a packet with invalid data (or an I/O
                 // error reading it) is skipped and decoding continues.
-                Err(SymError::DecodeError(msg)) => self.skip(&packet, msg),
-                Err(SymError::IoError(err)) => self.skip(&packet, &err.to_string()),
+                Err(SymError::DecodeError(msg)) => self.damaged(msg, valid_ticks(&packet)),
+                Err(SymError::IoError(err)) => {
+                    self.damaged(&err.to_string(), valid_ticks(&packet));
+                }
                 Err(err) => {
                     self.stop = Some(err);
                     break;
@@ -413,20 +457,21 @@ impl DecodeState {
     fn accepts(&mut self, path: &Path, rate: u32, count: usize) -> Result<bool, MediaError> {
         match (self.sample_rate, self.channel_count) {
             (Some(r), Some(c)) => Ok(r == rate && c == count),
-            _ if self.frames() == 0 => {
+            _ if !self.decoded_any => {
                 check_sample_rate(path, rate)?;
                 check_channel_count(path, count)?;
                 self.sample_rate = Some(rate);
                 self.channel_count = Some(count);
-                self.channels = vec![Vec::new(); count];
+                self.channels = vec![vec![0.0; self.frames()]; count];
                 Ok(true)
             }
             _ => Ok(false),
         }
     }
 
-    /// Records a damaged packet and substitutes silence for its duration.
-    fn skip(&mut self, packet: &Packet, reason: &str) {
+    /// Records damage and substitutes silence for `ticks` of the track's
+    /// time base, so that later audio keeps its position.
+    fn damaged(&mut self, reason: &str, ticks: u64) {
         self.skipped += 1;
         if self.first_skip_reason.is_none() {
             self.first_skip_reason = Some(reason.to_string());
@@ -434,9 +479,8 @@ impl DecodeState {
         let Some((num, den)) = self.time_base else {
             return;
         };
-        let frames = u128::from(packet.dur.get()) * u128::from(num) / u128::from(den.max(1));
-        // Only once audio has started: leading damage has no position to keep.
-        if frames <= u128::from(MAX_SUBSTITUTE_FRAMES) && self.frames() > 0 {
+        let frames = u128::from(ticks) * u128::from(num) / u128::from(den.max(1));
+        if frames <= u128::from(MAX_SUBSTITUTE_FRAMES) {
             let frames = frames as usize; // bounded by MAX_SUBSTITUTE_FRAMES
             for channel in &mut self.channels {
                 channel.resize(channel.len() + frames, 0.0);
@@ -446,6 +490,11 @@ impl DecodeState {
 
     /// The error to return when no audio at all came out.
     fn failure(self, path: &Path) -> MediaError {
+        if self.decoded_any {
+            return MediaError::NoFrames {
+                path: path.to_path_buf(),
+            };
+        }
         match self.stop {
             Some(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 corrupt(path, "file ends before any audio")

@@ -17,7 +17,7 @@
 //! leading zeros to a whole number of rate-ratio periods, so that it
 //! corresponds to an integer number of output frames, which are then dropped.
 
-use audioadapter_buffers::direct::SequentialSliceOfVecs;
+use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{
     Async, FixedAsync, Indexing, Resampler, SincInterpolationParameters, SincInterpolationType,
     WindowFunction,

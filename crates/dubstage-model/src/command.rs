@@ -506,7 +506,10 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             let t = track_mut(p, *track)?;
             t.clips.push(clip.clone());
             sort_clips(t);
-            Ok((Created::Clip(clip.id), vec![C::RemoveClip { clip: clip.id }]))
+            Ok((
+                Created::Clip(clip.id),
+                vec![C::RemoveClip { clip: clip.id }],
+            ))
         }
         C::RemoveClip { clip } => {
             let (ti, ci) = locate_clip(p, *clip)?;

@@ -463,9 +463,7 @@ impl Project {
 
     /// The clip with this id and the track that holds it.
     pub fn clip(&self, id: ClipId) -> Option<(&Track, &Clip)> {
-        self.tracks
-            .iter()
-            .find_map(|t| t.clip(id).map(|c| (t, c)))
+        self.tracks.iter().find_map(|t| t.clip(id).map(|c| (t, c)))
     }
 
     /// Every clip, with the id of its track.

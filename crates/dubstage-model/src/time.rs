@@ -145,7 +145,7 @@ impl From<SampleRate> for u32 {
 
 impl fmt::Display for SampleRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
+        if self.0.is_multiple_of(1000) {
             write!(f, "{} kHz", self.0 / 1000)
         } else {
             write!(f, "{:.1} kHz", f64::from(self.0) / 1000.0)

@@ -12,6 +12,8 @@ fn demo_project_loads_with_all_media() {
     for m in &p.media {
         assert!(m.path.exists(), "missing demo media {}", m.path.display());
     }
-    let seconds = p.sample_rate.to_seconds(p.end() - dubstage_model::SamplePos::ZERO);
+    let seconds = p
+        .sample_rate
+        .to_seconds(p.end() - dubstage_model::SamplePos::ZERO);
     assert!((60.0..=90.0).contains(&seconds), "demo lasts {seconds} s");
 }

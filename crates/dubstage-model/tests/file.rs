@@ -3,8 +3,7 @@
 
 use dubstage_model::file::{self, FileError};
 use dubstage_model::{
-    Command, Fade, FadeShape, FrameRate, NewClip, Project, SampleLen, SamplePos, Session,
-    TrackKind,
+    Command, Fade, FadeShape, FrameRate, NewClip, Project, SampleLen, SamplePos, Session, TrackKind,
 };
 use std::path::Path;
 
@@ -44,7 +43,11 @@ fn sample_project(media_dir: &Path) -> Project {
         name: "Door".into(),
     })
     .expect("marker");
-    s.apply(Command::SetTrackPan { track: t, pan: -0.25 }).expect("pan");
+    s.apply(Command::SetTrackPan {
+        track: t,
+        pan: -0.25,
+    })
+    .expect("pan");
     let mut p = s.project().clone();
     p.frame_rate = FrameRate::FPS_29_97_DF;
     p
@@ -59,7 +62,10 @@ fn save_and_load_round_trip_with_relative_paths() {
     file::save(&p, &path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(text.contains("format_version: 1"), "{text}");
-    assert!(text.contains("\"audio/line one.wav\""), "paths are relative: {text}");
+    assert!(
+        text.contains("\"audio/line one.wav\""),
+        "paths are relative: {text}"
+    );
     let loaded = file::load(&path).expect("load");
     assert!(loaded.warnings.is_empty());
     assert_eq!(loaded.project, p);
@@ -96,7 +102,10 @@ fn malformed_file_reports_line_and_column() {
         .expect_err("malformed");
     let msg = e.to_string();
     assert!(msg.starts_with("/p/x.dubstage:3:"), "{msg}");
-    check_error("", "/p/x.dubstage: the file is empty, not a Dubstage project");
+    check_error(
+        "",
+        "/p/x.dubstage: the file is empty, not a Dubstage project",
+    );
 }
 
 #[test]

@@ -85,11 +85,23 @@ fn every_frame_of_a_day_round_trips_for_drop_frame() {
 fn frames_to_samples_is_exact() {
     let sr = SampleRate::HZ_48000;
     // 23.976: 2002 samples per frame exactly.
-    assert_eq!(FrameRate::FPS_23_976.frame_to_samples(1, sr), SamplePos(2002));
-    assert_eq!(FrameRate::FPS_24.frame_to_samples(24, sr), SamplePos(48_000));
+    assert_eq!(
+        FrameRate::FPS_23_976.frame_to_samples(1, sr),
+        SamplePos(2002)
+    );
+    assert_eq!(
+        FrameRate::FPS_24.frame_to_samples(24, sr),
+        SamplePos(48_000)
+    );
     // 29.97: 1601.6 samples per frame; five frames are exactly 8008 samples.
-    assert_eq!(FrameRate::FPS_29_97_NDF.frame_to_samples(5, sr), SamplePos(8008));
-    assert_eq!(FrameRate::FPS_29_97_NDF.frame_to_samples(1, sr), SamplePos(1601));
+    assert_eq!(
+        FrameRate::FPS_29_97_NDF.frame_to_samples(5, sr),
+        SamplePos(8008)
+    );
+    assert_eq!(
+        FrameRate::FPS_29_97_NDF.frame_to_samples(1, sr),
+        SamplePos(1601)
+    );
     assert_eq!(
         FrameRate::FPS_25.frame_to_samples(1, SampleRate::HZ_44100),
         SamplePos(1764)
@@ -103,7 +115,10 @@ fn samples_to_frame_inverts_frame_start_at_every_rate() {
             for f in (-3000i64..3000).chain(1_000_000..1_000_100) {
                 let s = rate.frame_to_samples(f, sr);
                 assert_eq!(rate.samples_to_frame(s, sr), f, "{rate} {sr} frame {f}");
-                assert_eq!(rate.samples_to_frame(s - dubstage_model::SampleLen(1), sr), f - 1);
+                assert_eq!(
+                    rate.samples_to_frame(s - dubstage_model::SampleLen(1), sr),
+                    f - 1
+                );
             }
         }
     }
@@ -119,8 +134,14 @@ fn session_time_map_starts_at_one_hour() {
     assert_eq!(map.timecode_at(SamplePos(0)).to_string(), "01:00:00:00");
     assert_eq!(map.timecode_at(SamplePos(1999)).to_string(), "01:00:00:00");
     assert_eq!(map.timecode_at(SamplePos(2000)).to_string(), "01:00:00:01");
-    assert_eq!(map.timecode_at(SamplePos(48_000 * 61)).to_string(), "01:01:01:00");
-    assert_eq!(map.samples_at(tc("01:00:10:12")), Ok(SamplePos(10 * 48_000 + 12 * 2000)));
+    assert_eq!(
+        map.timecode_at(SamplePos(48_000 * 61)).to_string(),
+        "01:01:01:00"
+    );
+    assert_eq!(
+        map.samples_at(tc("01:00:10:12")),
+        Ok(SamplePos(10 * 48_000 + 12 * 2000))
+    );
     // Before the start: pre-roll counts back into the previous hour.
     assert_eq!(map.timecode_at(SamplePos(-1)).to_string(), "00:59:59:23");
     assert_eq!(map.samples_at(tc("00:59:59:00")), Ok(SamplePos(-48_000)));
@@ -128,7 +149,15 @@ fn session_time_map_starts_at_one_hour() {
 
 #[test]
 fn parse_rejects_garbage() {
-    for bad in ["", "1:2:3", "aa:bb:cc:dd", "01:00:00:00:00", "25:00:00:00", "01:61:00:00", "-1:00:00:00"] {
+    for bad in [
+        "",
+        "1:2:3",
+        "aa:bb:cc:dd",
+        "01:00:00:00:00",
+        "25:00:00:00",
+        "01:61:00:00",
+        "-1:00:00:00",
+    ] {
         assert!(Timecode::parse(bad).is_err(), "{bad:?}");
     }
     assert!(tc("01:00:00;00").drop_frame);

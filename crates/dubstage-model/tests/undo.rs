@@ -1,8 +1,8 @@
 //! Every command's undo restores the exact prior project; redo restores the result.
 
 use dubstage_model::{
-    BusId, ClipChannels, Command, Fade, FadeShape, NewClip, Output, Project, SampleLen,
-    SamplePos, Session, Stem, TrackKind,
+    BusId, ClipChannels, Command, Fade, FadeShape, NewClip, Output, Project, SampleLen, SamplePos,
+    Session, Stem, TrackKind,
 };
 use proptest::prelude::*;
 
@@ -170,7 +170,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
         24 => Command::SetMasterGain { gain_db: g },
         25 => Command::SetClipChannels {
             clip: clip?.id,
-            channels: ClipChannels::Mono((a % 3) as u16),
+            channels: ClipChannels::Mono(a % 3),
         },
         _ => Command::RemoveMedia { media: media? },
     })
@@ -212,9 +212,9 @@ proptest! {
         }
         prop_assert!(!s.undo());
         prop_assert_eq!(s.project(), &original);
-        for i in 1..=applied {
+        for state in &states[1..] {
             prop_assert!(s.redo());
-            prop_assert_eq!(s.project(), &states[i]);
+            prop_assert_eq!(s.project(), state);
         }
         prop_assert!(!s.redo());
         prop_assert_eq!(s.project(), &last);
@@ -261,7 +261,12 @@ fn guide_tracks_start_muted_and_kinds_route_to_their_stem() {
         })
         .expect("add track");
     }
-    let outs: Vec<_> = s.project().tracks.iter().map(|t| (t.kind, t.output, t.mute)).collect();
+    let outs: Vec<_> = s
+        .project()
+        .tracks
+        .iter()
+        .map(|t| (t.kind, t.output, t.mute))
+        .collect();
     assert_eq!(
         outs,
         [

@@ -11,7 +11,11 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
-#[command(name = "dubstage", version, about = "Dubstage: sound editing and mixing for film")]
+#[command(
+    name = "dubstage",
+    version,
+    about = "Dubstage: sound editing and mixing for film"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -134,12 +138,18 @@ fn db(peak: f32) -> String {
 fn render(args: &RenderArgs) -> Result<()> {
     let project = load_project(&args.project)?;
     let (start, end) = match &args.range {
-        Some(r) => (parse_position(&project, &r[0])?, parse_position(&project, &r[1])?),
+        Some(r) => (
+            parse_position(&project, &r[0])?,
+            parse_position(&project, &r[1])?,
+        ),
         None => (SamplePos::ZERO, project.end()),
     };
     if end <= start {
         if args.range.is_none() {
-            bail!("{}: the project has no clips; nothing to render", args.project.display());
+            bail!(
+                "{}: the project has no clips; nothing to render",
+                args.project.display()
+            );
         }
         bail!("the range is empty: END must be after START");
     }
@@ -187,7 +197,9 @@ fn render(args: &RenderArgs) -> Result<()> {
         overwrite: args.force,
     };
     if !args.force
-        && let Some((p, _)) = planned_paths(&plan, &settings).iter().find(|(p, _)| p.exists())
+        && let Some((p, _)) = planned_paths(&plan, &settings)
+            .iter()
+            .find(|(p, _)| p.exists())
     {
         bail!("{} already exists (use --force to overwrite)", p.display());
     }
@@ -250,9 +262,20 @@ fn info(path: &Path) -> Result<()> {
     let buses: Vec<String> = p
         .buses
         .iter()
-        .map(|b| format!("{} {:+.1} dB{}", b.name, b.gain_db, if b.mute { " (muted)" } else { "" }))
+        .map(|b| {
+            format!(
+                "{} {:+.1} dB{}",
+                b.name,
+                b.gain_db,
+                if b.mute { " (muted)" } else { "" }
+            )
+        })
         .collect();
-    println!("Buses     {}; master {:+.1} dB", buses.join(", "), p.master.gain_db);
+    println!(
+        "Buses     {}; master {:+.1} dB",
+        buses.join(", "),
+        p.master.gain_db
+    );
     println!("Tracks    {}", p.tracks.len());
     for (i, t) in p.tracks.iter().enumerate() {
         let out = match t.output {
@@ -260,7 +283,11 @@ fn info(path: &Path) -> Result<()> {
             Output::Master => "master".to_owned(),
         };
         let mut flags = String::new();
-        for (on, f) in [(t.mute, " mute"), (t.solo, " solo"), (t.solo_safe, " solo-safe")] {
+        for (on, f) in [
+            (t.mute, " mute"),
+            (t.solo, " solo"),
+            (t.solo_safe, " solo-safe"),
+        ] {
             if on {
                 flags.push_str(f);
             }
@@ -303,7 +330,11 @@ fn info(path: &Path) -> Result<()> {
         .iter()
         .filter(|m| m.path.as_os_str().is_empty() || !m.path.exists())
         .collect();
-    println!("Media     {} file(s), {} missing", p.media.len(), missing.len());
+    println!(
+        "Media     {} file(s), {} missing",
+        p.media.len(),
+        missing.len()
+    );
     for m in missing {
         if m.path.as_os_str().is_empty() {
             println!("  missing: {} (no file recorded)", m.name);

@@ -48,16 +48,28 @@ fn render_bad(name: &str, needles: &[&str]) {
     let out = dir.path().join("out.wav");
     let p = project(name);
     check_fails(
-        &["render", p.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8")],
+        &[
+            "render",
+            p.to_str().expect("utf-8 path"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
         needles,
     );
     assert!(!out.exists(), "no output for a refused render");
-    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 0, "no temp files left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("list").count(),
+        0,
+        "no temp files left"
+    );
 }
 
 #[test]
 fn missing_media_is_refused_listing_the_file() {
-    render_bad("missing_media.dubstage", &["does/not/exist.wav", "file not found", "--allow-missing"]);
+    render_bad(
+        "missing_media.dubstage",
+        &["does/not/exist.wav", "file not found", "--allow-missing"],
+    );
 }
 
 #[test]
@@ -79,13 +91,23 @@ fn future_version_is_refused() {
 fn empty_binary_and_unknown_projects_are_refused() {
     render_bad("empty.dubstage", &["empty"]);
     render_bad("binary.dubstage", &["binary.dubstage"]);
-    render_bad("unknown_kind.dubstage", &["unknown_kind.dubstage:1:", "Theremin"]);
-    render_bad("no_such_file.dubstage", &["no_such_file.dubstage", "No such file"]);
+    render_bad(
+        "unknown_kind.dubstage",
+        &["unknown_kind.dubstage:1:", "Theremin"],
+    );
+    render_bad(
+        "no_such_file.dubstage",
+        &["no_such_file.dubstage", "No such file"],
+    );
 }
 
 #[test]
 fn info_of_bad_projects_fails_cleanly() {
-    for name in ["malformed.dubstage", "future_version.dubstage", "empty.dubstage"] {
+    for name in [
+        "malformed.dubstage",
+        "future_version.dubstage",
+        "empty.dubstage",
+    ] {
         let p = project(name);
         check_fails(&["info", p.to_str().expect("utf-8")], &[name]);
     }
@@ -152,9 +174,13 @@ fn hand_written_project_renders_master_and_stems() {
 fn range_in_timecode_seconds_and_samples() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = project("hand_written.dubstage");
-    for (i, (a, b)) in [("01:00:00:05", "01:00:01:00"), ("0.2s", "1s"), ("9600", "48000")]
-        .into_iter()
-        .enumerate()
+    for (i, (a, b)) in [
+        ("01:00:00:05", "01:00:01:00"),
+        ("0.2s", "1s"),
+        ("9600", "48000"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let out = dir.path().join(format!("r{i}.wav"));
         let r = dubstage(&[
@@ -175,11 +201,27 @@ fn range_in_timecode_seconds_and_samples() {
         assert_eq!(samples.len(), 38_400 * 2, "range {a} {b}");
     }
     check_fails(
-        &["render", p.to_str().expect("utf-8"), "-o", "/tmp/x.wav", "--range", "1s", "0.5s"],
+        &[
+            "render",
+            p.to_str().expect("utf-8"),
+            "-o",
+            "/tmp/x.wav",
+            "--range",
+            "1s",
+            "0.5s",
+        ],
         &["range is empty"],
     );
     check_fails(
-        &["render", p.to_str().expect("utf-8"), "-o", "/tmp/x.wav", "--range", "abc", "1s"],
+        &[
+            "render",
+            p.to_str().expect("utf-8"),
+            "-o",
+            "/tmp/x.wav",
+            "--range",
+            "abc",
+            "1s",
+        ],
         &["abc"],
     );
 }
@@ -201,7 +243,10 @@ fn allow_missing_renders_silence_with_a_warning() {
     let (_, s) = read_wav(&out);
     assert_eq!(s.len(), 48_000 * 2);
     assert!(s[..24_000 * 2].iter().any(|&v| v != 0.0));
-    assert!(s[24_000 * 2..].iter().all(|&v| v == 0.0), "missing clip is silent");
+    assert!(
+        s[24_000 * 2..].iter().all(|&v| v == 0.0),
+        "missing clip is silent"
+    );
 }
 
 #[test]
@@ -210,8 +255,16 @@ fn info_lists_tracks_clips_duration_and_missing_media() {
     let r = dubstage(&["info", p.to_str().expect("utf-8")]);
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("Tracks    1"), "{}", r.stdout);
-    assert!(r.stdout.contains("01:00:00:00 – 01:00:00:12"), "{}", r.stdout);
-    assert!(r.stdout.contains("Duration  00:00:01:00 (1.00 s)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("01:00:00:00 – 01:00:00:12"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Duration  00:00:01:00 (1.00 s)"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("missing: "), "{}", r.stdout);
     assert!(r.stdout.contains("does/not/exist.wav"), "{}", r.stdout);
 }
@@ -220,7 +273,12 @@ fn info_lists_tracks_clips_duration_and_missing_media() {
 fn output_into_a_missing_folder_fails_cleanly() {
     let p = project("hand_written.dubstage");
     check_fails(
-        &["render", p.to_str().expect("utf-8"), "-o", "/nonexistent/dir/x.wav"],
+        &[
+            "render",
+            p.to_str().expect("utf-8"),
+            "-o",
+            "/nonexistent/dir/x.wav",
+        ],
         &["/nonexistent/dir"],
     );
 }
