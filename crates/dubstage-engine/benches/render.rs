@@ -97,8 +97,9 @@ fn reference(tracks: usize, clips: usize) -> (Project, Sources) {
         track_ids.push(t);
     }
     let total = MINUTES * 60 * RATE;
-    let per_track = clips / tracks;
     for (ti, t) in track_ids.iter().enumerate() {
+        // Spread the clip count exactly: the first tracks get one more.
+        let per_track = clips / tracks + usize::from(ti < clips % tracks);
         // Clips laid end to end with gaps, each 5–40 s.
         let slot = total / per_track as i64;
         for k in 0..per_track {

@@ -13,3 +13,8 @@ pub use render::{Block, Renderer};
 pub mod export;
 pub mod sources;
 pub use sources::{LoadedSources, MediaProblem, SourceIssue, load_sources};
+pub mod meters;
+pub use meters::{MeterBank, MeterReading, MeterSlot};
+pub mod backend;
+pub mod rt;
+pub use rt::{AudioEngine, AudioProcessor, Control, ProcessorConfig, TelemetrySnapshot, ToAudio};

@@ -1,10 +1,11 @@
 //! `compile()`: turns a project and its decoded sources into a [`RenderPlan`],
 //! everything the renderer needs, with all buffers preallocated.
 
-use dubstage_dsp::{balance_gains, db_to_gain, pan_gains};
+use crate::meters::MeterBank;
+use dubstage_dsp::{GainRamp, balance_gains, db_to_gain, pan_gains};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    BusId, ClipChannels, FadeShape, MediaId, Output, Project, SamplePos, TrackId,
+    BusId, ClipChannels, FadeShape, MediaId, Output, PanLaw, Project, SamplePos, TrackId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,27 +72,80 @@ pub(crate) struct PlanClip {
     pub(crate) right: Option<usize>,
 }
 
+/// A track's mixer settings as the audio thread sees them. Continuous
+/// controls change these and re-target the gain ramps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TrackControls {
+    pub(crate) gain: f32,
+    pub(crate) pan: f32,
+    pub(crate) mute: bool,
+    pub(crate) solo: bool,
+    pub(crate) solo_safe: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct PlanTrack {
     pub(crate) id: TrackId,
     pub(crate) clips: Vec<PlanClip>,
-    pub(crate) audible: bool,
-    pub(crate) gain: f32,
-    /// Pan-law gains for mono clips.
-    pub(crate) mono_gains: (f32, f32),
-    /// Balance gains for stereo clips.
-    pub(crate) stereo_gains: (f32, f32),
+    pub(crate) controls: TrackControls,
+    /// Per-sample gains from the track buffers to the output: stereo clips
+    /// (gain × balance) and mono clips (gain × pan law), left and right.
+    pub(crate) stereo_l: GainRamp,
+    pub(crate) stereo_r: GainRamp,
+    pub(crate) mono_l: GainRamp,
+    pub(crate) mono_r: GainRamp,
     /// Index into `RenderPlan::buses`, or `None` for the master.
     pub(crate) bus: Option<usize>,
+    pub(crate) meter: MeterAcc,
+}
+
+impl PlanTrack {
+    /// Whether the track contributes nothing now and will not until a control changes.
+    pub(crate) fn is_silent(&self) -> bool {
+        [&self.stereo_l, &self.stereo_r, &self.mono_l, &self.mono_r]
+            .iter()
+            .all(|r| r.is_settled() && r.current() == 0.0)
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct PlanBus {
     pub(crate) id: BusId,
     pub(crate) name: String,
-    pub(crate) gain: f32,
+    /// Fader level (linear), kept apart from mute so either can change.
+    pub(crate) level: f32,
+    pub(crate) mute: bool,
+    pub(crate) gain: GainRamp,
     pub(crate) left: Vec<f32>,
     pub(crate) right: Vec<f32>,
+    pub(crate) meter: MeterAcc,
+}
+
+/// Meter accumulation over the blocks of one callback (audio thread only).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct MeterAcc {
+    pub(crate) peak: [f32; 2],
+    pub(crate) sum_sq: [f32; 2],
+    pub(crate) frames: u32,
+}
+
+impl MeterAcc {
+    pub(crate) fn add(&mut self, l: &[f32], r: &[f32]) {
+        self.add_scaled(l, r, 1.0, 1.0);
+    }
+
+    /// Accumulates `l·gl` and `r·gr`.
+    pub(crate) fn add_scaled(&mut self, l: &[f32], r: &[f32], gl: f32, gr: f32) {
+        for (ch, (buf, g)) in [(l, gl), (r, gr)].into_iter().enumerate() {
+            let (mut pk, mut sq) = (0.0f32, 0.0f32);
+            for &v in buf {
+                pk = pk.max(v.abs());
+                sq += v * v;
+            }
+            self.peak[ch] = self.peak[ch].max(pk * g.abs());
+            self.sum_sq[ch] += sq * g * g;
+        }
+    }
 }
 
 /// An immutable-shaped snapshot of the mix, ready to render. Built off the
@@ -100,7 +154,13 @@ pub(crate) struct PlanBus {
 pub struct RenderPlan {
     pub(crate) tracks: Vec<PlanTrack>,
     pub(crate) buses: Vec<PlanBus>,
-    pub(crate) master_gain: f32,
+
+    pub(crate) master_gain: GainRamp,
+    pub(crate) master_meter: MeterAcc,
+    pub(crate) pan_law: PanLaw,
+    /// Meter accumulation on (playback) or off (export, to save time).
+    pub(crate) metering: bool,
+    pub(crate) meters: Arc<MeterBank>,
     pub(crate) max_block: usize,
     pub(crate) mono: Vec<f32>,
     pub(crate) left: Vec<f32>,
@@ -136,6 +196,11 @@ impl RenderPlan {
         self.tracks.iter().map(|t| t.id)
     }
 
+    /// The meters this plan writes while it plays.
+    pub fn meters(&self) -> &Arc<MeterBank> {
+        &self.meters
+    }
+
     pub fn bus_count(&self) -> usize {
         self.buses.len()
     }
@@ -152,13 +217,16 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
         .map(|b| PlanBus {
             id: b.id,
             name: b.name.clone(),
-            gain: if b.mute { 0.0 } else { db_to_gain(b.gain_db) },
+            level: db_to_gain(b.gain_db),
+            mute: b.mute,
+            gain: GainRamp::new(if b.mute { 0.0 } else { db_to_gain(b.gain_db) }),
             left: vec![0.0; max_block],
             right: vec![0.0; max_block],
+            meter: MeterAcc::default(),
         })
         .collect();
     let mut offline = Vec::new();
-    let tracks = project
+    let tracks: Vec<PlanTrack> = project
         .tracks
         .iter()
         .map(|t| {
@@ -201,21 +269,41 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
                 Output::Bus(id) => buses.iter().position(|b| b.id == id),
                 Output::Master => None,
             };
-            PlanTrack {
+            let controls = TrackControls {
+                gain: db_to_gain(t.gain_db),
+                pan: t.pan,
+                mute: t.mute,
+                solo: t.solo,
+                solo_safe: t.solo_safe,
+            };
+            let mut track = PlanTrack {
                 id: t.id,
                 clips,
-                audible: project.track_audible(t),
-                gain: db_to_gain(t.gain_db),
-                mono_gains: pan_gains(project.pan_law, t.pan),
-                stereo_gains: balance_gains(t.pan),
+                controls,
+                stereo_l: GainRamp::new(0.0),
+                stereo_r: GainRamp::new(0.0),
+                mono_l: GainRamp::new(0.0),
+                mono_r: GainRamp::new(0.0),
                 bus,
-            }
+                meter: MeterAcc::default(),
+            };
+            let audible = project.track_audible(t);
+            retarget(&mut track, project.pan_law, audible, 0);
+            track
         })
         .collect();
+    let meters = Arc::new(MeterBank::new(
+        tracks.iter().map(|t: &PlanTrack| t.id).collect(),
+        buses.iter().map(|b| b.id).collect(),
+    ));
     RenderPlan {
         tracks,
         buses,
-        master_gain: db_to_gain(project.master.gain_db),
+        master_gain: GainRamp::new(db_to_gain(project.master.gain_db)),
+        master_meter: MeterAcc::default(),
+        pan_law: project.pan_law,
+        metering: false,
+        meters,
         max_block,
         mono: vec![0.0; max_block],
         left: vec![0.0; max_block],
@@ -225,4 +313,16 @@ pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) ->
         end: project.end(),
         offline,
     }
+}
+
+/// Sets the track's four output-gain ramps from its controls, gliding over
+/// `ramp` samples (0 = jump).
+pub(crate) fn retarget(t: &mut PlanTrack, law: PanLaw, audible: bool, ramp: u32) {
+    let g = if audible { t.controls.gain } else { 0.0 };
+    let (bl, br) = balance_gains(t.controls.pan);
+    let (pl, pr) = pan_gains(law, t.controls.pan);
+    t.stereo_l.set_target(g * bl, ramp);
+    t.stereo_r.set_target(g * br, ramp);
+    t.mono_l.set_target(g * pl, ramp);
+    t.mono_r.set_target(g * pr, ramp);
 }

@@ -4,14 +4,20 @@
 //! Real-time invariant: nothing in this module allocates, frees, locks or does I/O.
 
 use crate::plan::{PlanClip, RenderPlan};
-use dubstage_dsp::fade_gain;
 use dubstage_dsp::mix::{add, add_scaled, scale};
+use dubstage_dsp::{GainRamp, fade_gain};
 use dubstage_model::SamplePos;
 
 /// Renders a plan from a playhead position.
 #[derive(Debug)]
 pub struct Renderer {
     plan: Box<RenderPlan>,
+    /// The previous plan while a crossfade to `plan` is under way.
+    fading: Option<Box<RenderPlan>>,
+    xfade_done: u32,
+    xfade_len: u32,
+    /// A plan whose crossfade finished, waiting to be handed back.
+    retired: Option<Box<RenderPlan>>,
     position: i64,
 }
 
@@ -42,7 +48,14 @@ impl<'a> Block<'a> {
 
 impl Renderer {
     pub fn new(plan: Box<RenderPlan>) -> Renderer {
-        Renderer { plan, position: 0 }
+        Renderer {
+            plan,
+            fading: None,
+            xfade_done: 0,
+            xfade_len: 0,
+            retired: None,
+            position: 0,
+        }
     }
 
     /// The next sample to be rendered.
@@ -59,6 +72,38 @@ impl Renderer {
         &self.plan
     }
 
+    pub(crate) fn plan_mut(&mut self) -> &mut RenderPlan {
+        &mut self.plan
+    }
+
+    /// The plan being crossfaded out, if any.
+    pub(crate) fn fading_mut(&mut self) -> Option<&mut RenderPlan> {
+        self.fading.as_deref_mut()
+    }
+
+    /// Starts a linear crossfade of `len` samples from the current plan to
+    /// `plan`. Returns a plan that must be disposed of off the audio thread:
+    /// one whose crossfade was cut short by this call.
+    pub fn crossfade_to(&mut self, plan: Box<RenderPlan>, len: u32) -> Option<Box<RenderPlan>> {
+        let old = std::mem::replace(&mut self.plan, plan);
+        if len == 0 {
+            return Some(old);
+        }
+        self.xfade_done = 0;
+        self.xfade_len = len;
+        self.fading.replace(old)
+    }
+
+    /// Takes the plan whose crossfade has finished, to be handed back.
+    pub fn take_retired(&mut self) -> Option<Box<RenderPlan>> {
+        self.retired.take()
+    }
+
+    /// Whether a crossfade is under way.
+    pub fn is_crossfading(&self) -> bool {
+        self.fading.is_some()
+    }
+
     /// Installs a new plan at a block boundary and hands back the old one
     /// (which the caller must not drop on the audio thread).
     pub fn swap_plan(&mut self, plan: Box<RenderPlan>) -> Box<RenderPlan> {
@@ -68,9 +113,34 @@ impl Renderer {
     /// Renders up to `frames` samples (at most the plan's `max_block`) from
     /// the playhead and advances it.
     pub fn render_block(&mut self, frames: usize) -> Block<'_> {
-        let n = frames.min(self.plan.max_block);
+        let mut n = frames.min(self.plan.max_block);
+        if let Some(old) = &self.fading {
+            n = n.min(old.max_block);
+        }
         let start = self.position;
         mix_block(&mut self.plan, start, n);
+        if let Some(old) = self.fading.as_deref_mut() {
+            mix_block(old, start, n);
+            let (done, len) = (self.xfade_done, self.xfade_len);
+            let new = &mut *self.plan;
+            blend(&old.master_left[..n], &mut new.master_left[..n], done, len);
+            blend(
+                &old.master_right[..n],
+                &mut new.master_right[..n],
+                done,
+                len,
+            );
+            if old.buses.len() == new.buses.len() {
+                for (ob, nb) in old.buses.iter().zip(new.buses.iter_mut()) {
+                    blend(&ob.left[..n], &mut nb.left[..n], done, len);
+                    blend(&ob.right[..n], &mut nb.right[..n], done, len);
+                }
+            }
+            self.xfade_done = done.saturating_add(n as u32);
+            if self.xfade_done >= len && self.retired.is_none() {
+                self.retired = self.fading.take();
+            }
+        }
         self.position += n as i64;
         Block {
             start: SamplePos(start),
@@ -112,11 +182,38 @@ impl Renderer {
     }
 }
 
-fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
+/// Adds `src · ramp` into `dst`, per sample while the ramp glides.
+#[inline]
+fn add_ramped(dst: &mut [f32], src: &[f32], ramp: &mut GainRamp) {
+    if ramp.is_settled() {
+        add_scaled(dst, src, ramp.current());
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += *s * ramp.next_gain();
+        }
+    }
+}
+
+/// Multiplies `buf` by `a · b`, per sample while either ramp glides. The
+/// ramps are copies: the caller advances the originals once per block.
+#[inline]
+fn scale_ramped(buf: &mut [f32], mut a: GainRamp, mut b: GainRamp) {
+    if a.is_settled() && b.is_settled() {
+        scale(buf, a.current() * b.current());
+    } else {
+        for v in buf.iter_mut() {
+            *v *= a.next_gain() * b.next_gain();
+        }
+    }
+}
+
+pub(crate) fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
     let RenderPlan {
         tracks,
         buses,
         master_gain,
+        master_meter,
+        metering,
         mono,
         left,
         right,
@@ -124,6 +221,7 @@ fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
         master_right,
         ..
     } = plan;
+    let metering = *metering;
     master_left[..n].fill(0.0);
     master_right[..n].fill(0.0);
     for b in buses.iter_mut() {
@@ -131,8 +229,8 @@ fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
         b.right[..n].fill(0.0);
     }
     let end = start + n as i64;
-    for track in tracks.iter() {
-        if !track.audible {
+    for track in tracks.iter_mut() {
+        if track.is_silent() {
             continue;
         }
         let (mut used_mono, mut used_stereo) = (false, false);
@@ -155,9 +253,6 @@ fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
                 mix_clip(clip, start, n, &mut mono[..n], None);
             }
         }
-        if !used_mono && !used_stereo {
-            continue;
-        }
         let (dl, dr) = match track.bus {
             Some(i) => {
                 let b = &mut buses[i];
@@ -166,32 +261,67 @@ fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
             None => (&mut master_left[..n], &mut master_right[..n]),
         };
         if used_stereo {
-            let (bl, br) = track.stereo_gains;
-            add_scaled(dl, &left[..n], track.gain * bl);
-            add_scaled(dr, &right[..n], track.gain * br);
+            if metering {
+                let (gl, gr) = (track.stereo_l.target(), track.stereo_r.target());
+                track.meter.add_scaled(&left[..n], &right[..n], gl, gr);
+            }
+            add_ramped(dl, &left[..n], &mut track.stereo_l);
+            add_ramped(dr, &right[..n], &mut track.stereo_r);
+        } else {
+            track.stereo_l.skip(n);
+            track.stereo_r.skip(n);
         }
         if used_mono {
-            let (pl, pr) = track.mono_gains;
-            add_scaled(dl, &mono[..n], track.gain * pl);
-            add_scaled(dr, &mono[..n], track.gain * pr);
+            if metering {
+                let (gl, gr) = (track.mono_l.target(), track.mono_r.target());
+                track.meter.add_scaled(&mono[..n], &mono[..n], gl, gr);
+            }
+            add_ramped(dl, &mono[..n], &mut track.mono_l);
+            add_ramped(dr, &mono[..n], &mut track.mono_r);
+        } else {
+            track.mono_l.skip(n);
+            track.mono_r.skip(n);
+        }
+        if metering {
+            track.meter.frames += n as u32;
         }
     }
-    let mg = *master_gain;
     // Tracks routed straight to the master, then the buses (post bus and
     // master fader, so the stems sum to the master).
-    scale(&mut master_left[..n], mg);
-    scale(&mut master_right[..n], mg);
+    let unity = GainRamp::new(1.0);
+    scale_ramped(&mut master_left[..n], *master_gain, unity);
+    scale_ramped(&mut master_right[..n], *master_gain, unity);
     for b in buses.iter_mut() {
-        let g = b.gain * mg;
-        scale(&mut b.left[..n], g);
-        scale(&mut b.right[..n], g);
+        scale_ramped(&mut b.left[..n], b.gain, *master_gain);
+        scale_ramped(&mut b.right[..n], b.gain, *master_gain);
+        b.gain.skip(n);
         add(&mut master_left[..n], &b.left[..n]);
         add(&mut master_right[..n], &b.right[..n]);
+        if metering {
+            b.meter.add(&b.left[..n], &b.right[..n]);
+            b.meter.frames += n as u32;
+        }
+    }
+    master_gain.skip(n);
+    if metering {
+        master_meter.add(&master_left[..n], &master_right[..n]);
+        master_meter.frames += n as u32;
     }
 }
 
 /// Adds the part of `clip` inside the block `[start, start + n)` into
 /// `left` (and `right` for a stereo clip), with clip gain and fades.
+/// Linear crossfade: `new = old·(1−g) + new·g`, with `g` rising from
+/// `(done+1)/len` to 1 over the block. Linear, not equal-power, because the
+/// two plans mostly carry the same (correlated) audio: linear keeps its level.
+fn blend(old: &[f32], new: &mut [f32], done: u32, len: u32) {
+    let len = len.max(1) as f32;
+    for (i, (o, v)) in old.iter().zip(new.iter_mut()).enumerate() {
+        let g = ((done as f32 + i as f32 + 1.0) / len).min(1.0);
+        *v = *o + (*v - *o) * g;
+    }
+}
+
 fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Option<&mut [f32]>) {
     let Some(src) = &clip.source else {
         return; // offline media: silence

@@ -19,10 +19,11 @@
 //!   Either is returned as [`Decoded::warning`].
 //! * A WAV file whose `data` chunk claims more bytes than the file holds (a
 //!   recording or copy that was cut off) is read up to the last complete frame
-//!   on disk, see [`crate::riff`].
+//!   on disk (`repair.rs`). The same goes for AIFF, and for an
+//!   MP4/M4A file whose media data is cut off.
 //! * Encoder delay and padding are removed: symphonia does it for MP3 (LAME
 //!   tag) and Ogg Vorbis (granule positions); for MP4/M4A this crate applies
-//!   the edit list itself (see [`crate::mp4`]), which symphonia 0.6 ignores.
+//!   the edit list itself (`mp4.rs`), which symphonia 0.6 ignores.
 //! * Decoding never panics: parameters are validated before symphonia
 //!   allocates anything, and as a last resort a panic inside symphonia is
 //!   caught and reported as [`MediaError::Corrupt`].
@@ -37,11 +38,12 @@ use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDe
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
-use crate::{AudioBuffer, MediaError, mp4, resample, riff};
+use crate::source::FileSource;
+use crate::{AudioBuffer, MediaError, mp4, repair, resample};
 
 /// Most channels accepted in one file (a 9.1.6 bed has 16; leave headroom for
 /// ambisonics and poly-wav recorders).
@@ -112,7 +114,8 @@ pub fn decode_file(path: &Path) -> Result<Decoded, MediaError> {
 }
 
 /// Decodes `path` and resamples it to `project_rate` (once, at import, with
-/// the high-quality resampler of [`resample`]). A decode warning is kept.
+/// the high-quality resampler of [`resample()`](crate::resample::resample)).
+/// A decode warning is kept.
 pub fn load_for_project(path: &Path, project_rate: u32) -> Result<Decoded, MediaError> {
     let mut decoded = decode_file(path)?;
     decoded.audio = resample(&decoded.audio, project_rate).map_err(|err| match err {
@@ -147,33 +150,15 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
             path: path.to_path_buf(),
         });
     }
-    let mut file = File::open(path).map_err(io_err)?;
 
-    // A cut-off WAV declares more data than it holds; present symphonia a
-    // consistent header instead so every complete frame on disk is decoded.
-    let repair = riff::plan_wav_repair(&mut file, file_len).map_err(io_err)?;
-    let source: Box<dyn MediaSource> = match &repair {
-        Some(repair) => Box::new(riff::PatchedSource::new(
-            file,
-            file_len,
-            repair.patches.clone(),
-        )),
-        None => Box::new(file),
+    // Some readers (Ogg, which looks for the last page to learn the length)
+    // give up on a cut-off file when they can seek; read as a stream then.
+    let (mut format, repair) = match open_format(path, file_len, true) {
+        Err(err @ MediaError::Corrupt { .. }) => {
+            open_format(path, file_len, false).map_err(|_| err)?
+        }
+        other => other?,
     };
-    let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
-
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|err| header_error(path, err))?;
 
     let track = format
         .default_track(TrackType::Audio)
@@ -199,12 +184,18 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
 
     let container = format.format_info().short_name.to_string();
     let codec = decoder.codec_info().short_name.to_string();
+    // Only these containers state the exact number of frames in their header
+    // (MP3 may estimate it from the bit rate; MP4 counts encoder padding).
+    let exact_length = match container.as_str() {
+        "wave" | "aiff" | "flac" | "caf" => track.num_frames,
+        _ => None,
+    };
     let (Some(sample_rate), Some(channel_count)) = (state.sample_rate, state.channel_count) else {
         // No buffer was ever decoded and the header did not say either.
-        return Err(state.failure(path));
+        return Err(state.failure(path, exact_length));
     };
     if !state.decoded_any || state.frames() == 0 {
-        return Err(state.failure(path));
+        return Err(state.failure(path, exact_length));
     }
 
     // MP4/M4A: remove encoder priming and padding as the edit list says.
@@ -219,12 +210,6 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
         }
     }
 
-    // Only these containers state the exact number of frames in their header
-    // (MP3 may estimate it from the bit rate; MP4 counts encoder padding).
-    let exact_length = match container.as_str() {
-        "wave" | "aiff" | "flac" | "caf" => track.num_frames,
-        _ => None,
-    };
     let warning = state.warning(path, repair.as_ref(), exact_length);
     let frames = state.frames() as u64;
     Ok(Decoded {
@@ -248,9 +233,13 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
 fn bits_per_sample(params: &AudioCodecParameters) -> Option<u32> {
     use symphonia::core::codecs::audio::well_known::*;
     params.bits_per_sample.or(match params.codec {
-        CODEC_ID_PCM_F32LE | CODEC_ID_PCM_F32BE | CODEC_ID_PCM_F32LE_PLANAR
+        CODEC_ID_PCM_F32LE
+        | CODEC_ID_PCM_F32BE
+        | CODEC_ID_PCM_F32LE_PLANAR
         | CODEC_ID_PCM_F32BE_PLANAR => Some(32),
-        CODEC_ID_PCM_F64LE | CODEC_ID_PCM_F64BE | CODEC_ID_PCM_F64LE_PLANAR
+        CODEC_ID_PCM_F64LE
+        | CODEC_ID_PCM_F64BE
+        | CODEC_ID_PCM_F64LE_PLANAR
         | CODEC_ID_PCM_F64BE_PLANAR => Some(64),
         _ => None,
     })
@@ -263,6 +252,40 @@ fn valid_ticks(packet: &Packet) -> u64 {
         .get()
         .saturating_sub(packet.trim_start.get())
         .saturating_sub(packet.trim_end.get())
+}
+
+/// Opens `path` and finds its container format. `seekable: false` presents
+/// the file as a stream.
+fn open_format(
+    path: &Path,
+    file_len: u64,
+    seekable: bool,
+) -> Result<(Box<dyn FormatReader>, Option<repair::Repair>), MediaError> {
+    let io_err = |source| MediaError::io(path, source);
+    let mut file = File::open(path).map_err(io_err)?;
+    // A cut-off WAV or AIFF declares more data than it holds; present
+    // symphonia a consistent header so every complete frame on disk is read.
+    let repair = repair::plan_repair(&mut file, file_len).map_err(io_err)?;
+    let patches = repair
+        .as_ref()
+        .map(|r| r.patches.clone())
+        .unwrap_or_default();
+    let source = FileSource::new(file, file_len, patches, seekable);
+    let stream = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
+
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|err| header_error(path, err))?;
+    Ok((format, repair))
 }
 
 fn unsupported(path: &Path, reason: &str) -> MediaError {
@@ -282,9 +305,14 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> MediaError {
 /// Maps an error raised before any audio was decoded (probe, track setup).
 fn header_error(path: &Path, err: SymError) -> MediaError {
     match err {
-        SymError::Unsupported(_) => unsupported(path, "unrecognised format"),
+        // No reader recognised the bytes at all.
+        SymError::Unsupported(msg) if msg.starts_with("core") => {
+            unsupported(path, "unrecognised format")
+        }
+        // A reader recognised the container but not what is inside.
+        SymError::Unsupported(msg) => unsupported(path, msg),
         SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            corrupt(path, "file ends inside its header")
+            corrupt(path, "file is cut off before any audio")
         }
         SymError::IoError(e) => MediaError::io(path, e),
         SymError::DecodeError(msg) => corrupt(path, msg),
@@ -489,7 +517,7 @@ impl DecodeState {
     }
 
     /// The error to return when no audio at all came out.
-    fn failure(self, path: &Path) -> MediaError {
+    fn failure(self, path: &Path, exact_length: Option<u64>) -> MediaError {
         if self.decoded_any {
             return MediaError::NoFrames {
                 path: path.to_path_buf(),
@@ -511,8 +539,14 @@ impl DecodeState {
                     self.first_skip_reason.as_deref().unwrap_or("unknown error")
                 ),
             ),
-            None => MediaError::NoFrames {
-                path: path.to_path_buf(),
+            None => match exact_length {
+                Some(declared) if declared > 0 => corrupt(
+                    path,
+                    format!("the header declares {declared} frames but none could be read"),
+                ),
+                _ => MediaError::NoFrames {
+                    path: path.to_path_buf(),
+                },
             },
         }
     }
@@ -521,7 +555,7 @@ impl DecodeState {
     fn warning(
         &self,
         path: &Path,
-        repair: Option<&riff::WavRepair>,
+        repair: Option<&repair::Repair>,
         exact_length: Option<u64>,
     ) -> Option<MediaError> {
         let frames_kept = self.frames() as u64;

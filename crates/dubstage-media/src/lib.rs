@@ -8,17 +8,19 @@
 //!   (and more, see [`decode`]) into an [`AudioBuffer`] plus [`SourceInfo`].
 //!   Damaged files either fail with a [`MediaError`] naming the file and the
 //!   cause, or — when audio could be recovered — succeed with a warning.
-//! * [`resample`] converts a buffer to another rate with a high-quality sinc
-//!   filter, sample-accurately (see [`resample`](mod@resample)).
+//! * [`resample()`](resample::resample) converts a buffer to another rate
+//!   with a high-quality sinc filter, sample-accurately (see
+//!   [`mod@resample`]).
 //! * [`load_for_project`] does both, as done at import.
 //! * [`write_wav`] and [`WavFileWriter`] write 16/24-bit integer or 32-bit
-//!   float WAV files atomically (see [`write`]).
+//!   float WAV files atomically (see [`mod@write`]).
 
 pub mod decode;
 mod error;
 mod mp4;
+mod repair;
 pub mod resample;
-mod riff;
+mod source;
 pub mod write;
 
 pub use decode::{Decoded, SourceInfo, decode_file, load_for_project};

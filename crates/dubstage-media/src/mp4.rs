@@ -80,19 +80,19 @@ fn read_moov(file: &mut File) -> io::Result<Option<Vec<u8>>> {
         let mut header = [0u8; 16];
         file.read_exact(&mut header[..8])?;
         let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
-        let (size, header_len) = match u32::from_be_bytes([header[0], header[1], header[2], header[3]])
-        {
-            0 => (file_len - pos, 8),
-            1 => {
-                if pos + 16 > file_len {
-                    return Ok(None);
+        let (size, header_len) =
+            match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+                0 => (file_len - pos, 8),
+                1 => {
+                    if pos + 16 > file_len {
+                        return Ok(None);
+                    }
+                    file.read_exact(&mut header[8..16])?;
+                    (be_u64(&header[8..16]).unwrap_or(0), 16)
                 }
-                file.read_exact(&mut header[8..16])?;
-                (be_u64(&header[8..16]).unwrap_or(0), 16)
-            }
-            n => (u64::from(n), 8),
-        };
-        if size < header_len || pos + size > file_len {
+                n => (u64::from(n), 8),
+            };
+        if size < header_len || pos.checked_add(size).is_none_or(|end| end > file_len) {
             return Ok(None);
         }
         if &kind == b"moov" {
@@ -216,7 +216,9 @@ fn track_edit(trak: &[u8], track_id: u32, movie_timescale: u32) -> Option<AudioE
     }
     let entries = elst_entries(child(child(trak, b"edts")?, b"elst")?)?;
     // Exactly one real edit at normal speed; zero-length entries are no-ops.
-    let mut real = entries.iter().filter(|e| e.segment_duration > 0 || e.media_time >= 0);
+    let mut real = entries
+        .iter()
+        .filter(|e| e.segment_duration > 0 || e.media_time >= 0);
     let edit = real.next()?;
     if real.next().is_some() || edit.media_time < 0 || edit.rate != (1, 0) {
         return None;

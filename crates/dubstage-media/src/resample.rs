@@ -67,7 +67,9 @@ pub fn resample(audio: &AudioBuffer, to_rate: u32) -> Result<AudioBuffer, MediaE
     let delay = (SINC_LEN / 2) as u64;
     let periods = delay.div_ceil(from_period);
     let pad = usize::try_from(periods * from_period - delay).map_err(|_| too_long())?;
-    let drop = usize::try_from(periods * to_period).map_err(|_| too_long())?;
+    // rubato's output frame k sits at input time (k + 1) / ratio - delay:
+    // the first output is one step past the start.
+    let drop = usize::try_from(periods * to_period - 1).map_err(|_| too_long())?;
 
     let channels = audio.channels.len();
     let padded: Vec<Vec<f32>> = audio

@@ -150,8 +150,9 @@ impl WavFileWriter {
         let sync_handle = file
             .try_clone()
             .map_err(|e| cleanup(MediaError::io(path, e)))?;
-        let writer = hound::WavWriter::new(BufWriter::new(file), format.spec(sample_rate, channels))
-            .map_err(|e| cleanup(hound_error(path, e)))?;
+        let writer =
+            hound::WavWriter::new(BufWriter::new(file), format.spec(sample_rate, channels))
+                .map_err(|e| cleanup(hound_error(path, e)))?;
         Ok(WavFileWriter {
             path: path.to_path_buf(),
             temp_path,
@@ -178,7 +179,8 @@ impl WavFileWriter {
             ));
         }
         let frames = check_lengths(&self.path, channels)?;
-        let block_bytes = frames as u64 * self.channel_count as u64 * self.format.bytes_per_sample();
+        let block_bytes =
+            frames as u64 * self.channel_count as u64 * self.format.bytes_per_sample();
         if self.data_bytes + block_bytes > MAX_DATA_BYTES {
             return Err(write_error(
                 &self.path,

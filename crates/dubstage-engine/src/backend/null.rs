@@ -1,0 +1,136 @@
+//! The null backend: a thread that calls the processor at the pace a device
+//! would (or as fast as possible), and discards or captures the output.
+//! ALSA's own `null` device has no clock, so this paces itself.
+
+use super::{Backend, BackendError, DeviceRequest, OutputStream, StreamInfo, check_buffer};
+use crate::rt::{AudioEngine, AudioProcessor, ProcessorConfig};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Output captured by a null backend (interleaved stereo), filled by its
+/// thread after each callback (outside the callback itself).
+pub type Capture = Arc<Mutex<Vec<f32>>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct NullBackend {
+    /// Sleep to keep real-time pace; otherwise run flat out.
+    paced: bool,
+    capture: Option<Capture>,
+}
+
+impl NullBackend {
+    /// Runs at the device's pace: one buffer per buffer period.
+    pub fn paced() -> NullBackend {
+        NullBackend {
+            paced: true,
+            capture: None,
+        }
+    }
+
+    /// Runs as fast as it can (for tests and soak runs).
+    pub fn unpaced() -> NullBackend {
+        NullBackend {
+            paced: false,
+            capture: None,
+        }
+    }
+
+    /// Also appends every rendered buffer to `capture`.
+    pub fn capturing(mut self, capture: Capture) -> NullBackend {
+        self.capture = Some(capture);
+        self
+    }
+}
+
+struct NullStream {
+    info: StreamInfo,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl OutputStream for NullStream {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+}
+
+impl Drop for NullStream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Backend for NullBackend {
+    fn open(&self, request: &DeviceRequest, max_block: usize) -> Result<AudioEngine, BackendError> {
+        check_buffer(request)?;
+        let frames = request.buffer_frames.unwrap_or(512);
+        let config = ProcessorConfig {
+            project_rate: request.project_rate,
+            device_rate: request.project_rate,
+            channels: 2,
+            max_block,
+        };
+        let (mut engine, processor) = AudioEngine::pair(config);
+        let period = Duration::from_secs_f64(f64::from(frames) / f64::from(config.device_rate));
+        engine.telemetry_handle().set_output_latency(period);
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            let paced = self.paced;
+            let capture = self.capture.clone();
+            std::thread::Builder::new()
+                .name("dubstage-null-audio".into())
+                .spawn(move || run(processor, frames as usize, period, paced, capture, &stop))
+                .map_err(|e| BackendError::Thread(e.to_string()))?
+        };
+        engine.attach_stream(Box::new(NullStream {
+            info: StreamInfo {
+                backend: "null".into(),
+                device: "no audio device".into(),
+                sample_rate: config.device_rate,
+                channels: 2,
+                buffer_frames: Some(frames),
+                resampling: false,
+            },
+            stop,
+            thread: Some(thread),
+        }));
+        Ok(engine)
+    }
+}
+
+fn run(
+    mut processor: AudioProcessor,
+    frames: usize,
+    period: Duration,
+    paced: bool,
+    capture: Option<Capture>,
+    stop: &AtomicBool,
+) {
+    let mut buf = vec![0.0f32; frames * 2];
+    let mut deadline = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        processor.process(&mut buf);
+        if let Some(c) = &capture
+            && let Ok(mut c) = c.lock()
+        {
+            c.extend_from_slice(&buf);
+        }
+        if paced {
+            deadline += period;
+            let now = Instant::now();
+            if now > deadline + period {
+                // More than a whole buffer late: a device would have run dry.
+                processor.telemetry().count_xrun();
+                deadline = now;
+            } else if deadline > now {
+                std::thread::sleep(deadline - now);
+            }
+        }
+    }
+}

@@ -1,0 +1,772 @@
+//! Real-time playback: the [`AudioProcessor`] that runs inside the audio
+//! callback, and the [`AudioEngine`] handle the UI thread talks to.
+//!
+//! Everything between them travels over `rtrb` ring buffers (UI → audio:
+//! [`ToAudio`]; audio → UI: retired plans) or lives in atomics
+//! ([`Telemetry`], meters). The processor never allocates, frees, locks,
+//! prints or does I/O: plans are built by the UI thread and sent whole, and
+//! replaced plans are sent back to be dropped there.
+//!
+//! Timing: messages are applied at the start of a callback, before anything
+//! is rendered, so a message pushed before the callback that renders block N
+//! begins takes effect in block N.
+
+use crate::meters::MeterBank;
+use crate::plan::{RenderPlan, retarget};
+use crate::render::Renderer;
+use dubstage_dsp::db_to_gain;
+use dubstage_model::{BusId, SamplePos, TrackId};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Glide time of continuous controls (fader, pan, mute, solo): 10 ms at 48 kHz.
+pub const CONTROL_RAMP: u32 = 480;
+/// Crossfade between the old and the new plan when an edit swaps plans.
+pub const PLAN_CROSSFADE: u32 = 480;
+/// Fade-out when the transport stops, so stopping never clicks.
+pub const STOP_FADE: u32 = 256;
+/// Capacity of the UI → audio ring.
+pub const COMMAND_RING: usize = 1024;
+/// Capacity of the audio → UI ring of retired plans.
+pub const RETURN_RING: usize = 16;
+/// Retired plans the processor can hold while the return ring is full.
+const PENDING_SLOTS: usize = 8;
+
+/// A continuous control, applied with per-sample smoothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Control {
+    TrackGain { track: TrackId, gain_db: f32 },
+    TrackPan { track: TrackId, pan: f32 },
+    TrackMute { track: TrackId, mute: bool },
+    TrackSolo { track: TrackId, solo: bool },
+    TrackSoloSafe { track: TrackId, solo_safe: bool },
+    BusGain { bus: BusId, gain_db: f32 },
+    BusMute { bus: BusId, mute: bool },
+    MasterGain { gain_db: f32 },
+}
+
+/// A message from the UI thread to the audio thread.
+#[derive(Debug)]
+pub enum ToAudio {
+    /// Replace the render plan (crossfaded at the next block boundary).
+    Plan(Box<RenderPlan>),
+    Play,
+    Stop,
+    /// Move the playhead; while playing the jump is immediate and gapless.
+    Locate(SamplePos),
+    /// Loop on (with its range, end exclusive) or off.
+    SetLoop(Option<(SamplePos, SamplePos)>),
+    /// Play `[start, end)` once and stop (play selection).
+    PlayRange {
+        start: SamplePos,
+        end: SamplePos,
+    },
+    Control(Control),
+}
+
+/// Why a device stopped or reported trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceError {
+    /// The device went away (unplugged, or taken by another program).
+    Disconnected,
+    /// The stream is no longer valid and must be reopened.
+    StreamInvalidated,
+    /// Any other backend error.
+    Other,
+}
+
+impl DeviceError {
+    fn code(self) -> u32 {
+        match self {
+            DeviceError::Disconnected => 1,
+            DeviceError::StreamInvalidated => 2,
+            DeviceError::Other => 3,
+        }
+    }
+
+    fn from_code(c: u32) -> Option<DeviceError> {
+        match c {
+            1 => Some(DeviceError::Disconnected),
+            2 => Some(DeviceError::StreamInvalidated),
+            3 => Some(DeviceError::Other),
+            _ => None,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            DeviceError::Disconnected => "the audio device was disconnected",
+            DeviceError::StreamInvalidated => "the audio stream stopped and must be reopened",
+            DeviceError::Other => "the audio device reported an error",
+        }
+    }
+}
+
+/// Single values the audio thread publishes (and the backend's error
+/// callback), read by the UI. All atomics: no locks anywhere.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    playhead: AtomicI64,
+    playing: AtomicBool,
+    xruns: AtomicU64,
+    callbacks: AtomicU64,
+    load: AtomicU32,
+    load_peak: AtomicU32,
+    return_ring_full: AtomicU64,
+    device_error: AtomicU32,
+    latency_us: AtomicU32,
+}
+
+impl Telemetry {
+    /// Counts an under/overrun (from a backend).
+    pub fn count_xrun(&self) {
+        self.xruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a device error (from a backend's error callback).
+    pub fn report_device_error(&self, e: DeviceError) {
+        self.device_error.store(e.code(), Ordering::Relaxed);
+    }
+
+    /// Records the device's output latency (from a backend).
+    pub fn set_output_latency(&self, d: Duration) {
+        let us = d.as_micros().min(u128::from(u32::MAX)) as u32;
+        self.latency_us.store(us, Ordering::Relaxed);
+    }
+}
+
+/// What the UI reads each frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TelemetrySnapshot {
+    /// The sample being heard next (project rate).
+    pub playhead: SamplePos,
+    pub playing: bool,
+    pub xruns: u64,
+    pub callbacks: u64,
+    /// Time spent in the last callback / its period (1.0 = 100 %).
+    pub load: f32,
+    /// Highest load since the previous snapshot.
+    pub load_peak: f32,
+    /// Times a replaced plan could not be returned at once (held and retried).
+    pub return_ring_full: u64,
+    pub device_error: Option<DeviceError>,
+    /// Output latency the device reports (zero when unknown).
+    pub output_latency: Duration,
+}
+
+/// How the processor is set up: the project rate it renders at and the
+/// device format it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessorConfig {
+    pub project_rate: u32,
+    pub device_rate: u32,
+    pub channels: u16,
+    /// Largest block rendered at once; must match the plans sent (`CompileOptions::max_block`).
+    pub max_block: usize,
+}
+
+/// Real-time-safe rate conversion for monitoring when the device cannot run
+/// at the project rate: 4-point cubic Hermite interpolation. Exports never
+/// go through it (they render at the project rate and resample offline).
+#[derive(Debug)]
+struct MonitorResampler {
+    /// Source frames per device frame.
+    step: f64,
+    /// Read position in `l`/`r` (frame index, fractional).
+    pos: f64,
+    l: Vec<f32>,
+    r: Vec<f32>,
+    filled: usize,
+}
+
+impl MonitorResampler {
+    fn new(project_rate: u32, device_rate: u32, max_block: usize) -> MonitorResampler {
+        let cap = max_block + 8;
+        MonitorResampler {
+            step: f64::from(project_rate) / f64::from(device_rate),
+            pos: 1.0,
+            l: vec![0.0; cap],
+            r: vec![0.0; cap],
+            filled: 2,
+        }
+    }
+
+    /// Source frames buffered but not yet heard.
+    fn buffered(&self) -> i64 {
+        (self.filled as f64 - self.pos).max(0.0) as i64
+    }
+}
+
+fn hermite(y: [f32; 4], t: f32) -> f32 {
+    let c0 = y[1];
+    let c1 = 0.5 * (y[2] - y[0]);
+    let c2 = y[0] - 2.5 * y[1] + 2.0 * y[2] - 0.5 * y[3];
+    let c3 = 0.5 * (y[3] - y[0]) + 1.5 * (y[1] - y[2]);
+    ((c3 * t + c2) * t + c1) * t + c0
+}
+
+/// The audio-thread side: owns the renderer and the transport.
+#[derive(Debug)]
+pub struct AudioProcessor {
+    renderer: Renderer,
+    has_plan: bool,
+    commands: rtrb::Consumer<ToAudio>,
+    returns: rtrb::Producer<Box<RenderPlan>>,
+    pending: [Option<Box<RenderPlan>>; PENDING_SLOTS],
+    telemetry: Arc<Telemetry>,
+    config: ProcessorConfig,
+    playing: bool,
+    loop_range: Option<(i64, i64)>,
+    stop_at: Option<i64>,
+    stop_fade_left: u32,
+    stop_position: i64,
+    block_l: Vec<f32>,
+    block_r: Vec<f32>,
+    resampler: Option<MonitorResampler>,
+}
+
+/// An empty plan, so the processor always has something to render.
+fn empty_plan(max_block: usize) -> Box<RenderPlan> {
+    let project = dubstage_model::Project::new("");
+    Box::new(crate::plan::compile(
+        &project,
+        &crate::plan::Sources::new(),
+        crate::plan::CompileOptions { max_block },
+    ))
+}
+
+impl AudioProcessor {
+    /// The processor's format.
+    pub fn config(&self) -> ProcessorConfig {
+        self.config
+    }
+
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        &self.telemetry
+    }
+
+    /// Fills `out` (interleaved, `config.channels` per frame). This is the
+    /// whole audio callback: messages, plan swaps, rendering, telemetry.
+    pub fn process(&mut self, out: &mut [f32]) {
+        let started = Instant::now();
+        self.flush_pending();
+        self.handle_messages();
+        let channels = usize::from(self.config.channels.max(1));
+        let frames = out.len() / channels;
+        if self.resampler.is_some() {
+            self.process_resampled(out, channels);
+        } else {
+            let mut done = 0;
+            while done < frames {
+                let n = (frames - done).min(self.block_l.len());
+                let (mut l, mut r) = (
+                    std::mem::take(&mut self.block_l),
+                    std::mem::take(&mut self.block_r),
+                );
+                self.pull(&mut l[..n], &mut r[..n]);
+                write_interleaved(
+                    &mut out[done * channels..(done + n) * channels],
+                    &l,
+                    &r,
+                    channels,
+                );
+                self.block_l = l;
+                self.block_r = r;
+                done += n;
+            }
+            out[frames * channels..].fill(0.0);
+        }
+        self.publish(frames, started);
+    }
+
+    fn process_resampled(&mut self, out: &mut [f32], channels: usize) {
+        let Some(mut rs) = self.resampler.take() else {
+            return;
+        };
+        let frames = out.len() / channels;
+        for f in 0..frames {
+            if rs.pos as usize + 2 >= rs.filled {
+                // Keep one frame of history before the read position, then refill.
+                let keep_from = (rs.pos as usize).saturating_sub(1);
+                rs.l.copy_within(keep_from..rs.filled, 0);
+                rs.r.copy_within(keep_from..rs.filled, 0);
+                rs.filled -= keep_from;
+                rs.pos -= keep_from as f64;
+                let cap = rs.l.len();
+                let (fl, ff) = (rs.filled, cap);
+                let (mut l, mut r) = (std::mem::take(&mut rs.l), std::mem::take(&mut rs.r));
+                self.pull(&mut l[fl..ff], &mut r[fl..ff]);
+                rs.l = l;
+                rs.r = r;
+                rs.filled = cap;
+            }
+            let i = rs.pos as usize;
+            let t = (rs.pos - i as f64) as f32;
+            let y = |b: &[f32]| [b[i.saturating_sub(1)], b[i], b[i + 1], b[i + 2]];
+            let frame = &mut out[f * channels..(f + 1) * channels];
+            let (lv, rv) = (hermite(y(&rs.l), t), hermite(y(&rs.r), t));
+            write_interleaved(frame, &[lv], &[rv], channels);
+            rs.pos += rs.step;
+        }
+        out[frames * channels..].fill(0.0);
+        self.resampler = Some(rs);
+    }
+
+    /// Renders project-rate frames into `l`/`r` following the transport:
+    /// loop wraps and range ends land on their exact sample.
+    fn pull(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let n = l.len();
+        let mut done = 0;
+        while done < n {
+            if !self.playing && self.stop_fade_left == 0 {
+                l[done..].fill(0.0);
+                r[done..].fill(0.0);
+                return;
+            }
+            let pos = self.renderer.position().0;
+            let mut want = n - done;
+            if self.playing {
+                if let Some((_, end)) = self.loop_range
+                    && pos < end
+                {
+                    want = want.min((end - pos) as usize);
+                }
+                if let Some(end) = self.stop_at
+                    && pos < end
+                {
+                    want = want.min((end - pos) as usize);
+                }
+            } else {
+                want = want.min(self.stop_fade_left as usize);
+            }
+            let block = self.renderer.render_block(want);
+            let k = block.frames;
+            let (bl, br) = block.master();
+            l[done..done + k].copy_from_slice(bl);
+            r[done..done + k].copy_from_slice(br);
+            if !self.playing {
+                // Stop fade: linear to silence over STOP_FADE samples.
+                for i in 0..k {
+                    let g = (self.stop_fade_left - i as u32) as f32 / STOP_FADE as f32;
+                    l[done + i] *= g;
+                    r[done + i] *= g;
+                }
+                self.stop_fade_left -= k as u32;
+                if self.stop_fade_left == 0 {
+                    self.renderer.locate(SamplePos(self.stop_position));
+                }
+            }
+            let retired = self.renderer.take_retired();
+            self.dispose(retired);
+            done += k;
+            let pos = self.renderer.position().0;
+            if self.playing {
+                if let Some((start, end)) = self.loop_range
+                    && pos >= end
+                {
+                    self.renderer.locate(SamplePos(start));
+                }
+                if let Some(end) = self.stop_at
+                    && pos >= end
+                {
+                    self.begin_stop();
+                    self.stop_position = end;
+                }
+            }
+        }
+    }
+
+    fn begin_stop(&mut self) {
+        if self.playing {
+            self.playing = false;
+            self.stop_at = None;
+            self.stop_position = self.renderer.position().0;
+            self.stop_fade_left = STOP_FADE;
+        }
+    }
+
+    fn handle_messages(&mut self) {
+        loop {
+            // A plan swap may hand back two plans (one cut short, one
+            // retired): only take it when both can be held.
+            if let Ok(ToAudio::Plan(_)) = self.commands.peek()
+                && self.free_pending() < 2
+            {
+                self.telemetry
+                    .return_ring_full
+                    .fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let Ok(msg) = self.commands.pop() else {
+                return;
+            };
+            match msg {
+                ToAudio::Plan(mut plan) => {
+                    plan.metering = true;
+                    if self.has_plan {
+                        let cut = self.renderer.crossfade_to(plan, PLAN_CROSSFADE);
+                        self.dispose(cut);
+                    } else {
+                        // The first real plan replaces the empty one outright.
+                        let old = self.renderer.swap_plan(plan);
+                        self.dispose(Some(old));
+                        self.has_plan = true;
+                    }
+                }
+                ToAudio::Play => {
+                    if self.stop_fade_left > 0 {
+                        self.stop_fade_left = 0;
+                        self.renderer.locate(SamplePos(self.stop_position));
+                    }
+                    self.playing = true;
+                    self.stop_at = None;
+                    if let Some((start, end)) = self.loop_range {
+                        let pos = self.renderer.position().0;
+                        if pos < start || pos >= end {
+                            self.renderer.locate(SamplePos(start));
+                        }
+                    }
+                }
+                ToAudio::Stop => self.begin_stop(),
+                ToAudio::Locate(p) => {
+                    if self.stop_fade_left > 0 {
+                        self.stop_position = p.0;
+                    } else {
+                        self.renderer.locate(p);
+                    }
+                }
+                ToAudio::SetLoop(range) => {
+                    self.loop_range = range.filter(|(s, e)| e > s).map(|(s, e)| (s.0, e.0));
+                }
+                ToAudio::PlayRange { start, end } => {
+                    self.stop_fade_left = 0;
+                    self.renderer.locate(start);
+                    self.playing = end > start;
+                    self.stop_at = Some(end.0);
+                }
+                ToAudio::Control(c) => {
+                    apply_control(self.renderer.plan_mut(), c);
+                    if let Some(old) = self.renderer.fading_mut() {
+                        apply_control(old, c);
+                    }
+                }
+            }
+        }
+    }
+
+    fn free_pending(&self) -> usize {
+        self.pending.iter().filter(|p| p.is_none()).count()
+    }
+
+    /// Hands a replaced plan back to the UI thread (never drops it here).
+    fn dispose(&mut self, plan: Option<Box<RenderPlan>>) {
+        let Some(plan) = plan else { return };
+        if let Err(rtrb::PushError::Full(plan)) = self.returns.push(plan) {
+            self.telemetry
+                .return_ring_full
+                .fetch_add(1, Ordering::Relaxed);
+            match self.pending.iter_mut().find(|p| p.is_none()) {
+                Some(slot) => *slot = Some(plan),
+                // Unreachable by the two-free-slots rule in handle_messages;
+                // leaking beats freeing on the audio thread.
+                None => std::mem::forget(plan),
+            }
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        for slot in &mut self.pending {
+            if let Some(plan) = slot.take()
+                && let Err(rtrb::PushError::Full(plan)) = self.returns.push(plan)
+            {
+                *slot = Some(plan);
+                return;
+            }
+        }
+    }
+
+    fn publish(&mut self, frames: usize, started: Instant) {
+        let t = &self.telemetry;
+        let heard = if self.playing {
+            self.renderer.position().0
+                - self
+                    .resampler
+                    .as_ref()
+                    .map_or(0, MonitorResampler::buffered)
+        } else if self.stop_fade_left > 0 {
+            self.stop_position
+        } else {
+            self.renderer.position().0
+        };
+        t.playhead.store(heard, Ordering::Relaxed);
+        t.playing.store(self.playing, Ordering::Relaxed);
+        t.callbacks.fetch_add(1, Ordering::Relaxed);
+        let plan = self.renderer.plan_mut();
+        let meters: &MeterBank = &plan.meters;
+        for (i, track) in plan.tracks.iter_mut().enumerate() {
+            meters.track_at(i).publish(&track.meter);
+            track.meter = Default::default();
+        }
+        for (i, bus) in plan.buses.iter_mut().enumerate() {
+            meters.bus_at(i).publish(&bus.meter);
+            bus.meter = Default::default();
+        }
+        meters.master().publish(&plan.master_meter);
+        plan.master_meter = Default::default();
+        if frames > 0 {
+            let period = frames as f64 / f64::from(self.config.device_rate.max(1));
+            let load = (started.elapsed().as_secs_f64() / period) as f32;
+            t.load.store(load.to_bits(), Ordering::Relaxed);
+            t.load_peak.fetch_max(load.to_bits(), Ordering::Relaxed);
+            if load > 1.0 {
+                t.xruns.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn write_interleaved(out: &mut [f32], l: &[f32], r: &[f32], channels: usize) {
+    if channels == 1 {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = 0.5 * (l[i] + r[i]);
+        }
+        return;
+    }
+    for (i, frame) in out.chunks_exact_mut(channels).enumerate() {
+        frame[0] = l[i];
+        frame[1] = r[i];
+        frame[2..].fill(0.0);
+    }
+}
+
+/// Applies a continuous control to a plan, gliding over [`CONTROL_RAMP`].
+fn apply_control(plan: &mut RenderPlan, c: Control) {
+    let law = plan.pan_law;
+    let track_index = |plan: &RenderPlan, id: TrackId| plan.tracks.iter().position(|t| t.id == id);
+    match c {
+        Control::TrackGain { track, gain_db } => {
+            if let Some(i) = track_index(plan, track) {
+                plan.tracks[i].controls.gain = db_to_gain(gain_db);
+            }
+        }
+        Control::TrackPan { track, pan } => {
+            if let Some(i) = track_index(plan, track) {
+                plan.tracks[i].controls.pan = pan.clamp(-1.0, 1.0);
+            }
+        }
+        Control::TrackMute { track, mute } => {
+            if let Some(i) = track_index(plan, track) {
+                plan.tracks[i].controls.mute = mute;
+            }
+        }
+        Control::TrackSolo { track, solo } => {
+            if let Some(i) = track_index(plan, track) {
+                plan.tracks[i].controls.solo = solo;
+            }
+        }
+        Control::TrackSoloSafe { track, solo_safe } => {
+            if let Some(i) = track_index(plan, track) {
+                plan.tracks[i].controls.solo_safe = solo_safe;
+            }
+        }
+        Control::BusGain { bus, gain_db } => {
+            if let Some(b) = plan.buses.iter_mut().find(|b| b.id == bus) {
+                b.level = db_to_gain(gain_db);
+                let g = if b.mute { 0.0 } else { b.level };
+                b.gain.set_target(g, CONTROL_RAMP);
+            }
+            return;
+        }
+        Control::BusMute { bus, mute } => {
+            if let Some(b) = plan.buses.iter_mut().find(|b| b.id == bus) {
+                b.mute = mute;
+                let g = if mute { 0.0 } else { b.level };
+                b.gain.set_target(g, CONTROL_RAMP);
+            }
+            return;
+        }
+        Control::MasterGain { gain_db } => {
+            plan.master_gain
+                .set_target(db_to_gain(gain_db), CONTROL_RAMP);
+            return;
+        }
+    }
+    // Mute and solo of one track change what every other track does.
+    let any_solo = plan.tracks.iter().any(|t| t.controls.solo);
+    for t in plan.tracks.iter_mut() {
+        let c = t.controls;
+        let audible = !c.mute && (!any_solo || c.solo || c.solo_safe);
+        retarget(t, law, audible, CONTROL_RAMP);
+    }
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the audio thread is not keeping up (message queue full)")]
+    QueueFull,
+}
+
+/// The UI-thread side of playback.
+pub struct AudioEngine {
+    commands: rtrb::Producer<ToAudio>,
+    returns: rtrb::Consumer<Box<RenderPlan>>,
+    telemetry: Arc<Telemetry>,
+    meters: Option<Arc<MeterBank>>,
+    config: ProcessorConfig,
+    stream: Option<Box<dyn crate::backend::OutputStream>>,
+    dropped_plans: u64,
+}
+
+impl std::fmt::Debug for AudioEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioEngine")
+            .field("config", &self.config)
+            .field("stream", &self.stream.as_ref().map(|s| s.info().clone()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl AudioEngine {
+    /// A connected engine/processor pair. Backends move the processor into
+    /// their audio callback; tests call `process` themselves.
+    pub fn pair(config: ProcessorConfig) -> (AudioEngine, AudioProcessor) {
+        let max_block = config.max_block.max(1);
+        let config = ProcessorConfig {
+            max_block,
+            ..config
+        };
+        let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_RING);
+        let (ret_tx, ret_rx) = rtrb::RingBuffer::new(RETURN_RING);
+        let telemetry = Arc::new(Telemetry::default());
+        let resampler = (config.device_rate != config.project_rate)
+            .then(|| MonitorResampler::new(config.project_rate, config.device_rate, max_block));
+        let processor = AudioProcessor {
+            renderer: Renderer::new(empty_plan(max_block)),
+            has_plan: false,
+            commands: cmd_rx,
+            returns: ret_tx,
+            pending: Default::default(),
+            telemetry: telemetry.clone(),
+            config,
+            playing: false,
+            loop_range: None,
+            stop_at: None,
+            stop_fade_left: 0,
+            stop_position: 0,
+            block_l: vec![0.0; max_block],
+            block_r: vec![0.0; max_block],
+            resampler,
+        };
+        let engine = AudioEngine {
+            commands: cmd_tx,
+            returns: ret_rx,
+            telemetry,
+            meters: None,
+            config,
+            stream: None,
+            dropped_plans: 0,
+        };
+        (engine, processor)
+    }
+
+    /// Keeps the backend's stream alive as long as the engine.
+    pub fn attach_stream(&mut self, stream: Box<dyn crate::backend::OutputStream>) {
+        self.stream = Some(stream);
+    }
+
+    /// Stops the device (the processor goes with it).
+    pub fn close(&mut self) {
+        self.stream = None;
+    }
+
+    pub fn stream_info(&self) -> Option<&crate::backend::StreamInfo> {
+        self.stream.as_ref().map(|s| s.info())
+    }
+
+    pub fn config(&self) -> ProcessorConfig {
+        self.config
+    }
+
+    /// Whether the device is running at a rate other than the project's (monitoring resampled).
+    pub fn is_resampling(&self) -> bool {
+        self.config.device_rate != self.config.project_rate
+    }
+
+    pub fn send(&mut self, msg: ToAudio) -> Result<(), SendError> {
+        self.collect_garbage();
+        self.commands.push(msg).map_err(|_| SendError::QueueFull)
+    }
+
+    /// Sends a new plan (its meters become the ones [`AudioEngine::meters`] reads).
+    pub fn set_plan(&mut self, plan: RenderPlan) -> Result<(), SendError> {
+        let meters = plan.meters().clone();
+        self.send(ToAudio::Plan(Box::new(plan)))?;
+        self.meters = Some(meters);
+        Ok(())
+    }
+
+    pub fn play(&mut self) -> Result<(), SendError> {
+        self.send(ToAudio::Play)
+    }
+
+    pub fn stop(&mut self) -> Result<(), SendError> {
+        self.send(ToAudio::Stop)
+    }
+
+    pub fn locate(&mut self, pos: SamplePos) -> Result<(), SendError> {
+        self.send(ToAudio::Locate(pos))
+    }
+
+    pub fn set_loop(&mut self, range: Option<(SamplePos, SamplePos)>) -> Result<(), SendError> {
+        self.send(ToAudio::SetLoop(range))
+    }
+
+    pub fn play_range(&mut self, start: SamplePos, end: SamplePos) -> Result<(), SendError> {
+        self.send(ToAudio::PlayRange { start, end })
+    }
+
+    pub fn control(&mut self, c: Control) -> Result<(), SendError> {
+        self.send(ToAudio::Control(c))
+    }
+
+    /// Drops the plans the audio thread has handed back. Call regularly (each UI frame).
+    pub fn collect_garbage(&mut self) -> usize {
+        let mut n = 0;
+        while let Ok(plan) = self.returns.pop() {
+            drop(plan);
+            n += 1;
+        }
+        self.dropped_plans += n as u64;
+        n
+    }
+
+    /// Plans dropped on this thread so far.
+    pub fn plans_returned(&self) -> u64 {
+        self.dropped_plans
+    }
+
+    pub fn meters(&self) -> Option<&Arc<MeterBank>> {
+        self.meters.as_ref()
+    }
+
+    pub fn telemetry_handle(&self) -> &Arc<Telemetry> {
+        &self.telemetry
+    }
+
+    pub fn telemetry(&self) -> TelemetrySnapshot {
+        let t = &self.telemetry;
+        TelemetrySnapshot {
+            playhead: SamplePos(t.playhead.load(Ordering::Relaxed)),
+            playing: t.playing.load(Ordering::Relaxed),
+            xruns: t.xruns.load(Ordering::Relaxed),
+            callbacks: t.callbacks.load(Ordering::Relaxed),
+            load: f32::from_bits(t.load.load(Ordering::Relaxed)),
+            load_peak: f32::from_bits(t.load_peak.swap(0, Ordering::Relaxed)),
+            return_ring_full: t.return_ring_full.load(Ordering::Relaxed),
+            device_error: DeviceError::from_code(t.device_error.load(Ordering::Relaxed)),
+            output_latency: Duration::from_micros(u64::from(t.latency_us.load(Ordering::Relaxed))),
+        }
+    }
+}
