@@ -1,8 +1,10 @@
 //! Decoding audio files into planar `f32` with symphonia.
 //!
-//! Supported: WAV/BWF (8/16/24/32-bit int, 32/64-bit float, A-law, µ-law,
-//! ADPCM), AIFF, FLAC, MP3 (and MP1/MP2), Ogg Vorbis, AAC-LC in MP4/M4A or
-//! ADTS, ALAC, CAF and Matroska/WebM containers with those codecs.
+//! Tested: WAV/BWF (16/24/32-bit int, 32/64-bit float, plain and
+//! `WAVE_FORMAT_EXTENSIBLE`, mono to 5.1), AIFF, FLAC, MP3, Ogg Vorbis and
+//! AAC-LC in MP4/M4A. Whatever else symphonia's `all` feature reads (A-law,
+//! µ-law and ADPCM WAV, MP1/MP2, ADTS AAC, ALAC, CAF, Matroska/WebM) goes
+//! through the same path.
 //!
 //! # Failure policy
 //!
@@ -24,9 +26,12 @@
 //! * Encoder delay and padding are removed: symphonia does it for MP3 (LAME
 //!   tag) and Ogg Vorbis (granule positions); for MP4/M4A this crate applies
 //!   the edit list itself (`mp4.rs`), which symphonia 0.6 ignores.
-//! * Decoding never panics: parameters are validated before symphonia
-//!   allocates anything, and as a last resort a panic inside symphonia is
-//!   caught and reported as [`MediaError::Corrupt`].
+//! * Decoding never panics: stream parameters (channel count, sample rate)
+//!   are validated before a decoder is created, and as a last resort a panic
+//!   inside symphonia is caught and reported as [`MediaError::Corrupt`].
+//!   (symphonia 0.6's WAV format-chunk parser does overflow on some
+//!   malformed headers; with overflow checks on, as in debug builds, that is
+//!   a panic.)
 
 use std::any::Any;
 use std::fs::File;
@@ -52,9 +57,10 @@ pub const MAX_CHANNELS: usize = 64;
 /// Highest sample rate accepted, in Hz.
 pub const MAX_SAMPLE_RATE: u32 = 768_000;
 
-/// Most frames of silence substituted for one damaged packet. Real packets
-/// are far shorter; a larger claim is itself corrupt and substitutes nothing.
-const MAX_SUBSTITUTE_FRAMES: u64 = 1 << 16;
+/// Longest stretch of silence substituted for one damaged packet or skipped
+/// region, in seconds. A longer claim is itself corrupt and substitutes
+/// nothing (it is still reported).
+const MAX_SUBSTITUTE_SECONDS: u64 = 10;
 
 /// Frames reserved up front from the declared length (per channel); beyond
 /// this the buffers grow as data actually arrives, so a lying header cannot
@@ -365,6 +371,9 @@ struct DecodeState {
     channel_count: Option<usize>,
     /// Frames per tick of the track's time base, as (numer * rate, denom).
     time_base: Option<(u64, u64)>,
+    /// Whether timestamps count frames (time base 1 / sample rate), so that a
+    /// gap between packets is exact rather than a rounding artefact.
+    frame_timestamps: bool,
     /// Whether any packet decoded successfully.
     decoded_any: bool,
     skipped: u64,
@@ -389,7 +398,9 @@ impl DecodeState {
             )),
             _ => None,
         };
+        let frame_timestamps = time_base.is_some_and(|(num, den)| num == den);
         DecodeState {
+            frame_timestamps,
             channels,
             scratch: Vec::new(),
             sample_rate: params.sample_rate,
@@ -416,8 +427,9 @@ impl DecodeState {
     ) -> Result<(), MediaError> {
         // Where the next packet should start, in time-base ticks. Unknown
         // after a packet with encoder-delay trimming, whose timestamps
-        // formats define inconsistently.
-        let mut expected_pts = Some(track.start_ts.get());
+        // formats define inconsistently, and never tracked when timestamps
+        // are rounded (e.g. milliseconds in Matroska).
+        let mut expected_pts = self.frame_timestamps.then_some(track.start_ts.get());
         loop {
             let packet = match format.next_packet() {
                 Ok(Some(packet)) => packet,
@@ -441,7 +453,9 @@ impl DecodeState {
                     // resynchronises past a damaged frame): keep the time.
                     self.damaged("unreadable data", pts.abs_diff(expected));
                 }
-                expected_pts = Some(pts.saturating_add_unsigned(packet.dur.get()));
+                if self.frame_timestamps {
+                    expected_pts = Some(pts.saturating_add_unsigned(packet.dur.get()));
+                }
             } else {
                 expected_pts = None;
             }
@@ -508,8 +522,10 @@ impl DecodeState {
             return;
         };
         let frames = u128::from(ticks) * u128::from(num) / u128::from(den.max(1));
-        if frames <= u128::from(MAX_SUBSTITUTE_FRAMES) {
-            let frames = frames as usize; // bounded by MAX_SUBSTITUTE_FRAMES
+        let limit = u64::from(self.sample_rate.unwrap_or(0)) * MAX_SUBSTITUTE_SECONDS;
+        if let Ok(frames) = usize::try_from(frames)
+            && frames as u64 <= limit
+        {
             for channel in &mut self.channels {
                 channel.resize(channel.len() + frames, 0.0);
             }
@@ -559,7 +575,13 @@ impl DecodeState {
         exact_length: Option<u64>,
     ) -> Option<MediaError> {
         let frames_kept = self.frames() as u64;
-        let truncated = |reason: String| {
+        let skipped = self.skipped;
+        let truncated = |mut reason: String| {
+            if skipped > 0 {
+                reason.push_str(&format!(
+                    "; before that, {skipped} damaged packet(s) were replaced with silence"
+                ));
+            }
             Some(MediaError::Truncated {
                 path: path.to_path_buf(),
                 frames_kept,

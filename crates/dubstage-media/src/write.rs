@@ -97,6 +97,9 @@ pub struct WavFileWriter {
     data_bytes: u64,
     /// Set once the temporary file has been renamed to `path`.
     published: bool,
+    /// Set when a write failed part-way through a block: the file then holds
+    /// a partial frame, so nothing more may be written or published.
+    failed: bool,
 }
 
 impl std::fmt::Debug for WavFileWriter {
@@ -135,13 +138,7 @@ impl WavFileWriter {
         let Some(file_name) = path.file_name() else {
             return Err(write_error(path, "the path does not name a file"));
         };
-        let temp_path = path.with_file_name(temp_name(file_name));
-
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-            .map_err(|e| MediaError::io(path, e))?;
+        let (file, temp_path) = create_temp(path, file_name)?;
         let cleanup = |err: MediaError| {
             // Best effort: the original error is what matters.
             let _ = fs::remove_file(&temp_path);
@@ -162,12 +159,18 @@ impl WavFileWriter {
             channel_count,
             data_bytes: 0,
             published: false,
+            failed: false,
         })
     }
 
     /// Appends one block of planar audio: one slice per channel, all the same
     /// length (which may differ from block to block).
+    ///
+    /// After an I/O error (e.g. disk full) the writer is unusable: later
+    /// calls and [`finish`](Self::finish) fail, and dropping it removes the
+    /// temporary file.
     pub fn write_planar(&mut self, channels: &[&[f32]]) -> Result<(), MediaError> {
+        self.check_not_failed()?;
         if channels.len() != self.channel_count {
             return Err(write_error(
                 &self.path,
@@ -201,7 +204,10 @@ impl WavFileWriter {
                     WavFormat::Int24 => writer.write_sample(to_int(x, 24)),
                     WavFormat::Float32 => writer.write_sample(x),
                 };
-                result.map_err(|e| hound_error(path, e))?;
+                if let Err(e) = result {
+                    self.failed = true;
+                    return Err(hound_error(path, e));
+                }
             }
         }
         self.data_bytes += block_bytes;
@@ -211,6 +217,7 @@ impl WavFileWriter {
     /// Completes the header, flushes the file to disk and renames it to its
     /// destination, replacing any file there.
     pub fn finish(mut self) -> Result<(), MediaError> {
+        self.check_not_failed()?;
         let writer = self
             .writer
             .take()
@@ -223,6 +230,17 @@ impl WavFileWriter {
         self.published = true;
         sync_parent_dir(&self.path);
         Ok(())
+    }
+
+    fn check_not_failed(&self) -> Result<(), MediaError> {
+        if self.failed {
+            Err(write_error(
+                &self.path,
+                "an earlier write to this file failed",
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     /// Where the file will appear.
@@ -246,6 +264,27 @@ impl Drop for WavFileWriter {
             let _ = fs::remove_file(&self.temp_path);
         }
     }
+}
+
+/// Creates a new, empty temporary file next to `path`. A name left over by
+/// an earlier process with the same id is skipped, never overwritten.
+fn create_temp(path: &Path, file_name: &std::ffi::OsStr) -> Result<(File, PathBuf), MediaError> {
+    const ATTEMPTS: usize = 16;
+    let mut last_error = None;
+    for _ in 0..ATTEMPTS {
+        let temp_path = path.with_file_name(temp_name(file_name));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+        {
+            Ok(file) => return Ok((file, temp_path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(MediaError::io(path, e)),
+        }
+    }
+    let error = last_error.expect("the loop ran at least once and only continues on an error");
+    Err(MediaError::io(path, error))
 }
 
 /// `.<name>.tmp-<pid>-<n>`

@@ -30,6 +30,38 @@ enum Command {
         /// The .dubstage project file.
         project: PathBuf,
     },
+    /// Play a project through the audio device (or silently without one),
+    /// printing the playhead and meters.
+    Play(PlayArgs),
+    /// List audio output devices.
+    Devices,
+}
+
+#[derive(clap::Args, Debug)]
+struct PlayArgs {
+    /// The .dubstage project file.
+    project: PathBuf,
+    /// Where to start: session timecode, seconds (12.5s) or samples. Default: the session start.
+    #[arg(long)]
+    from: Option<String>,
+    /// Where to stop. Default: the end of the last clip.
+    #[arg(long)]
+    to: Option<String>,
+    /// Loop the range instead of stopping at its end (stop with Ctrl+C).
+    #[arg(long = "loop")]
+    looped: bool,
+    /// Output device name (see `dubstage devices`). Default: the system default.
+    #[arg(long)]
+    device: Option<String>,
+    /// Buffer size in frames, 64–2048.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(64..=2048))]
+    buffer: Option<u32>,
+    /// Use the silent null backend even when a device exists.
+    #[arg(long)]
+    null: bool,
+    /// Play clips whose media is missing as silence.
+    #[arg(long)]
+    allow_missing: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,10 +126,25 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
     match cli.command {
         Command::Render(args) => render(&args),
         Command::Info { project } => info(&project),
+        Command::Play(args) => crate::play::play(&args_to_play(args)),
+        Command::Devices => crate::play::devices(),
     }
 }
 
-fn load_project(path: &Path) -> Result<Project> {
+fn args_to_play(a: PlayArgs) -> crate::play::PlayOptions {
+    crate::play::PlayOptions {
+        project: a.project,
+        from: a.from,
+        to: a.to,
+        looped: a.looped,
+        device: a.device,
+        buffer: a.buffer,
+        null: a.null,
+        allow_missing: a.allow_missing,
+    }
+}
+
+pub(crate) fn load_project(path: &Path) -> Result<Project> {
     let loaded = file::load(path)?;
     for w in &loaded.warnings {
         eprintln!("warning: {}: {w}", path.display());
@@ -106,7 +153,7 @@ fn load_project(path: &Path) -> Result<Project> {
 }
 
 /// Parses a range bound: timecode, seconds (`12.5s`) or samples.
-fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
+pub(crate) fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
     let s = s.trim();
     if s.contains([':', ';']) {
         let tc = Timecode::parse(s)?;
@@ -127,7 +174,7 @@ fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
     Ok(SamplePos(v))
 }
 
-fn db(peak: f32) -> String {
+pub(crate) fn db(peak: f32) -> String {
     if peak <= 0.0 {
         "-inf dBFS".to_owned()
     } else {

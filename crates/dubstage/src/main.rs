@@ -2,6 +2,7 @@
 //! `info`). The editor window arrives with the UI crate.
 
 mod cli;
+mod play;
 
 use std::process::ExitCode;
 

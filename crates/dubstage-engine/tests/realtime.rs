@@ -1,0 +1,495 @@
+//! The real-time path (the processor the audio callback runs), driven block by
+//! block as a device would, compared with the offline renderer. The whole
+//! binary runs under an allocation guard: any allocation or free inside
+//! `process` aborts the test (debug builds).
+
+use assert_no_alloc::{AllocDisabler, assert_no_alloc};
+use dubstage_engine::backend::{Backend, DeviceRequest, NullBackend};
+use dubstage_engine::rt::{CONTROL_RAMP, PLAN_CROSSFADE, STOP_FADE};
+use dubstage_engine::{
+    AudioEngine, AudioProcessor, CompileOptions, Control, ProcessorConfig, Renderer, Sources,
+    compile,
+};
+use dubstage_media::AudioBuffer;
+use dubstage_model::{
+    Command, Created, NewClip, Project, SampleLen, SamplePos, Session, TrackId, TrackKind,
+};
+use std::sync::Arc;
+
+#[cfg(debug_assertions)]
+#[global_allocator]
+static ALLOCATOR: AllocDisabler = AllocDisabler;
+
+const BLOCK: usize = 512;
+
+/// A deterministic noise source.
+fn noise(channels: usize, frames: usize, seed: u32) -> AudioBuffer {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    AudioBuffer {
+        sample_rate: 48_000,
+        channels: (0..channels)
+            .map(|_| {
+                (0..frames)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        (x as f32 / u32::MAX as f32) - 0.5
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+fn dc(value: f32, frames: usize) -> AudioBuffer {
+    AudioBuffer {
+        sample_rate: 48_000,
+        channels: vec![vec![value; frames], vec![value; frames]],
+    }
+}
+
+struct Scene {
+    s: Session,
+    sources: Sources,
+    tracks: Vec<TrackId>,
+}
+
+impl Scene {
+    /// Tracks of the given sources, each with one clip from 0.
+    fn new(audio: Vec<AudioBuffer>) -> Scene {
+        let mut s = Session::new(Project::new("rt"));
+        let mut sources = Sources::new();
+        let mut tracks = Vec::new();
+        for (i, a) in audio.into_iter().enumerate() {
+            let len = a.frames() as i64;
+            let Ok(Created::Media(m)) = s.apply(Command::AddMedia {
+                path: "/x.wav".into(),
+                name: "x".into(),
+                channels: 2,
+                length: SampleLen(len),
+            }) else {
+                panic!("media")
+            };
+            sources.insert(m, Arc::new(a));
+            let Ok(Created::Track(t)) = s.apply(Command::AddTrack {
+                kind: TrackKind::ALL[i % 5],
+                name: format!("t{i}"),
+            }) else {
+                panic!("track")
+            };
+            s.apply(Command::AddClip {
+                track: t,
+                clip: NewClip::new(m, SamplePos(0), SampleLen(len)),
+            })
+            .expect("clip");
+            tracks.push(t);
+        }
+        Scene { s, sources, tracks }
+    }
+
+    fn plan(&self) -> dubstage_engine::RenderPlan {
+        compile(
+            self.s.project(),
+            &self.sources,
+            CompileOptions { max_block: BLOCK },
+        )
+    }
+
+    /// Offline render of `[from, from + frames)`, interleaved stereo.
+    fn offline(&self, from: i64, frames: usize) -> Vec<f32> {
+        let mut r = Renderer::new(Box::new(self.plan()));
+        r.locate(SamplePos(from));
+        let mut out = vec![0.0; frames * 2];
+        r.process_interleaved(&mut out, 2);
+        out
+    }
+
+    /// A processor pair at 48 kHz stereo with this scene's plan installed.
+    fn start(&self) -> (AudioEngine, AudioProcessor) {
+        let (mut engine, processor) = AudioEngine::pair(ProcessorConfig {
+            project_rate: 48_000,
+            device_rate: 48_000,
+            channels: 2,
+            max_block: BLOCK,
+        });
+        engine.set_plan(self.plan()).expect("send plan");
+        (engine, processor)
+    }
+}
+
+/// Runs one callback of `frames` under the allocation guard.
+fn callback(p: &mut AudioProcessor, frames: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; frames * 2];
+    assert_no_alloc(|| p.process(&mut out));
+    out
+}
+
+fn run(p: &mut AudioProcessor, callbacks: usize, frames: usize) -> Vec<f32> {
+    let mut all = Vec::new();
+    for _ in 0..callbacks {
+        all.extend(callback(p, frames));
+    }
+    all
+}
+
+fn scene() -> Scene {
+    Scene::new(vec![
+        noise(2, 96_000, 1),
+        noise(1, 60_000, 2),
+        noise(2, 80_000, 3),
+    ])
+}
+
+#[test]
+fn realtime_output_is_bit_identical_to_offline() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    // Odd callback sizes, some larger than the plan's block.
+    let mut out = Vec::new();
+    for frames in [300, 1000, 64, 777, 2048, 1] {
+        out.extend(callback(&mut p, frames));
+    }
+    let n = out.len() / 2;
+    assert_eq!(out, sc.offline(0, n));
+    assert_eq!(e.telemetry().playhead, SamplePos(n as i64));
+    assert!(e.telemetry().playing);
+}
+
+#[test]
+fn loop_wraps_on_the_exact_sample() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    let (a, b) = (10_000i64, 13_333i64);
+    e.set_loop(Some((SamplePos(a), SamplePos(b))))
+        .expect("loop");
+    e.locate(SamplePos(12_000)).expect("locate");
+    e.play().expect("play");
+    let out = run(&mut p, 20, 500);
+    let mut want = sc.offline(12_000, (b - 12_000) as usize);
+    while want.len() < out.len() {
+        want.extend(sc.offline(a, (b - a) as usize));
+    }
+    want.truncate(out.len());
+    assert_eq!(out, want);
+}
+
+#[test]
+fn play_outside_the_loop_starts_at_the_loop_start() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.set_loop(Some((SamplePos(5_000), SamplePos(6_000))))
+        .expect("loop");
+    e.locate(SamplePos(40_000)).expect("locate");
+    e.play().expect("play");
+    let out = run(&mut p, 1, 800);
+    assert_eq!(out, sc.offline(5_000, 800));
+}
+
+#[test]
+fn locate_while_playing_takes_effect_in_the_next_block_gaplessly() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    let first = run(&mut p, 3, 256);
+    // Sent before block N (the fourth callback): block N starts at the new position.
+    e.locate(SamplePos(50_000)).expect("locate");
+    let second = run(&mut p, 4, 256);
+    assert_eq!(first, sc.offline(0, 768));
+    assert_eq!(second, sc.offline(50_000, 1024));
+}
+
+#[test]
+fn play_sent_before_a_block_is_heard_in_that_block() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    let silent = callback(&mut p, 256);
+    assert!(
+        silent.iter().all(|&v| v == 0.0),
+        "stopped transport is silent"
+    );
+    e.play().expect("play");
+    assert_eq!(callback(&mut p, 256), sc.offline(0, 256));
+}
+
+#[test]
+fn stop_fades_out_and_keeps_the_playhead() {
+    let sc = Scene::new(vec![dc(0.5, 48_000)]);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    run(&mut p, 2, 500);
+    e.stop().expect("stop");
+    let out = callback(&mut p, 1000);
+    // Linear fade over STOP_FADE samples, then silence: no click.
+    let left: Vec<f32> = out.iter().step_by(2).copied().collect();
+    for w in left.windows(2) {
+        assert!((w[0] - w[1]).abs() <= 0.5 / STOP_FADE as f32 + 1e-6);
+    }
+    assert!(left[STOP_FADE as usize..].iter().all(|&v| v == 0.0));
+    let t = e.telemetry();
+    assert!(!t.playing);
+    assert_eq!(t.playhead, SamplePos(1000));
+    // Playing again continues from where it stopped.
+    e.play().expect("play");
+    let clean = Scene::new(vec![dc(0.5, 48_000)]);
+    assert_eq!(callback(&mut p, 100), clean.offline(1000, 100));
+}
+
+#[test]
+fn play_range_stops_at_its_end() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.play_range(SamplePos(2_000), SamplePos(2_700))
+        .expect("range");
+    let out = callback(&mut p, 2_000);
+    assert_eq!(out[..1400], sc.offline(2_000, 700)[..]);
+    assert!(
+        out[(700 + STOP_FADE as usize) * 2..]
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    assert_eq!(e.telemetry().playhead, SamplePos(2_700));
+    assert!(!e.telemetry().playing);
+}
+
+/// Largest sample-to-sample jump on the left channel.
+fn max_step(out: &[f32]) -> f32 {
+    let left: Vec<f32> = out.iter().step_by(2).copied().collect();
+    left.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn fader_moves_are_smoothed() {
+    let sc = Scene::new(vec![dc(0.5, 48_000)]);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    run(&mut p, 1, 256);
+    e.control(Control::TrackGain {
+        track: sc.tracks[0],
+        gain_db: -144.0,
+    })
+    .expect("fader");
+    let out = run(&mut p, 4, 256);
+    // DC 0.5 through a dialogue track (stereo clip, balance centre) to silence
+    // over CONTROL_RAMP samples: steps of 0.5 / CONTROL_RAMP, no jump.
+    assert!(
+        max_step(&out) <= 0.5 / CONTROL_RAMP as f32 + 1e-5,
+        "{}",
+        max_step(&out)
+    );
+    assert_eq!(out[out.len() - 1], 0.0);
+    assert!(out[0] > 0.49);
+}
+
+#[test]
+fn mute_and_solo_are_smoothed_and_follow_solo_rules() {
+    let sc = Scene::new(vec![dc(0.25, 48_000), dc(0.5, 48_000)]);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    run(&mut p, 1, 256);
+    e.control(Control::TrackSolo {
+        track: sc.tracks[1],
+        solo: true,
+    })
+    .expect("solo");
+    let out = run(&mut p, 4, 256);
+    assert!(max_step(&out) <= 0.25 / CONTROL_RAMP as f32 + 1e-5);
+    assert!(
+        (out[out.len() - 2] - 0.5).abs() < 1e-6,
+        "only the soloed track"
+    );
+    e.control(Control::TrackMute {
+        track: sc.tracks[1],
+        mute: true,
+    })
+    .expect("mute");
+    let out = run(&mut p, 4, 256);
+    assert_eq!(out[out.len() - 2], 0.0, "soloed but muted: silence");
+}
+
+#[test]
+fn removing_a_track_while_playing_crossfades_and_returns_the_old_plan() {
+    let mut sc = Scene::new(vec![dc(0.5, 96_000), dc(0.25, 96_000)]);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    run(&mut p, 2, 256);
+    let removed = sc.tracks[0];
+    sc.s.apply(Command::RemoveTrack { track: removed })
+        .expect("remove");
+    // The new plan is built here, off the audio thread.
+    e.set_plan(sc.plan()).expect("plan");
+    let out = run(&mut p, 6, 256);
+    // 0.75 → 0.25 over PLAN_CROSSFADE samples: no click beyond the ramp's slope.
+    assert!(
+        max_step(&out) <= 0.5 / PLAN_CROSSFADE as f32 + 1e-5,
+        "{}",
+        max_step(&out)
+    );
+    assert!((out[out.len() - 2] - 0.25).abs() < 1e-6);
+    // Both replaced plans (the empty start plan and the one with the track)
+    // came back to this thread and were dropped here.
+    e.collect_garbage();
+    assert_eq!(e.plans_returned(), 2);
+}
+
+#[test]
+fn removing_a_clip_mid_block_stream_keeps_rendering() {
+    let mut sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    for i in 0..20 {
+        run(&mut p, 1, 333);
+        let clips: Vec<_> = sc.s.project().clips().map(|(_, c)| c.id).collect();
+        if let Some(c) = clips.first() {
+            sc.s.apply(Command::RemoveClip { clip: *c })
+                .expect("remove");
+        } else {
+            sc.s.undo();
+        }
+        e.set_plan(sc.plan()).expect("plan");
+        if i % 3 == 0 {
+            e.collect_garbage();
+        }
+    }
+    run(&mut p, 5, 333);
+    e.collect_garbage();
+    assert!(e.telemetry().return_ring_full == 0 || e.plans_returned() > 0);
+    assert_eq!(e.telemetry().xruns, 0);
+}
+
+#[test]
+fn a_long_run_with_swaps_moves_locates_and_wraps_never_allocates() {
+    let mut sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.set_loop(Some((SamplePos(1_000), SamplePos(30_000))))
+        .expect("loop");
+    e.play().expect("play");
+    for i in 0..400 {
+        match i % 7 {
+            0 => {
+                let t = sc.tracks[i % sc.tracks.len()];
+                sc.s.apply(Command::SetTrackGain {
+                    track: t,
+                    gain_db: -((i % 12) as f32),
+                })
+                .expect("gain");
+                e.set_plan(sc.plan()).expect("plan");
+            }
+            1 => e
+                .control(Control::TrackPan {
+                    track: sc.tracks[1],
+                    pan: (i % 3) as f32 - 1.0,
+                })
+                .expect("pan"),
+            2 => e
+                .locate(SamplePos((i * 997 % 40_000) as i64))
+                .expect("locate"),
+            3 => e
+                .control(Control::MasterGain {
+                    gain_db: -((i % 5) as f32),
+                })
+                .expect("master"),
+            4 => e
+                .control(Control::BusGain {
+                    bus: dubstage_model::Stem::Effects.bus_id(),
+                    gain_db: -3.0,
+                })
+                .expect("bus"),
+            5 => e
+                .set_loop(Some((SamplePos(2_000), SamplePos(2_000 + (i as i64) * 10))))
+                .expect("loop"),
+            _ => {}
+        }
+        callback(&mut p, [64, 128, 333, 512, 1024][i % 5]);
+        e.collect_garbage();
+    }
+    let meters = e.meters().expect("meters").master().take();
+    assert!(meters.peak[0] > 0.0);
+}
+
+#[test]
+fn monitoring_resampler_keeps_pitch_and_level() {
+    // A 1 kHz sine at 48 kHz played on a 44.1 kHz device.
+    let sine: Vec<f32> = (0..96_000)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 48_000.0).sin())
+        .collect();
+    let sc = Scene::new(vec![AudioBuffer {
+        sample_rate: 48_000,
+        channels: vec![sine.clone(), sine],
+    }]);
+    let (mut e, mut p) = AudioEngine::pair(ProcessorConfig {
+        project_rate: 48_000,
+        device_rate: 44_100,
+        channels: 2,
+        max_block: BLOCK,
+    });
+    assert!(e.is_resampling());
+    e.set_plan(sc.plan()).expect("plan");
+    e.play().expect("play");
+    let out = run(&mut p, 40, 441);
+    let left: Vec<f32> = out.iter().step_by(2).copied().collect();
+    // 17640 frames at 44.1 kHz = 0.4 s = 400 cycles = 800 zero crossings.
+    let crossings = left
+        .windows(2)
+        .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+        .count();
+    assert!((798..=802).contains(&crossings), "{crossings}");
+    let rms = (left[100..].iter().map(|v| v * v).sum::<f32>() / (left.len() - 100) as f32).sqrt();
+    assert!((rms - 0.5 / 2f32.sqrt()).abs() < 0.005, "{rms}");
+    // The playhead is reported at the project rate.
+    let ph = e.telemetry().playhead.0;
+    assert!((ph - 19_200).abs() < 16, "{ph}");
+}
+
+#[test]
+fn null_backend_plays_without_a_device() {
+    let sc = scene();
+    let capture = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let backend = NullBackend::unpaced().capturing(capture.clone());
+    let request = DeviceRequest {
+        device: None,
+        buffer_frames: Some(256),
+        project_rate: 48_000,
+    };
+    let mut e = backend.open(&request, BLOCK).expect("null backend opens");
+    assert_eq!(e.stream_info().expect("stream").backend, "null");
+    e.set_plan(sc.plan()).expect("plan");
+    e.play().expect("play");
+    // Wait (without asserting on time) until a second has been rendered.
+    let mut spins = 0;
+    while e.telemetry().playhead.0 < 48_000 && spins < 100_000 {
+        std::thread::yield_now();
+        e.collect_garbage();
+        spins += 1;
+    }
+    e.close();
+    let captured = capture.lock().expect("capture").clone();
+    // The captured stream is the offline render, after the silent buffers
+    // rendered before Play arrived.
+    let start = captured
+        .chunks(512)
+        .position(|c| c.iter().any(|&v| v != 0.0))
+        .expect("some audio")
+        * 512;
+    let audio = &captured[start..];
+    let n = (audio.len() / 2).min(48_000);
+    assert_eq!(audio[..n * 2], sc.offline(0, n)[..]);
+}
+
+#[test]
+fn buffer_sizes_outside_the_range_are_refused() {
+    for bad in [32, 4096] {
+        let r = NullBackend::paced().open(
+            &DeviceRequest {
+                device: None,
+                buffer_frames: Some(bad),
+                project_rate: 48_000,
+            },
+            BLOCK,
+        );
+        assert!(r.is_err());
+    }
+}
