@@ -2,7 +2,7 @@
 #
 #   make run    render (and later open) the bundled demo project
 #   make test   format check, clippy, the whole test suite
-#   make bench  render-speed benchmarks
+#   make bench  render speed, callback cost and a 10-minute playback soak
 #
 # Each target first installs the system packages it needs (Debian/Ubuntu).
 
@@ -39,8 +39,12 @@ test: deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
 
+# Offline render speed, audio-callback cost, then a soak run on the null
+# backend (SOAK_SECONDS, default 600).
 bench: deps
 	$(CARGO) bench -p dubstage-engine --bench render
+	$(CARGO) bench -p dubstage-engine --bench callback
+	$(CARGO) bench -p dubstage-engine --bench soak
 
 fmt:
 	$(CARGO) fmt --all
