@@ -105,7 +105,10 @@ pub struct Decoded {
 ///
 /// See the [module documentation](self) for the error and warning policy.
 pub fn decode_file(path: &Path) -> Result<Decoded, MediaError> {
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(path))) {
+    IN_DECODE_GUARD.with(|g| g.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(path)));
+    IN_DECODE_GUARD.with(|g| g.set(false));
+    match outcome {
         Ok(result) => result,
         // Every piece of state touched by the decoder is local to the closure
         // and dropped here, so nothing observable is left half-updated.
@@ -132,6 +135,22 @@ pub fn load_for_project(path: &Path, project_rate: u32) -> Result<Decoded, Media
         other => other,
     })?;
     Ok(decoded)
+}
+
+thread_local! {
+    static IN_DECODE_GUARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook that stays quiet about panics caught inside
+/// [`decode_file`] (they become `MediaError::Corrupt`, reported as such) and
+/// reports every other panic as before. For binaries; call once at start.
+pub fn install_quiet_decode_panic_hook() {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        if !IN_DECODE_GUARD.with(std::cell::Cell::get) {
+            previous(info);
+        }
+    }));
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> &str {

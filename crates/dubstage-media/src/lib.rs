@@ -23,7 +23,9 @@ pub mod resample;
 mod source;
 pub mod write;
 
-pub use decode::{Decoded, SourceInfo, decode_file, load_for_project};
+pub use decode::{
+    Decoded, SourceInfo, decode_file, install_quiet_decode_panic_hook, load_for_project,
+};
 pub use error::MediaError;
 pub use resample::resample;
 pub use write::{WavFileWriter, WavFormat, write_wav};

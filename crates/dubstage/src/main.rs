@@ -7,6 +7,7 @@ mod play;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    dubstage_media::install_quiet_decode_panic_hook();
     match cli::run(std::env::args_os()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

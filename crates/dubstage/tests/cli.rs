@@ -282,3 +282,55 @@ fn output_into_a_missing_folder_fails_cleanly() {
         &["/nonexistent/dir"],
     );
 }
+
+#[test]
+fn every_file_of_the_bad_media_corpus_is_refused_or_partly_used_never_a_panic() {
+    let bad = repo().join("tests/media/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&bad)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "corpus present");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (i, f) in files.iter().enumerate() {
+        let project = dir.path().join(format!("p{i}.dubstage"));
+        std::fs::write(
+            &project,
+            format!(
+                r#"(format_version: 1, project: (name: "bad {i}",
+                    media: [(id: 100, path: "{}")],
+                    tracks: [(id: 200, name: "FX", kind: Sfx, output: Bus(2), clips: [
+                        (id: 300, media: 100, position: 0, length: 4800)])]))"#,
+                f.display()
+            ),
+        )
+        .expect("write project");
+        let out = dir.path().join(format!("o{i}.wav"));
+        let r = dubstage(&[
+            "render",
+            project.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ]);
+        let name = f.file_name().expect("name").to_string_lossy().into_owned();
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        if r.ok {
+            // Partly decodable files render, with a warning naming them.
+            assert!(
+                r.stderr.contains(&name),
+                "{name}: warning expected: {}",
+                r.stderr
+            );
+        } else {
+            let lines: Vec<&str> = r.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{name}: {}", r.stderr);
+            assert!(
+                lines[0].starts_with("error: ") && lines[0].contains(&name),
+                "{}",
+                lines[0]
+            );
+        }
+    }
+}
