@@ -62,6 +62,9 @@ pub enum ToAudio {
         start: SamplePos,
         end: SamplePos,
     },
+    /// When on, Stop returns the playhead to where play started (the
+    /// Pro Tools habit); when off (default), it stays where it stopped.
+    SetReturnToStart(bool),
     Control(Control),
 }
 
@@ -221,6 +224,8 @@ pub struct AudioProcessor {
     stop_at: Option<i64>,
     stop_fade_left: u32,
     stop_position: i64,
+    return_to_start: bool,
+    play_start: i64,
     block_l: Vec<f32>,
     block_r: Vec<f32>,
     resampler: Option<MonitorResampler>,
@@ -371,7 +376,9 @@ impl AudioProcessor {
                     && pos >= end
                 {
                     self.begin_stop();
-                    self.stop_position = end;
+                    if !self.return_to_start {
+                        self.stop_position = end;
+                    }
                 }
             }
         }
@@ -381,7 +388,11 @@ impl AudioProcessor {
         if self.playing {
             self.playing = false;
             self.stop_at = None;
-            self.stop_position = self.renderer.position().0;
+            self.stop_position = if self.return_to_start {
+                self.play_start
+            } else {
+                self.renderer.position().0
+            };
             self.stop_fade_left = STOP_FADE;
         }
     }
@@ -427,6 +438,7 @@ impl AudioProcessor {
                             self.renderer.locate(SamplePos(start));
                         }
                     }
+                    self.play_start = self.renderer.position().0;
                 }
                 ToAudio::Stop => self.begin_stop(),
                 ToAudio::Locate(p) => {
@@ -444,7 +456,9 @@ impl AudioProcessor {
                     self.renderer.locate(start);
                     self.playing = end > start;
                     self.stop_at = Some(end.0);
+                    self.play_start = start.0;
                 }
+                ToAudio::SetReturnToStart(on) => self.return_to_start = on,
                 ToAudio::Control(c) => {
                     apply_control(self.renderer.plan_mut(), c);
                     if let Some(old) = self.renderer.fading_mut() {
@@ -655,6 +669,8 @@ impl AudioEngine {
             stop_at: None,
             stop_fade_left: 0,
             stop_position: 0,
+            return_to_start: false,
+            play_start: 0,
             block_l: vec![0.0; max_block],
             block_r: vec![0.0; max_block],
             resampler,
@@ -725,6 +741,11 @@ impl AudioEngine {
 
     pub fn play_range(&mut self, start: SamplePos, end: SamplePos) -> Result<(), SendError> {
         self.send(ToAudio::PlayRange { start, end })
+    }
+
+    /// Whether Stop returns the playhead to where play started.
+    pub fn set_return_to_start(&mut self, on: bool) -> Result<(), SendError> {
+        self.send(ToAudio::SetReturnToStart(on))
     }
 
     pub fn control(&mut self, c: Control) -> Result<(), SendError> {

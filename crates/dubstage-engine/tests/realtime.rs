@@ -493,3 +493,42 @@ fn buffer_sizes_outside_the_range_are_refused() {
         assert!(r.is_err());
     }
 }
+
+#[test]
+fn stop_can_return_to_where_play_started() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.set_return_to_start(true).expect("option");
+    e.locate(SamplePos(7_000)).expect("locate");
+    e.play().expect("play");
+    run(&mut p, 4, 512);
+    e.stop().expect("stop");
+    run(&mut p, 1, 512);
+    assert_eq!(e.telemetry().playhead, SamplePos(7_000));
+    // Playing again starts from there.
+    e.play().expect("play");
+    assert_eq!(callback(&mut p, 256), sc.offline(7_000, 256));
+}
+
+#[test]
+fn an_engine_can_be_closed_and_reopened() {
+    let sc = scene();
+    let request = DeviceRequest {
+        device: None,
+        buffer_frames: Some(128),
+        project_rate: 48_000,
+    };
+    for _ in 0..3 {
+        let mut e = NullBackend::unpaced().open(&request, BLOCK).expect("opens");
+        e.set_plan(sc.plan()).expect("plan");
+        e.play().expect("play");
+        let mut spins = 0;
+        while e.telemetry().playhead.0 < 4_800 && spins < 100_000 {
+            std::thread::yield_now();
+            spins += 1;
+        }
+        assert!(e.telemetry().callbacks > 0);
+        e.close();
+        e.collect_garbage();
+    }
+}

@@ -334,3 +334,29 @@ fn every_file_of_the_bad_media_corpus_is_refused_or_partly_used_never_a_panic() 
         }
     }
 }
+
+#[test]
+fn play_works_without_an_audio_device() {
+    let p = project("hand_written.dubstage");
+    // The null backend explicitly, then whatever the machine has (on a
+    // machine without a sound card this is the fallback to the null backend).
+    for extra in [&["--null"][..], &[][..]] {
+        let mut args = vec!["play", p.to_str().expect("utf-8"), "--to", "0.3s"];
+        args.extend_from_slice(extra);
+        let r = dubstage(&args);
+        assert!(r.ok, "{}", r.stderr);
+        assert!(
+            r.stdout.contains("played 01:00:00:00 – 01:00:00:07"),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("output: "), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn devices_lists_or_explains() {
+    let r = dubstage(&["devices"]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(!r.stdout.is_empty());
+}
