@@ -69,6 +69,17 @@ pub enum MediaError {
     /// reported as [`MediaError::Io`] instead.
     #[error("{path}: cannot write audio file ({reason})")]
     Write { path: PathBuf, reason: String },
+
+    /// A waveform peak cache file (see [`crate::peaks`]) is damaged:
+    /// truncated, not a peak cache, inconsistent sizes or a bad checksum.
+    /// The cache should be rebuilt from the source.
+    #[error("{path}: corrupt peak cache ({reason})")]
+    CorruptPeakCache { path: PathBuf, reason: String },
+
+    /// A long operation (e.g. [`crate::PeakPyramid::build`]) was cancelled
+    /// by its caller.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 fn path_prefix(path: Option<&Path>) -> String {
@@ -86,8 +97,10 @@ impl MediaError {
             | MediaError::Corrupt { path, .. }
             | MediaError::Truncated { path, .. }
             | MediaError::DamagedPackets { path, .. }
-            | MediaError::Write { path, .. } => Some(path),
+            | MediaError::Write { path, .. }
+            | MediaError::CorruptPeakCache { path, .. } => Some(path),
             MediaError::Resample { path, .. } => path.as_deref(),
+            MediaError::Cancelled => None,
         }
     }
 

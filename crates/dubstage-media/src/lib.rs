@@ -18,6 +18,7 @@
 pub mod decode;
 mod error;
 mod mp4;
+pub mod peaks;
 mod repair;
 pub mod resample;
 mod source;
@@ -27,6 +28,7 @@ pub use decode::{
     Decoded, SourceInfo, decode_file, install_quiet_decode_panic_hook, load_for_project,
 };
 pub use error::MediaError;
+pub use peaks::{CacheKey, Peak, PeakPyramid, cache_path};
 pub use resample::resample;
 pub use write::{WavFileWriter, WavFormat, write_wav};
 

@@ -423,6 +423,12 @@ impl Project {
         id
     }
 
+    /// The id the next created object will get. Within one command group,
+    /// ids are handed out in order from here, one per created object.
+    pub fn peek_next_id(&self) -> u32 {
+        self.next_id.max(FIRST_FREE_ID)
+    }
+
     /// Makes `next_id` larger than every id in use (after loading a hand-written file).
     pub fn fix_next_id(&mut self) {
         let max = self

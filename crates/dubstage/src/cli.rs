@@ -16,9 +16,12 @@ use std::path::{Path, PathBuf};
     version,
     about = "Dubstage: sound editing and mixing for film"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Open the editor on this project (with no subcommand).
+    project: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,7 +126,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
             return Ok(());
         }
     };
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::gui::run_editor(cli.project);
+    };
+    match command {
         Command::Render(args) => render(&args),
         Command::Info { project } => info(&project),
         Command::Play(args) => crate::play::play(&args_to_play(args)),

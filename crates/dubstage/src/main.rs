@@ -1,7 +1,8 @@
-//! The `dubstage` binary: command-line tools over the engine (`render`,
-//! `info`). The editor window arrives with the UI crate.
+//! The `dubstage` binary: the editor window (no subcommand) and the
+//! command-line tools (`render`, `info`, `play`, `devices`).
 
 mod cli;
+mod gui;
 mod play;
 
 use std::process::ExitCode;

@@ -1,0 +1,638 @@
+//! The editor window: menu bar, transport bar, timeline, mixer, dialogs and
+//! keyboard shortcuts. `EditorApp::ui` draws one frame.
+
+use crate::editor::Editor;
+use crate::import::{ImportJob, ImportTarget};
+use crate::{mixer, timeline};
+use dubstage_model::{Command, Project, SampleLen, SamplePos, Timecode, TrackKind, file};
+use egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
+
+/// Keyboard shortcuts, in the order Help → Keyboard Shortcuts lists them.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Space", "Play / stop"),
+    ("Enter", "Return to start"),
+    ("L", "Loop on / off"),
+    ("S", "Split at playhead"),
+    ("M", "Add marker at playhead"),
+    ("Ctrl+Alt+← / →", "Previous / next marker"),
+    (", / .", "Nudge selection by one frame"),
+    ("Shift+, / Shift+.", "Nudge selection by one second"),
+    ("Delete / Backspace", "Delete selection"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
+    ("Ctrl+X / C / V", "Cut / copy / paste at playhead"),
+    ("Ctrl+D", "Duplicate"),
+    ("Ctrl+A", "Select all"),
+    ("+ / -", "Zoom in / out"),
+    ("Ctrl+0", "Zoom to fit"),
+    ("N", "Snap on / off"),
+    ("F", "Follow playhead on / off"),
+    ("Ctrl+Wheel", "Zoom around the mouse"),
+    ("Shift+Wheel", "Scroll in time"),
+    ("Alt+drag", "Copy clips"),
+    ("Shift+drag fader", "Fine fader"),
+    ("Double-click fader / pan", "Reset to 0 dB / centre"),
+    ("Ctrl+S / Ctrl+Shift+S", "Save / save as"),
+    ("Ctrl+I", "Import audio"),
+];
+
+/// An action the user asked for that needs a decision first (unsaved changes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    New,
+    Open(Option<PathBuf>),
+    Quit,
+}
+
+/// The editor window's state around the [`Editor`].
+pub struct EditorApp {
+    pub editor: Editor,
+    pub import: Option<ImportJob>,
+    /// Waiting for Save / Don't Save / Cancel.
+    pub confirm: Option<Pending>,
+    /// Set when the user confirmed quitting; the host closes the window.
+    pub quit_requested: bool,
+    /// Text of the timecode field while the user types in it.
+    pub timecode_edit: Option<String>,
+    /// Makes a fresh engine for New/Open (the host knows the device).
+    pub engine_factory: Box<dyn FnMut(u32) -> dubstage_engine::AudioEngine>,
+    pub timeline: timeline::TimelineState,
+}
+
+impl EditorApp {
+    pub fn new(
+        editor: Editor,
+        engine_factory: Box<dyn FnMut(u32) -> dubstage_engine::AudioEngine>,
+    ) -> EditorApp {
+        EditorApp {
+            editor,
+            import: None,
+            confirm: None,
+            quit_requested: false,
+            timecode_edit: None,
+            engine_factory,
+            timeline: timeline::TimelineState::default(),
+        }
+    }
+
+    /// Draws the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.editor.sync_engine();
+        self.poll_import();
+        self.shortcuts(ui.ctx());
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::top("transport").show(ui, |ui| self.transport(ui));
+        egui::Panel::bottom("status")
+            .exact_size(22.0)
+            .show(ui, |ui| self.status(ui));
+        if self.editor.show_mixer {
+            egui::Panel::bottom("mixer")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| mixer::mixer_ui(ui, &mut self.editor));
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let dropped = timeline::timeline_ui(ui, &mut self.editor, &mut self.timeline);
+            for (paths, target) in dropped {
+                self.start_import(paths, target);
+            }
+        });
+        self.dialogs(ui.ctx());
+        let title = self.editor.title();
+        ui.ctx()
+            .send_viewport_cmd(egui::ViewportCommand::Title(title));
+        if self.editor.is_playing() || self.import.is_some() {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let none = Modifiers::NONE;
+        let cmd = Modifiers::COMMAND;
+        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
+        let frame = self.one_frame();
+        let second = self.editor.project().sample_rate.seconds(1);
+        let pressed = |m: Modifiers, k: Key| ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)));
+        if pressed(none, Key::Space) {
+            self.editor.toggle_play();
+        }
+        if pressed(none, Key::Enter) {
+            self.editor.locate(SamplePos::ZERO);
+        }
+        if pressed(none, Key::L) {
+            let on = !self.editor.loop_on;
+            self.editor.set_loop(on, None);
+        }
+        if pressed(none, Key::S) {
+            self.editor.split_at_playhead();
+        }
+        if pressed(none, Key::M) {
+            self.editor.add_marker();
+        }
+        if pressed(Modifiers::COMMAND | Modifiers::ALT, Key::ArrowRight) {
+            self.editor.jump_marker(true);
+        }
+        if pressed(Modifiers::COMMAND | Modifiers::ALT, Key::ArrowLeft) {
+            self.editor.jump_marker(false);
+        }
+        if pressed(Modifiers::SHIFT, Key::Comma) {
+            self.editor.nudge(-second);
+        }
+        if pressed(Modifiers::SHIFT, Key::Period) {
+            self.editor.nudge(second);
+        }
+        if pressed(none, Key::Comma) {
+            self.editor.nudge(-frame);
+        }
+        if pressed(none, Key::Period) {
+            self.editor.nudge(frame);
+        }
+        if pressed(none, Key::Delete) || pressed(none, Key::Backspace) {
+            self.editor.delete_selection();
+        }
+        if pressed(cmd_shift, Key::Z) || pressed(cmd, Key::Y) {
+            self.editor.redo();
+        }
+        if pressed(cmd, Key::Z) {
+            self.editor.undo();
+        }
+        if pressed(cmd, Key::X) {
+            self.editor.cut_selection();
+        }
+        if pressed(cmd, Key::C) {
+            self.editor.copy_selection();
+        }
+        if pressed(cmd, Key::V) {
+            self.editor.paste();
+        }
+        if pressed(cmd, Key::D) {
+            self.editor.duplicate_selection();
+        }
+        if pressed(cmd, Key::A) {
+            self.editor.select_all();
+        }
+        if pressed(none, Key::Plus) || pressed(none, Key::Equals) {
+            self.zoom_centre(2.0);
+        }
+        if pressed(none, Key::Minus) {
+            self.zoom_centre(0.5);
+        }
+        if pressed(cmd, Key::Num0) {
+            self.editor.zoom_to_fit(self.timeline.clip_area_width);
+        }
+        if pressed(none, Key::N) {
+            self.editor.view.snap = !self.editor.view.snap;
+        }
+        if pressed(none, Key::F) {
+            self.editor.view.follow = !self.editor.view.follow;
+        }
+        if pressed(cmd_shift, Key::S) {
+            self.editor.save_as_dialog();
+        }
+        if pressed(cmd, Key::S) {
+            self.editor.save();
+        }
+        if pressed(cmd, Key::I) {
+            self.import_dialog();
+        }
+    }
+
+    /// One frame of the project rate, in samples (nudge step).
+    fn one_frame(&self) -> SampleLen {
+        let p = self.editor.project();
+        let map = p.time_map();
+        map.frame_start(1) - map.frame_start(0)
+    }
+
+    fn zoom_centre(&mut self, factor: f64) {
+        let w = f64::from(self.timeline.clip_area_width);
+        let v = self.editor.view;
+        let anchor = v.scroll_samples + w / 2.0 * v.samples_per_point;
+        self.editor.zoom(factor, anchor, w / 2.0);
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("New").clicked() {
+                    self.request(Pending::New);
+                }
+                if ui.button("Open…").clicked() {
+                    self.request(Pending::Open(None));
+                }
+                if ui.button("Save").clicked() {
+                    self.editor.save();
+                }
+                if ui.button("Save As…").clicked() {
+                    self.editor.save_as_dialog();
+                }
+                ui.separator();
+                if ui.button("Import Audio…").clicked() {
+                    self.import_dialog();
+                }
+                if ui.button("Export Mix…").clicked() {
+                    self.export_dialog();
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    self.request(Pending::Quit);
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                let undo = self
+                    .editor
+                    .session
+                    .undo_label()
+                    .map_or("Undo".to_owned(), |l| format!("Undo {l}"));
+                if ui
+                    .add_enabled(self.editor.session.can_undo(), egui::Button::new(undo))
+                    .clicked()
+                {
+                    self.editor.undo();
+                }
+                let redo = self
+                    .editor
+                    .session
+                    .redo_label()
+                    .map_or("Redo".to_owned(), |l| format!("Redo {l}"));
+                if ui
+                    .add_enabled(self.editor.session.can_redo(), egui::Button::new(redo))
+                    .clicked()
+                {
+                    self.editor.redo();
+                }
+                ui.separator();
+                let has_sel = !self.editor.selection.is_empty();
+                if ui.add_enabled(has_sel, egui::Button::new("Cut")).clicked() {
+                    self.editor.cut_selection();
+                }
+                if ui.add_enabled(has_sel, egui::Button::new("Copy")).clicked() {
+                    self.editor.copy_selection();
+                }
+                if ui.button("Paste").clicked() {
+                    self.editor.paste();
+                }
+                if ui.add_enabled(has_sel, egui::Button::new("Duplicate")).clicked() {
+                    self.editor.duplicate_selection();
+                }
+                if ui.add_enabled(has_sel, egui::Button::new("Delete")).clicked() {
+                    self.editor.delete_selection();
+                }
+                if ui.button("Split at Playhead").clicked() {
+                    self.editor.split_at_playhead();
+                }
+                if ui.button("Select All").clicked() {
+                    self.editor.select_all();
+                }
+                ui.separator();
+                if ui.button("Add Marker").clicked() {
+                    self.editor.add_marker();
+                }
+            });
+            ui.menu_button("Track", |ui| {
+                for kind in TrackKind::ALL {
+                    if ui.button(format!("New {} Track", kind.label())).clicked() {
+                        self.add_track(kind);
+                    }
+                }
+                ui.separator();
+                let sel = self.editor.selected_track;
+                if ui
+                    .add_enabled(sel.is_some(), egui::Button::new("Delete Track"))
+                    .clicked()
+                    && let Some(track) = sel
+                {
+                    self.editor.apply(Command::RemoveTrack { track });
+                }
+                if ui
+                    .add_enabled(sel.is_some(), egui::Button::new("Rename Track"))
+                    .clicked()
+                    && let Some(track) = sel
+                {
+                    self.timeline.renaming = Some(track);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if ui.button("Zoom In").clicked() {
+                    self.zoom_centre(2.0);
+                }
+                if ui.button("Zoom Out").clicked() {
+                    self.zoom_centre(0.5);
+                }
+                if ui.button("Zoom to Fit").clicked() {
+                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
+                }
+                ui.separator();
+                ui.checkbox(&mut self.editor.show_mixer, "Mixer");
+                ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
+                ui.checkbox(&mut self.editor.view.snap, "Snap");
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard Shortcuts").clicked() {
+                    self.editor.show_shortcuts = true;
+                }
+                if ui.button("About Dubstage").clicked() {
+                    self.editor.show_about = true;
+                }
+            });
+        });
+    }
+
+    fn add_track(&mut self, kind: TrackKind) {
+        let n = self
+            .editor
+            .project()
+            .tracks
+            .iter()
+            .filter(|t| t.kind == kind)
+            .count()
+            + 1;
+        if let Some(dubstage_model::Created::Track(t)) = self.editor.apply(Command::AddTrack {
+            kind,
+            name: format!("{} {n}", kind.label()),
+        }) {
+            self.editor.selected_track = Some(t);
+        }
+    }
+
+    fn transport(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Home")
+                .on_hover_text("Return to start (Enter)")
+                .clicked()
+            {
+                self.editor.locate(SamplePos::ZERO);
+            }
+            let playing = self.editor.is_playing();
+            let label = if playing { "Stop" } else { "Play" };
+            if ui
+                .add(egui::Button::new(label).selected(playing))
+                .on_hover_text("Play / stop (Space)")
+                .clicked()
+            {
+                self.editor.toggle_play();
+            }
+            let mut loop_on = self.editor.loop_on;
+            if ui
+                .toggle_value(&mut loop_on, "🔁 Loop")
+                .on_hover_text("Loop the range dragged in the ruler (L)")
+                .changed()
+            {
+                self.editor.set_loop(loop_on, None);
+            }
+            ui.separator();
+            self.timecode_field(ui);
+            let p = self.editor.project();
+            let ph = self.editor.playhead();
+            ui.label(
+                egui::RichText::new(format!(
+                    "{:.3} s  ·  {} smp",
+                    p.sample_rate.to_seconds(ph - SamplePos::ZERO),
+                    ph.0
+                ))
+                .monospace()
+                .weak(),
+            );
+            ui.separator();
+            ui.toggle_value(&mut self.editor.view.snap, "Snap")
+                .on_hover_text("Snap to frames, clip edges, markers and the playhead (N)");
+            ui.toggle_value(&mut self.editor.view.follow, "Follow")
+                .on_hover_text("Keep the playhead in view while playing (F)");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let t = self.editor.telemetry;
+                ui.label(
+                    egui::RichText::new(format!(
+                        "DSP {:>3.0}%  xruns {}",
+                        t.load_peak.max(t.load) * 100.0,
+                        t.xruns
+                    ))
+                    .monospace(),
+                );
+                ui.separator();
+                let rate = self.editor.project().sample_rate;
+                ui.label(format!("{rate} · {}", self.editor.project().frame_rate));
+                ui.separator();
+                ui.label(self.editor.device_label());
+            });
+        });
+    }
+
+    fn timecode_field(&mut self, ui: &mut egui::Ui) {
+        let map = self.editor.project().time_map();
+        let current = map.timecode_at(self.editor.playhead()).to_string();
+        let font = egui::FontId::monospace(20.0);
+        match &mut self.timecode_edit {
+            Some(text) => {
+                let r = ui.add(
+                    egui::TextEdit::singleline(text)
+                        .font(font)
+                        .desired_width(150.0),
+                );
+                r.request_focus();
+                if r.lost_focus() {
+                    let entered = text.clone();
+                    self.timecode_edit = None;
+                    if ui.input(|i| i.key_pressed(Key::Enter)) {
+                        match Timecode::parse(&entered).and_then(|tc| map.samples_at(tc)) {
+                            Ok(pos) => self.editor.locate(pos),
+                            Err(e) => self.editor.notify(e.to_string(), true),
+                        }
+                    }
+                }
+            }
+            None => {
+                let r = ui
+                    .add(egui::Button::new(egui::RichText::new(&current).font(font)).frame(false))
+                    .on_hover_text("Playhead timecode: click to type a timecode and locate");
+                if r.clicked() {
+                    self.timecode_edit = Some(current);
+                }
+            }
+        }
+    }
+
+    fn status(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(job) = &self.import {
+                ui.add(
+                    egui::ProgressBar::new(job.progress())
+                        .desired_width(240.0)
+                        .text(job.label()),
+                );
+                if ui.button("Cancel").clicked() {
+                    job.cancel();
+                }
+                ui.separator();
+            }
+            if let Some(n) = self.editor.notices.last() {
+                let color = if n.error {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().weak_text_color()
+                };
+                ui.colored_label(color, &n.text);
+            }
+        });
+    }
+
+    /// Starts New/Open/Quit, asking about unsaved changes first.
+    pub fn request(&mut self, action: Pending) {
+        if self.editor.session.is_dirty() {
+            self.confirm = Some(action);
+        } else {
+            self.perform(action);
+        }
+    }
+
+    fn perform(&mut self, action: Pending) {
+        match action {
+            Pending::New => {
+                let project = Project::new("Untitled");
+                let engine = (self.engine_factory)(project.sample_rate.hz());
+                self.editor = Editor::new(project, None, engine);
+            }
+            Pending::Open(path) => {
+                let path = path.or_else(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Open project")
+                        .add_filter("Dubstage project", &[file::EXTENSION])
+                        .pick_file()
+                });
+                if let Some(path) = path {
+                    self.open(&path);
+                }
+            }
+            Pending::Quit => self.quit_requested = true,
+        }
+    }
+
+    /// Opens a project file, keeping the current one on error.
+    pub fn open(&mut self, path: &std::path::Path) {
+        match file::load(path) {
+            Ok(loaded) => {
+                let engine = (self.engine_factory)(loaded.project.sample_rate.hz());
+                let mut editor = Editor::new(loaded.project, Some(path.to_owned()), engine);
+                for w in loaded.warnings {
+                    editor.notify(w, false);
+                }
+                self.editor = editor;
+                self.editor.zoom_to_fit(self.timeline.clip_area_width);
+            }
+            Err(e) => self.editor.notify(format!("could not open: {e}"), true),
+        }
+    }
+
+    fn import_dialog(&mut self) {
+        let files = rfd::FileDialog::new()
+            .set_title("Import audio")
+            .add_filter(
+                "Audio",
+                &["wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "aac", "mp4"],
+            )
+            .pick_files();
+        if let Some(files) = files {
+            let target = ImportTarget::AtPlayhead {
+                track: self.editor.selected_track,
+                position: self.editor.playhead(),
+            };
+            self.start_import(files, target);
+        }
+    }
+
+    /// Imports files in the background (decode, resample, overview).
+    pub fn start_import(&mut self, files: Vec<PathBuf>, target: ImportTarget) {
+        if self.import.is_some() {
+            self.editor
+                .notify("an import is already running; wait for it or cancel it", true);
+            return;
+        }
+        let rate = self.editor.project().sample_rate.hz();
+        self.import = Some(ImportJob::start(files, rate, target));
+    }
+
+    /// Waits for the running import (tests; the UI polls instead).
+    pub fn finish_import(&mut self) {
+        if let Some(job) = self.import.take() {
+            let result = job.wait();
+            crate::import::apply_import(&mut self.editor, result);
+        }
+    }
+
+    fn poll_import(&mut self) {
+        if self.import.as_ref().is_some_and(ImportJob::is_done) {
+            self.finish_import();
+        }
+    }
+
+    fn export_dialog(&mut self) {
+        let name = format!("{}.wav", self.editor.project().name);
+        let Some(path) = rfd::FileDialog::new()
+            .set_title("Export mix")
+            .add_filter("WAV", &["wav"])
+            .set_file_name(name)
+            .save_file()
+        else {
+            return;
+        };
+        crate::export::export_mix(&mut self.editor, &path);
+    }
+
+    fn dialogs(&mut self, ctx: &egui::Context) {
+        if let Some(action) = self.confirm.clone() {
+            let mut close = false;
+            egui::Window::new("Unsaved changes")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "Save the changes to \"{}\" first?",
+                        self.editor.project().name
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Save").clicked() {
+                            close = true;
+                            if self.editor.save() {
+                                self.perform(action.clone());
+                            }
+                        }
+                        if ui.button("Don't Save").clicked() {
+                            close = true;
+                            self.perform(action.clone());
+                        }
+                        if ui.button("Cancel").clicked() {
+                            close = true;
+                        }
+                    });
+                });
+            if close {
+                self.confirm = None;
+            }
+        }
+        let mut show = self.editor.show_shortcuts;
+        egui::Window::new("Keyboard Shortcuts")
+            .open(&mut show)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for (k, what) in SHORTCUTS {
+                        ui.label(egui::RichText::new(*k).monospace());
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+            });
+        self.editor.show_shortcuts = show;
+        let mut about = self.editor.show_about;
+        egui::Window::new("About Dubstage")
+            .open(&mut about)
+            .show(ctx, |ui| {
+                ui.label(format!("Dubstage {}", env!("CARGO_PKG_VERSION")));
+                ui.label("Sound editing and mixing for film. MIT OR Apache-2.0.");
+            });
+        self.editor.show_about = about;
+    }
+}

@@ -1,0 +1,609 @@
+//! The editor's state: the session being edited, its decoded media, the
+//! audio engine, and what the user has selected and is looking at.
+//!
+//! Panels never change the project directly: they call [`Editor::apply`]
+//! (one undo step) and the editor recompiles and sends a new render plan
+//! when the project's revision changes.
+
+use dubstage_engine::backend::StreamInfo;
+use dubstage_engine::{AudioEngine, CompileOptions, Sources, TelemetrySnapshot, compile};
+use dubstage_media::AudioBuffer;
+use dubstage_model::{
+    ClipId, Command, Created, MediaId, Project, SampleLen, SamplePos, Session, TrackId, file,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Largest block the engine renders at once during playback.
+pub const PLAY_BLOCK: usize = 1024;
+
+/// What the timeline shows: zoom and scroll.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// Samples per horizontal point.
+    pub samples_per_point: f64,
+    /// Timeline sample at the left edge of the clip area.
+    pub scroll_samples: f64,
+    /// Vertical scroll of the track area, in points.
+    pub scroll_y: f32,
+    pub track_height: f32,
+    /// Keep the playhead in view while playing.
+    pub follow: bool,
+    pub snap: bool,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            samples_per_point: 480.0,
+            scroll_samples: -4800.0,
+            scroll_y: 0.0,
+            track_height: 64.0,
+            follow: true,
+            snap: true,
+        }
+    }
+}
+
+/// A message for the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Waveform overview of one source: min/max per block of `BLOCK` samples,
+/// per channel, built once when media is loaded.
+#[derive(Debug)]
+pub struct Overview {
+    pub block: usize,
+    pub channels: Vec<Vec<(f32, f32)>>,
+}
+
+impl Overview {
+    pub const BLOCK: usize = 64;
+
+    pub fn build(audio: &AudioBuffer) -> Overview {
+        let channels = audio
+            .channels
+            .iter()
+            .map(|ch| {
+                ch.chunks(Self::BLOCK)
+                    .map(|c| {
+                        c.iter()
+                            .fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+                    })
+                    .collect()
+            })
+            .collect();
+        Overview {
+            block: Self::BLOCK,
+            channels,
+        }
+    }
+
+    /// Min/max of `channel` over source samples `[a, b)`.
+    pub fn range(&self, channel: usize, a: i64, b: i64) -> (f32, f32) {
+        let Some(ch) = self.channels.get(channel) else {
+            return (0.0, 0.0);
+        };
+        let bs = self.block as i64;
+        let i0 = (a.max(0) / bs) as usize;
+        let i1 = ((b.max(0) + bs - 1) / bs) as usize;
+        let i1 = i1.min(ch.len()).max(i0.min(ch.len()));
+        ch[i0.min(ch.len())..i1]
+            .iter()
+            .fold((0.0, 0.0), |(lo, hi), &(l, h)| (lo.min(l), hi.max(h)))
+    }
+}
+
+/// The editor.
+pub struct Editor {
+    pub session: Session,
+    pub path: Option<PathBuf>,
+    pub sources: Sources,
+    pub overviews: HashMap<MediaId, Arc<Overview>>,
+    /// Media that is missing or unreadable, with the reason.
+    pub offline: HashMap<MediaId, String>,
+    pub engine: AudioEngine,
+    pub selection: BTreeSet<ClipId>,
+    pub selected_track: Option<TrackId>,
+    pub view: View,
+    pub show_mixer: bool,
+    pub show_shortcuts: bool,
+    pub show_about: bool,
+    pub notices: Vec<Notice>,
+    pub telemetry: TelemetrySnapshot,
+    pub loop_on: bool,
+    pub loop_range: Option<(SamplePos, SamplePos)>,
+    /// Where the playhead is when stopped (and where play starts).
+    pub cursor: SamplePos,
+    /// Live fader values while a drag is under way (committed on release).
+    pub live_gain: HashMap<TrackId, f32>,
+    pub live_pan: HashMap<TrackId, f32>,
+    pub meter_state: crate::widgets::MeterStates,
+    /// Position shown when stopped, and while the engine has not reported.
+    compiled_revision: Option<u64>,
+    clipboard: Vec<(usize, dubstage_model::Clip)>,
+}
+
+impl Editor {
+    /// An editor on `project` (saved at `path`, if any), playing through `engine`.
+    /// Decodes the project's media now; missing files become offline clips.
+    pub fn new(project: Project, path: Option<PathBuf>, engine: AudioEngine) -> Editor {
+        let mut e = Editor {
+            session: Session::new(project),
+            path,
+            sources: Sources::new(),
+            overviews: HashMap::new(),
+            offline: HashMap::new(),
+            engine,
+            selection: BTreeSet::new(),
+            selected_track: None,
+            view: View::default(),
+            show_mixer: true,
+            show_shortcuts: false,
+            show_about: false,
+            notices: Vec::new(),
+            telemetry: TelemetrySnapshot {
+                playhead: SamplePos::ZERO,
+                playing: false,
+                xruns: 0,
+                callbacks: 0,
+                load: 0.0,
+                load_peak: 0.0,
+                return_ring_full: 0,
+                device_error: None,
+                output_latency: std::time::Duration::ZERO,
+            },
+            loop_on: false,
+            loop_range: None,
+            cursor: SamplePos::ZERO,
+            live_gain: HashMap::new(),
+            live_pan: HashMap::new(),
+            meter_state: Default::default(),
+            compiled_revision: None,
+            clipboard: Vec::new(),
+        };
+        e.load_media();
+        e.selected_track = e.project().tracks.first().map(|t| t.id);
+        e.sync_engine();
+        e
+    }
+
+    /// Opens a project file.
+    pub fn open(path: &Path, engine: AudioEngine) -> Result<Editor, file::FileError> {
+        let loaded = file::load(path)?;
+        let mut e = Editor::new(loaded.project, Some(path.to_owned()), engine);
+        for w in loaded.warnings {
+            e.notify(w, false);
+        }
+        Ok(e)
+    }
+
+    pub fn project(&self) -> &Project {
+        self.session.project()
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notices.push(Notice {
+            text: text.into(),
+            error,
+        });
+        if self.notices.len() > 50 {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Decodes every media file the project uses (missing ones go offline).
+    pub fn load_media(&mut self) {
+        let loaded = dubstage_engine::load_sources(self.session.project(), &|_, _| {});
+        self.offline.clear();
+        for issue in &loaded.issues {
+            if issue.is_offline() {
+                self.offline.insert(issue.media, issue.to_string());
+            }
+            self.notify(issue.to_string(), issue.is_offline());
+        }
+        self.sources = loaded.sources;
+        self.overviews.clear();
+        for m in &self.session.project().media {
+            if let Some(a) = self.sources.get(m.id) {
+                self.overviews.insert(m.id, Arc::new(Overview::build(a)));
+            }
+        }
+        self.compiled_revision = None;
+    }
+
+    /// Adds decoded media to the sources (after an import).
+    pub fn add_source(&mut self, id: MediaId, audio: Arc<AudioBuffer>) {
+        self.overviews.insert(id, Arc::new(Overview::build(&audio)));
+        self.sources.insert(id, audio);
+        self.offline.remove(&id);
+        self.compiled_revision = None;
+    }
+
+    /// Applies one edit as one undo step; errors go to the status line.
+    pub fn apply(&mut self, cmd: Command) -> Option<Created> {
+        match self.session.apply(cmd) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.notify(e.to_string(), true);
+                None
+            }
+        }
+    }
+
+    /// Applies several edits as one undo step.
+    pub fn apply_group(&mut self, label: &str, cmds: Vec<Command>) -> Option<Created> {
+        if cmds.is_empty() {
+            return None;
+        }
+        match self.session.apply_group(label, cmds) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.notify(e.to_string(), true);
+                None
+            }
+        }
+    }
+
+    pub fn undo(&mut self) {
+        if !self.session.undo() {
+            self.notify("nothing to undo", false);
+        }
+        self.prune_selection();
+    }
+
+    pub fn redo(&mut self) {
+        if !self.session.redo() {
+            self.notify("nothing to redo", false);
+        }
+        self.prune_selection();
+    }
+
+    fn prune_selection(&mut self) {
+        let p = self.session.project();
+        self.selection.retain(|c| p.clip(*c).is_some());
+        if let Some(t) = self.selected_track
+            && p.track(t).is_none()
+        {
+            self.selected_track = p.tracks.first().map(|t| t.id);
+        }
+    }
+
+    /// Sends a new plan when the project changed; reads telemetry; drops
+    /// returned plans. Call once per frame.
+    pub fn sync_engine(&mut self) {
+        let rev = self.session.revision();
+        if self.compiled_revision != Some(rev) {
+            let plan = compile(
+                self.session.project(),
+                &self.sources,
+                CompileOptions {
+                    max_block: self.engine.config().max_block,
+                },
+            );
+            match self.engine.set_plan(plan) {
+                Ok(()) => self.compiled_revision = Some(rev),
+                Err(e) => self.notify(e.to_string(), true),
+            }
+        }
+        self.engine.collect_garbage();
+        self.telemetry = self.engine.telemetry();
+        if let Some(err) = self.telemetry.device_error
+            && self.engine.stream_info().is_some()
+        {
+            self.engine.close();
+            self.notify(format!("{}; playback stopped", err.message()), true);
+        }
+    }
+
+    /// The playhead: the engine's while playing, the cursor when stopped.
+    pub fn playhead(&self) -> SamplePos {
+        if self.telemetry.playing {
+            self.telemetry.playhead
+        } else {
+            self.cursor
+        }
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.telemetry.playing
+    }
+
+    fn send(&mut self, r: Result<(), dubstage_engine::rt::SendError>) {
+        if let Err(e) = r {
+            self.notify(e.to_string(), true);
+        }
+    }
+
+    pub fn play(&mut self) {
+        let loop_range = if self.loop_on { self.loop_range } else { None };
+        let r = self.engine.set_loop(loop_range);
+        self.send(r);
+        let r = self.engine.locate(self.cursor);
+        self.send(r);
+        let r = self.engine.play();
+        self.send(r);
+        self.telemetry.playing = true;
+        self.telemetry.playhead = self.cursor;
+    }
+
+    pub fn stop(&mut self) {
+        let r = self.engine.stop();
+        self.send(r);
+        self.cursor = self.telemetry.playhead;
+        self.telemetry.playing = false;
+    }
+
+    pub fn toggle_play(&mut self) {
+        if self.is_playing() {
+            self.stop();
+        } else {
+            self.play();
+        }
+    }
+
+    /// Moves the playhead (seamlessly while playing).
+    pub fn locate(&mut self, pos: SamplePos) {
+        self.cursor = pos;
+        let r = self.engine.locate(pos);
+        self.send(r);
+        self.telemetry.playhead = pos;
+    }
+
+    pub fn set_loop(&mut self, on: bool, range: Option<(SamplePos, SamplePos)>) {
+        self.loop_on = on;
+        if range.is_some() {
+            self.loop_range = range;
+        }
+        let r = self
+            .engine
+            .set_loop(if self.loop_on { self.loop_range } else { None });
+        self.send(r);
+    }
+
+    /// Live control while a fader or knob is being dragged.
+    pub fn control(&mut self, c: dubstage_engine::Control) {
+        let r = self.engine.control(c);
+        self.send(r);
+    }
+
+    pub fn device_label(&self) -> String {
+        match self.engine.stream_info() {
+            Some(StreamInfo {
+                backend, device, ..
+            }) if backend == "null" => format!("{device} — silent playback"),
+            Some(info) => info.describe(),
+            None => "no audio device — playback stopped".to_owned(),
+        }
+    }
+
+    /// Splits every selected clip (or the clips under the playhead on the
+    /// selected track) at the playhead, as one undo step.
+    pub fn split_at_playhead(&mut self) {
+        let at = self.playhead();
+        let p = self.session.project();
+        let mut targets: Vec<ClipId> = self
+            .selection
+            .iter()
+            .filter(|c| p.clip(**c).is_some_and(|(_, c)| c.contains(at) && c.position != at))
+            .copied()
+            .collect();
+        if targets.is_empty()
+            && let Some(t) = self.selected_track.and_then(|t| p.track(t))
+        {
+            targets.extend(
+                t.clips
+                    .iter()
+                    .filter(|c| c.contains(at) && c.position != at)
+                    .map(|c| c.id),
+            );
+        }
+        if targets.is_empty() {
+            self.notify("no clip under the playhead to split", false);
+            return;
+        }
+        let cmds = targets
+            .into_iter()
+            .map(|clip| Command::SplitClip { clip, at })
+            .collect();
+        self.apply_group("Split", cmds);
+    }
+
+    pub fn delete_selection(&mut self) {
+        let cmds: Vec<Command> = self
+            .selection
+            .iter()
+            .map(|&clip| Command::RemoveClip { clip })
+            .collect();
+        if self.apply_group("Delete", cmds).is_some() {
+            self.selection.clear();
+        }
+    }
+
+    pub fn duplicate_selection(&mut self) {
+        let cmds: Vec<Command> = self
+            .selection
+            .iter()
+            .map(|&clip| Command::DuplicateClip { clip, to: None })
+            .collect();
+        self.apply_group("Duplicate", cmds);
+    }
+
+    /// Moves the selected clips by `delta` samples (nudge).
+    pub fn nudge(&mut self, delta: SampleLen) {
+        let p = self.session.project();
+        let cmds: Vec<Command> = self
+            .selection
+            .iter()
+            .filter_map(|&c| p.clip(c))
+            .map(|(t, c)| Command::MoveClip {
+                clip: c.id,
+                track: t.id,
+                position: c.position + delta,
+            })
+            .collect();
+        self.apply_group("Nudge", cmds);
+    }
+
+    pub fn copy_selection(&mut self) {
+        let p = self.session.project();
+        let first = self
+            .selection
+            .iter()
+            .filter_map(|c| p.clip(*c))
+            .map(|(_, c)| c.position)
+            .min();
+        self.clipboard = self
+            .selection
+            .iter()
+            .filter_map(|c| p.clip(*c))
+            .map(|(t, c)| {
+                let idx = p.track_index(t.id).unwrap_or(0);
+                let mut c = c.clone();
+                c.position = SamplePos((c.position - first.unwrap_or(c.position)).0);
+                (idx, c)
+            })
+            .collect();
+    }
+
+    pub fn cut_selection(&mut self) {
+        self.copy_selection();
+        self.delete_selection();
+    }
+
+    /// Pastes the clipboard at the playhead, the first clip on the selected track.
+    pub fn paste(&mut self) {
+        let p = self.session.project();
+        let Some(base) = self
+            .selected_track
+            .and_then(|t| p.track_index(t))
+            .or_else(|| (!p.tracks.is_empty()).then_some(0))
+        else {
+            self.notify("add a track before pasting", false);
+            return;
+        };
+        let first_idx = self.clipboard.iter().map(|(i, _)| *i).min().unwrap_or(0);
+        let at = self.playhead();
+        let cmds: Vec<Command> = self
+            .clipboard
+            .iter()
+            .filter_map(|(i, c)| {
+                let ti = (base + i - first_idx).min(p.tracks.len() - 1);
+                Some(Command::AddClip {
+                    track: p.tracks.get(ti)?.id,
+                    clip: dubstage_model::NewClip {
+                        media: c.media,
+                        name: c.name.clone(),
+                        position: at + SampleLen(c.position.0),
+                        length: c.length,
+                        source_offset: c.source_offset,
+                        gain_db: c.gain_db,
+                        fade_in: c.fade_in,
+                        fade_out: c.fade_out,
+                        channels: c.channels,
+                    },
+                })
+            })
+            .collect();
+        self.apply_group("Paste", cmds);
+    }
+
+    pub fn select_all(&mut self) {
+        self.selection = self.project().clips().map(|(_, c)| c.id).collect();
+    }
+
+    /// Adds a marker at the playhead.
+    pub fn add_marker(&mut self) {
+        let n = self.project().markers.len() + 1;
+        let position = self.playhead();
+        self.apply(Command::AddMarker {
+            position,
+            name: format!("Marker {n}"),
+        });
+    }
+
+    /// Moves the playhead to the next (or previous) marker.
+    pub fn jump_marker(&mut self, forward: bool) {
+        let at = self.playhead();
+        let p = self.project();
+        let target = if forward {
+            p.markers.iter().map(|m| m.position).find(|&m| m > at)
+        } else {
+            p.markers.iter().rev().map(|m| m.position).find(|&m| m < at)
+        };
+        if let Some(t) = target {
+            self.locate(t);
+        }
+    }
+
+    /// Zooms by `factor` (>1 zooms in) keeping timeline sample `anchor` still
+    /// at horizontal offset `anchor_x` (points from the clip area's left edge).
+    pub fn zoom(&mut self, factor: f64, anchor: f64, anchor_x: f64) {
+        let spp = (self.view.samples_per_point / factor).clamp(1.0 / 16.0, 200_000.0);
+        self.view.samples_per_point = spp;
+        self.view.scroll_samples = anchor - anchor_x * spp;
+    }
+
+    /// Fits the whole session into `width` points.
+    pub fn zoom_to_fit(&mut self, width: f32) {
+        let end = self.project().end().0.max(48_000) as f64;
+        let pad = end * 0.03;
+        self.view.samples_per_point = ((end + 2.0 * pad) / f64::from(width.max(100.0))).max(1.0 / 16.0);
+        self.view.scroll_samples = -pad;
+    }
+
+    /// Saves to the current path (atomically, keeping a backup).
+    pub fn save(&mut self) -> bool {
+        let Some(path) = self.path.clone() else {
+            return self.save_as_dialog();
+        };
+        self.save_to(&path)
+    }
+
+    pub fn save_to(&mut self, path: &Path) -> bool {
+        match file::save(self.session.project(), path) {
+            Ok(()) => {
+                self.path = Some(path.to_owned());
+                self.session.mark_saved();
+                self.notify(format!("saved {}", path.display()), false);
+                true
+            }
+            Err(e) => {
+                self.notify(format!("could not save: {e}"), true);
+                false
+            }
+        }
+    }
+
+    pub fn save_as_dialog(&mut self) -> bool {
+        let dialog = rfd::FileDialog::new()
+            .set_title("Save project as")
+            .add_filter("Dubstage project", &[file::EXTENSION])
+            .set_file_name(format!("{}.{}", self.project().name, file::EXTENSION));
+        match dialog.save_file() {
+            Some(mut path) => {
+                if path.extension().is_none() {
+                    path.set_extension(file::EXTENSION);
+                }
+                self.save_to(&path)
+            }
+            None => false,
+        }
+    }
+
+    /// Window title: project name, file, unsaved mark.
+    pub fn title(&self) -> String {
+        let dirty = if self.session.is_dirty() { "● " } else { "" };
+        let file = self
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|f| format!(" ({})", f.to_string_lossy()))
+            .unwrap_or_default();
+        format!("{dirty}{}{file} — Dubstage", self.project().name)
+    }
+}

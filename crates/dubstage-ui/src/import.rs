@@ -1,0 +1,214 @@
+//! Importing audio files: decoding and resampling run on a background thread
+//! with progress and cancel; the result is applied as one undo step.
+
+use crate::editor::Editor;
+use dubstage_media::AudioBuffer;
+use dubstage_model::{
+    Command, MediaId, NewClip, SampleLen, SamplePos, TrackId, TrackKind, file::display_name,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+/// Where imported clips go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ImportTarget {
+    /// On this track (or a new one when `None`), at `position`, end to end.
+    AtPlayhead {
+        track: Option<TrackId>,
+        position: SamplePos,
+    },
+    /// On a new track at `position` (a drop on empty space).
+    NewTrack { position: SamplePos },
+}
+
+/// One decoded file.
+pub struct Imported {
+    pub path: PathBuf,
+    pub audio: Arc<AudioBuffer>,
+    pub warning: Option<String>,
+}
+
+/// What a finished import produced.
+pub struct ImportResult {
+    pub imported: Vec<Imported>,
+    pub failed: Vec<(PathBuf, String)>,
+    pub cancelled: bool,
+    pub target: ImportTarget,
+}
+
+/// An import running in the background.
+pub struct ImportJob {
+    total: usize,
+    done: Arc<AtomicUsize>,
+    cancel: Arc<AtomicBool>,
+    handle: Option<JoinHandle<ImportResult>>,
+    target: ImportTarget,
+}
+
+impl ImportJob {
+    pub fn start(files: Vec<PathBuf>, project_rate: u32, target: ImportTarget) -> ImportJob {
+        let total = files.len();
+        let done = Arc::new(AtomicUsize::new(0));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (d, c) = (done.clone(), cancel.clone());
+        let handle = std::thread::Builder::new()
+            .name("dubstage-import".into())
+            .spawn(move || {
+                let mut result = ImportResult {
+                    imported: Vec::new(),
+                    failed: Vec::new(),
+                    cancelled: false,
+                    target,
+                };
+                for path in files {
+                    if c.load(Ordering::Relaxed) {
+                        result.cancelled = true;
+                        break;
+                    }
+                    match dubstage_media::load_for_project(&path, project_rate) {
+                        Ok(decoded) => result.imported.push(Imported {
+                            path,
+                            audio: Arc::new(decoded.audio),
+                            warning: decoded.warning.map(|w| w.to_string()),
+                        }),
+                        Err(e) => result.failed.push((path, e.to_string())),
+                    }
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                result
+            })
+            .ok();
+        ImportJob {
+            total,
+            done,
+            cancel,
+            handle,
+            target,
+        }
+    }
+
+    pub fn progress(&self) -> f32 {
+        self.done.load(Ordering::Relaxed) as f32 / self.total.max(1) as f32
+    }
+
+    pub fn label(&self) -> String {
+        format!(
+            "importing {}/{}",
+            self.done.load(Ordering::Relaxed).min(self.total),
+            self.total
+        )
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the thread and returns its result.
+    pub fn wait(mut self) -> ImportResult {
+        let empty = |target| ImportResult {
+            imported: Vec::new(),
+            failed: vec![(PathBuf::new(), "the import could not run".to_owned())],
+            cancelled: false,
+            target,
+        };
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|_| empty(self.target)),
+            None => empty(self.target),
+        }
+    }
+}
+
+/// Adds the imported files to the project as one undo step: media entries
+/// and clips laid end to end from the target position.
+pub fn apply_import(editor: &mut Editor, result: ImportResult) {
+    for (path, reason) in &result.failed {
+        let name = path.display().to_string();
+        if reason.contains(&name) {
+            editor.notify(format!("not imported: {reason}"), true);
+        } else {
+            editor.notify(format!("not imported: {name}: {reason}"), true);
+        }
+    }
+    if result.cancelled {
+        editor.notify("import cancelled", false);
+    }
+    if result.imported.is_empty() {
+        return;
+    }
+    let p = editor.project();
+    let mut next = p.peek_next_id();
+    let mut cmds = Vec::new();
+    let (track, mut position) = match result.target {
+        ImportTarget::AtPlayhead {
+            track: Some(t),
+            position,
+        } if p.track(t).is_some() => (t, position),
+        ImportTarget::AtPlayhead { position, .. } | ImportTarget::NewTrack { position } => {
+            let id = TrackId(next);
+            next += 1;
+            let name = result
+                .imported
+                .first()
+                .map(|i| display_name(&i.path))
+                .unwrap_or_default();
+            cmds.push(Command::AddTrack {
+                kind: TrackKind::Sfx,
+                name: name
+                    .rsplit_once('.')
+                    .map_or(name.clone(), |(stem, _)| stem.to_owned()),
+            });
+            (id, position)
+        }
+    };
+    let mut sources: Vec<(MediaId, Arc<AudioBuffer>)> = Vec::new();
+    for item in &result.imported {
+        let media = MediaId(next);
+        next += 1;
+        let length = SampleLen(item.audio.frames() as i64);
+        let name = display_name(&item.path);
+        cmds.push(Command::AddMedia {
+            path: item.path.clone(),
+            name: name.clone(),
+            channels: item.audio.channels.len() as u16,
+            length,
+        });
+        cmds.push(Command::AddClip {
+            track,
+            clip: NewClip {
+                name: name.rsplit_once('.').map_or(name.clone(), |(s, _)| s.to_owned()),
+                ..NewClip::new(media, position, length)
+            },
+        });
+        next += 1; // the clip's id
+        position += length;
+        sources.push((media, item.audio.clone()));
+        if let Some(w) = &item.warning {
+            editor.notify(w.clone(), true);
+        }
+    }
+    let n = result.imported.len();
+    if editor.apply_group("Import", cmds).is_some() {
+        for (id, audio) in sources {
+            editor.add_source(id, audio);
+        }
+        editor.selected_track = Some(track);
+        editor.notify(
+            format!(
+                "imported {n} file{}{}",
+                if n == 1 { "" } else { "s" },
+                if result.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} failed", result.failed.len())
+                }
+            ),
+            false,
+        );
+    }
+}

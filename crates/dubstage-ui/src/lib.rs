@@ -1,0 +1,18 @@
+//! The Dubstage editor as a library of egui panels: timeline, mixer,
+//! transport, menus. The binary hosts [`EditorApp`] in an eframe window;
+//! tests drive it with egui_kittest through accessible labels.
+//!
+//! Architecture invariant: no cpal here. The editor talks to playback only
+//! through `dubstage_engine::AudioEngine` (messages and telemetry), and to
+//! the project only through `Session` commands.
+
+pub mod app;
+pub mod editor;
+pub mod export;
+pub mod import;
+pub mod mixer;
+pub mod timeline;
+pub mod widgets;
+
+pub use app::EditorApp;
+pub use editor::Editor;

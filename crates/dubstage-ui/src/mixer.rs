@@ -1,0 +1,240 @@
+//! The mixer: a strip per track, per bus and for the master. Faders and pan
+//! are heard while dragging (engine controls) and become one undo step on
+//! release.
+
+use crate::editor::Editor;
+use crate::widgets::{fader, meter, track_colour};
+use dubstage_engine::Control;
+use dubstage_model::{BusId, Command, Output, TrackId};
+
+const STRIP_WIDTH: f32 = 86.0;
+
+/// Draws the mixer.
+pub fn mixer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
+    egui::ScrollArea::horizontal()
+        .id_salt("mixer-scroll")
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                let tracks: Vec<TrackId> = editor.project().tracks.iter().map(|t| t.id).collect();
+                for t in tracks {
+                    track_strip(ui, editor, t);
+                    ui.separator();
+                }
+                ui.add_space(12.0);
+                let buses: Vec<BusId> = editor.project().buses.iter().map(|b| b.id).collect();
+                for b in buses {
+                    bus_strip(ui, editor, b);
+                    ui.separator();
+                }
+                master_strip(ui, editor);
+            });
+        });
+}
+
+fn strip<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    ui.allocate_ui_with_layout(
+        egui::vec2(STRIP_WIDTH, ui.available_height()),
+        egui::Layout::top_down(egui::Align::Center),
+        |ui| {
+            ui.set_width(STRIP_WIDTH);
+            add(ui)
+        },
+    )
+    .inner
+}
+
+fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
+    let Some(track) = editor.project().track(id).cloned() else {
+        return;
+    };
+    let meter_reading = editor
+        .engine
+        .meters()
+        .and_then(|m| m.track(id).map(|s| s.take()));
+    strip(ui, |ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(STRIP_WIDTH - 6.0, 4.0), egui::Sense::hover());
+        ui.painter()
+            .rect_filled(rect, 1.0, track_colour(track.kind));
+        let selected = editor.selected_track == Some(id);
+        if ui
+            .selectable_label(selected, egui::RichText::new(&track.name).strong())
+            .clicked()
+        {
+            editor.selected_track = Some(id);
+        }
+        // Output bus.
+        let project = editor.project();
+        let out_name = |o: Output| match o {
+            Output::Master => "Master".to_owned(),
+            Output::Bus(b) => project.bus(b).map_or("?".to_owned(), |b| b.name.clone()),
+        };
+        let current = out_name(track.output);
+        let mut outputs: Vec<(Output, String)> = project
+            .buses
+            .iter()
+            .map(|b| (Output::Bus(b.id), b.name.clone()))
+            .collect();
+        outputs.push((Output::Master, "Master".to_owned()));
+        let mut chosen = None;
+        egui::ComboBox::from_id_salt(("out", id.0))
+            .width(STRIP_WIDTH - 12.0)
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (o, name) in &outputs {
+                    if ui.selectable_label(*o == track.output, name).clicked() {
+                        chosen = Some(*o);
+                    }
+                }
+            });
+        if let Some(output) = chosen
+            && output != track.output
+        {
+            editor.apply(Command::SetTrackOutput { track: id, output });
+        }
+        // Pan.
+        let mut pan = track.pan;
+        let r = ui.add(
+            egui::Slider::new(&mut pan, -1.0..=1.0)
+                .show_value(false)
+                .text("")
+                .custom_formatter(|v, _| pan_text(v as f32)),
+        );
+        let r = r.on_hover_text(format!("Pan {} (double-click: centre)", pan_text(pan)));
+        r.widget_info(|| egui::WidgetInfo::slider(true, f64::from(pan), format!("{} pan", track.name)));
+        if r.double_clicked() {
+            editor.apply(Command::SetTrackPan { track: id, pan: 0.0 });
+        } else if r.changed() {
+            editor.control(Control::TrackPan { track: id, pan });
+            if !r.dragged() {
+                editor.apply(Command::SetTrackPan { track: id, pan });
+            } else {
+                editor.live_pan.insert(id, pan);
+            }
+        }
+        if r.drag_stopped()
+            && let Some(pan) = editor.live_pan.remove(&id)
+        {
+            editor.apply(Command::SetTrackPan { track: id, pan });
+        }
+        ui.label(egui::RichText::new(pan_text(track.pan)).small().weak());
+        // Mute / solo.
+        ui.horizontal(|ui| {
+            if ui
+                .selectable_label(track.mute, "M")
+                .on_hover_text(format!("Mute {}", track.name))
+                .clicked()
+            {
+                editor.apply(Command::SetTrackMute {
+                    track: id,
+                    mute: !track.mute,
+                });
+            }
+            if ui
+                .selectable_label(track.solo, "S")
+                .on_hover_text(format!("Solo {}", track.name))
+                .clicked()
+            {
+                editor.apply(Command::SetTrackSolo {
+                    track: id,
+                    solo: !track.solo,
+                });
+            }
+        });
+        // Fader and meter.
+        let h = ui.available_height() - 34.0;
+        ui.horizontal(|ui| {
+            let mut db = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
+            let f = fader(ui, &mut db, &format!("{} fader", track.name), h);
+            if f.changed {
+                editor.live_gain.insert(id, db);
+                editor.control(Control::TrackGain { track: id, gain_db: db });
+            }
+            if f.committed
+                && let Some(db) = editor.live_gain.remove(&id)
+            {
+                editor.apply(Command::SetTrackGain {
+                    track: id,
+                    gain_db: db,
+                });
+            }
+            meter(ui, &mut editor.meter_state, ("track", id.0), meter_reading, h + 20.0);
+        });
+    });
+}
+
+fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
+    let Some(bus) = editor.project().bus(id).cloned() else {
+        return;
+    };
+    let reading = editor
+        .engine
+        .meters()
+        .and_then(|m| m.bus(id).map(|s| s.take()));
+    strip(ui, |ui| {
+        ui.label(egui::RichText::new(&bus.name).strong());
+        ui.label(egui::RichText::new("bus, to master").small().weak());
+        if ui
+            .selectable_label(bus.mute, "M")
+            .on_hover_text(format!("Mute {}", bus.name))
+            .clicked()
+        {
+            editor.apply(Command::SetBusMute {
+                bus: id,
+                mute: !bus.mute,
+            });
+        }
+        let h = ui.available_height() - 34.0;
+        ui.horizontal(|ui| {
+            let key = TrackId(u32::MAX - id.0);
+            let mut db = editor.live_gain.get(&key).copied().unwrap_or(bus.gain_db);
+            let f = fader(ui, &mut db, &format!("{} fader", bus.name), h);
+            if f.changed {
+                editor.live_gain.insert(key, db);
+                editor.control(Control::BusGain { bus: id, gain_db: db });
+            }
+            if f.committed
+                && let Some(db) = editor.live_gain.remove(&key)
+            {
+                editor.apply(Command::SetBusGain { bus: id, gain_db: db });
+            }
+            meter(ui, &mut editor.meter_state, ("bus", id.0), reading, h + 20.0);
+        });
+    });
+}
+
+fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
+    let gain = editor.project().master.gain_db;
+    let reading = editor.engine.meters().map(|m| m.master().take());
+    strip(ui, |ui| {
+        ui.label(egui::RichText::new("Master").strong());
+        ui.label(egui::RichText::new("stereo out").small().weak());
+        ui.add_space(22.0);
+        let h = ui.available_height() - 34.0;
+        ui.horizontal(|ui| {
+            let key = TrackId(u32::MAX);
+            let mut db = editor.live_gain.get(&key).copied().unwrap_or(gain);
+            let f = fader(ui, &mut db, "Master fader", h);
+            if f.changed {
+                editor.live_gain.insert(key, db);
+                editor.control(Control::MasterGain { gain_db: db });
+            }
+            if f.committed
+                && let Some(db) = editor.live_gain.remove(&key)
+            {
+                editor.apply(Command::SetMasterGain { gain_db: db });
+            }
+            meter(ui, &mut editor.meter_state, ("master", 0), reading, h + 20.0);
+        });
+    });
+}
+
+/// "C", "L40", "R100".
+pub fn pan_text(pan: f32) -> String {
+    if pan.abs() < 0.005 {
+        "C".to_owned()
+    } else if pan < 0.0 {
+        format!("L{:.0}", -pan * 100.0)
+    } else {
+        format!("R{:.0}", pan * 100.0)
+    }
+}

@@ -1,0 +1,859 @@
+//! The timeline: ruler, track headers, clips with waveforms, fades and
+//! gain handles, the playhead, and every mouse gesture on them.
+
+use crate::editor::{Editor, Overview};
+use crate::mixer::pan_text;
+use crate::widgets::track_colour;
+use dubstage_model::{
+    ClipChannels, ClipId, Command, Fade, FadeShape, SampleLen, SamplePos, TrackId,
+};
+use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, pos2, vec2};
+use std::path::PathBuf;
+
+pub const HEADER_WIDTH: f32 = 180.0;
+pub const RULER_HEIGHT: f32 = 30.0;
+const EDGE: f32 = 6.0;
+const HANDLE: f32 = 8.0;
+const SNAP_POINTS: f32 = 8.0;
+
+/// A gesture under way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drag {
+    Move {
+        /// Pointer position (timeline sample, track index) when the drag began.
+        start_sample: f64,
+        start_track: usize,
+        copy: bool,
+        /// The dragged clips: id, track index, position at the start.
+        clips: Vec<(ClipId, usize, SamplePos)>,
+    },
+    TrimStart {
+        clip: ClipId,
+    },
+    TrimEnd {
+        clip: ClipId,
+    },
+    FadeIn {
+        clip: ClipId,
+    },
+    FadeOut {
+        clip: ClipId,
+    },
+    Gain {
+        clip: ClipId,
+        start_db: f32,
+        start_y: f32,
+    },
+    Range {
+        start: SamplePos,
+    },
+}
+
+/// Timeline state that lives between frames.
+#[derive(Debug, Default)]
+pub struct TimelineState {
+    pub clip_area_width: f32,
+    pub renaming: Option<TrackId>,
+    rename_text: String,
+    pub drag: Option<Drag>,
+    /// Where the dragged clips would land now (preview).
+    preview: Option<(i64, isize)>,
+    snap_guide: Option<SamplePos>,
+    fade_menu: Option<(ClipId, bool)>,
+    fitted: bool,
+}
+
+/// Converts between timeline samples and screen x.
+#[derive(Debug, Clone, Copy)]
+pub struct Mapping {
+    pub left: f32,
+    pub scroll: f64,
+    pub spp: f64,
+}
+
+impl Mapping {
+    pub fn x(&self, s: f64) -> f32 {
+        self.left + ((s - self.scroll) / self.spp) as f32
+    }
+
+    pub fn sample(&self, x: f32) -> f64 {
+        self.scroll + f64::from(x - self.left) * self.spp
+    }
+}
+
+/// Draws the timeline. Returns files dropped from the file manager, with
+/// where they should go.
+pub fn timeline_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+) -> Vec<(Vec<PathBuf>, crate::import::ImportTarget)> {
+    let full = ui.available_rect_before_wrap();
+    let (_, bg) = ui.allocate_exact_size(full.size(), Sense::click_and_drag());
+    let area = Rect::from_min_max(
+        pos2(full.left() + HEADER_WIDTH, full.top() + RULER_HEIGHT),
+        full.max,
+    );
+    state.clip_area_width = area.width().max(100.0);
+    if !state.fitted {
+        editor.zoom_to_fit(state.clip_area_width);
+        state.fitted = true;
+    }
+    handle_wheel(ui, editor, area, full);
+    follow_playhead(editor, area.width());
+    let map = Mapping {
+        left: area.left(),
+        scroll: editor.view.scroll_samples,
+        spp: editor.view.samples_per_point,
+    };
+    let painter = ui.painter().with_clip_rect(full);
+    painter.rect_filled(full, 0.0, ui.visuals().extreme_bg_color);
+
+    tracks_ui(ui, editor, state, &map, area, full);
+    ruler_ui(ui, editor, state, &map, full);
+    // Click on empty space: locate and deselect.
+    if bg.clicked()
+        && let Some(p) = bg.interact_pointer_pos()
+        && area.contains(p)
+    {
+        editor.selection.clear();
+        let s = SamplePos(map.sample(p.x).round() as i64);
+        editor.locate(snap(editor, s, &map, &[]).0);
+        if let Some(ti) = track_at(editor, area, p.y) {
+            editor.selected_track = Some(editor.project().tracks[ti].id);
+        }
+    }
+    // Playhead and snap guide, over everything.
+    let ph = editor.playhead();
+    let x = map.x(ph.0 as f64);
+    let top_painter = ui.painter().with_clip_rect(Rect::from_min_max(
+        pos2(area.left(), full.top()),
+        full.max,
+    ));
+    top_painter.vline(x, full.y_range(), Stroke::new(1.5, Color32::from_rgb(255, 80, 60)));
+    if let Some(g) = state.snap_guide {
+        top_painter.vline(
+            map.x(g.0 as f64),
+            area.y_range(),
+            Stroke::new(1.0, Color32::from_rgb(80, 200, 255)),
+        );
+    }
+    dropped_files(ui, editor, area, &map)
+}
+
+fn handle_wheel(ui: &egui::Ui, editor: &mut Editor, area: Rect, full: Rect) {
+    let Some(pointer) = ui.input(|i| i.pointer.hover_pos()) else {
+        return;
+    };
+    if !full.contains(pointer) {
+        return;
+    }
+    let (scroll, zoom, shift) = ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers.shift));
+    if zoom != 1.0 {
+        let x = f64::from(pointer.x - area.left());
+        let anchor = editor.view.scroll_samples + x * editor.view.samples_per_point;
+        editor.zoom(f64::from(zoom), anchor, x);
+        return;
+    }
+    let (dx, dy) = if shift && scroll.x == 0.0 {
+        (scroll.y, 0.0)
+    } else {
+        (scroll.x, scroll.y)
+    };
+    editor.view.scroll_samples -= f64::from(dx) * editor.view.samples_per_point;
+    let content = editor.project().tracks.len() as f32 * editor.view.track_height;
+    let max_scroll = (content - area.height() + 40.0).max(0.0);
+    editor.view.scroll_y = (editor.view.scroll_y - dy).clamp(0.0, max_scroll);
+}
+
+fn follow_playhead(editor: &mut Editor, width: f32) {
+    if !(editor.is_playing() && editor.view.follow) {
+        return;
+    }
+    let ph = editor.playhead().0 as f64;
+    let v = &mut editor.view;
+    let visible = f64::from(width) * v.samples_per_point;
+    if ph < v.scroll_samples || ph > v.scroll_samples + visible * 0.95 {
+        // Page: the playhead continues from near the left edge.
+        v.scroll_samples = ph - visible * 0.05;
+    }
+}
+
+fn track_at(editor: &Editor, area: Rect, y: f32) -> Option<usize> {
+    let rel = y - area.top() + editor.view.scroll_y;
+    if rel < 0.0 {
+        return None;
+    }
+    let i = (rel / editor.view.track_height) as usize;
+    (i < editor.project().tracks.len()).then_some(i)
+}
+
+/// Snaps `s` to frames, clip edges, markers and the playhead (within
+/// `SNAP_POINTS` on screen), ignoring the clips in `ignore`.
+fn snap(editor: &Editor, s: SamplePos, map: &Mapping, ignore: &[ClipId]) -> (SamplePos, Option<SamplePos>) {
+    if !editor.view.snap {
+        return (s, None);
+    }
+    let p = editor.project();
+    let limit = f64::from(SNAP_POINTS) * map.spp;
+    let mut best: Option<(f64, SamplePos)> = None;
+    let mut consider = |c: SamplePos, strong: bool| {
+        let d = (c.0 - s.0).abs() as f64;
+        // Edges, markers and the playhead win over frame lines.
+        let d = if strong { d * 0.5 } else { d };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    };
+    for (_, c) in p.clips() {
+        if !ignore.contains(&c.id) {
+            consider(c.position, true);
+            consider(c.end(), true);
+        }
+    }
+    for m in &p.markers {
+        consider(m.position, true);
+    }
+    consider(editor.playhead(), true);
+    consider(SamplePos::ZERO, true);
+    let tm = p.time_map();
+    let f = tm.frame_at(s);
+    consider(tm.frame_start(f), false);
+    consider(tm.frame_start(f + 1), false);
+    match best {
+        Some((_, c)) => (c, Some(c)),
+        None => (s, None),
+    }
+}
+
+fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, map: &Mapping, full: Rect) {
+    let rect = Rect::from_min_max(
+        pos2(full.left() + HEADER_WIDTH, full.top()),
+        pos2(full.right(), full.top() + RULER_HEIGHT),
+    );
+    let response = ui.interact(rect, ui.scope_id().with("ruler"), Sense::click_and_drag());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Timeline ruler"));
+    let painter = ui.painter().with_clip_rect(rect);
+    painter.rect_filled(rect, 0.0, ui.visuals().faint_bg_color);
+    let p = editor.project();
+    let tm = p.time_map();
+    let rate = f64::from(p.sample_rate.hz());
+    let fps = p.frame_rate.fps();
+    // Choose a tick step that leaves ~90 points between labels.
+    let frame_samples = rate / fps;
+    let steps_frames = [1.0, 2.0, 5.0, 10.0];
+    let steps_secs = [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0];
+    let min_step = 90.0 * map.spp;
+    let step = steps_frames
+        .iter()
+        .map(|f| f * frame_samples)
+        .chain(steps_secs.iter().map(|s| s * rate))
+        .find(|s| *s >= min_step)
+        .unwrap_or(3600.0 * rate);
+    let first = (map.sample(rect.left()) / step).floor() as i64;
+    let last = (map.sample(rect.right()) / step).ceil() as i64;
+    let text_colour = ui.visuals().text_color();
+    for k in first..=last {
+        let s = k as f64 * step;
+        let x = map.x(s);
+        painter.vline(x, rect.y_range(), Stroke::new(1.0, ui.visuals().weak_text_color()));
+        painter.text(
+            pos2(x + 3.0, rect.top() + 2.0),
+            egui::Align2::LEFT_TOP,
+            tm.timecode_at(SamplePos(s.round() as i64)).to_string(),
+            egui::FontId::monospace(11.0),
+            text_colour,
+        );
+    }
+    // Frame ticks when zoomed in far enough to see them.
+    if frame_samples / map.spp >= 6.0 {
+        let f0 = tm.frame_at(SamplePos(map.sample(rect.left()) as i64));
+        let f1 = tm.frame_at(SamplePos(map.sample(rect.right()) as i64)) + 1;
+        for f in f0..=f1 {
+            let x = map.x(tm.frame_start(f).0 as f64);
+            painter.vline(x, rect.bottom() - 6.0..=rect.bottom(), Stroke::new(1.0, ui.visuals().weak_text_color()));
+        }
+    }
+    // Loop range.
+    if let Some((a, b)) = editor.loop_range {
+        let r = Rect::from_x_y_ranges(
+            map.x(a.0 as f64)..=map.x(b.0 as f64),
+            rect.bottom() - 8.0..=rect.bottom(),
+        );
+        let c = if editor.loop_on {
+            Color32::from_rgb(90, 170, 90)
+        } else {
+            Color32::from_gray(110)
+        };
+        painter.rect_filled(r, 0.0, c);
+    }
+    // Markers.
+    for m in &p.markers {
+        let x = map.x(m.position.0 as f64);
+        painter.vline(x, rect.y_range(), Stroke::new(1.0, Color32::from_rgb(240, 200, 60)));
+        painter.text(
+            pos2(x + 2.0, rect.top() + 15.0),
+            egui::Align2::LEFT_TOP,
+            &m.name,
+            egui::FontId::proportional(11.0),
+            Color32::from_rgb(240, 200, 60),
+        );
+    }
+    let at = |pos: Pos2| SamplePos(map.sample(pos.x).round() as i64);
+    if response.drag_started()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        state.drag = Some(Drag::Range { start: snap(editor, at(pos), map, &[]).0 });
+    }
+    if let (Some(Drag::Range { start }), Some(pos)) = (&state.drag, response.interact_pointer_pos())
+        && response.dragged()
+    {
+        let (end, _) = snap(editor, at(pos), map, &[]);
+        let (a, b) = if end < *start { (end, *start) } else { (*start, end) };
+        if b > a {
+            editor.loop_range = Some((a, b));
+        }
+    }
+    if response.drag_stopped() {
+        if matches!(state.drag, Some(Drag::Range { .. })) {
+            let on = editor.loop_on;
+            let range = editor.loop_range;
+            editor.set_loop(on, range);
+            if let Some((a, _)) = range {
+                editor.locate(a);
+            }
+        }
+        state.drag = None;
+    }
+    if response.clicked()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        editor.locate(at(pos));
+    }
+}
+
+fn tracks_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    map: &Mapping,
+    area: Rect,
+    full: Rect,
+) {
+    let h = editor.view.track_height;
+    let tracks: Vec<TrackId> = editor.project().tracks.iter().map(|t| t.id).collect();
+    let clip_painter = ui.painter().with_clip_rect(area);
+    let header_clip = Rect::from_min_max(
+        pos2(full.left(), area.top()),
+        pos2(area.left(), full.bottom()),
+    );
+    for (ti, tid) in tracks.iter().enumerate() {
+        let top = area.top() + ti as f32 * h - editor.view.scroll_y;
+        if top > full.bottom() || top + h < area.top() {
+            continue;
+        }
+        let lane = Rect::from_min_max(pos2(area.left(), top), pos2(area.right(), top + h));
+        let selected = editor.selected_track == Some(*tid);
+        let lane_fill = if selected {
+            ui.visuals().faint_bg_color.gamma_multiply(1.6)
+        } else {
+            ui.visuals().faint_bg_color
+        };
+        clip_painter.rect_filled(lane.shrink2(vec2(0.0, 0.5)), 0.0, lane_fill);
+        header_ui(ui, editor, state, *tid, Rect::from_min_max(pos2(full.left(), top), pos2(area.left(), top + h)), header_clip);
+        clips_ui(ui, editor, state, map, *tid, ti, lane, area);
+    }
+    // Drop preview for a move across tracks.
+    if let (Some(Drag::Move { clips, .. }), Some((dt, dtrack))) = (&state.drag, state.preview) {
+        let p = editor.project();
+        for (id, t0, pos0) in clips {
+            let Some((_, c)) = p.clip(*id) else { continue };
+            let ti = (*t0 as isize + dtrack).clamp(0, tracks.len() as isize - 1) as usize;
+            let top = area.top() + ti as f32 * h - editor.view.scroll_y;
+            let x0 = map.x((pos0.0 + dt) as f64);
+            let x1 = map.x((pos0.0 + dt + c.length.0) as f64);
+            let r = Rect::from_x_y_ranges(x0..=x1, top + 2.0..=top + h - 2.0);
+            clip_painter.rect_stroke(r, 3.0, Stroke::new(2.0, Color32::WHITE), StrokeKind::Inside);
+        }
+    }
+}
+
+fn header_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    id: TrackId,
+    rect: Rect,
+    clip: Rect,
+) {
+    let Some(track) = editor.project().track(id).cloned() else {
+        return;
+    };
+    let painter = ui.painter().with_clip_rect(clip);
+    painter.rect_filled(rect.shrink(0.5), 0.0, ui.visuals().panel_fill);
+    painter.rect_filled(
+        Rect::from_min_size(rect.min, vec2(5.0, rect.height())),
+        0.0,
+        track_colour(track.kind),
+    );
+    painter.hline(rect.x_range(), rect.bottom(), Stroke::new(1.0, ui.visuals().window_stroke.color));
+    if !clip.intersects(rect) {
+        return;
+    }
+    let inner = rect.shrink2(vec2(4.0, 4.0)).translate(vec2(5.0, 0.0));
+    let mut child = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(inner)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    child.set_clip_rect(clip.intersect(rect));
+    let ui = &mut child;
+    if state.renaming == Some(id) {
+        if state.rename_text.is_empty() {
+            state.rename_text = track.name.clone();
+        }
+        let r = ui.add(egui::TextEdit::singleline(&mut state.rename_text).desired_width(150.0));
+        r.request_focus();
+        if r.lost_focus() {
+            let name = std::mem::take(&mut state.rename_text);
+            state.renaming = None;
+            if !ui.input(|i| i.key_pressed(egui::Key::Escape)) && !name.trim().is_empty() && name != track.name {
+                editor.apply(Command::RenameTrack { track: id, name });
+            }
+        }
+    } else {
+        let r = ui
+            .add(egui::Label::new(egui::RichText::new(&track.name).strong()).sense(Sense::click()))
+            .on_hover_text(format!("{} track — double-click to rename", track.kind.label()));
+        if r.clicked() {
+            editor.selected_track = Some(id);
+        }
+        if r.double_clicked() {
+            state.renaming = Some(id);
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(track.mute, "M")
+            .on_hover_text(format!("Mute {}", track.name))
+            .clicked()
+        {
+            editor.apply(Command::SetTrackMute { track: id, mute: !track.mute });
+        }
+        if ui
+            .selectable_label(track.solo, "S")
+            .on_hover_text(format!("Solo {}", track.name))
+            .clicked()
+        {
+            editor.apply(Command::SetTrackSolo { track: id, solo: !track.solo });
+        }
+        let gain = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
+        ui.label(
+            egui::RichText::new(format!("{} dB {}", crate::widgets::db_text(gain), pan_text(track.pan)))
+                .small()
+                .monospace(),
+        );
+    });
+}
+
+#[expect(clippy::too_many_arguments, reason = "one lane of the timeline needs all of these")]
+fn clips_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    map: &Mapping,
+    tid: TrackId,
+    ti: usize,
+    lane: Rect,
+    area: Rect,
+) {
+    let Some(track) = editor.project().track(tid).cloned() else {
+        return;
+    };
+    let colour = track_colour(track.kind);
+    let painter = ui.painter().with_clip_rect(area);
+    for c in &track.clips {
+        let x0 = map.x(c.position.0 as f64);
+        let x1 = map.x(c.end().0 as f64);
+        if x1 < area.left() || x0 > area.right() {
+            continue;
+        }
+        let rect = Rect::from_x_y_ranges(x0..=x1.max(x0 + 2.0), lane.top() + 2.0..=lane.bottom() - 2.0);
+        let selected = editor.selection.contains(&c.id);
+        let offline = editor.offline.contains_key(&c.media) || editor.sources.get(c.media).is_none();
+        let name = if c.name.is_empty() {
+            editor.project().media(c.media).map_or("clip".to_owned(), |m| m.name.clone())
+        } else {
+            c.name.clone()
+        };
+        // Paint.
+        let fill = if offline {
+            Color32::from_gray(60)
+        } else if selected {
+            colour.gamma_multiply(0.75)
+        } else {
+            colour.gamma_multiply(0.42)
+        };
+        painter.rect_filled(rect, 3.0, fill);
+        if offline {
+            let mut x = rect.left() - rect.height();
+            while x < rect.right() {
+                painter.line_segment(
+                    [pos2(x, rect.bottom()), pos2(x + rect.height(), rect.top())],
+                    Stroke::new(1.0, Color32::from_gray(90)),
+                );
+                x += 8.0;
+            }
+        } else if let Some(ov) = editor.overviews.get(&c.media) {
+            draw_waveform(&painter, ov, c, map, rect, area);
+        }
+        let stroke = if selected {
+            Stroke::new(2.0, Color32::WHITE)
+        } else {
+            Stroke::new(1.0, colour)
+        };
+        painter.rect_stroke(rect, 3.0, stroke, StrokeKind::Inside);
+        let label = if offline { format!("{name} (offline)") } else { name.clone() };
+        painter.text(
+            rect.left_top() + vec2(4.0, 2.0),
+            egui::Align2::LEFT_TOP,
+            &label,
+            egui::FontId::proportional(11.0),
+            Color32::WHITE,
+        );
+        // Fades.
+        let fade_x_in = map.x((c.position.0 + c.fade_in.length.0) as f64);
+        let fade_x_out = map.x((c.end().0 - c.fade_out.length.0) as f64);
+        let fade_stroke = Stroke::new(1.0, Color32::from_white_alpha(180));
+        if c.fade_in.length.0 > 0 {
+            painter.line_segment([rect.left_bottom(), pos2(fade_x_in, rect.top())], fade_stroke);
+        }
+        if c.fade_out.length.0 > 0 {
+            painter.line_segment([pos2(fade_x_out, rect.top()), rect.right_bottom()], fade_stroke);
+        }
+        let h_in = Rect::from_center_size(pos2(fade_x_in.max(rect.left() + HANDLE / 2.0), rect.top() + HANDLE / 2.0), vec2(HANDLE, HANDLE));
+        let h_out = Rect::from_center_size(pos2(fade_x_out.min(rect.right() - HANDLE / 2.0), rect.top() + HANDLE / 2.0), vec2(HANDLE, HANDLE));
+        let gain_h = Rect::from_center_size(pos2(rect.center().x, rect.top() + 12.0), vec2(34.0, 10.0));
+        if rect.width() > 40.0 {
+            painter.rect_filled(h_in, 1.0, Color32::from_white_alpha(140));
+            painter.rect_filled(h_out, 1.0, Color32::from_white_alpha(140));
+        }
+        if rect.width() > 90.0 {
+            painter.text(
+                gain_h.center(),
+                egui::Align2::CENTER_CENTER,
+                format!("{:+.1} dB", c.gain_db),
+                egui::FontId::monospace(10.0),
+                Color32::from_white_alpha(200),
+            );
+        }
+        // Interact.
+        let id = ui.scope_id().with(("clip", c.id.0));
+        let r = ui.interact(rect.intersect(area), id, Sense::click_and_drag());
+        let accessible = format!("{name} clip");
+        r.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &accessible));
+        let hover = r.hover_pos();
+        let zone = |p: Pos2| {
+            if rect.width() > 40.0 && h_in.expand(2.0).contains(p) {
+                Zone::FadeIn
+            } else if rect.width() > 40.0 && h_out.expand(2.0).contains(p) {
+                Zone::FadeOut
+            } else if rect.width() > 90.0 && gain_h.contains(p) {
+                Zone::Gain
+            } else if p.x - rect.left() < EDGE {
+                Zone::TrimStart
+            } else if rect.right() - p.x < EDGE {
+                Zone::TrimEnd
+            } else {
+                Zone::Body
+            }
+        };
+        if let Some(p) = hover {
+            let icon = match zone(p) {
+                Zone::TrimStart | Zone::TrimEnd | Zone::FadeIn | Zone::FadeOut => egui::CursorIcon::ResizeHorizontal,
+                Zone::Gain => egui::CursorIcon::ResizeVertical,
+                Zone::Body => egui::CursorIcon::Grab,
+            };
+            ui.ctx().set_cursor_icon(icon);
+        }
+        if r.clicked() {
+            let m = ui.input(|i| i.modifiers);
+            if m.shift || m.command {
+                if !editor.selection.remove(&c.id) {
+                    editor.selection.insert(c.id);
+                }
+            } else {
+                editor.selection.clear();
+                editor.selection.insert(c.id);
+            }
+            editor.selected_track = Some(tid);
+        }
+        if r.secondary_clicked() {
+            let p = r.interact_pointer_pos().unwrap_or(rect.center());
+            state.fade_menu = Some((c.id, p.x < rect.center().x));
+        }
+        if state.fade_menu.is_some_and(|(id, _)| id == c.id) {
+            fade_shape_menu(&r, editor, state, c.id);
+        }
+        if r.drag_started()
+            && let Some(p) = r.interact_pointer_pos()
+        {
+            state.drag = Some(match zone(p) {
+                Zone::FadeIn => Drag::FadeIn { clip: c.id },
+                Zone::FadeOut => Drag::FadeOut { clip: c.id },
+                Zone::Gain => Drag::Gain { clip: c.id, start_db: c.gain_db, start_y: p.y },
+                Zone::TrimStart => Drag::TrimStart { clip: c.id },
+                Zone::TrimEnd => Drag::TrimEnd { clip: c.id },
+                Zone::Body => {
+                    if !editor.selection.contains(&c.id) {
+                        editor.selection.clear();
+                        editor.selection.insert(c.id);
+                    }
+                    let p2 = editor.project();
+                    let clips = editor
+                        .selection
+                        .iter()
+                        .filter_map(|id| p2.clip(*id))
+                        .map(|(t, cl)| (cl.id, p2.track_index(t.id).unwrap_or(0), cl.position))
+                        .collect();
+                    Drag::Move {
+                        start_sample: map.sample(p.x),
+                        start_track: ti,
+                        copy: ui.input(|i| i.modifiers.alt),
+                        clips,
+                    }
+                }
+            });
+        }
+        if r.dragged()
+            && let Some(p) = r.interact_pointer_pos()
+        {
+            drag_update(editor, state, map, area, p);
+        }
+        if r.drag_stopped() {
+            drag_finish(editor, state, map, area, r.interact_pointer_pos());
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Zone {
+    FadeIn,
+    FadeOut,
+    Gain,
+    TrimStart,
+    TrimEnd,
+    Body,
+}
+
+fn fade_shape_menu(r: &egui::Response, editor: &mut Editor, state: &mut TimelineState, clip: ClipId) {
+    let Some((_, is_in)) = state.fade_menu else { return };
+    let Some((_, c)) = editor.project().clip(clip) else {
+        state.fade_menu = None;
+        return;
+    };
+    let (fi, fo) = (c.fade_in, c.fade_out);
+    let mut chosen = None;
+    let mut channels = None;
+    let popup = egui::Popup::menu(r).open(true).show(|ui| {
+        ui.label(if is_in { "Fade-in shape" } else { "Fade-out shape" });
+        for shape in FadeShape::ALL {
+            if ui.button(shape.label()).clicked() {
+                chosen = Some(shape);
+            }
+        }
+        ui.separator();
+        ui.label("Channels");
+        if ui.button("Stereo (1–2)").clicked() {
+            channels = Some(ClipChannels::Stereo);
+        }
+        for ch in 0..2u16 {
+            if ui.button(format!("Mono: channel {}", ch + 1)).clicked() {
+                channels = Some(ClipChannels::Mono(ch));
+            }
+        }
+    });
+    if let Some(shape) = chosen {
+        let (fade_in, fade_out) = if is_in {
+            (Fade::new(fi.length, shape), fo)
+        } else {
+            (fi, Fade::new(fo.length, shape))
+        };
+        editor.apply(Command::SetClipFades { clip, fade_in, fade_out });
+        state.fade_menu = None;
+    }
+    if let Some(ch) = channels {
+        editor.apply(Command::SetClipChannels { clip, channels: ch });
+        state.fade_menu = None;
+    }
+    if popup.is_none_or(|p| p.response.clicked_elsewhere()) && chosen.is_none() && channels.is_none() {
+        state.fade_menu = None;
+    }
+}
+
+fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, area: Rect, p: Pos2) {
+    let s = SamplePos(map.sample(p.x).round() as i64);
+    state.snap_guide = None;
+    match state.drag.clone() {
+        Some(Drag::Move { start_sample, start_track, clips, .. }) => {
+            let mut dt = (map.sample(p.x) - start_sample).round() as i64;
+            // Snap the first clip's start (or end) to the nearest target.
+            if let Some((id, _, pos0)) = clips.first() {
+                let ids: Vec<ClipId> = clips.iter().map(|c| c.0).collect();
+                let len = editor.project().clip(*id).map_or(0, |(_, c)| c.length.0);
+                let (a, ga) = snap(editor, SamplePos(pos0.0 + dt), map, &ids);
+                let (b, gb) = snap(editor, SamplePos(pos0.0 + dt + len), map, &ids);
+                if ga.is_some() {
+                    dt = a.0 - pos0.0;
+                    state.snap_guide = ga;
+                } else if gb.is_some() {
+                    dt = b.0 - len - pos0.0;
+                    state.snap_guide = gb;
+                }
+            }
+            let ti = track_at(editor, area, p.y).unwrap_or(start_track) as isize;
+            state.preview = Some((dt, ti - start_track as isize));
+        }
+        Some(Drag::TrimStart { clip }) | Some(Drag::TrimEnd { clip }) => {
+            let (t, g) = snap(editor, s, map, &[clip]);
+            state.snap_guide = g;
+            state.preview = Some((t.0, 0));
+        }
+        Some(Drag::FadeIn { .. }) | Some(Drag::FadeOut { .. }) | Some(Drag::Range { .. }) => {
+            state.preview = Some((s.0, 0));
+        }
+        Some(Drag::Gain { start_db, start_y, clip }) => {
+            let db = (start_db + (start_y - p.y) * 0.2).clamp(-60.0, 24.0);
+            let db = (db * 10.0).round() / 10.0;
+            state.preview = Some(((db * 10.0) as i64, 0));
+            let _ = clip;
+        }
+        None => {}
+    }
+}
+
+fn drag_finish(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, area: Rect, p: Option<Pos2>) {
+    if let Some(p) = p {
+        drag_update(editor, state, map, area, p);
+    }
+    let drag = state.drag.take();
+    let preview = state.preview.take();
+    state.snap_guide = None;
+    let (Some(drag), Some((v, dtrack))) = (drag, preview) else {
+        return;
+    };
+    let project = editor.project();
+    let n_tracks = project.tracks.len() as isize;
+    match drag {
+        Drag::Move { clips, copy, .. } => {
+            if v == 0 && dtrack == 0 {
+                return;
+            }
+            let cmds: Vec<Command> = clips
+                .iter()
+                .map(|(id, t0, pos0)| {
+                    let ti = (*t0 as isize + dtrack).clamp(0, n_tracks - 1) as usize;
+                    let track = project.tracks[ti].id;
+                    let position = SamplePos(pos0.0 + v);
+                    if copy {
+                        Command::DuplicateClip { clip: *id, to: Some((track, position)) }
+                    } else {
+                        Command::MoveClip { clip: *id, track, position }
+                    }
+                })
+                .collect();
+            editor.apply_group(if copy { "Copy Clips" } else { "Move Clips" }, cmds);
+        }
+        Drag::TrimStart { clip } => {
+            editor.apply(Command::TrimClipStart { clip, position: SamplePos(v) });
+        }
+        Drag::TrimEnd { clip } => {
+            editor.apply(Command::TrimClipEnd { clip, end: SamplePos(v) });
+        }
+        Drag::FadeIn { clip } | Drag::FadeOut { clip } => {
+            let Some((_, c)) = project.clip(clip) else { return };
+            let (mut fi, mut fo) = (c.fade_in, c.fade_out);
+            if matches!(drag, Drag::FadeIn { .. }) {
+                fi.length = SampleLen((v - c.position.0).clamp(0, c.length.0));
+            } else {
+                fo.length = SampleLen((c.end().0 - v).clamp(0, c.length.0));
+            }
+            editor.apply(Command::SetClipFades { clip, fade_in: fi, fade_out: fo });
+        }
+        Drag::Gain { clip, .. } => {
+            editor.apply(Command::SetClipGain { clip, gain_db: v as f32 / 10.0 });
+        }
+        Drag::Range { .. } => {}
+    }
+}
+
+fn draw_waveform(
+    painter: &egui::Painter,
+    ov: &Overview,
+    c: &dubstage_model::Clip,
+    map: &Mapping,
+    rect: Rect,
+    area: Rect,
+) {
+    let channels: Vec<usize> = match c.channels {
+        ClipChannels::Mono(ch) => vec![usize::from(ch)],
+        ClipChannels::Stereo => (0..ov.channels.len().min(2)).collect(),
+    };
+    if channels.is_empty() {
+        return;
+    }
+    let gain = dubstage_dsp_gain(c.gain_db);
+    let lanes = channels.len() as f32;
+    let body = Rect::from_min_max(rect.min + vec2(0.0, 14.0), rect.max);
+    let lane_h = body.height() / lanes;
+    let x_start = rect.left().max(area.left()).floor();
+    let x_end = rect.right().min(area.right()).ceil();
+    let colour = Color32::from_white_alpha(150);
+    let mut x = x_start;
+    while x < x_end {
+        let t0 = map.sample(x);
+        let t1 = map.sample(x + 1.0);
+        let s0 = c.source_offset.0 as f64 + (t0 - c.position.0 as f64);
+        let s1 = c.source_offset.0 as f64 + (t1 - c.position.0 as f64);
+        for (k, ch) in channels.iter().enumerate() {
+            let (lo, hi) = ov.range(*ch, s0.floor() as i64, s1.ceil() as i64 + 1);
+            let mid = body.top() + lane_h * (k as f32 + 0.5);
+            let half = lane_h * 0.48;
+            let y0 = mid - (hi * gain).clamp(-1.0, 1.0) * half;
+            let y1 = mid - (lo * gain).clamp(-1.0, 1.0) * half;
+            painter.vline(x + 0.5, y0..=y1.max(y0 + 0.5), Stroke::new(1.0, colour));
+        }
+        x += 1.0;
+    }
+}
+
+fn dubstage_dsp_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+fn dropped_files(
+    ui: &egui::Ui,
+    editor: &Editor,
+    area: Rect,
+    map: &Mapping,
+) -> Vec<(Vec<PathBuf>, crate::import::ImportTarget)> {
+    let (files, pos) = ui.input(|i| {
+        (
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect::<Vec<_>>(),
+            i.pointer.hover_pos(),
+        )
+    });
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let pos = pos.unwrap_or(area.center());
+    let position = SamplePos(map.sample(pos.x).max(0.0).round() as i64);
+    let target = match track_at(editor, area, pos.y) {
+        Some(ti) => crate::import::ImportTarget::AtPlayhead {
+            track: Some(editor.project().tracks[ti].id),
+            position,
+        },
+        None => crate::import::ImportTarget::NewTrack { position },
+    };
+    vec![(files, target)]
+}
