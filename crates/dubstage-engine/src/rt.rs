@@ -251,6 +251,17 @@ impl AudioProcessor {
         &self.telemetry
     }
 
+    /// The gain a track is heading to (fader × mute/solo, for its stereo
+    /// clips' left side), for diagnostics and tests. `None` for an unknown track.
+    pub fn track_gain_target(&self, id: TrackId) -> Option<f32> {
+        self.renderer
+            .plan()
+            .tracks
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.stereo_l.target())
+    }
+
     /// Fills `out` (interleaved, `config.channels` per frame). This is the
     /// whole audio callback: messages, plan swaps, rendering, telemetry.
     pub fn process(&mut self, out: &mut [f32]) {

@@ -3,7 +3,7 @@
 //! release.
 
 use crate::editor::Editor;
-use crate::widgets::{fader, meter, track_colour};
+use crate::widgets::{fader, meter, toggle, track_colour};
 use dubstage_engine::Control;
 use dubstage_model::{BusId, Command, Output, TrackId};
 
@@ -119,21 +119,13 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         ui.label(egui::RichText::new(pan_text(track.pan)).small().weak());
         // Mute / solo.
         ui.horizontal(|ui| {
-            if ui
-                .selectable_label(track.mute, "M")
-                .on_hover_text(format!("Mute {}", track.name))
-                .clicked()
-            {
+            if toggle(ui, track.mute, "M", &format!("Mute {} (mixer)", track.name)).clicked() {
                 editor.apply(Command::SetTrackMute {
                     track: id,
                     mute: !track.mute,
                 });
             }
-            if ui
-                .selectable_label(track.solo, "S")
-                .on_hover_text(format!("Solo {}", track.name))
-                .clicked()
-            {
+            if toggle(ui, track.solo, "S", &format!("Solo {} (mixer)", track.name)).clicked() {
                 editor.apply(Command::SetTrackSolo {
                     track: id,
                     solo: !track.solo,
@@ -173,11 +165,7 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
     strip(ui, |ui| {
         ui.label(egui::RichText::new(&bus.name).strong());
         ui.label(egui::RichText::new("bus, to master").small().weak());
-        if ui
-            .selectable_label(bus.mute, "M")
-            .on_hover_text(format!("Mute {}", bus.name))
-            .clicked()
-        {
+        if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
             editor.apply(Command::SetBusMute {
                 bus: id,
                 mute: !bus.mute,

@@ -27,11 +27,16 @@ pub enum Drag {
         /// The dragged clips: id, track index, position at the start.
         clips: Vec<(ClipId, usize, SamplePos)>,
     },
+    /// Edges move by the pointer's travel from where it was pressed.
     TrimStart {
         clip: ClipId,
+        origin: f64,
+        edge: SamplePos,
     },
     TrimEnd {
         clip: ClipId,
+        origin: f64,
+        edge: SamplePos,
     },
     FadeIn {
         clip: ClipId,
@@ -433,18 +438,10 @@ fn header_ui(
         }
     }
     ui.horizontal(|ui| {
-        if ui
-            .selectable_label(track.mute, "M")
-            .on_hover_text(format!("Mute {}", track.name))
-            .clicked()
-        {
+        if crate::widgets::toggle(ui, track.mute, "M", &format!("Mute {}", track.name)).clicked() {
             editor.apply(Command::SetTrackMute { track: id, mute: !track.mute });
         }
-        if ui
-            .selectable_label(track.solo, "S")
-            .on_hover_text(format!("Solo {}", track.name))
-            .clicked()
-        {
+        if crate::widgets::toggle(ui, track.solo, "S", &format!("Solo {}", track.name)).clicked() {
             editor.apply(Command::SetTrackSolo { track: id, solo: !track.solo });
         }
         let gain = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
@@ -550,7 +547,11 @@ fn clips_ui(
         // Interact.
         let id = ui.scope_id().with(("clip", c.id.0));
         let r = ui.interact(rect.intersect(area), id, Sense::click_and_drag());
-        let accessible = format!("{name} clip");
+        let accessible = if offline {
+            format!("{name} clip, offline")
+        } else {
+            format!("{name} clip")
+        };
         r.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &accessible));
         let hover = r.hover_pos();
         let zone = |p: Pos2| {
@@ -596,14 +597,15 @@ fn clips_ui(
             fade_shape_menu(&r, editor, state, c.id);
         }
         if r.drag_started()
-            && let Some(p) = r.interact_pointer_pos()
+            && let Some(p) = ui.input(|i| i.pointer.press_origin()).or(r.interact_pointer_pos())
         {
+            let origin = map.sample(p.x);
             state.drag = Some(match zone(p) {
                 Zone::FadeIn => Drag::FadeIn { clip: c.id },
                 Zone::FadeOut => Drag::FadeOut { clip: c.id },
                 Zone::Gain => Drag::Gain { clip: c.id, start_db: c.gain_db, start_y: p.y },
-                Zone::TrimStart => Drag::TrimStart { clip: c.id },
-                Zone::TrimEnd => Drag::TrimEnd { clip: c.id },
+                Zone::TrimStart => Drag::TrimStart { clip: c.id, origin, edge: c.position },
+                Zone::TrimEnd => Drag::TrimEnd { clip: c.id, origin, edge: c.end() },
                 Zone::Body => {
                     if !editor.selection.contains(&c.id) {
                         editor.selection.clear();
@@ -617,7 +619,7 @@ fn clips_ui(
                         .map(|(t, cl)| (cl.id, p2.track_index(t.id).unwrap_or(0), cl.position))
                         .collect();
                     Drag::Move {
-                        start_sample: map.sample(p.x),
+                        start_sample: origin,
                         start_track: ti,
                         copy: ui.input(|i| i.modifiers.alt),
                         clips,
@@ -714,8 +716,9 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
             let ti = track_at(editor, area, p.y).unwrap_or(start_track) as isize;
             state.preview = Some((dt, ti - start_track as isize));
         }
-        Some(Drag::TrimStart { clip }) | Some(Drag::TrimEnd { clip }) => {
-            let (t, g) = snap(editor, s, map, &[clip]);
+        Some(Drag::TrimStart { clip, origin, edge }) | Some(Drag::TrimEnd { clip, origin, edge }) => {
+            let moved = SamplePos(edge.0 + (map.sample(p.x) - origin).round() as i64);
+            let (t, g) = snap(editor, moved, map, &[clip]);
             state.snap_guide = g;
             state.preview = Some((t.0, 0));
         }
@@ -764,10 +767,10 @@ fn drag_finish(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
                 .collect();
             editor.apply_group(if copy { "Copy Clips" } else { "Move Clips" }, cmds);
         }
-        Drag::TrimStart { clip } => {
+        Drag::TrimStart { clip, .. } => {
             editor.apply(Command::TrimClipStart { clip, position: SamplePos(v) });
         }
-        Drag::TrimEnd { clip } => {
+        Drag::TrimEnd { clip, .. } => {
             editor.apply(Command::TrimClipEnd { clip, end: SamplePos(v) });
         }
         Drag::FadeIn { clip } | Drag::FadeOut { clip } => {

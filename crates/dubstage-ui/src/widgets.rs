@@ -218,3 +218,11 @@ pub fn meter(
         egui::WidgetInfo::labeled(egui::Role::Meter, true, format!("{} {} meter", key.0, key.1))
     });
 }
+
+/// A small toggle button showing `text` ("M", "S") whose accessible label
+/// and tooltip is `label` ("Mute DIA 1").
+pub fn toggle(ui: &mut egui::Ui, on: bool, text: &str, label: &str) -> egui::Response {
+    let r = ui.selectable_label(on, text).on_hover_text(label);
+    r.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, label));
+    r
+}
