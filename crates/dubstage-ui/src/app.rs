@@ -15,7 +15,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("L", "Loop on / off"),
     ("S", "Split at playhead"),
     ("M", "Add marker at playhead"),
-    ("Ctrl+Alt+← / →", "Previous / next marker"),
+    ("Ctrl+Alt+Left / Right", "Previous / next marker"),
     (", / .", "Nudge selection by one frame"),
     ("Shift+, / Shift+.", "Nudge selection by one second"),
     ("Delete / Backspace", "Delete selection"),
@@ -115,7 +115,9 @@ impl EditorApp {
         let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
         let frame = self.one_frame();
         let second = self.editor.project().sample_rate.seconds(1);
-        let pressed = |m: Modifiers, k: Key| ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)));
+        let pressed = |m: Modifiers, k: Key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)))
+        };
         if pressed(none, Key::Space) {
             self.editor.toggle_play();
         }
@@ -275,10 +277,16 @@ impl EditorApp {
                 if ui.button("Paste").clicked() {
                     self.editor.paste();
                 }
-                if ui.add_enabled(has_sel, egui::Button::new("Duplicate")).clicked() {
+                if ui
+                    .add_enabled(has_sel, egui::Button::new("Duplicate"))
+                    .clicked()
+                {
                     self.editor.duplicate_selection();
                 }
-                if ui.add_enabled(has_sel, egui::Button::new("Delete")).clicked() {
+                if ui
+                    .add_enabled(has_sel, egui::Button::new("Delete"))
+                    .clicked()
+                {
                     self.editor.delete_selection();
                 }
                 if ui.button("Split at Playhead").clicked() {
@@ -378,7 +386,7 @@ impl EditorApp {
             }
             let mut loop_on = self.editor.loop_on;
             if ui
-                .toggle_value(&mut loop_on, "🔁 Loop")
+                .toggle_value(&mut loop_on, "Loop")
                 .on_hover_text("Loop the range dragged in the ruler (L)")
                 .changed()
             {
@@ -531,7 +539,9 @@ impl EditorApp {
             .set_title("Import audio")
             .add_filter(
                 "Audio",
-                &["wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "aac", "mp4"],
+                &[
+                    "wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "aac", "mp4",
+                ],
             )
             .pick_files();
         if let Some(files) = files {
@@ -546,12 +556,15 @@ impl EditorApp {
     /// Imports files in the background (decode, resample, overview).
     pub fn start_import(&mut self, files: Vec<PathBuf>, target: ImportTarget) {
         if self.import.is_some() {
-            self.editor
-                .notify("an import is already running; wait for it or cancel it", true);
+            self.editor.notify(
+                "an import is already running; wait for it or cancel it",
+                true,
+            );
             return;
         }
         let rate = self.editor.project().sample_rate.hz();
-        self.import = Some(ImportJob::start(files, rate, target));
+        let dir = crate::editor::peak_cache_dir(self.editor.path.as_deref());
+        self.import = Some(ImportJob::start(files, rate, target, dir));
     }
 
     /// Waits for the running import (tests; the UI polls instead).

@@ -8,12 +8,14 @@
 use dubstage_engine::backend::StreamInfo;
 use dubstage_engine::{AudioEngine, CompileOptions, Sources, TelemetrySnapshot, compile};
 use dubstage_media::AudioBuffer;
+use dubstage_media::peaks::{CacheKey, PeakPyramid, cache_path};
 use dubstage_model::{
     ClipId, Command, Created, MediaId, Project, SampleLen, SamplePos, Session, TrackId, file,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Largest block the engine renders at once during playback.
 pub const PLAY_BLOCK: usize = 1024;
@@ -53,49 +55,33 @@ pub struct Notice {
     pub error: bool,
 }
 
-/// Waveform overview of one source: min/max per block of `BLOCK` samples,
-/// per channel, built once when media is loaded.
-#[derive(Debug)]
-pub struct Overview {
-    pub block: usize,
-    pub channels: Vec<Vec<(f32, f32)>>,
-}
-
-impl Overview {
-    pub const BLOCK: usize = 64;
-
-    pub fn build(audio: &AudioBuffer) -> Overview {
-        let channels = audio
-            .channels
-            .iter()
-            .map(|ch| {
-                ch.chunks(Self::BLOCK)
-                    .map(|c| {
-                        c.iter()
-                            .fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)))
-                    })
-                    .collect()
-            })
-            .collect();
-        Overview {
-            block: Self::BLOCK,
-            channels,
+/// Builds (or loads from the cache folder) the peak pyramid of a source.
+/// A cache that cannot be written is not an error: the pyramid is kept in memory.
+pub fn peaks_for(
+    path: &Path,
+    audio: &AudioBuffer,
+    cache_dir: Option<&Path>,
+) -> Option<PeakPyramid> {
+    let key = CacheKey::for_file(path, audio).ok();
+    if let (Some(dir), Some(key)) = (cache_dir, &key) {
+        let cache = cache_path(dir, path);
+        if let Ok(Some(p)) = PeakPyramid::load(&cache, key) {
+            return Some(p);
         }
     }
-
-    /// Min/max of `channel` over source samples `[a, b)`.
-    pub fn range(&self, channel: usize, a: i64, b: i64) -> (f32, f32) {
-        let Some(ch) = self.channels.get(channel) else {
-            return (0.0, 0.0);
-        };
-        let bs = self.block as i64;
-        let i0 = (a.max(0) / bs) as usize;
-        let i1 = ((b.max(0) + bs - 1) / bs) as usize;
-        let i1 = i1.min(ch.len()).max(i0.min(ch.len()));
-        ch[i0.min(ch.len())..i1]
-            .iter()
-            .fold((0.0, 0.0), |(lo, hi), &(l, h)| (lo.min(l), hi.max(h)))
+    let never = AtomicBool::new(false);
+    let pyramid = PeakPyramid::build(audio, &never, &mut |_| {}).ok()?;
+    if let (Some(dir), Some(key)) = (cache_dir, &key) {
+        let _ = pyramid.save(&cache_path(dir, path), key);
     }
+    Some(pyramid)
+}
+
+/// Where a project's peak caches live: `.dubstage-peaks/` beside the project file.
+pub fn peak_cache_dir(project_path: Option<&Path>) -> Option<PathBuf> {
+    project_path
+        .and_then(Path::parent)
+        .map(|d| d.join(".dubstage-peaks"))
 }
 
 /// The editor.
@@ -103,7 +89,7 @@ pub struct Editor {
     pub session: Session,
     pub path: Option<PathBuf>,
     pub sources: Sources,
-    pub overviews: HashMap<MediaId, Arc<Overview>>,
+    pub peaks: HashMap<MediaId, Arc<PeakPyramid>>,
     /// Media that is missing or unreadable, with the reason.
     pub offline: HashMap<MediaId, String>,
     pub engine: AudioEngine,
@@ -115,6 +101,9 @@ pub struct Editor {
     pub show_about: bool,
     pub notices: Vec<Notice>,
     pub telemetry: TelemetrySnapshot,
+    /// What the user asked the transport to do (the engine confirms through telemetry).
+    playing: bool,
+    engine_confirmed_play: bool,
     pub loop_on: bool,
     pub loop_range: Option<(SamplePos, SamplePos)>,
     /// Where the playhead is when stopped (and where play starts).
@@ -136,7 +125,7 @@ impl Editor {
             session: Session::new(project),
             path,
             sources: Sources::new(),
-            overviews: HashMap::new(),
+            peaks: HashMap::new(),
             offline: HashMap::new(),
             engine,
             selection: BTreeSet::new(),
@@ -157,6 +146,8 @@ impl Editor {
                 device_error: None,
                 output_latency: std::time::Duration::ZERO,
             },
+            playing: false,
+            engine_confirmed_play: false,
             loop_on: false,
             loop_range: None,
             cursor: SamplePos::ZERO,
@@ -207,18 +198,23 @@ impl Editor {
             self.notify(issue.to_string(), issue.is_offline());
         }
         self.sources = loaded.sources;
-        self.overviews.clear();
+        self.peaks.clear();
+        let dir = peak_cache_dir(self.path.as_deref());
         for m in &self.session.project().media {
-            if let Some(a) = self.sources.get(m.id) {
-                self.overviews.insert(m.id, Arc::new(Overview::build(a)));
+            if let Some(a) = self.sources.get(m.id)
+                && let Some(p) = peaks_for(&m.path, a, dir.as_deref())
+            {
+                self.peaks.insert(m.id, Arc::new(p));
             }
         }
         self.compiled_revision = None;
     }
 
-    /// Adds decoded media to the sources (after an import).
-    pub fn add_source(&mut self, id: MediaId, audio: Arc<AudioBuffer>) {
-        self.overviews.insert(id, Arc::new(Overview::build(&audio)));
+    /// Adds decoded media and its peaks to the sources (after an import).
+    pub fn add_source(&mut self, id: MediaId, audio: Arc<AudioBuffer>, peaks: Option<PeakPyramid>) {
+        if let Some(p) = peaks {
+            self.peaks.insert(id, Arc::new(p));
+        }
         self.sources.insert(id, audio);
         self.offline.remove(&id);
         self.compiled_revision = None;
@@ -292,6 +288,15 @@ impl Editor {
         }
         self.engine.collect_garbage();
         self.telemetry = self.engine.telemetry();
+        if self.playing {
+            if self.telemetry.playing {
+                self.engine_confirmed_play = true;
+            } else if self.engine_confirmed_play {
+                // The engine stopped by itself (end of a play range).
+                self.playing = false;
+                self.cursor = self.telemetry.playhead;
+            }
+        }
         if let Some(err) = self.telemetry.device_error
             && self.engine.stream_info().is_some()
         {
@@ -302,7 +307,7 @@ impl Editor {
 
     /// The playhead: the engine's while playing, the cursor when stopped.
     pub fn playhead(&self) -> SamplePos {
-        if self.telemetry.playing {
+        if self.playing && self.engine_confirmed_play {
             self.telemetry.playhead
         } else {
             self.cursor
@@ -310,7 +315,7 @@ impl Editor {
     }
 
     pub fn is_playing(&self) -> bool {
-        self.telemetry.playing
+        self.playing
     }
 
     fn send(&mut self, r: Result<(), dubstage_engine::rt::SendError>) {
@@ -327,15 +332,16 @@ impl Editor {
         self.send(r);
         let r = self.engine.play();
         self.send(r);
-        self.telemetry.playing = true;
-        self.telemetry.playhead = self.cursor;
+        self.playing = true;
+        self.engine_confirmed_play = false;
     }
 
     pub fn stop(&mut self) {
         let r = self.engine.stop();
         self.send(r);
-        self.cursor = self.telemetry.playhead;
-        self.telemetry.playing = false;
+        self.cursor = self.playhead();
+        self.playing = false;
+        self.engine_confirmed_play = false;
     }
 
     pub fn toggle_play(&mut self) {
@@ -352,6 +358,8 @@ impl Editor {
         let r = self.engine.locate(pos);
         self.send(r);
         self.telemetry.playhead = pos;
+        // Until the engine reports from the new position, show the cursor.
+        self.engine_confirmed_play = false;
     }
 
     pub fn set_loop(&mut self, on: bool, range: Option<(SamplePos, SamplePos)>) {
@@ -389,7 +397,10 @@ impl Editor {
         let mut targets: Vec<ClipId> = self
             .selection
             .iter()
-            .filter(|c| p.clip(**c).is_some_and(|(_, c)| c.contains(at) && c.position != at))
+            .filter(|c| {
+                p.clip(**c)
+                    .is_some_and(|(_, c)| c.contains(at) && c.position != at)
+            })
             .copied()
             .collect();
         if targets.is_empty()
@@ -552,7 +563,8 @@ impl Editor {
     pub fn zoom_to_fit(&mut self, width: f32) {
         let end = self.project().end().0.max(48_000) as f64;
         let pad = end * 0.03;
-        self.view.samples_per_point = ((end + 2.0 * pad) / f64::from(width.max(100.0))).max(1.0 / 16.0);
+        self.view.samples_per_point =
+            ((end + 2.0 * pad) / f64::from(width.max(100.0))).max(1.0 / 16.0);
         self.view.scroll_samples = -pad;
     }
 

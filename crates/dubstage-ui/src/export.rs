@@ -17,7 +17,13 @@ pub fn export_mix(editor: &mut Editor, path: &Path) {
         editor.notify("nothing to export: the project has no clips", true);
         return;
     }
-    let plan = compile(project, &editor.sources, CompileOptions { max_block: EXPORT_BLOCK });
+    let plan = compile(
+        project,
+        &editor.sources,
+        CompileOptions {
+            max_block: EXPORT_BLOCK,
+        },
+    );
     let settings = ExportSettings {
         start: SamplePos::ZERO,
         end,

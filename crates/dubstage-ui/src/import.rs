@@ -27,6 +27,7 @@ pub enum ImportTarget {
 pub struct Imported {
     pub path: PathBuf,
     pub audio: Arc<AudioBuffer>,
+    pub peaks: Option<dubstage_media::peaks::PeakPyramid>,
     pub warning: Option<String>,
 }
 
@@ -48,7 +49,12 @@ pub struct ImportJob {
 }
 
 impl ImportJob {
-    pub fn start(files: Vec<PathBuf>, project_rate: u32, target: ImportTarget) -> ImportJob {
+    pub fn start(
+        files: Vec<PathBuf>,
+        project_rate: u32,
+        target: ImportTarget,
+        peak_dir: Option<PathBuf>,
+    ) -> ImportJob {
         let total = files.len();
         let done = Arc::new(AtomicUsize::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
@@ -68,11 +74,19 @@ impl ImportJob {
                         break;
                     }
                     match dubstage_media::load_for_project(&path, project_rate) {
-                        Ok(decoded) => result.imported.push(Imported {
-                            path,
-                            audio: Arc::new(decoded.audio),
-                            warning: decoded.warning.map(|w| w.to_string()),
-                        }),
+                        Ok(decoded) => {
+                            let peaks = crate::editor::peaks_for(
+                                &path,
+                                &decoded.audio,
+                                peak_dir.as_deref(),
+                            );
+                            result.imported.push(Imported {
+                                path,
+                                audio: Arc::new(decoded.audio),
+                                peaks,
+                                warning: decoded.warning.map(|w| w.to_string()),
+                            })
+                        }
                         Err(e) => result.failed.push((path, e.to_string())),
                     }
                     d.fetch_add(1, Ordering::Relaxed);
@@ -166,8 +180,13 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             (id, position)
         }
     };
-    let mut sources: Vec<(MediaId, Arc<AudioBuffer>)> = Vec::new();
-    for item in &result.imported {
+    let mut sources: Vec<(
+        MediaId,
+        Arc<AudioBuffer>,
+        Option<dubstage_media::peaks::PeakPyramid>,
+    )> = Vec::new();
+    let mut imported = result.imported;
+    for item in &mut imported {
         let media = MediaId(next);
         next += 1;
         let length = SampleLen(item.audio.frames() as i64);
@@ -181,21 +200,23 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
         cmds.push(Command::AddClip {
             track,
             clip: NewClip {
-                name: name.rsplit_once('.').map_or(name.clone(), |(s, _)| s.to_owned()),
+                name: name
+                    .rsplit_once('.')
+                    .map_or(name.clone(), |(s, _)| s.to_owned()),
                 ..NewClip::new(media, position, length)
             },
         });
         next += 1; // the clip's id
         position += length;
-        sources.push((media, item.audio.clone()));
+        sources.push((media, item.audio.clone(), item.peaks.take()));
         if let Some(w) = &item.warning {
             editor.notify(w.clone(), true);
         }
     }
-    let n = result.imported.len();
+    let n = imported.len();
     if editor.apply_group("Import", cmds).is_some() {
-        for (id, audio) in sources {
-            editor.add_source(id, audio);
+        for (id, audio, peaks) in sources {
+            editor.add_source(id, audio, peaks);
         }
         editor.selected_track = Some(track);
         editor.notify(

@@ -52,7 +52,8 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         .meters()
         .and_then(|m| m.track(id).map(|s| s.take()));
     strip(ui, |ui| {
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(STRIP_WIDTH - 6.0, 4.0), egui::Sense::hover());
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(STRIP_WIDTH - 6.0, 4.0), egui::Sense::hover());
         ui.painter()
             .rect_filled(rect, 1.0, track_colour(track.kind));
         let selected = editor.selected_track == Some(id);
@@ -100,9 +101,14 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
                 .custom_formatter(|v, _| pan_text(v as f32)),
         );
         let r = r.on_hover_text(format!("Pan {} (double-click: centre)", pan_text(pan)));
-        r.widget_info(|| egui::WidgetInfo::slider(true, f64::from(pan), format!("{} pan", track.name)));
+        r.widget_info(|| {
+            egui::WidgetInfo::slider(true, f64::from(pan), format!("{} pan", track.name))
+        });
         if r.double_clicked() {
-            editor.apply(Command::SetTrackPan { track: id, pan: 0.0 });
+            editor.apply(Command::SetTrackPan {
+                track: id,
+                pan: 0.0,
+            });
         } else if r.changed() {
             editor.control(Control::TrackPan { track: id, pan });
             if !r.dragged() {
@@ -139,7 +145,10 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
             let f = fader(ui, &mut db, &format!("{} fader", track.name), h);
             if f.changed {
                 editor.live_gain.insert(id, db);
-                editor.control(Control::TrackGain { track: id, gain_db: db });
+                editor.control(Control::TrackGain {
+                    track: id,
+                    gain_db: db,
+                });
             }
             if f.committed
                 && let Some(db) = editor.live_gain.remove(&id)
@@ -149,7 +158,13 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
                     gain_db: db,
                 });
             }
-            meter(ui, &mut editor.meter_state, ("track", id.0), meter_reading, h + 20.0);
+            meter(
+                ui,
+                &mut editor.meter_state,
+                ("track", id.0),
+                meter_reading,
+                h + 20.0,
+            );
         });
     });
 }
@@ -178,14 +193,26 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             let f = fader(ui, &mut db, &format!("{} fader", bus.name), h);
             if f.changed {
                 editor.live_gain.insert(key, db);
-                editor.control(Control::BusGain { bus: id, gain_db: db });
+                editor.control(Control::BusGain {
+                    bus: id,
+                    gain_db: db,
+                });
             }
             if f.committed
                 && let Some(db) = editor.live_gain.remove(&key)
             {
-                editor.apply(Command::SetBusGain { bus: id, gain_db: db });
+                editor.apply(Command::SetBusGain {
+                    bus: id,
+                    gain_db: db,
+                });
             }
-            meter(ui, &mut editor.meter_state, ("bus", id.0), reading, h + 20.0);
+            meter(
+                ui,
+                &mut editor.meter_state,
+                ("bus", id.0),
+                reading,
+                h + 20.0,
+            );
         });
     });
 }
@@ -211,7 +238,13 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
             {
                 editor.apply(Command::SetMasterGain { gain_db: db });
             }
-            meter(ui, &mut editor.meter_state, ("master", 0), reading, h + 20.0);
+            meter(
+                ui,
+                &mut editor.meter_state,
+                ("master", 0),
+                reading,
+                h + 20.0,
+            );
         });
     });
 }

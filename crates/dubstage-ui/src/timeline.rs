@@ -1,9 +1,10 @@
 //! The timeline: ruler, track headers, clips with waveforms, fades and
 //! gain handles, the playhead, and every mouse gesture on them.
 
-use crate::editor::{Editor, Overview};
+use crate::editor::Editor;
 use crate::mixer::pan_text;
 use crate::widgets::track_colour;
+use dubstage_media::peaks::PeakPyramid;
 use dubstage_model::{
     ClipChannels, ClipId, Command, Fade, FadeShape, SampleLen, SamplePos, TrackId,
 };
@@ -66,6 +67,8 @@ pub struct TimelineState {
     snap_guide: Option<SamplePos>,
     fade_menu: Option<(ClipId, bool)>,
     fitted: bool,
+    /// Scratch for waveform columns (reused every frame).
+    columns: Vec<(f32, f32)>,
 }
 
 /// Converts between timeline samples and screen x.
@@ -131,11 +134,14 @@ pub fn timeline_ui(
     // Playhead and snap guide, over everything.
     let ph = editor.playhead();
     let x = map.x(ph.0 as f64);
-    let top_painter = ui.painter().with_clip_rect(Rect::from_min_max(
-        pos2(area.left(), full.top()),
-        full.max,
-    ));
-    top_painter.vline(x, full.y_range(), Stroke::new(1.5, Color32::from_rgb(255, 80, 60)));
+    let top_painter = ui
+        .painter()
+        .with_clip_rect(Rect::from_min_max(pos2(area.left(), full.top()), full.max));
+    top_painter.vline(
+        x,
+        full.y_range(),
+        Stroke::new(1.5, Color32::from_rgb(255, 80, 60)),
+    );
     if let Some(g) = state.snap_guide {
         top_painter.vline(
             map.x(g.0 as f64),
@@ -153,7 +159,8 @@ fn handle_wheel(ui: &egui::Ui, editor: &mut Editor, area: Rect, full: Rect) {
     if !full.contains(pointer) {
         return;
     }
-    let (scroll, zoom, shift) = ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers.shift));
+    let (scroll, zoom, shift) =
+        ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers.shift));
     if zoom != 1.0 {
         let x = f64::from(pointer.x - area.left());
         let anchor = editor.view.scroll_samples + x * editor.view.samples_per_point;
@@ -195,7 +202,12 @@ fn track_at(editor: &Editor, area: Rect, y: f32) -> Option<usize> {
 
 /// Snaps `s` to frames, clip edges, markers and the playhead (within
 /// `SNAP_POINTS` on screen), ignoring the clips in `ignore`.
-fn snap(editor: &Editor, s: SamplePos, map: &Mapping, ignore: &[ClipId]) -> (SamplePos, Option<SamplePos>) {
+fn snap(
+    editor: &Editor,
+    s: SamplePos,
+    map: &Mapping,
+    ignore: &[ClipId],
+) -> (SamplePos, Option<SamplePos>) {
     if !editor.view.snap {
         return (s, None);
     }
@@ -231,7 +243,13 @@ fn snap(editor: &Editor, s: SamplePos, map: &Mapping, ignore: &[ClipId]) -> (Sam
     }
 }
 
-fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, map: &Mapping, full: Rect) {
+fn ruler_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    map: &Mapping,
+    full: Rect,
+) {
     let rect = Rect::from_min_max(
         pos2(full.left() + HEADER_WIDTH, full.top()),
         pos2(full.right(), full.top() + RULER_HEIGHT),
@@ -247,7 +265,9 @@ fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, m
     // Choose a tick step that leaves ~90 points between labels.
     let frame_samples = rate / fps;
     let steps_frames = [1.0, 2.0, 5.0, 10.0];
-    let steps_secs = [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0];
+    let steps_secs = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+    ];
     let min_step = 90.0 * map.spp;
     let step = steps_frames
         .iter()
@@ -261,7 +281,11 @@ fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, m
     for k in first..=last {
         let s = k as f64 * step;
         let x = map.x(s);
-        painter.vline(x, rect.y_range(), Stroke::new(1.0, ui.visuals().weak_text_color()));
+        painter.vline(
+            x,
+            rect.y_range(),
+            Stroke::new(1.0, ui.visuals().weak_text_color()),
+        );
         painter.text(
             pos2(x + 3.0, rect.top() + 2.0),
             egui::Align2::LEFT_TOP,
@@ -276,7 +300,11 @@ fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, m
         let f1 = tm.frame_at(SamplePos(map.sample(rect.right()) as i64)) + 1;
         for f in f0..=f1 {
             let x = map.x(tm.frame_start(f).0 as f64);
-            painter.vline(x, rect.bottom() - 6.0..=rect.bottom(), Stroke::new(1.0, ui.visuals().weak_text_color()));
+            painter.vline(
+                x,
+                rect.bottom() - 6.0..=rect.bottom(),
+                Stroke::new(1.0, ui.visuals().weak_text_color()),
+            );
         }
     }
     // Loop range.
@@ -295,7 +323,11 @@ fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, m
     // Markers.
     for m in &p.markers {
         let x = map.x(m.position.0 as f64);
-        painter.vline(x, rect.y_range(), Stroke::new(1.0, Color32::from_rgb(240, 200, 60)));
+        painter.vline(
+            x,
+            rect.y_range(),
+            Stroke::new(1.0, Color32::from_rgb(240, 200, 60)),
+        );
         painter.text(
             pos2(x + 2.0, rect.top() + 15.0),
             egui::Align2::LEFT_TOP,
@@ -308,13 +340,19 @@ fn ruler_ui(ui: &mut egui::Ui, editor: &mut Editor, state: &mut TimelineState, m
     if response.drag_started()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        state.drag = Some(Drag::Range { start: snap(editor, at(pos), map, &[]).0 });
+        state.drag = Some(Drag::Range {
+            start: snap(editor, at(pos), map, &[]).0,
+        });
     }
     if let (Some(Drag::Range { start }), Some(pos)) = (&state.drag, response.interact_pointer_pos())
         && response.dragged()
     {
         let (end, _) = snap(editor, at(pos), map, &[]);
-        let (a, b) = if end < *start { (end, *start) } else { (*start, end) };
+        let (a, b) = if end < *start {
+            (end, *start)
+        } else {
+            (*start, end)
+        };
         if b > a {
             editor.loop_range = Some((a, b));
         }
@@ -365,7 +403,14 @@ fn tracks_ui(
             ui.visuals().faint_bg_color
         };
         clip_painter.rect_filled(lane.shrink2(vec2(0.0, 0.5)), 0.0, lane_fill);
-        header_ui(ui, editor, state, *tid, Rect::from_min_max(pos2(full.left(), top), pos2(area.left(), top + h)), header_clip);
+        header_ui(
+            ui,
+            editor,
+            state,
+            *tid,
+            Rect::from_min_max(pos2(full.left(), top), pos2(area.left(), top + h)),
+            header_clip,
+        );
         clips_ui(ui, editor, state, map, *tid, ti, lane, area);
     }
     // Drop preview for a move across tracks.
@@ -401,7 +446,11 @@ fn header_ui(
         0.0,
         track_colour(track.kind),
     );
-    painter.hline(rect.x_range(), rect.bottom(), Stroke::new(1.0, ui.visuals().window_stroke.color));
+    painter.hline(
+        rect.x_range(),
+        rect.bottom(),
+        Stroke::new(1.0, ui.visuals().window_stroke.color),
+    );
     if !clip.intersects(rect) {
         return;
     }
@@ -422,14 +471,20 @@ fn header_ui(
         if r.lost_focus() {
             let name = std::mem::take(&mut state.rename_text);
             state.renaming = None;
-            if !ui.input(|i| i.key_pressed(egui::Key::Escape)) && !name.trim().is_empty() && name != track.name {
+            if !ui.input(|i| i.key_pressed(egui::Key::Escape))
+                && !name.trim().is_empty()
+                && name != track.name
+            {
                 editor.apply(Command::RenameTrack { track: id, name });
             }
         }
     } else {
         let r = ui
             .add(egui::Label::new(egui::RichText::new(&track.name).strong()).sense(Sense::click()))
-            .on_hover_text(format!("{} track — double-click to rename", track.kind.label()));
+            .on_hover_text(format!(
+                "{} track — double-click to rename",
+                track.kind.label()
+            ));
         if r.clicked() {
             editor.selected_track = Some(id);
         }
@@ -439,21 +494,34 @@ fn header_ui(
     }
     ui.horizontal(|ui| {
         if crate::widgets::toggle(ui, track.mute, "M", &format!("Mute {}", track.name)).clicked() {
-            editor.apply(Command::SetTrackMute { track: id, mute: !track.mute });
+            editor.apply(Command::SetTrackMute {
+                track: id,
+                mute: !track.mute,
+            });
         }
         if crate::widgets::toggle(ui, track.solo, "S", &format!("Solo {}", track.name)).clicked() {
-            editor.apply(Command::SetTrackSolo { track: id, solo: !track.solo });
+            editor.apply(Command::SetTrackSolo {
+                track: id,
+                solo: !track.solo,
+            });
         }
         let gain = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
         ui.label(
-            egui::RichText::new(format!("{} dB {}", crate::widgets::db_text(gain), pan_text(track.pan)))
-                .small()
-                .monospace(),
+            egui::RichText::new(format!(
+                "{} dB {}",
+                crate::widgets::db_text(gain),
+                pan_text(track.pan)
+            ))
+            .small()
+            .monospace(),
         );
     });
 }
 
-#[expect(clippy::too_many_arguments, reason = "one lane of the timeline needs all of these")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one lane of the timeline needs all of these"
+)]
 fn clips_ui(
     ui: &mut egui::Ui,
     editor: &mut Editor,
@@ -475,11 +543,18 @@ fn clips_ui(
         if x1 < area.left() || x0 > area.right() {
             continue;
         }
-        let rect = Rect::from_x_y_ranges(x0..=x1.max(x0 + 2.0), lane.top() + 2.0..=lane.bottom() - 2.0);
+        let rect = Rect::from_x_y_ranges(
+            x0..=x1.max(x0 + 2.0),
+            lane.top() + 2.0..=lane.bottom() - 2.0,
+        );
         let selected = editor.selection.contains(&c.id);
-        let offline = editor.offline.contains_key(&c.media) || editor.sources.get(c.media).is_none();
+        let offline =
+            editor.offline.contains_key(&c.media) || editor.sources.get(c.media).is_none();
         let name = if c.name.is_empty() {
-            editor.project().media(c.media).map_or("clip".to_owned(), |m| m.name.clone())
+            editor
+                .project()
+                .media(c.media)
+                .map_or("clip".to_owned(), |m| m.name.clone())
         } else {
             c.name.clone()
         };
@@ -501,8 +576,8 @@ fn clips_ui(
                 );
                 x += 8.0;
             }
-        } else if let Some(ov) = editor.overviews.get(&c.media) {
-            draw_waveform(&painter, ov, c, map, rect, area);
+        } else if let Some(pk) = editor.peaks.get(&c.media) {
+            draw_waveform(&painter, pk, c, map, rect, area, &mut state.columns);
         }
         let stroke = if selected {
             Stroke::new(2.0, Color32::WHITE)
@@ -510,7 +585,11 @@ fn clips_ui(
             Stroke::new(1.0, colour)
         };
         painter.rect_stroke(rect, 3.0, stroke, StrokeKind::Inside);
-        let label = if offline { format!("{name} (offline)") } else { name.clone() };
+        let label = if offline {
+            format!("{name} (offline)")
+        } else {
+            name.clone()
+        };
         painter.text(
             rect.left_top() + vec2(4.0, 2.0),
             egui::Align2::LEFT_TOP,
@@ -523,14 +602,33 @@ fn clips_ui(
         let fade_x_out = map.x((c.end().0 - c.fade_out.length.0) as f64);
         let fade_stroke = Stroke::new(1.0, Color32::from_white_alpha(180));
         if c.fade_in.length.0 > 0 {
-            painter.line_segment([rect.left_bottom(), pos2(fade_x_in, rect.top())], fade_stroke);
+            painter.line_segment(
+                [rect.left_bottom(), pos2(fade_x_in, rect.top())],
+                fade_stroke,
+            );
         }
         if c.fade_out.length.0 > 0 {
-            painter.line_segment([pos2(fade_x_out, rect.top()), rect.right_bottom()], fade_stroke);
+            painter.line_segment(
+                [pos2(fade_x_out, rect.top()), rect.right_bottom()],
+                fade_stroke,
+            );
         }
-        let h_in = Rect::from_center_size(pos2(fade_x_in.max(rect.left() + HANDLE / 2.0), rect.top() + HANDLE / 2.0), vec2(HANDLE, HANDLE));
-        let h_out = Rect::from_center_size(pos2(fade_x_out.min(rect.right() - HANDLE / 2.0), rect.top() + HANDLE / 2.0), vec2(HANDLE, HANDLE));
-        let gain_h = Rect::from_center_size(pos2(rect.center().x, rect.top() + 12.0), vec2(34.0, 10.0));
+        let h_in = Rect::from_center_size(
+            pos2(
+                fade_x_in.max(rect.left() + HANDLE / 2.0),
+                rect.top() + HANDLE / 2.0,
+            ),
+            vec2(HANDLE, HANDLE),
+        );
+        let h_out = Rect::from_center_size(
+            pos2(
+                fade_x_out.min(rect.right() - HANDLE / 2.0),
+                rect.top() + HANDLE / 2.0,
+            ),
+            vec2(HANDLE, HANDLE),
+        );
+        let gain_h =
+            Rect::from_center_size(pos2(rect.center().x, rect.top() + 12.0), vec2(34.0, 10.0));
         if rect.width() > 40.0 {
             painter.rect_filled(h_in, 1.0, Color32::from_white_alpha(140));
             painter.rect_filled(h_out, 1.0, Color32::from_white_alpha(140));
@@ -552,7 +650,9 @@ fn clips_ui(
         } else {
             format!("{name} clip")
         };
-        r.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &accessible));
+        r.widget_info(|| {
+            egui::WidgetInfo::selected(egui::Role::Button, true, selected, &accessible)
+        });
         let hover = r.hover_pos();
         let zone = |p: Pos2| {
             if rect.width() > 40.0 && h_in.expand(2.0).contains(p) {
@@ -571,7 +671,9 @@ fn clips_ui(
         };
         if let Some(p) = hover {
             let icon = match zone(p) {
-                Zone::TrimStart | Zone::TrimEnd | Zone::FadeIn | Zone::FadeOut => egui::CursorIcon::ResizeHorizontal,
+                Zone::TrimStart | Zone::TrimEnd | Zone::FadeIn | Zone::FadeOut => {
+                    egui::CursorIcon::ResizeHorizontal
+                }
                 Zone::Gain => egui::CursorIcon::ResizeVertical,
                 Zone::Body => egui::CursorIcon::Grab,
             };
@@ -597,15 +699,29 @@ fn clips_ui(
             fade_shape_menu(&r, editor, state, c.id);
         }
         if r.drag_started()
-            && let Some(p) = ui.input(|i| i.pointer.press_origin()).or(r.interact_pointer_pos())
+            && let Some(p) = ui
+                .input(|i| i.pointer.press_origin())
+                .or(r.interact_pointer_pos())
         {
             let origin = map.sample(p.x);
             state.drag = Some(match zone(p) {
                 Zone::FadeIn => Drag::FadeIn { clip: c.id },
                 Zone::FadeOut => Drag::FadeOut { clip: c.id },
-                Zone::Gain => Drag::Gain { clip: c.id, start_db: c.gain_db, start_y: p.y },
-                Zone::TrimStart => Drag::TrimStart { clip: c.id, origin, edge: c.position },
-                Zone::TrimEnd => Drag::TrimEnd { clip: c.id, origin, edge: c.end() },
+                Zone::Gain => Drag::Gain {
+                    clip: c.id,
+                    start_db: c.gain_db,
+                    start_y: p.y,
+                },
+                Zone::TrimStart => Drag::TrimStart {
+                    clip: c.id,
+                    origin,
+                    edge: c.position,
+                },
+                Zone::TrimEnd => Drag::TrimEnd {
+                    clip: c.id,
+                    origin,
+                    edge: c.end(),
+                },
                 Zone::Body => {
                     if !editor.selection.contains(&c.id) {
                         editor.selection.clear();
@@ -648,8 +764,15 @@ enum Zone {
     Body,
 }
 
-fn fade_shape_menu(r: &egui::Response, editor: &mut Editor, state: &mut TimelineState, clip: ClipId) {
-    let Some((_, is_in)) = state.fade_menu else { return };
+fn fade_shape_menu(
+    r: &egui::Response,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    clip: ClipId,
+) {
+    let Some((_, is_in)) = state.fade_menu else {
+        return;
+    };
     let Some((_, c)) = editor.project().clip(clip) else {
         state.fade_menu = None;
         return;
@@ -658,7 +781,11 @@ fn fade_shape_menu(r: &egui::Response, editor: &mut Editor, state: &mut Timeline
     let mut chosen = None;
     let mut channels = None;
     let popup = egui::Popup::menu(r).open(true).show(|ui| {
-        ui.label(if is_in { "Fade-in shape" } else { "Fade-out shape" });
+        ui.label(if is_in {
+            "Fade-in shape"
+        } else {
+            "Fade-out shape"
+        });
         for shape in FadeShape::ALL {
             if ui.button(shape.label()).clicked() {
                 chosen = Some(shape);
@@ -681,14 +808,21 @@ fn fade_shape_menu(r: &egui::Response, editor: &mut Editor, state: &mut Timeline
         } else {
             (fi, Fade::new(fo.length, shape))
         };
-        editor.apply(Command::SetClipFades { clip, fade_in, fade_out });
+        editor.apply(Command::SetClipFades {
+            clip,
+            fade_in,
+            fade_out,
+        });
         state.fade_menu = None;
     }
     if let Some(ch) = channels {
         editor.apply(Command::SetClipChannels { clip, channels: ch });
         state.fade_menu = None;
     }
-    if popup.is_none_or(|p| p.response.clicked_elsewhere()) && chosen.is_none() && channels.is_none() {
+    if popup.is_none_or(|p| p.response.clicked_elsewhere())
+        && chosen.is_none()
+        && channels.is_none()
+    {
         state.fade_menu = None;
     }
 }
@@ -697,7 +831,12 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
     let s = SamplePos(map.sample(p.x).round() as i64);
     state.snap_guide = None;
     match state.drag.clone() {
-        Some(Drag::Move { start_sample, start_track, clips, .. }) => {
+        Some(Drag::Move {
+            start_sample,
+            start_track,
+            clips,
+            ..
+        }) => {
             let mut dt = (map.sample(p.x) - start_sample).round() as i64;
             // Snap the first clip's start (or end) to the nearest target.
             if let Some((id, _, pos0)) = clips.first() {
@@ -716,7 +855,8 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
             let ti = track_at(editor, area, p.y).unwrap_or(start_track) as isize;
             state.preview = Some((dt, ti - start_track as isize));
         }
-        Some(Drag::TrimStart { clip, origin, edge }) | Some(Drag::TrimEnd { clip, origin, edge }) => {
+        Some(Drag::TrimStart { clip, origin, edge })
+        | Some(Drag::TrimEnd { clip, origin, edge }) => {
             let moved = SamplePos(edge.0 + (map.sample(p.x) - origin).round() as i64);
             let (t, g) = snap(editor, moved, map, &[clip]);
             state.snap_guide = g;
@@ -725,7 +865,11 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
         Some(Drag::FadeIn { .. }) | Some(Drag::FadeOut { .. }) | Some(Drag::Range { .. }) => {
             state.preview = Some((s.0, 0));
         }
-        Some(Drag::Gain { start_db, start_y, clip }) => {
+        Some(Drag::Gain {
+            start_db,
+            start_y,
+            clip,
+        }) => {
             let db = (start_db + (start_y - p.y) * 0.2).clamp(-60.0, 24.0);
             let db = (db * 10.0).round() / 10.0;
             state.preview = Some(((db * 10.0) as i64, 0));
@@ -735,7 +879,13 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
     }
 }
 
-fn drag_finish(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, area: Rect, p: Option<Pos2>) {
+fn drag_finish(
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    map: &Mapping,
+    area: Rect,
+    p: Option<Pos2>,
+) {
     if let Some(p) = p {
         drag_update(editor, state, map, area, p);
     }
@@ -759,74 +909,97 @@ fn drag_finish(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
                     let track = project.tracks[ti].id;
                     let position = SamplePos(pos0.0 + v);
                     if copy {
-                        Command::DuplicateClip { clip: *id, to: Some((track, position)) }
+                        Command::DuplicateClip {
+                            clip: *id,
+                            to: Some((track, position)),
+                        }
                     } else {
-                        Command::MoveClip { clip: *id, track, position }
+                        Command::MoveClip {
+                            clip: *id,
+                            track,
+                            position,
+                        }
                     }
                 })
                 .collect();
             editor.apply_group(if copy { "Copy Clips" } else { "Move Clips" }, cmds);
         }
         Drag::TrimStart { clip, .. } => {
-            editor.apply(Command::TrimClipStart { clip, position: SamplePos(v) });
+            editor.apply(Command::TrimClipStart {
+                clip,
+                position: SamplePos(v),
+            });
         }
         Drag::TrimEnd { clip, .. } => {
-            editor.apply(Command::TrimClipEnd { clip, end: SamplePos(v) });
+            editor.apply(Command::TrimClipEnd {
+                clip,
+                end: SamplePos(v),
+            });
         }
         Drag::FadeIn { clip } | Drag::FadeOut { clip } => {
-            let Some((_, c)) = project.clip(clip) else { return };
+            let Some((_, c)) = project.clip(clip) else {
+                return;
+            };
             let (mut fi, mut fo) = (c.fade_in, c.fade_out);
             if matches!(drag, Drag::FadeIn { .. }) {
                 fi.length = SampleLen((v - c.position.0).clamp(0, c.length.0));
             } else {
                 fo.length = SampleLen((c.end().0 - v).clamp(0, c.length.0));
             }
-            editor.apply(Command::SetClipFades { clip, fade_in: fi, fade_out: fo });
+            editor.apply(Command::SetClipFades {
+                clip,
+                fade_in: fi,
+                fade_out: fo,
+            });
         }
         Drag::Gain { clip, .. } => {
-            editor.apply(Command::SetClipGain { clip, gain_db: v as f32 / 10.0 });
+            editor.apply(Command::SetClipGain {
+                clip,
+                gain_db: v as f32 / 10.0,
+            });
         }
         Drag::Range { .. } => {}
     }
 }
 
+/// Draws a clip's waveform from the peak pyramid level that matches the
+/// zoom (one min/max per point column; never raw samples at wide zoom).
 fn draw_waveform(
     painter: &egui::Painter,
-    ov: &Overview,
+    peaks: &PeakPyramid,
     c: &dubstage_model::Clip,
     map: &Mapping,
     rect: Rect,
     area: Rect,
+    columns: &mut Vec<(f32, f32)>,
 ) {
     let channels: Vec<usize> = match c.channels {
         ClipChannels::Mono(ch) => vec![usize::from(ch)],
-        ClipChannels::Stereo => (0..ov.channels.len().min(2)).collect(),
+        ClipChannels::Stereo => (0..peaks.channels().min(2)).collect(),
     };
     if channels.is_empty() {
         return;
     }
     let gain = dubstage_dsp_gain(c.gain_db);
-    let lanes = channels.len() as f32;
     let body = Rect::from_min_max(rect.min + vec2(0.0, 14.0), rect.max);
-    let lane_h = body.height() / lanes;
+    let lane_h = body.height() / channels.len() as f32;
     let x_start = rect.left().max(area.left()).floor();
     let x_end = rect.right().min(area.right()).ceil();
+    let n = (x_end - x_start).max(0.0) as usize;
+    columns.resize(n, (0.0, 0.0));
+    // Source sample at the left edge of the first column.
+    let start = c.source_offset.0 as f64 + (map.sample(x_start) - c.position.0 as f64);
     let colour = Color32::from_white_alpha(150);
-    let mut x = x_start;
-    while x < x_end {
-        let t0 = map.sample(x);
-        let t1 = map.sample(x + 1.0);
-        let s0 = c.source_offset.0 as f64 + (t0 - c.position.0 as f64);
-        let s1 = c.source_offset.0 as f64 + (t1 - c.position.0 as f64);
-        for (k, ch) in channels.iter().enumerate() {
-            let (lo, hi) = ov.range(*ch, s0.floor() as i64, s1.ceil() as i64 + 1);
-            let mid = body.top() + lane_h * (k as f32 + 0.5);
-            let half = lane_h * 0.48;
+    for (k, ch) in channels.iter().enumerate() {
+        peaks.columns(*ch, start, map.spp, columns);
+        let mid = body.top() + lane_h * (k as f32 + 0.5);
+        let half = lane_h * 0.48;
+        for (i, (lo, hi)) in columns.iter().enumerate() {
+            let x = x_start + i as f32 + 0.5;
             let y0 = mid - (hi * gain).clamp(-1.0, 1.0) * half;
             let y1 = mid - (lo * gain).clamp(-1.0, 1.0) * half;
-            painter.vline(x + 0.5, y0..=y1.max(y0 + 0.5), Stroke::new(1.0, colour));
+            painter.vline(x, y0..=y1.max(y0 + 0.5), Stroke::new(1.0, colour));
         }
-        x += 1.0;
     }
 }
 
@@ -842,7 +1015,12 @@ fn dropped_files(
 ) -> Vec<(Vec<PathBuf>, crate::import::ImportTarget)> {
     let (files, pos) = ui.input(|i| {
         (
-            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect::<Vec<_>>(),
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect::<Vec<_>>(),
             i.pointer.hover_pos(),
         )
     });

@@ -98,7 +98,11 @@ pub fn fader(ui: &mut egui::Ui, db: &mut f32, label: &str, height: f32) -> Fader
         for mark in [12.0, 6.0, 0.0, -6.0, -12.0, -24.0, -40.0] {
             let y = rect.bottom() - fader_pos(mark) * rect.height();
             let w = if mark == 0.0 { 10.0 } else { 5.0 };
-            p.hline(rect.center().x - w..=rect.center().x + w, y, Stroke::new(1.0, visuals.weak_text_color()));
+            p.hline(
+                rect.center().x - w..=rect.center().x + w,
+                y,
+                Stroke::new(1.0, visuals.weak_text_color()),
+            );
         }
         let y = rect.bottom() - fader_pos(*db) * rect.height();
         let cap = Rect::from_center_size(egui::pos2(rect.center().x, y), vec2(24.0, 12.0));
@@ -108,7 +112,11 @@ pub fn fader(ui: &mut egui::Ui, db: &mut f32, label: &str, height: f32) -> Fader
             visuals.widgets.inactive.bg_fill
         };
         p.rect_filled(cap, 3.0, fill);
-        p.hline(cap.x_range(), y, Stroke::new(1.5, visuals.strong_text_color()));
+        p.hline(
+            cap.x_range(),
+            y,
+            Stroke::new(1.5, visuals.strong_text_color()),
+        );
         // Typed value.
         let mut typed = if *db <= FLOOR_DB { FLOOR_DB - 0.1 } else { *db };
         let dv = ui.add(
@@ -168,14 +176,14 @@ pub fn meter(
     let dt = (now - s.last_time).clamp(0.0, 0.5) as f32;
     s.last_time = now;
     let peak = reading.map_or([0.0; 2], |r| r.peak);
-    for ch in 0..2 {
+    for (ch, &pk) in peak.iter().enumerate() {
         // Falls at about 20 dB per second, in position units.
-        s.level[ch] = meter_pos(peak[ch]).max(s.level[ch] - dt * 20.0 / -FLOOR_DB);
+        s.level[ch] = meter_pos(pk).max(s.level[ch] - dt * 20.0 / -FLOOR_DB);
         if s.level[ch] >= s.hold[ch] || now - s.hold_time[ch] > 1.5 {
             s.hold[ch] = s.level[ch];
             s.hold_time[ch] = now;
         }
-        if peak[ch] >= 1.0 {
+        if pk >= 1.0 {
             s.clipped = true;
         }
     }
@@ -215,7 +223,11 @@ pub fn meter(
         }
     }
     response.widget_info(|| {
-        egui::WidgetInfo::labeled(egui::Role::Meter, true, format!("{} {} meter", key.0, key.1))
+        egui::WidgetInfo::labeled(
+            egui::Role::Meter,
+            true,
+            format!("{} {} meter", key.0, key.1),
+        )
     });
 }
 

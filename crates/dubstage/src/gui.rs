@@ -85,7 +85,12 @@ pub fn run_editor(project: Option<PathBuf>) -> Result<()> {
     eframe::run_native(
         "Dubstage",
         options,
-        Box::new(|_cc| Ok(Box::new(Host { app, allow_close: false }))),
+        Box::new(|_cc| {
+            Ok(Box::new(Host {
+                app,
+                allow_close: false,
+            }))
+        }),
     )
     .map_err(|e| anyhow!("cannot open the editor window: {e}"))
 }

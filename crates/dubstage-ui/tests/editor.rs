@@ -1,0 +1,306 @@
+//! The editor driven as a user would, through accessible labels, with no
+//! display and no sound card (the engine's processor is stepped here).
+
+use dubstage_engine::{AudioEngine, AudioProcessor, ProcessorConfig};
+use dubstage_model::{Project, SampleLen, SamplePos, file};
+use dubstage_ui::editor::PLAY_BLOCK;
+use dubstage_ui::import::ImportTarget;
+use dubstage_ui::{Editor, EditorApp};
+use egui::{Key, Modifiers, Pos2, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+
+fn engine(rate: u32) -> (AudioEngine, AudioProcessor) {
+    AudioEngine::pair(ProcessorConfig {
+        project_rate: rate,
+        device_rate: rate,
+        channels: 2,
+        max_block: PLAY_BLOCK,
+    })
+}
+
+fn demo_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/demo.dubstage")
+}
+
+/// The editor on `project`, and the processor its engine talks to.
+fn harness(
+    project: Project,
+    path: Option<PathBuf>,
+) -> (Harness<'static, EditorApp>, AudioProcessor) {
+    let (e, processor) = engine(project.sample_rate.hz());
+    let mut editor = Editor::new(project, path, e);
+    editor.view.snap = false;
+    let app = EditorApp::new(editor, Box::new(|rate| engine(rate).0));
+    let mut h = Harness::builder()
+        .with_size(vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut EditorApp| app.ui(ui), app);
+    h.run_steps(3);
+    (h, processor)
+}
+
+fn demo() -> (Harness<'static, EditorApp>, AudioProcessor) {
+    let loaded = file::load(&demo_path()).expect("demo loads");
+    harness(loaded.project, Some(demo_path()))
+}
+
+/// Presses at `from`, moves in steps to `to`, releases.
+fn drag(h: &mut Harness<'static, EditorApp>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    for k in 1..=5 {
+        let t = k as f32 / 5.0;
+        h.hover_at(from + (to - from) * t);
+        h.run_steps(1);
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+}
+
+fn clip_by_name<'a>(p: &'a Project, name: &str) -> &'a dubstage_model::Clip {
+    p.clips()
+        .map(|(_, c)| c)
+        .find(|c| c.name == name)
+        .expect("clip exists")
+}
+
+#[test]
+fn dragging_a_clip_moves_it_and_undo_restores() {
+    let (mut h, _p) = demo();
+    let before = clip_by_name(h.state().editor.project(), "Door close").clone();
+    let rect = h.get_by_label("Door close clip").rect();
+    let spp = h.state().editor.view.samples_per_point;
+    let from = rect.center() + vec2(0.0, 12.0);
+    drag(&mut h, from, from + vec2(60.0, 0.0));
+    let after = clip_by_name(h.state().editor.project(), "Door close").clone();
+    let moved = after.position.0 - before.position.0;
+    let expected = (60.0 * spp).round() as i64;
+    assert!(
+        (moved - expected).abs() <= 1,
+        "moved {moved}, expected {expected}"
+    );
+    assert_eq!(after.length, before.length);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        clip_by_name(h.state().editor.project(), "Door close"),
+        &before
+    );
+}
+
+#[test]
+fn dragging_the_right_edge_trims_the_end() {
+    let (mut h, _p) = demo();
+    let before = clip_by_name(h.state().editor.project(), "Ben 1: Sorry, the bridge").clone();
+    let rect = h.get_by_label("Ben 1: Sorry, the bridge clip").rect();
+    let spp = h.state().editor.view.samples_per_point;
+    let from = Pos2::new(rect.right() - 2.0, rect.center().y + 14.0);
+    drag(&mut h, from, from - vec2(20.0, 0.0));
+    let after = clip_by_name(h.state().editor.project(), "Ben 1: Sorry, the bridge").clone();
+    let trimmed = before.end().0 - after.end().0;
+    let expected = (20.0 * spp).round() as i64;
+    assert!(
+        (trimmed - expected).abs() <= 1,
+        "trimmed {trimmed}, expected {expected}"
+    );
+    assert_eq!(after.position, before.position);
+    assert_eq!(h.state().editor.session.undo_label(), Some("Trim End"));
+}
+
+#[test]
+fn s_splits_at_the_playhead_and_undo_restores() {
+    let (mut h, _p) = demo();
+    let before = h.state().editor.project().clone();
+    let clip = clip_by_name(&before, "Room tone A").clone();
+    let track = before.clip(clip.id).expect("clip").0.id;
+    let at = clip.position + SampleLen(48_000 * 5);
+    h.state_mut().editor.locate(at);
+    h.state_mut().editor.selected_track = Some(track);
+    h.run_steps(1);
+    h.key_press(Key::S);
+    h.run_steps(2);
+    let p = h.state().editor.project();
+    let t = p.track(track).expect("track");
+    assert_eq!(
+        t.clips.len(),
+        before.track(track).expect("track").clips.len() + 1
+    );
+    assert!(t.clips.iter().any(|c| c.position == at));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().editor.project(), &before);
+}
+
+#[test]
+fn a_fader_drag_is_heard_live_and_becomes_one_undo_step() {
+    let (mut h, mut processor) = demo();
+    let track = h.state().editor.project().tracks[0].clone();
+    let rect = h.get_by_label(&format!("{} fader", track.name)).rect();
+    let from = Pos2::new(rect.center().x, rect.bottom() - rect.height() * 0.69);
+    let to = from + vec2(0.0, 40.0);
+    // Press and move without releasing: the engine hears it already.
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+        h.run_steps(1);
+    }
+    let mut out = vec![0.0f32; 512];
+    processor.process(&mut out);
+    let live = processor
+        .track_gain_target(track.id)
+        .expect("track in plan");
+    assert!(live < 0.9, "live gain {live}");
+    assert_eq!(
+        h.state().editor.project().tracks[0].gain_db,
+        0.0,
+        "not committed yet"
+    );
+    h.drop_at(to);
+    h.run_steps(2);
+    let committed = h.state().editor.project().tracks[0].gain_db;
+    assert!(committed < -1.0, "committed {committed}");
+    assert_eq!(h.state().editor.session.undo_label(), Some("Track Gain"));
+    // The new plan carries the committed gain.
+    processor.process(&mut out);
+    let target = processor.track_gain_target(track.id).expect("track");
+    assert!((target - 10f32.powf(committed / 20.0)).abs() < 1e-4);
+    h.state_mut().editor.undo();
+    assert_eq!(h.state().editor.project().tracks[0].gain_db, 0.0);
+}
+
+#[test]
+fn mute_and_solo_buttons_edit_the_track() {
+    let (mut h, _p) = demo();
+    let name = h.state().editor.project().tracks[1].name.clone();
+    h.get_by_label(&format!("Mute {name}")).click();
+    h.run_steps(2);
+    assert!(h.state().editor.project().tracks[1].mute);
+    h.get_by_label(&format!("Solo {name} (mixer)")).click();
+    h.run_steps(2);
+    assert!(h.state().editor.project().tracks[1].solo);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    let t = &h.state().editor.project().tracks[1];
+    assert!(!t.mute && !t.solo);
+}
+
+#[test]
+fn importing_a_wav_adds_media_and_a_clip_at_the_playhead() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("knock.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("create wav");
+    for i in 0..24_000 {
+        w.write_sample(((i as f32 * 0.05).sin() * 8000.0) as i16)
+            .expect("write");
+    }
+    w.finalize().expect("finalize");
+    let bad = dir.path().join("broken.wav");
+    std::fs::write(&bad, b"RIFF....WAVEjunk").expect("write bad");
+    let (mut h, _p) = demo();
+    let track = h.state().editor.project().tracks[6].id;
+    let at = SamplePos(48_000 * 3);
+    let media_before = h.state().editor.project().media.len();
+    h.state_mut().start_import(
+        vec![bad, wav.clone()],
+        ImportTarget::AtPlayhead {
+            track: Some(track),
+            position: at,
+        },
+    );
+    h.state_mut().finish_import();
+    h.run_steps(2);
+    let p = h.state().editor.project();
+    assert_eq!(p.media.len(), media_before + 1, "the good file only");
+    let clip = p
+        .track(track)
+        .expect("track")
+        .clip_at(at)
+        .expect("clip at playhead");
+    assert_eq!(clip.position, at);
+    assert_eq!(clip.length, SampleLen(24_000));
+    assert!(h.state().editor.sources.get(clip.media).is_some());
+    assert!(
+        h.state()
+            .editor
+            .notices
+            .iter()
+            .any(|n| n.error && n.text.contains("broken.wav")),
+        "the bad file is reported"
+    );
+    h.get_by_label("knock clip");
+    assert_eq!(h.state().editor.session.undo_label(), Some("Import"));
+    h.state_mut().editor.undo();
+    assert_eq!(h.state().editor.project().media.len(), media_before);
+}
+
+#[test]
+fn save_then_reopen_gives_the_same_project() {
+    let (mut h, _p) = demo();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("copy.dubstage");
+    h.state_mut().editor.add_marker();
+    assert!(h.state_mut().editor.save_to(&path));
+    assert!(!h.state().editor.session.is_dirty());
+    let saved = h.state().editor.project().clone();
+    let reopened = Editor::open(&path, engine(48_000).0).expect("reopens");
+    assert_eq!(reopened.project(), &saved);
+    assert!(reopened.offline.is_empty());
+}
+
+#[test]
+fn a_project_with_a_missing_file_opens_with_an_offline_clip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("missing.dubstage");
+    std::fs::write(
+        &path,
+        r#"(format_version: 1, project: (name: "Missing",
+            media: [(id: 100, path: "gone.wav")],
+            tracks: [(id: 200, name: "FX", kind: Sfx, output: Bus(2), clips: [
+                (id: 300, media: 100, name: "Gone", position: 0, length: 48000)])]))"#,
+    )
+    .expect("write project");
+    let loaded = file::load(&path).expect("loads");
+    let (h, _p) = harness(loaded.project, Some(path));
+    assert_eq!(h.state().editor.project().clips().count(), 1, "kept");
+    assert!(!h.state().editor.offline.is_empty());
+    h.get_by_label("Gone clip, offline");
+    assert!(
+        h.state()
+            .editor
+            .notices
+            .iter()
+            .any(|n| n.text.contains("gone.wav"))
+    );
+}
+
+#[test]
+fn space_plays_and_the_transport_shows_timecode() {
+    let (mut h, mut processor) = demo();
+    h.get_by_label("01:00:00:00");
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    let mut out = vec![0.0f32; 2048];
+    for _ in 0..24 {
+        processor.process(&mut out);
+    }
+    h.run_steps(1);
+    assert!(h.state().editor.is_playing());
+    assert!(h.state().editor.playhead() > SamplePos(20_000));
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    assert!(!h.state().editor.is_playing());
+}
