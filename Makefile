@@ -1,6 +1,6 @@
 # Dubstage — build, run, test, bench.
 #
-#   make run    render (and later open) the bundled demo project
+#   make run    open the editor on the bundled demo scene
 #   make test   format check, clippy, the whole test suite
 #   make bench  render speed, callback cost and a 10-minute playback soak
 #
@@ -11,28 +11,40 @@ CARGO ?= cargo
 # Build: ALSA headers for audio I/O, pkg-config to find them.
 # Tools: ffmpeg (picture, media fixtures), sox and espeak-ng (demo asset script).
 APT_PACKAGES := pkg-config libasound2-dev ffmpeg
+# Runtime libraries of the editor window (X11/Wayland, OpenGL).
+APT_GUI := libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := assets/demo/demo.dubstage
 OUT := out
 
-.PHONY: run test bench deps fmt clippy check demo-assets clean
+.PHONY: run render-demo test bench deps gui-deps apt fmt demo-assets clean
 
 deps:
+	@$(MAKE) --no-print-directory apt PKGS="$(APT_PACKAGES)"
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
+
+gui-deps:
+	@$(MAKE) --no-print-directory apt PKGS="$(APT_GUI)"
+
+apt:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
 
-run: deps
+# Opens the editor on the demo scene.
+run: deps gui-deps
+	$(CARGO) build --release -p dubstage
+	./target/release/dubstage $(DEMO)
+
+# Renders the demo scene to out/ with the command line (no window needed).
+render-demo: deps
 	$(CARGO) build --release -p dubstage
 	@mkdir -p $(OUT)
-	./target/release/dubstage info $(DEMO)
 	./target/release/dubstage render $(DEMO) -o $(OUT)/demo_mix.wav --stems $(OUT)/stems --force
-	@echo "Play it with: aplay $(OUT)/demo_mix.wav  (or any audio player)"
 
 test: deps
 	$(CARGO) fmt --all -- --check
