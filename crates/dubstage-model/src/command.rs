@@ -100,6 +100,11 @@ pub enum Command {
     RemoveMedia {
         media: MediaId,
     },
+    /// Points a media entry at another file (relinking missing media).
+    SetMediaPath {
+        media: MediaId,
+        path: PathBuf,
+    },
     AddClip {
         track: TrackId,
         clip: NewClip,
@@ -202,6 +207,7 @@ impl Command {
             Command::SetTrackOutput { .. } => "Track Output",
             Command::AddMedia { .. } | Command::InsertMedia { .. } => "Import Media",
             Command::RemoveMedia { .. } => "Remove Media",
+            Command::SetMediaPath { .. } => "Relink Media",
             Command::AddClip { .. } | Command::InsertClip { .. } => "Add Clip",
             Command::RemoveClip { .. } => "Delete Clip",
             Command::ReplaceClip { .. } => "Edit Clip",
@@ -466,6 +472,18 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             }
             let old = p.media.remove(index);
             done(C::InsertMedia { index, media: old })
+        }
+        C::SetMediaPath { media, path } => {
+            let m = p
+                .media
+                .iter_mut()
+                .find(|m| m.id == *media)
+                .ok_or(EditError::NoMedia(*media))?;
+            let old = std::mem::replace(&mut m.path, path.clone());
+            done(C::SetMediaPath {
+                media: *media,
+                path: old,
+            })
         }
         C::AddClip { track, clip } => {
             if p.track(*track).is_none() {
@@ -790,6 +808,12 @@ impl Session {
 
     pub fn mark_saved(&mut self) {
         self.saved_revision = self.revision;
+    }
+
+    /// Marks the project as changed since the last save (e.g. after
+    /// recovering an autosave).
+    pub fn mark_unsaved(&mut self) {
+        self.saved_revision = self.revision.wrapping_sub(1);
     }
 
     /// Applies one command as one undo step.

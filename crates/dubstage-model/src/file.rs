@@ -230,12 +230,46 @@ pub fn to_string(project: &Project, base: &Path) -> String {
 /// Saves atomically: writes a temporary file beside `path`, syncs it, keeps
 /// the previous file as `<name>.bak`, then renames the new file into place.
 pub fn save(project: &Project, path: &Path) -> Result<(), FileError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     let base = fs::canonicalize(&dir).map_err(io_err(&dir))?;
     let text = to_string(project, &base);
+    if path.exists() {
+        let mut bak = path.as_os_str().to_owned();
+        bak.push(".bak");
+        fs::copy(path, PathBuf::from(bak)).map_err(io_err(path))?;
+    }
+    write_atomic(path, text.as_bytes())
+}
+
+/// The recovery file autosave writes for a project saved at `path`:
+/// `.<name>.recovery` in the same folder.
+pub fn recovery_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "untitled.dubstage".to_owned());
+    parent_dir(path).join(format!(".{name}.recovery"))
+}
+
+/// Writes an autosave of `project` to `recovery` (atomically, no backup).
+/// Media paths are made relative to `base`, the folder of the project file
+/// the recovery belongs to, so the recovery loads like the project would.
+pub fn save_recovery(project: &Project, recovery: &Path, base: &Path) -> Result<(), FileError> {
+    let base = fs::canonicalize(base).unwrap_or_else(|_| base.to_owned());
+    write_atomic(recovery, to_string(project, &base).as_bytes())
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it
+/// into place: a crash leaves the old file or the new one, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let dir = parent_dir(path);
     let file_name = path.file_name().ok_or_else(|| FileError::Invalid {
         path: path.to_owned(),
         message: "not a file path".to_owned(),
@@ -247,23 +281,11 @@ pub fn save(project: &Project, path: &Path) -> Result<(), FileError> {
     ));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()?;
-        Ok(())
+        fs::rename(&tmp, path)
     };
     if let Err(e) = write() {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(path)(e));
-    }
-    if path.exists() {
-        let mut bak = path.as_os_str().to_owned();
-        bak.push(".bak");
-        if let Err(e) = fs::copy(path, PathBuf::from(bak)) {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(path)(e));
-        }
-    }
-    if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
         return Err(io_err(path)(e));
     }

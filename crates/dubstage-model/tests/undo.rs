@@ -60,7 +60,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let media = pick(p.media.len(), a).map(|i| p.media[i].id);
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
-    Some(match op % 27 {
+    Some(match op % 28 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -172,7 +172,11 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
             clip: clip?.id,
             channels: ClipChannels::Mono(a % 3),
         },
-        _ => Command::RemoveMedia { media: media? },
+        26 => Command::RemoveMedia { media: media? },
+        _ => Command::SetMediaPath {
+            media: media?,
+            path: format!("/elsewhere/m{b}.wav").into(),
+        },
     })
 }
 

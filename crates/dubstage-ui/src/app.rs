@@ -14,6 +14,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Enter", "Return to start"),
     ("L", "Loop on / off"),
     ("S", "Split at playhead"),
+    ("Shift+S", "Split the clip under the mouse, at the mouse"),
+    ("Drag on empty space", "Rubber-band selection (Shift adds)"),
     ("M", "Add marker at playhead"),
     ("Ctrl+Alt+Left / Right", "Previous / next marker"),
     (", / .", "Nudge selection by one frame"),
@@ -57,6 +59,26 @@ pub struct EditorApp {
     /// Makes a fresh engine for New/Open (the host knows the device).
     pub engine_factory: Box<dyn FnMut(u32) -> dubstage_engine::AudioEngine>,
     pub timeline: timeline::TimelineState,
+    /// An autosave newer than the project, found at start: offer to recover it.
+    pub recovery_offer: Option<PathBuf>,
+    /// Recently opened or saved projects, newest first (File → Open Recent).
+    pub recent: Vec<PathBuf>,
+}
+
+/// How many projects File → Open Recent lists.
+pub const RECENT_MAX: usize = 10;
+
+/// The recovery file of `editor`'s project when it is newer than the project file.
+fn pending_recovery(editor: &Editor) -> Option<PathBuf> {
+    let rec = editor.recovery_file();
+    let rec_time = std::fs::metadata(&rec).and_then(|m| m.modified()).ok()?;
+    let newer = match &editor.path {
+        Some(p) => std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .map_or(true, |t| rec_time > t),
+        None => true,
+    };
+    newer.then_some(rec)
 }
 
 impl EditorApp {
@@ -64,7 +86,10 @@ impl EditorApp {
         editor: Editor,
         engine_factory: Box<dyn FnMut(u32) -> dubstage_engine::AudioEngine>,
     ) -> EditorApp {
+        let recovery_offer = pending_recovery(&editor);
         EditorApp {
+            recovery_offer,
+            recent: Vec::new(),
             editor,
             import: None,
             confirm: None,
@@ -78,6 +103,16 @@ impl EditorApp {
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.editor.sync_engine();
+        if self.recovery_offer.is_none() {
+            self.editor.autosave_if_due(std::time::Instant::now());
+        }
+        if let Some(p) = self.editor.path.clone()
+            && self.recent.first() != Some(&p)
+        {
+            self.recent.retain(|r| *r != p);
+            self.recent.insert(0, p);
+            self.recent.truncate(RECENT_MAX);
+        }
         self.poll_import();
         self.shortcuts(ui.ctx());
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
@@ -127,6 +162,16 @@ impl EditorApp {
         if pressed(none, Key::L) {
             let on = !self.editor.loop_on;
             self.editor.set_loop(on, None);
+        }
+        if pressed(Modifiers::SHIFT, Key::S) {
+            match self.timeline.hover {
+                Some((clip, at)) => {
+                    self.editor.apply(Command::SplitClip { clip, at });
+                }
+                None => self
+                    .editor
+                    .notify("point at a clip to split it at the mouse", false),
+            }
         }
         if pressed(none, Key::S) {
             self.editor.split_at_playhead();
@@ -225,6 +270,24 @@ impl EditorApp {
                 if ui.button("Open…").clicked() {
                     self.request(Pending::Open(None));
                 }
+                ui.menu_button("Open Recent", |ui| {
+                    if self.recent.is_empty() {
+                        ui.label("(none yet)");
+                    }
+                    for p in self.recent.clone() {
+                        let name = p.file_name().map_or_else(
+                            || p.display().to_string(),
+                            |n| n.to_string_lossy().into_owned(),
+                        );
+                        if ui
+                            .button(name)
+                            .on_hover_text(p.display().to_string())
+                            .clicked()
+                        {
+                            self.request(Pending::Open(Some(p)));
+                        }
+                    }
+                });
                 if ui.button("Save").clicked() {
                     self.editor.save();
                 }
@@ -237,6 +300,17 @@ impl EditorApp {
                 }
                 if ui.button("Export Mix…").clicked() {
                     self.export_dialog();
+                }
+                let offline = !self.editor.offline.is_empty();
+                if ui
+                    .add_enabled(offline, egui::Button::new("Relink Offline Media…"))
+                    .on_hover_text("Find missing files by name in a folder")
+                    .clicked()
+                    && let Some(dir) = rfd::FileDialog::new()
+                        .set_title("Folder to search for the missing files")
+                        .pick_folder()
+                {
+                    self.editor.relink_in(&dir);
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -497,6 +571,8 @@ impl EditorApp {
     }
 
     fn perform(&mut self, action: Pending) {
+        // The user saved or chose not to: the autosave is not needed any more.
+        self.editor.discard_recovery();
         match action {
             Pending::New => {
                 let project = Project::new("Untitled");
@@ -515,6 +591,23 @@ impl EditorApp {
                 }
             }
             Pending::Quit => self.quit_requested = true,
+        }
+    }
+
+    /// Replaces the project with the autosaved one (kept unsaved, under the
+    /// project's own path).
+    pub fn recover(&mut self, recovery: &std::path::Path) {
+        self.recovery_offer = None;
+        match file::load(recovery) {
+            Ok(loaded) => {
+                let path = self.editor.path.clone();
+                let engine = (self.engine_factory)(loaded.project.sample_rate.hz());
+                let mut editor = Editor::new(loaded.project, path, engine);
+                editor.session.mark_unsaved();
+                editor.notify("recovered the unsaved changes; save to keep them", false);
+                self.editor = editor;
+            }
+            Err(e) => self.editor.notify(format!("could not recover: {e}"), true),
         }
     }
 
@@ -625,6 +718,27 @@ impl EditorApp {
             if close {
                 self.confirm = None;
             }
+        }
+        if let Some(rec) = self.recovery_offer.clone() {
+            egui::Window::new("Recover unsaved changes")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "\"{}\" has unsaved changes from a session that ended unexpectedly.",
+                        self.editor.project().name
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Recover").clicked() {
+                            self.recover(&rec);
+                        }
+                        if ui.button("Discard").clicked() {
+                            self.editor.discard_recovery();
+                            self.recovery_offer = None;
+                        }
+                    });
+                });
         }
         let mut show = self.editor.show_shortcuts;
         egui::Window::new("Keyboard Shortcuts")

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 /// Largest block the engine renders at once during playback.
 pub const PLAY_BLOCK: usize = 1024;
@@ -77,6 +78,24 @@ pub fn peaks_for(
     Some(pyramid)
 }
 
+/// Calls `f` for every file under `dir` (at most 8 folders deep).
+fn find_files(dir: &Path, depth: usize, f: &mut dyn FnMut(&Path)) {
+    if depth > 8 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => find_files(&p, depth + 1, f),
+            Ok(t) if t.is_file() => f(&p),
+            _ => {}
+        }
+    }
+}
+
 /// Where a project's peak caches live: `.dubstage-peaks/` beside the project file.
 pub fn peak_cache_dir(project_path: Option<&Path>) -> Option<PathBuf> {
     project_path
@@ -92,6 +111,8 @@ pub struct Editor {
     pub peaks: HashMap<MediaId, Arc<PeakPyramid>>,
     /// Media that is missing or unreadable, with the reason.
     pub offline: HashMap<MediaId, String>,
+    /// The file each loaded source was decoded from.
+    loaded_from: HashMap<MediaId, PathBuf>,
     pub engine: AudioEngine,
     pub selection: BTreeSet<ClipId>,
     pub selected_track: Option<TrackId>,
@@ -115,6 +136,31 @@ pub struct Editor {
     /// Position shown when stopped, and while the engine has not reported.
     compiled_revision: Option<u64>,
     clipboard: Vec<(usize, dubstage_model::Clip)>,
+    /// Autosave: every `autosave_interval` or every `autosave_edits` edits,
+    /// whichever comes first, while there are unsaved changes.
+    pub autosave_interval: Duration,
+    pub autosave_edits: u64,
+    last_autosave: Instant,
+    revision_at_autosave: u64,
+}
+
+/// Where autosaves of never-saved projects go: `$XDG_DATA_HOME/dubstage`
+/// (or `~/.local/share/dubstage`).
+pub fn data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("dubstage")
+}
+
+/// The recovery file for a project saved at `path` (or for an untitled one).
+pub fn recovery_file_for(path: Option<&Path>) -> PathBuf {
+    match path {
+        Some(p) => file::recovery_path(p),
+        None => data_dir().join("untitled.dubstage.recovery"),
+    }
 }
 
 impl Editor {
@@ -127,6 +173,7 @@ impl Editor {
             sources: Sources::new(),
             peaks: HashMap::new(),
             offline: HashMap::new(),
+            loaded_from: HashMap::new(),
             engine,
             selection: BTreeSet::new(),
             selected_track: None,
@@ -156,6 +203,10 @@ impl Editor {
             meter_state: Default::default(),
             compiled_revision: None,
             clipboard: Vec::new(),
+            autosave_interval: Duration::from_secs(30),
+            autosave_edits: 20,
+            last_autosave: Instant::now(),
+            revision_at_autosave: 0,
         };
         e.load_media();
         e.selected_track = e.project().tracks.first().map(|t| t.id);
@@ -200,18 +251,27 @@ impl Editor {
         self.sources = loaded.sources;
         self.peaks.clear();
         let dir = peak_cache_dir(self.path.as_deref());
+        self.loaded_from.clear();
         for m in &self.session.project().media {
-            if let Some(a) = self.sources.get(m.id)
-                && let Some(p) = peaks_for(&m.path, a, dir.as_deref())
-            {
-                self.peaks.insert(m.id, Arc::new(p));
+            if let Some(a) = self.sources.get(m.id) {
+                self.loaded_from.insert(m.id, m.path.clone());
+                if let Some(p) = peaks_for(&m.path, a, dir.as_deref()) {
+                    self.peaks.insert(m.id, Arc::new(p));
+                }
             }
         }
         self.compiled_revision = None;
     }
 
     /// Adds decoded media and its peaks to the sources (after an import).
-    pub fn add_source(&mut self, id: MediaId, audio: Arc<AudioBuffer>, peaks: Option<PeakPyramid>) {
+    pub fn add_source(
+        &mut self,
+        id: MediaId,
+        path: &Path,
+        audio: Arc<AudioBuffer>,
+        peaks: Option<PeakPyramid>,
+    ) {
+        self.loaded_from.insert(id, path.to_owned());
         if let Some(p) = peaks {
             self.peaks.insert(id, Arc::new(p));
         }
@@ -250,6 +310,7 @@ impl Editor {
             self.notify("nothing to undo", false);
         }
         self.prune_selection();
+        self.reconcile_media();
     }
 
     pub fn redo(&mut self) {
@@ -257,6 +318,156 @@ impl Editor {
             self.notify("nothing to redo", false);
         }
         self.prune_selection();
+        self.reconcile_media();
+    }
+
+    /// Brings decoded media in line with the project's paths after an edit
+    /// that changed them (relink, or its undo): files that vanished go
+    /// offline, files that appeared are decoded.
+    pub fn reconcile_media(&mut self) {
+        let rate = self.project().sample_rate.hz();
+        let dir = peak_cache_dir(self.path.as_deref());
+        let media: Vec<(MediaId, PathBuf)> = self
+            .project()
+            .media
+            .iter()
+            .map(|m| (m.id, m.path.clone()))
+            .collect();
+        for (id, path) in media {
+            let exists = !path.as_os_str().is_empty() && path.exists();
+            let loaded = self.loaded_from.get(&id) == Some(&path) && self.sources.get(id).is_some();
+            if exists && !loaded {
+                match dubstage_media::load_for_project(&path, rate) {
+                    Ok(decoded) => {
+                        let peaks = peaks_for(&path, &decoded.audio, dir.as_deref());
+                        self.add_source(id, &path, Arc::new(decoded.audio), peaks);
+                    }
+                    Err(e) => {
+                        self.sources.remove(id);
+                        self.offline.insert(id, e.to_string());
+                        self.compiled_revision = None;
+                    }
+                }
+            } else if !exists && self.sources.get(id).is_some() {
+                self.sources.remove(id);
+                self.loaded_from.remove(&id);
+                self.offline
+                    .insert(id, format!("{}: file not found", path.display()));
+                self.compiled_revision = None;
+            }
+        }
+    }
+
+    /// Relinks offline media: looks in `folder` (and below) for files with
+    /// the same names, points the media there (one undo step) and loads them.
+    pub fn relink_in(&mut self, folder: &Path) {
+        let wanted: Vec<(MediaId, String)> = self
+            .project()
+            .media
+            .iter()
+            .filter(|m| self.offline.contains_key(&m.id))
+            .filter_map(|m| {
+                m.path
+                    .file_name()
+                    .map(|n| (m.id, n.to_string_lossy().to_lowercase()))
+            })
+            .collect();
+        if wanted.is_empty() {
+            self.notify("no offline media to relink", false);
+            return;
+        }
+        let mut found: HashMap<String, PathBuf> = HashMap::new();
+        find_files(folder, 0, &mut |p| {
+            if let Some(n) = p.file_name() {
+                found
+                    .entry(n.to_string_lossy().to_lowercase())
+                    .or_insert_with(|| p.to_owned());
+            }
+        });
+        let cmds: Vec<Command> = wanted
+            .iter()
+            .filter_map(|(id, name)| {
+                found.get(name).map(|p| Command::SetMediaPath {
+                    media: *id,
+                    path: p.clone(),
+                })
+            })
+            .collect();
+        let n = cmds.len();
+        let missing = wanted.len() - n;
+        if n == 0 {
+            self.notify(
+                format!(
+                    "none of the {} offline files is in {}",
+                    wanted.len(),
+                    folder.display()
+                ),
+                true,
+            );
+            return;
+        }
+        if self.apply_group("Relink Media", cmds).is_some() {
+            self.reconcile_media();
+            self.notify(
+                format!(
+                    "relinked {n} file{}{}",
+                    if n == 1 { "" } else { "s" },
+                    if missing > 0 {
+                        format!("; {missing} still offline")
+                    } else {
+                        String::new()
+                    }
+                ),
+                false,
+            );
+        }
+    }
+
+    /// The recovery file autosave writes for this project.
+    pub fn recovery_file(&self) -> PathBuf {
+        recovery_file_for(self.path.as_deref())
+    }
+
+    /// Autosaves when due (call every frame): unsaved changes and either
+    /// the interval has passed or enough edits piled up.
+    pub fn autosave_if_due(&mut self, now: Instant) {
+        let edits = self
+            .session
+            .revision()
+            .saturating_sub(self.revision_at_autosave);
+        if !self.session.is_dirty() || edits == 0 {
+            return;
+        }
+        if now.duration_since(self.last_autosave) >= self.autosave_interval
+            || edits >= self.autosave_edits
+        {
+            self.autosave_now();
+            self.last_autosave = now;
+        }
+    }
+
+    /// Writes the recovery file now.
+    pub fn autosave_now(&mut self) {
+        let recovery = self.recovery_file();
+        let base = match &self.path {
+            Some(p) => p.parent().map(Path::to_owned).unwrap_or_default(),
+            None => recovery.parent().map(Path::to_owned).unwrap_or_default(),
+        };
+        if let Some(dir) = recovery.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            self.notify(format!("autosave failed: {}: {e}", dir.display()), true);
+            return;
+        }
+        match file::save_recovery(self.session.project(), &recovery, &base) {
+            Ok(()) => self.revision_at_autosave = self.session.revision(),
+            Err(e) => self.notify(format!("autosave failed: {e}"), true),
+        }
+    }
+
+    /// Removes the recovery file (after a save, or when the user discards it).
+    pub fn discard_recovery(&self) {
+        let _ = std::fs::remove_file(self.recovery_file());
     }
 
     fn prune_selection(&mut self) {
@@ -579,8 +790,11 @@ impl Editor {
     pub fn save_to(&mut self, path: &Path) -> bool {
         match file::save(self.session.project(), path) {
             Ok(()) => {
+                // The autosave of the old name is obsolete once saved.
+                self.discard_recovery();
                 self.path = Some(path.to_owned());
                 self.session.mark_saved();
+                self.discard_recovery();
                 self.notify(format!("saved {}", path.display()), false);
                 true
             }

@@ -182,6 +182,7 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
     };
     let mut sources: Vec<(
         MediaId,
+        PathBuf,
         Arc<AudioBuffer>,
         Option<dubstage_media::peaks::PeakPyramid>,
     )> = Vec::new();
@@ -208,15 +209,20 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
         });
         next += 1; // the clip's id
         position += length;
-        sources.push((media, item.audio.clone(), item.peaks.take()));
+        sources.push((
+            media,
+            item.path.clone(),
+            item.audio.clone(),
+            item.peaks.take(),
+        ));
         if let Some(w) = &item.warning {
             editor.notify(w.clone(), true);
         }
     }
     let n = imported.len();
     if editor.apply_group("Import", cmds).is_some() {
-        for (id, audio, peaks) in sources {
-            editor.add_source(id, audio, peaks);
+        for (id, path, audio, peaks) in sources {
+            editor.add_source(id, &path, audio, peaks);
         }
         editor.selected_track = Some(track);
         editor.notify(

@@ -137,6 +137,22 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
                     solo: !track.solo,
                 });
             }
+            if toggle(
+                ui,
+                track.solo_safe,
+                "safe",
+                &format!(
+                    "Solo safe {}: keeps playing when others are soloed",
+                    track.name
+                ),
+            )
+            .clicked()
+            {
+                editor.apply(Command::SetTrackSoloSafe {
+                    track: id,
+                    solo_safe: !track.solo_safe,
+                });
+            }
         });
         // Fader and meter.
         let h = ui.available_height() - 34.0;

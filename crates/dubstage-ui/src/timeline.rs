@@ -69,6 +69,10 @@ pub struct TimelineState {
     fitted: bool,
     /// Scratch for waveform columns (reused every frame).
     columns: Vec<(f32, f32)>,
+    /// Where a rubber-band selection started.
+    rubber: Option<Pos2>,
+    /// The clip under the mouse and the timeline sample there (split at mouse).
+    pub hover: Option<(ClipId, SamplePos)>,
 }
 
 /// Converts between timeline samples and screen x.
@@ -117,8 +121,10 @@ pub fn timeline_ui(
     let painter = ui.painter().with_clip_rect(full);
     painter.rect_filled(full, 0.0, ui.visuals().extreme_bg_color);
 
+    state.hover = None;
     tracks_ui(ui, editor, state, &map, area, full);
     ruler_ui(ui, editor, state, &map, full);
+    rubber_band(ui, editor, state, &bg, &map, area);
     // Click on empty space: locate and deselect.
     if bg.clicked()
         && let Some(p) = bg.interact_pointer_pos()
@@ -150,6 +156,62 @@ pub fn timeline_ui(
         );
     }
     dropped_files(ui, editor, area, &map)
+}
+
+/// Dragging on empty timeline space selects every clip the band touches
+/// (Shift or Ctrl adds to the selection).
+fn rubber_band(
+    ui: &egui::Ui,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    bg: &egui::Response,
+    map: &Mapping,
+    area: Rect,
+) {
+    if bg.drag_started()
+        && let Some(p) = ui.input(|i| i.pointer.press_origin())
+        && area.contains(p)
+    {
+        state.rubber = Some(p);
+    }
+    let Some(start) = state.rubber else { return };
+    let Some(now) = bg
+        .interact_pointer_pos()
+        .or(ui.input(|i| i.pointer.hover_pos()))
+    else {
+        return;
+    };
+    let band = Rect::from_two_pos(start, now);
+    ui.painter().with_clip_rect(area).rect(
+        band,
+        0.0,
+        Color32::from_rgba_unmultiplied(120, 170, 255, 30),
+        Stroke::new(1.0, Color32::from_rgb(120, 170, 255)),
+        StrokeKind::Inside,
+    );
+    if bg.drag_stopped() {
+        state.rubber = None;
+        let (s0, s1) = (map.sample(band.left()), map.sample(band.right()));
+        let additive = ui.input(|i| i.modifiers.shift || i.modifiers.command);
+        if !additive {
+            editor.selection.clear();
+        }
+        let h = editor.view.track_height;
+        let hits: Vec<ClipId> = editor
+            .project()
+            .tracks
+            .iter()
+            .enumerate()
+            .filter(|(ti, _)| {
+                let top = area.top() + *ti as f32 * h - editor.view.scroll_y;
+                top + h > band.top() && top < band.bottom()
+            })
+            .flat_map(|(_, t)| t.clips.iter())
+            .filter(|c| (c.position.0 as f64) < s1 && (c.end().0 as f64) > s0)
+            .map(|c| c.id)
+            .collect();
+        editor.selection.extend(hits);
+    }
 }
 
 fn handle_wheel(ui: &egui::Ui, editor: &mut Editor, area: Rect, full: Rect) {
@@ -670,6 +732,7 @@ fn clips_ui(
             }
         };
         if let Some(p) = hover {
+            state.hover = Some((c.id, SamplePos(map.sample(p.x).round() as i64)));
             let icon = match zone(p) {
                 Zone::TrimStart | Zone::TrimEnd | Zone::FadeIn | Zone::FadeOut => {
                     egui::CursorIcon::ResizeHorizontal

@@ -304,3 +304,86 @@ fn space_plays_and_the_transport_shows_timecode() {
     h.run_steps(1);
     assert!(!h.state().editor.is_playing());
 }
+
+/// A project in `dir` with one clip on `media.wav` (which may not exist).
+fn project_in(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.dubstage"));
+    std::fs::write(
+        &path,
+        r#"(format_version: 1, project: (name: "Scene",
+            media: [(id: 100, path: "media.wav")],
+            tracks: [(id: 200, name: "FX", kind: Sfx, output: Bus(2), clips: [
+                (id: 300, media: 100, name: "Hit", position: 0, length: 4800)])]))"#,
+    )
+    .expect("write project");
+    path
+}
+
+fn write_wav(path: &Path, frames: usize) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for i in 0..frames {
+        w.write_sample(((i as f32 * 0.1).sin() * 9000.0) as i16)
+            .expect("sample");
+    }
+    w.finalize().expect("finalize");
+}
+
+#[test]
+fn relink_finds_missing_files_by_name_and_undo_takes_them_offline_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = project_in(dir.path(), "relink");
+    let elsewhere = dir.path().join("moved/deeper");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    write_wav(&elsewhere.join("media.wav"), 4800);
+    let loaded = file::load(&path).expect("loads");
+    let (mut h, _p) = harness(loaded.project, Some(path));
+    h.get_by_label("Hit clip, offline");
+    h.state_mut().editor.relink_in(&dir.path().join("moved"));
+    h.run_steps(2);
+    assert!(h.state().editor.offline.is_empty());
+    h.get_by_label("Hit clip");
+    assert_eq!(h.state().editor.session.undo_label(), Some("Relink Media"));
+    h.state_mut().editor.undo();
+    h.run_steps(2);
+    h.get_by_label("Hit clip, offline");
+}
+
+#[test]
+fn autosave_writes_a_recovery_file_that_is_offered_on_the_next_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_wav(&dir.path().join("media.wav"), 4800);
+    let path = project_in(dir.path(), "crashy");
+    let loaded = file::load(&path).expect("loads");
+    let (mut h, _p) = harness(loaded.project, Some(path.clone()));
+    h.state_mut().editor.autosave_edits = 3;
+    for k in 0..3 {
+        h.state_mut().editor.locate(SamplePos(1000 * k));
+        h.state_mut().editor.add_marker();
+        h.run_steps(1);
+    }
+    let recovery = h.state().editor.recovery_file();
+    assert!(recovery.exists(), "autosaved after 3 edits");
+    let edited = h.state().editor.project().clone();
+    // "Crash": the editor goes away without saving. The next start offers the recovery.
+    drop(h);
+    let loaded = file::load(&path).expect("loads");
+    let (mut h, _p) = harness(loaded.project, Some(path.clone()));
+    assert!(h.state().recovery_offer.is_some());
+    h.get_by_label("Recover").click();
+    h.run_steps(2);
+    assert_eq!(h.state().editor.project().markers, edited.markers);
+    assert!(
+        h.state().editor.session.is_dirty(),
+        "recovered work is unsaved"
+    );
+    assert_eq!(h.state().editor.path.as_deref(), Some(path.as_path()));
+    // Saving removes the recovery file.
+    assert!(h.state_mut().editor.save());
+    assert!(!recovery.exists());
+}

@@ -26,7 +26,47 @@ struct Host {
     allow_close: bool,
 }
 
+/// What the editor remembers between launches (panel sizes are kept by egui itself).
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[serde(default)]
+struct Prefs {
+    show_mixer: Option<bool>,
+    follow: Option<bool>,
+    snap: Option<bool>,
+    track_height: Option<f32>,
+    recent: Vec<PathBuf>,
+}
+
+const PREFS_KEY: &str = "dubstage-prefs";
+
+impl Host {
+    fn restore(&mut self, prefs: Prefs) {
+        let e = &mut self.app.editor;
+        e.show_mixer = prefs.show_mixer.unwrap_or(e.show_mixer);
+        e.view.follow = prefs.follow.unwrap_or(e.view.follow);
+        e.view.snap = prefs.snap.unwrap_or(e.view.snap);
+        e.view.track_height = prefs
+            .track_height
+            .unwrap_or(e.view.track_height)
+            .clamp(32.0, 200.0);
+        self.app.recent = prefs.recent;
+        self.app.recent.retain(|p| p.exists());
+    }
+}
+
 impl eframe::App for Host {
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let e = &self.app.editor;
+        let prefs = Prefs {
+            show_mixer: Some(e.show_mixer),
+            follow: Some(e.view.follow),
+            snap: Some(e.view.snap),
+            track_height: Some(e.view.track_height),
+            recent: self.app.recent.clone(),
+        };
+        eframe::set_value(storage, PREFS_KEY, &prefs);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         if ctx.input(|i| i.viewport().close_requested())
@@ -85,11 +125,18 @@ pub fn run_editor(project: Option<PathBuf>) -> Result<()> {
     eframe::run_native(
         "Dubstage",
         options,
-        Box::new(|_cc| {
-            Ok(Box::new(Host {
+        Box::new(|cc| {
+            let mut host = Host {
                 app,
                 allow_close: false,
-            }))
+            };
+            if let Some(prefs) = cc
+                .storage
+                .and_then(|s| eframe::get_value::<Prefs>(s, PREFS_KEY))
+            {
+                host.restore(prefs);
+            }
+            Ok(Box::new(host))
         }),
     )
     .map_err(|e| anyhow!("cannot open the editor window: {e}"))

@@ -104,6 +104,23 @@ impl Backend for NullBackend {
     }
 }
 
+/// Asks the OS to schedule this thread as real-time (SCHED_FIFO), as audio
+/// drivers do for their callback threads. Returns whether it was granted;
+/// without the privilege the thread keeps normal priority.
+fn promote_to_realtime() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 20 };
+        // SAFETY: sched_setscheduler with pid 0 changes only the calling
+        // thread's policy; `param` is a valid, initialised sched_param.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 fn run(
     mut processor: AudioProcessor,
     frames: usize,
@@ -113,6 +130,9 @@ fn run(
     stop: &AtomicBool,
 ) {
     let mut buf = vec![0.0f32; frames * 2];
+    if paced {
+        promote_to_realtime();
+    }
     let mut deadline = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         processor.process(&mut buf);
