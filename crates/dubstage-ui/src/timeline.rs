@@ -1053,17 +1053,23 @@ fn draw_waveform(
     // Source sample at the left edge of the first column.
     let start = c.source_offset.0 as f64 + (map.sample(x_start) - c.position.0 as f64);
     let colour = Color32::from_white_alpha(150);
+    // One mesh per clip (a quad per column) tessellates far faster than a
+    // shape per column.
+    let mut mesh = egui::Mesh::default();
+    mesh.reserve_triangles(n * 2 * channels.len());
+    mesh.reserve_vertices(n * 4 * channels.len());
     for (k, ch) in channels.iter().enumerate() {
         peaks.columns(*ch, start, map.spp, columns);
         let mid = body.top() + lane_h * (k as f32 + 0.5);
         let half = lane_h * 0.48;
         for (i, (lo, hi)) in columns.iter().enumerate() {
-            let x = x_start + i as f32 + 0.5;
+            let x = x_start + i as f32;
             let y0 = mid - (hi * gain).clamp(-1.0, 1.0) * half;
-            let y1 = mid - (lo * gain).clamp(-1.0, 1.0) * half;
-            painter.vline(x, y0..=y1.max(y0 + 0.5), Stroke::new(1.0, colour));
+            let y1 = (mid - (lo * gain).clamp(-1.0, 1.0) * half).max(y0 + 1.0);
+            mesh.add_colored_rect(Rect::from_min_max(pos2(x, y0), pos2(x + 1.0, y1)), colour);
         }
     }
+    painter.add(egui::Shape::mesh(mesh));
 }
 
 fn dubstage_dsp_gain(db: f32) -> f32 {
