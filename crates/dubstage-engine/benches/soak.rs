@@ -2,7 +2,8 @@
 //! paced null backend (real-time pace, as a device would ask) while the
 //! project is edited every 100 ms and a new plan is compiled and swapped in.
 //! Prints xruns and the process's resident memory at start and end.
-//! `SOAK_SECONDS` sets the length (default 600).
+//! `SOAK_SECONDS` sets the length (default 600), `SOAK_BUFFER` the buffer
+//! size in frames (default 256).
 
 mod common;
 
@@ -28,11 +29,15 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(600);
+    let buffer: u32 = std::env::var("SOAK_BUFFER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(256);
     let (project, sources) = reference(32, 400);
     let mut session = Session::new(project);
     let request = DeviceRequest {
         device: None,
-        buffer_frames: Some(256),
+        buffer_frames: Some(buffer),
         project_rate: 48_000,
     };
     let block = 512;

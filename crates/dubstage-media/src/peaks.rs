@@ -84,11 +84,10 @@
 //! # }
 //! ```
 
-use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufWriter, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::UNIX_EPOCH;
 
 use crate::{AudioBuffer, MediaError};
@@ -871,46 +870,7 @@ pub fn cache_path(dir: &Path, source: &Path) -> PathBuf {
     dir.join(format!("{stem}-{hash:016x}.{CACHE_EXTENSION}"))
 }
 
-/// Distinguishes temporary files of concurrent writers in one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Creates a new, empty temporary file `.<name>.tmp-<pid>-<n>` next to
-/// `path`; a name left over by an earlier process is skipped, never
-/// overwritten. (Same scheme as [`crate::write`].)
-fn create_temp(path: &Path, file_name: &std::ffi::OsStr) -> Result<(File, PathBuf), MediaError> {
-    const ATTEMPTS: usize = 16;
-    let mut last_error = None;
-    for _ in 0..ATTEMPTS {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut name = OsString::from(".");
-        name.push(file_name);
-        name.push(format!(".tmp-{}-{n}", std::process::id()));
-        let temp_path = path.with_file_name(name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-        {
-            Ok(file) => return Ok((file, temp_path)),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => last_error = Some(e),
-            Err(e) => return Err(MediaError::io(path, e)),
-        }
-    }
-    let error = last_error.expect("the loop ran at least once and only continues on an error");
-    Err(MediaError::io(path, error))
-}
-
-/// Makes the rename durable. Best effort: not every platform or file system
-/// can open or sync a directory, and the data is already on disk.
-fn sync_parent_dir(path: &Path) {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if let Ok(dir) = File::open(parent) {
-        let _ = dir.sync_all();
-    }
-}
+use crate::write::{create_temp, sync_parent_dir};
 
 #[cfg(test)]
 mod tests {

@@ -268,7 +268,10 @@ impl Drop for WavFileWriter {
 
 /// Creates a new, empty temporary file next to `path`. A name left over by
 /// an earlier process with the same id is skipped, never overwritten.
-fn create_temp(path: &Path, file_name: &std::ffi::OsStr) -> Result<(File, PathBuf), MediaError> {
+pub(crate) fn create_temp(
+    path: &Path,
+    file_name: &std::ffi::OsStr,
+) -> Result<(File, PathBuf), MediaError> {
     const ATTEMPTS: usize = 16;
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
@@ -299,7 +302,7 @@ fn temp_name(file_name: &std::ffi::OsStr) -> OsString {
 /// Makes the rename durable. Best effort: not all platforms and file
 /// systems allow opening or syncing a directory, and the data itself is
 /// already on disk.
-fn sync_parent_dir(path: &Path) {
+pub(crate) fn sync_parent_dir(path: &Path) {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -297,6 +297,17 @@ impl Track {
     }
 }
 
+/// A pan position as a mixer shows it: "C", "L40", "R100".
+pub fn pan_label(pan: f32) -> String {
+    if pan.abs() < 0.005 {
+        "C".to_owned()
+    } else if pan < 0.0 {
+        format!("L{:.0}", -pan * 100.0)
+    } else {
+        format!("R{:.0}", pan * 100.0)
+    }
+}
+
 /// A mix bus (DIA, FX, MUS or a user bus). Buses feed the master; their outputs are the stems.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bus {

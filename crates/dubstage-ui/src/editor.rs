@@ -103,6 +103,14 @@ pub fn peak_cache_dir(project_path: Option<&Path>) -> Option<PathBuf> {
         .map(|d| d.join(".dubstage-peaks"))
 }
 
+/// Which fader a live gain belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GainKey {
+    Track(TrackId),
+    Bus(dubstage_model::BusId),
+    Master,
+}
+
 /// The editor.
 pub struct Editor {
     pub session: Session,
@@ -130,7 +138,7 @@ pub struct Editor {
     /// Where the playhead is when stopped (and where play starts).
     pub cursor: SamplePos,
     /// Live fader values while a drag is under way (committed on release).
-    pub live_gain: HashMap<TrackId, f32>,
+    pub live_gain: HashMap<GainKey, f32>,
     pub live_pan: HashMap<TrackId, f32>,
     pub meter_state: crate::widgets::MeterStates,
     /// Position shown when stopped, and while the engine has not reported.

@@ -2,7 +2,7 @@
 //! are heard while dragging (engine controls) and become one undo step on
 //! release.
 
-use crate::editor::Editor;
+use crate::editor::{Editor, GainKey};
 use crate::widgets::{fader, meter, toggle, track_colour};
 use dubstage_engine::Control;
 use dubstage_model::{BusId, Command, Output, TrackId};
@@ -157,23 +157,14 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         // Fader and meter.
         let h = ui.available_height() - 34.0;
         ui.horizontal(|ui| {
-            let mut db = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
-            let f = fader(ui, &mut db, &format!("{} fader", track.name), h);
-            if f.changed {
-                editor.live_gain.insert(id, db);
-                editor.control(Control::TrackGain {
-                    track: id,
-                    gain_db: db,
-                });
-            }
-            if f.committed
-                && let Some(db) = editor.live_gain.remove(&id)
-            {
-                editor.apply(Command::SetTrackGain {
-                    track: id,
-                    gain_db: db,
-                });
-            }
+            gain_fader(
+                ui,
+                editor,
+                GainKey::Track(id),
+                track.gain_db,
+                &format!("{} fader", track.name),
+                h,
+            );
             meter(
                 ui,
                 &mut editor.meter_state,
@@ -204,24 +195,14 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
         }
         let h = ui.available_height() - 34.0;
         ui.horizontal(|ui| {
-            let key = TrackId(u32::MAX - id.0);
-            let mut db = editor.live_gain.get(&key).copied().unwrap_or(bus.gain_db);
-            let f = fader(ui, &mut db, &format!("{} fader", bus.name), h);
-            if f.changed {
-                editor.live_gain.insert(key, db);
-                editor.control(Control::BusGain {
-                    bus: id,
-                    gain_db: db,
-                });
-            }
-            if f.committed
-                && let Some(db) = editor.live_gain.remove(&key)
-            {
-                editor.apply(Command::SetBusGain {
-                    bus: id,
-                    gain_db: db,
-                });
-            }
+            gain_fader(
+                ui,
+                editor,
+                GainKey::Bus(id),
+                bus.gain_db,
+                &format!("{} fader", bus.name),
+                h,
+            );
             meter(
                 ui,
                 &mut editor.meter_state,
@@ -242,18 +223,7 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
         ui.add_space(22.0);
         let h = ui.available_height() - 34.0;
         ui.horizontal(|ui| {
-            let key = TrackId(u32::MAX);
-            let mut db = editor.live_gain.get(&key).copied().unwrap_or(gain);
-            let f = fader(ui, &mut db, "Master fader", h);
-            if f.changed {
-                editor.live_gain.insert(key, db);
-                editor.control(Control::MasterGain { gain_db: db });
-            }
-            if f.committed
-                && let Some(db) = editor.live_gain.remove(&key)
-            {
-                editor.apply(Command::SetMasterGain { gain_db: db });
-            }
+            gain_fader(ui, editor, GainKey::Master, gain, "Master fader", h);
             meter(
                 ui,
                 &mut editor.meter_state,
@@ -265,13 +235,38 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     });
 }
 
+/// A fader bound to a track, bus or master gain: heard live while dragging
+/// (engine control), committed as one undo step on release.
+fn gain_fader(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    key: GainKey,
+    current_db: f32,
+    label: &str,
+    height: f32,
+) {
+    let mut db = editor.live_gain.get(&key).copied().unwrap_or(current_db);
+    let f = fader(ui, &mut db, label, height);
+    if f.changed {
+        editor.live_gain.insert(key, db);
+        editor.control(match key {
+            GainKey::Track(track) => Control::TrackGain { track, gain_db: db },
+            GainKey::Bus(bus) => Control::BusGain { bus, gain_db: db },
+            GainKey::Master => Control::MasterGain { gain_db: db },
+        });
+    }
+    if f.committed
+        && let Some(gain_db) = editor.live_gain.remove(&key)
+    {
+        editor.apply(match key {
+            GainKey::Track(track) => Command::SetTrackGain { track, gain_db },
+            GainKey::Bus(bus) => Command::SetBusGain { bus, gain_db },
+            GainKey::Master => Command::SetMasterGain { gain_db },
+        });
+    }
+}
+
 /// "C", "L40", "R100".
 pub fn pan_text(pan: f32) -> String {
-    if pan.abs() < 0.005 {
-        "C".to_owned()
-    } else if pan < 0.0 {
-        format!("L{:.0}", -pan * 100.0)
-    } else {
-        format!("R{:.0}", pan * 100.0)
-    }
+    dubstage_model::pan_label(pan)
 }

@@ -567,7 +567,11 @@ fn header_ui(
                 solo: !track.solo,
             });
         }
-        let gain = editor.live_gain.get(&id).copied().unwrap_or(track.gain_db);
+        let gain = editor
+            .live_gain
+            .get(&crate::editor::GainKey::Track(id))
+            .copied()
+            .unwrap_or(track.gain_db);
         ui.label(
             egui::RichText::new(format!(
                 "{} dB {}",

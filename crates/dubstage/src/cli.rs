@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dubstage_engine::export::{ExportSettings, export, planned_paths};
 use dubstage_engine::{CompileOptions, compile, load_sources};
 use dubstage_media::WavFormat;
-use dubstage_model::{Output, Project, SampleLen, SamplePos, Timecode, file};
+use dubstage_model::{Output, Project, SampleLen, SamplePos, Timecode, file, pan_label};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -396,16 +396,6 @@ fn info(path: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn pan_label(pan: f32) -> String {
-    if pan.abs() < 0.005 {
-        "C".to_owned()
-    } else if pan < 0.0 {
-        format!("L{:.0}", -pan * 100.0)
-    } else {
-        format!("R{:.0}", pan * 100.0)
-    }
 }
 
 /// A duration as HH:MM:SS:FF at the project frame rate.
