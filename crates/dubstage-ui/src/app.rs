@@ -63,6 +63,36 @@ pub struct EditorApp {
     pub recovery_offer: Option<PathBuf>,
     /// Recently opened or saved projects, newest first (File → Open Recent).
     pub recent: Vec<PathBuf>,
+    /// The Audio Device window, when open.
+    pub audio_dialog: Option<AudioDialog>,
+}
+
+/// The Audio Device window: output device and buffer size.
+#[derive(Debug, Clone)]
+pub struct AudioDialog {
+    pub devices: Vec<String>,
+    /// `None`: the system default.
+    pub device: Option<String>,
+    pub buffer: u32,
+    pub list_error: Option<String>,
+}
+
+impl AudioDialog {
+    fn new(editor: &Editor) -> AudioDialog {
+        let (devices, list_error) = match dubstage_engine::backend::output_devices() {
+            Ok(d) => (d, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        let info = editor.engine.stream_info();
+        AudioDialog {
+            devices,
+            device: info
+                .filter(|i| i.backend != "null")
+                .map(|i| i.device.clone()),
+            buffer: info.and_then(|i| i.buffer_frames).unwrap_or(512),
+            list_error,
+        }
+    }
 }
 
 /// How many projects File → Open Recent lists.
@@ -90,6 +120,7 @@ impl EditorApp {
         EditorApp {
             recovery_offer,
             recent: Vec::new(),
+            audio_dialog: None,
             editor,
             import: None,
             confirm: None,
@@ -373,6 +404,10 @@ impl EditorApp {
                 if ui.button("Add Marker").clicked() {
                     self.editor.add_marker();
                 }
+                ui.separator();
+                if ui.button("Audio Device…").clicked() {
+                    self.audio_dialog = Some(AudioDialog::new(&self.editor));
+                }
             });
             ui.menu_button("Track", |ui| {
                 for kind in TrackKind::ALL {
@@ -410,6 +445,22 @@ impl EditorApp {
                 ui.separator();
                 ui.checkbox(&mut self.editor.show_mixer, "Mixer");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
+                ui.add_enabled_ui(self.editor.view.follow, |ui| {
+                    ui.radio_value(
+                        &mut self.editor.view.follow_continuous,
+                        false,
+                        "Follow by Page",
+                    );
+                    ui.radio_value(
+                        &mut self.editor.view.follow_continuous,
+                        true,
+                        "Follow Continuously",
+                    );
+                });
+                let mut rts = self.editor.return_to_start;
+                if ui.checkbox(&mut rts, "Return to Start on Stop").changed() {
+                    self.editor.set_return_to_start(rts);
+                }
                 ui.checkbox(&mut self.editor.view.snap, "Snap");
             });
             ui.menu_button("Help", |ui| {
@@ -594,6 +645,88 @@ impl EditorApp {
         }
     }
 
+    fn audio_window(&mut self, ctx: &egui::Context) {
+        let Some(mut d) = self.audio_dialog.take() else {
+            return;
+        };
+        let mut open = true;
+        let mut apply = false;
+        let rate = self.editor.project().sample_rate.hz();
+        egui::Window::new("Audio Device")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(format!("Now: {}", self.editor.device_label()));
+                let t = self.editor.telemetry;
+                if !t.output_latency.is_zero() {
+                    ui.label(format!(
+                        "Output latency reported by the device: {:.1} ms",
+                        t.output_latency.as_secs_f64() * 1000.0
+                    ));
+                }
+                if let Some(e) = &d.list_error {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                ui.separator();
+                egui::ComboBox::from_label("Output")
+                    .selected_text(
+                        d.device
+                            .clone()
+                            .unwrap_or_else(|| "System default".to_owned()),
+                    )
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut d.device, None, "System default");
+                        for name in d.devices.clone() {
+                            ui.selectable_value(&mut d.device, Some(name.clone()), name);
+                        }
+                    });
+                egui::ComboBox::from_label("Buffer")
+                    .selected_text(format!("{} frames", d.buffer))
+                    .show_ui(ui, |ui| {
+                        for f in dubstage_engine::backend::BUFFER_SIZES {
+                            ui.selectable_value(&mut d.buffer, f, format!("{f} frames"));
+                        }
+                    });
+                ui.label(format!(
+                    "Buffer latency at {rate} Hz: {:.1} ms",
+                    f64::from(d.buffer) * 1000.0 / f64::from(rate)
+                ));
+                if ui.button("Apply").clicked() {
+                    apply = true;
+                }
+            });
+        if apply {
+            let request = dubstage_engine::backend::DeviceRequest {
+                device: d.device.clone(),
+                buffer_frames: Some(d.buffer),
+                project_rate: rate,
+            };
+            use dubstage_engine::backend::Backend;
+            let engine = match dubstage_engine::backend::CpalBackend
+                .open(&request, crate::editor::PLAY_BLOCK)
+            {
+                Ok(e) => Ok(e),
+                Err(e) => {
+                    self.editor
+                        .notify(format!("{e}; using silent playback instead"), true);
+                    dubstage_engine::backend::NullBackend::paced()
+                        .open(&request, crate::editor::PLAY_BLOCK)
+                }
+            };
+            match engine {
+                Ok(engine) => {
+                    self.editor.replace_engine(engine);
+                    let label = self.editor.device_label();
+                    self.editor.notify(format!("audio: {label}"), false);
+                }
+                Err(e) => self.editor.notify(e.to_string(), true),
+            }
+        }
+        if open && !apply {
+            self.audio_dialog = Some(d);
+        }
+    }
+
     /// Replaces the project with the autosaved one (kept unsaved, under the
     /// project's own path).
     pub fn recover(&mut self, recovery: &std::path::Path) {
@@ -740,6 +873,7 @@ impl EditorApp {
                     });
                 });
         }
+        self.audio_window(ctx);
         let mut show = self.editor.show_shortcuts;
         egui::Window::new("Keyboard Shortcuts")
             .open(&mut show)

@@ -33,6 +33,8 @@ pub struct View {
     pub track_height: f32,
     /// Keep the playhead in view while playing.
     pub follow: bool,
+    /// Scroll continuously (playhead fixed on screen) instead of by pages.
+    pub follow_continuous: bool,
     pub snap: bool,
 }
 
@@ -44,6 +46,7 @@ impl Default for View {
             scroll_y: 0.0,
             track_height: 64.0,
             follow: true,
+            follow_continuous: false,
             snap: true,
         }
     }
@@ -133,6 +136,9 @@ pub struct Editor {
     /// What the user asked the transport to do (the engine confirms through telemetry).
     playing: bool,
     engine_confirmed_play: bool,
+    /// Stop returns the playhead to where play started.
+    pub return_to_start: bool,
+    play_started_at: SamplePos,
     pub loop_on: bool,
     pub loop_range: Option<(SamplePos, SamplePos)>,
     /// Where the playhead is when stopped (and where play starts).
@@ -203,6 +209,8 @@ impl Editor {
             },
             playing: false,
             engine_confirmed_play: false,
+            return_to_start: false,
+            play_started_at: SamplePos::ZERO,
             loop_on: false,
             loop_range: None,
             cursor: SamplePos::ZERO,
@@ -551,6 +559,7 @@ impl Editor {
         self.send(r);
         let r = self.engine.play();
         self.send(r);
+        self.play_started_at = self.cursor;
         self.playing = true;
         self.engine_confirmed_play = false;
     }
@@ -558,7 +567,11 @@ impl Editor {
     pub fn stop(&mut self) {
         let r = self.engine.stop();
         self.send(r);
-        self.cursor = self.playhead();
+        self.cursor = if self.return_to_start {
+            self.play_started_at
+        } else {
+            self.playhead()
+        };
         self.playing = false;
         self.engine_confirmed_play = false;
     }
@@ -590,6 +603,30 @@ impl Editor {
             .engine
             .set_loop(if self.loop_on { self.loop_range } else { None });
         self.send(r);
+    }
+
+    /// Whether Stop returns the playhead to where play started.
+    pub fn set_return_to_start(&mut self, on: bool) {
+        self.return_to_start = on;
+        let r = self.engine.set_return_to_start(on);
+        self.send(r);
+    }
+
+    /// Replaces the audio engine (another device or buffer size) without
+    /// touching the project: stops, swaps, and resends plan and transport state.
+    pub fn replace_engine(&mut self, engine: AudioEngine) {
+        if self.playing {
+            self.stop();
+        }
+        self.engine = engine;
+        self.compiled_revision = None;
+        let rts = self.return_to_start;
+        self.set_return_to_start(rts);
+        let (on, range) = (self.loop_on, self.loop_range);
+        self.set_loop(on, range);
+        let cursor = self.cursor;
+        self.locate(cursor);
+        self.sync_engine();
     }
 
     /// Live control while a fader or knob is being dragged.

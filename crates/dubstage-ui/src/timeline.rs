@@ -73,6 +73,8 @@ pub struct TimelineState {
     rubber: Option<Pos2>,
     /// The clip under the mouse and the timeline sample there (split at mouse).
     pub hover: Option<(ClipId, SamplePos)>,
+    /// A marker being renamed, with the text typed so far.
+    pub renaming_marker: Option<(dubstage_model::MarkerId, String)>,
 }
 
 /// Converts between timeline samples and screen x.
@@ -247,7 +249,10 @@ fn follow_playhead(editor: &mut Editor, width: f32) {
     let ph = editor.playhead().0 as f64;
     let v = &mut editor.view;
     let visible = f64::from(width) * v.samples_per_point;
-    if ph < v.scroll_samples || ph > v.scroll_samples + visible * 0.95 {
+    if v.follow_continuous {
+        // The playhead stays at 40 % of the width; the timeline moves under it.
+        v.scroll_samples = ph - visible * 0.4;
+    } else if ph < v.scroll_samples || ph > v.scroll_samples + visible * 0.95 {
         // Page: the playhead continues from near the left edge.
         v.scroll_samples = ph - visible * 0.05;
     }
@@ -382,22 +387,44 @@ fn ruler_ui(
         };
         painter.rect_filled(r, 0.0, c);
     }
-    // Markers.
-    for m in &p.markers {
-        let x = map.x(m.position.0 as f64);
-        painter.vline(
-            x,
-            rect.y_range(),
-            Stroke::new(1.0, Color32::from_rgb(240, 200, 60)),
-        );
-        painter.text(
+    // Markers: click to locate, double-click to rename.
+    let mut marker_hit = false;
+    let markers: Vec<(dubstage_model::MarkerId, SamplePos, String)> = p
+        .markers
+        .iter()
+        .map(|m| (m.id, m.position, m.name.clone()))
+        .collect();
+    for (id, position, name) in markers {
+        let x = map.x(position.0 as f64);
+        let gold = Color32::from_rgb(240, 200, 60);
+        painter.vline(x, rect.y_range(), Stroke::new(1.0, gold));
+        let label = painter.text(
             pos2(x + 2.0, rect.top() + 15.0),
             egui::Align2::LEFT_TOP,
-            &m.name,
+            &name,
             egui::FontId::proportional(11.0),
-            Color32::from_rgb(240, 200, 60),
+            gold,
         );
+        let hit = Rect::from_min_max(pos2(x - 3.0, label.top()), label.max).intersect(rect);
+        if !hit.is_positive() {
+            continue;
+        }
+        let r = ui.interact(hit, ui.scope_id().with(("marker", id.0)), Sense::click());
+        let secondary = r.secondary_clicked();
+        let accessible = format!("Marker {name}");
+        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &accessible));
+        let r = r.on_hover_text(format!(
+            "{name}: click to locate; double-click or right-click to rename"
+        ));
+        if r.double_clicked() || secondary {
+            state.renaming_marker = Some((id, name.clone()));
+            marker_hit = true;
+        } else if r.clicked() {
+            editor.locate(position);
+            marker_hit = true;
+        }
     }
+    marker_rename_window(ui, editor, state);
     let at = |pos: Pos2| SamplePos(map.sample(pos.x).round() as i64);
     if response.drag_started()
         && let Some(pos) = response.interact_pointer_pos()
@@ -431,9 +458,40 @@ fn ruler_ui(
         state.drag = None;
     }
     if response.clicked()
+        && !marker_hit
         && let Some(pos) = response.interact_pointer_pos()
     {
         editor.locate(at(pos));
+    }
+}
+
+fn marker_rename_window(ui: &egui::Ui, editor: &mut Editor, state: &mut TimelineState) {
+    let Some((id, mut text)) = state.renaming_marker.take() else {
+        return;
+    };
+    let mut keep = true;
+    egui::Window::new("Rename marker")
+        .collapsible(false)
+        .resizable(false)
+        .show(ui.ctx(), |ui| {
+            let r = ui.text_edit_singleline(&mut text);
+            r.request_focus();
+            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.horizontal(|ui| {
+                if ui.button("Rename").clicked() || (r.lost_focus() && enter) {
+                    editor.apply(Command::RenameMarker {
+                        marker: id,
+                        name: text.clone(),
+                    });
+                    keep = false;
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    keep = false;
+                }
+            });
+        });
+    if keep {
+        state.renaming_marker = Some((id, text));
     }
 }
 

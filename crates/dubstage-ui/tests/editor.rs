@@ -387,3 +387,47 @@ fn autosave_writes_a_recovery_file_that_is_offered_on_the_next_start() {
     assert!(h.state_mut().editor.save());
     assert!(!recovery.exists());
 }
+
+#[test]
+fn a_marker_is_renamed_from_the_ruler() {
+    let (mut h, _p) = demo();
+    let marker = h.state().editor.project().markers[0].clone();
+    let label = format!("Marker {}", marker.name);
+    h.get_by_label(&label).click();
+    h.run_steps(1);
+    assert_eq!(
+        h.state().editor.playhead(),
+        marker.position,
+        "click locates"
+    );
+    h.get_by_label(&label).click_secondary();
+    h.run_steps(2);
+    assert!(
+        h.state().timeline.renaming_marker.is_some(),
+        "right-click opens rename"
+    );
+    h.state_mut().timeline.renaming_marker = Some((marker.id, "Door slam".to_owned()));
+    h.run_steps(1);
+    h.get_by_label("Rename").click();
+    h.run_steps(2);
+    assert_eq!(h.state().editor.project().markers[0].name, "Door slam");
+    assert_eq!(h.state().editor.session.undo_label(), Some("Rename Marker"));
+}
+
+#[test]
+fn stop_can_return_to_where_play_started() {
+    let (mut h, mut processor) = demo();
+    h.state_mut().editor.set_return_to_start(true);
+    h.state_mut().editor.locate(SamplePos(96_000));
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    let mut out = vec![0.0f32; 2048];
+    for _ in 0..10 {
+        processor.process(&mut out);
+    }
+    h.run_steps(1);
+    assert!(h.state().editor.playhead() > SamplePos(96_000));
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    assert_eq!(h.state().editor.playhead(), SamplePos(96_000));
+}
