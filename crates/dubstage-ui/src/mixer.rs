@@ -37,6 +37,8 @@ fn strip<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
         egui::Layout::top_down(egui::Align::Center),
         |ui| {
             ui.set_width(STRIP_WIDTH);
+            ui.spacing_mut().slider_width = STRIP_WIDTH - 14.0;
+            ui.spacing_mut().item_spacing.x = 4.0;
             add(ui)
         },
     )
