@@ -160,6 +160,12 @@ impl EditorApp {
                 .default_size(mixer_height)
                 .show(ui, |ui| mixer::mixer_ui(ui, &mut self.editor));
         }
+        if self.editor.show_side_panel {
+            egui::Panel::right("side")
+                .resizable(true)
+                .default_size(230.0)
+                .show(ui, |ui| self.media_pool(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             let dropped = timeline::timeline_ui(ui, &mut self.editor, &mut self.timeline);
             for (paths, target) in dropped {
@@ -447,6 +453,7 @@ impl EditorApp {
                 }
                 ui.separator();
                 ui.checkbox(&mut self.editor.show_mixer, "Mixer");
+                ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
                 ui.add_enabled_ui(self.editor.view.follow, |ui| {
                     ui.radio_value(
@@ -588,6 +595,61 @@ impl EditorApp {
                     self.timecode_edit = Some(current);
                 }
             }
+        }
+    }
+
+    /// The side panel: the project's media pool, with each file's length,
+    /// channels and whether it is online.
+    fn media_pool(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Media Pool");
+        let p = self.editor.project();
+        let rate = p.sample_rate;
+        ui.label(
+            egui::RichText::new(format!(
+                "{} file(s), {} offline",
+                p.media.len(),
+                self.editor.offline.len()
+            ))
+            .small()
+            .weak(),
+        );
+        ui.separator();
+        let mut relink = false;
+        egui::ScrollArea::vertical().id_salt("pool").show(ui, |ui| {
+            for m in &p.media {
+                let offline = self.editor.offline.contains_key(&m.id);
+                let uses = p.clips().filter(|(_, c)| c.media == m.id).count();
+                let name = if offline {
+                    egui::RichText::new(format!("{} (offline)", m.name))
+                        .color(ui.visuals().error_fg_color)
+                } else {
+                    egui::RichText::new(&m.name)
+                };
+                ui.label(name).on_hover_text(m.path.display().to_string());
+                ui.label(
+                    egui::RichText::new(format!(
+                        "{:.2} s · {} ch · {} clip{}",
+                        rate.to_seconds(m.length),
+                        m.channels,
+                        uses,
+                        if uses == 1 { "" } else { "s" }
+                    ))
+                    .small()
+                    .weak(),
+                );
+                ui.add_space(4.0);
+            }
+        });
+        if !self.editor.offline.is_empty() {
+            ui.separator();
+            relink = ui.button("Relink Offline Media…").clicked();
+        }
+        if relink
+            && let Some(dir) = rfd::FileDialog::new()
+                .set_title("Folder to search for the missing files")
+                .pick_folder()
+        {
+            self.editor.relink_in(&dir);
         }
     }
 

@@ -129,6 +129,8 @@ pub struct Editor {
     pub selected_track: Option<TrackId>,
     pub view: View,
     pub show_mixer: bool,
+    /// The side panel (media pool; later the library and picture).
+    pub show_side_panel: bool,
     pub show_shortcuts: bool,
     pub show_about: bool,
     pub notices: Vec<Notice>,
@@ -193,6 +195,7 @@ impl Editor {
             selected_track: None,
             view: View::default(),
             show_mixer: true,
+            show_side_panel: false,
             show_shortcuts: false,
             show_about: false,
             notices: Vec::new(),

@@ -278,6 +278,11 @@ fn a_project_with_a_missing_file_opens_with_an_offline_clip() {
     assert_eq!(h.state().editor.project().clips().count(), 1, "kept");
     assert!(!h.state().editor.offline.is_empty());
     h.get_by_label("Gone clip, offline");
+    // The media pool (View → Media Pool) lists it as offline too.
+    let mut h = h;
+    h.state_mut().editor.show_side_panel = true;
+    h.run_steps(2);
+    h.get_by_label("gone.wav (offline)");
     assert!(
         h.state()
             .editor

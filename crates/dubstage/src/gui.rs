@@ -31,6 +31,7 @@ struct Host {
 #[serde(default)]
 struct Prefs {
     show_mixer: Option<bool>,
+    show_side_panel: Option<bool>,
     follow: Option<bool>,
     snap: Option<bool>,
     track_height: Option<f32>,
@@ -43,6 +44,7 @@ impl Host {
     fn restore(&mut self, prefs: Prefs) {
         let e = &mut self.app.editor;
         e.show_mixer = prefs.show_mixer.unwrap_or(e.show_mixer);
+        e.show_side_panel = prefs.show_side_panel.unwrap_or(e.show_side_panel);
         e.view.follow = prefs.follow.unwrap_or(e.view.follow);
         e.view.snap = prefs.snap.unwrap_or(e.view.snap);
         e.view.track_height = prefs
@@ -59,6 +61,7 @@ impl eframe::App for Host {
         let e = &self.app.editor;
         let prefs = Prefs {
             show_mixer: Some(e.show_mixer),
+            show_side_panel: Some(e.show_side_panel),
             follow: Some(e.view.follow),
             snap: Some(e.view.snap),
             track_height: Some(e.view.track_height),
