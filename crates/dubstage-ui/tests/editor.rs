@@ -436,3 +436,51 @@ fn stop_can_return_to_where_play_started() {
     h.run_steps(1);
     assert_eq!(h.state().editor.playhead(), SamplePos(96_000));
 }
+
+/// A file dropped from the file manager.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_file_on_a_track_imports_it_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("creak.wav");
+    write_wav(&wav, 9_600);
+    let (mut h, _p) = demo();
+    let target = h.state().editor.project().tracks[1].clone();
+    // Drop over the second track's lane, right of the headers.
+    let lane = h.get_by_label("Ben 1: Sorry, the bridge clip").rect();
+    let drop_at = Pos2::new(lane.right() + 60.0, lane.center().y);
+    h.hover_at(drop_at);
+    h.run_steps(1);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(wav.clone())));
+    h.run_steps(1);
+    h.state_mut().finish_import();
+    h.run_steps(2);
+    let t = h
+        .state()
+        .editor
+        .project()
+        .track(target.id)
+        .expect("track")
+        .clone();
+    assert_eq!(t.clips.len(), target.clips.len() + 1);
+    let added = t
+        .clips
+        .iter()
+        .find(|c| c.name == "creak")
+        .expect("the dropped file is on the track");
+    assert_eq!(added.length, SampleLen(9_600));
+    h.get_by_label("creak clip");
+}
