@@ -93,6 +93,12 @@ pub fn run_editor(project: Option<PathBuf>) -> Result<()> {
     let mut notices = Vec::new();
     let (project, path, warnings) = match project {
         Some(path) => match dubstage_model::file::load(&path) {
+            // Remember the absolute path (Open Recent, recovery files).
+            Ok(loaded) if path.is_relative() => (
+                loaded.project,
+                Some(std::fs::canonicalize(&path).unwrap_or(path)),
+                loaded.warnings,
+            ),
             Ok(loaded) => (loaded.project, Some(path), loaded.warnings),
             Err(e) => {
                 notices.push(format!("could not open: {e}"));
