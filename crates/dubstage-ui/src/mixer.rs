@@ -156,25 +156,15 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
                 });
             }
         });
-        // Fader and meter.
-        let h = ui.available_height() - 34.0;
-        ui.horizontal(|ui| {
-            gain_fader(
-                ui,
-                editor,
-                GainKey::Track(id),
-                track.gain_db,
-                &format!("{} fader", track.name),
-                h,
-            );
-            meter(
-                ui,
-                &mut editor.meter_state,
-                ("track", id.0),
-                meter_reading,
-                h + 20.0,
-            );
-        });
+        fader_and_meter(
+            ui,
+            editor,
+            GainKey::Track(id),
+            track.gain_db,
+            &format!("{} fader", track.name),
+            ("track", id.0),
+            meter_reading,
+        );
     });
 }
 
@@ -195,24 +185,15 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
                 mute: !bus.mute,
             });
         }
-        let h = ui.available_height() - 34.0;
-        ui.horizontal(|ui| {
-            gain_fader(
-                ui,
-                editor,
-                GainKey::Bus(id),
-                bus.gain_db,
-                &format!("{} fader", bus.name),
-                h,
-            );
-            meter(
-                ui,
-                &mut editor.meter_state,
-                ("bus", id.0),
-                reading,
-                h + 20.0,
-            );
-        });
+        fader_and_meter(
+            ui,
+            editor,
+            GainKey::Bus(id),
+            bus.gain_db,
+            &format!("{} fader", bus.name),
+            ("bus", id.0),
+            reading,
+        );
     });
 }
 
@@ -223,17 +204,32 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("stereo out").small().weak());
         ui.add_space(22.0);
-        let h = ui.available_height() - 34.0;
-        ui.horizontal(|ui| {
-            gain_fader(ui, editor, GainKey::Master, gain, "Master fader", h);
-            meter(
-                ui,
-                &mut editor.meter_state,
-                ("master", 0),
-                reading,
-                h + 20.0,
-            );
-        });
+        fader_and_meter(
+            ui,
+            editor,
+            GainKey::Master,
+            gain,
+            "Master fader",
+            ("master", 0),
+            reading,
+        );
+    });
+}
+
+/// The bottom of a strip: the fader beside its meter, filling the height left.
+fn fader_and_meter(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    key: GainKey,
+    current_db: f32,
+    label: &str,
+    meter_key: (&'static str, u32),
+    reading: Option<dubstage_engine::MeterReading>,
+) {
+    let h = ui.available_height() - 34.0;
+    ui.horizontal(|ui| {
+        gain_fader(ui, editor, key, current_db, label, h);
+        meter(ui, &mut editor.meter_state, meter_key, reading, h + 20.0);
     });
 }
 
