@@ -352,6 +352,19 @@ impl EditorApp {
                 {
                     self.editor.relink_in(&dir);
                 }
+                ui.menu_button("Autosave", |ui| {
+                    for (secs, label) in [
+                        (30, "Every 30 seconds"),
+                        (60, "Every minute"),
+                        (300, "Every 5 minutes"),
+                        (0, "Off"),
+                    ] {
+                        let current = self.editor.autosave_interval.as_secs();
+                        if ui.radio(current == secs, label).clicked() {
+                            self.editor.set_autosave_seconds(secs);
+                        }
+                    }
+                });
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     self.request(Pending::Quit);
@@ -693,7 +706,7 @@ impl EditorApp {
             Pending::New => {
                 let project = Project::new("Untitled");
                 let engine = (self.engine_factory)(project.sample_rate.hz());
-                self.editor = Editor::new(project, None, engine);
+                self.replace_editor(Editor::new(project, None, engine));
             }
             Pending::Open(path) => {
                 let path = path.or_else(|| {
@@ -803,10 +816,25 @@ impl EditorApp {
                 let mut editor = Editor::new(loaded.project, path, engine);
                 editor.session.mark_unsaved();
                 editor.notify("recovered the unsaved changes; save to keep them", false);
-                self.editor = editor;
+                self.replace_editor(editor);
             }
             Err(e) => self.editor.notify(format!("could not recover: {e}"), true),
         }
+    }
+
+    /// Switches to another project's editor, keeping the user's preferences
+    /// (panels, snap, follow, autosave) and notices.
+    fn replace_editor(&mut self, mut new: Editor) {
+        let old = &self.editor;
+        new.show_mixer = old.show_mixer;
+        new.show_side_panel = old.show_side_panel;
+        new.view.follow = old.view.follow;
+        new.view.follow_continuous = old.view.follow_continuous;
+        new.view.snap = old.view.snap;
+        new.view.track_height = old.view.track_height;
+        new.autosave_interval = old.autosave_interval;
+        new.autosave_edits = old.autosave_edits;
+        self.editor = new;
     }
 
     /// Opens a project file, keeping the current one on error.
@@ -818,7 +846,7 @@ impl EditorApp {
                 for w in loaded.warnings {
                     editor.notify(w, false);
                 }
-                self.editor = editor;
+                self.replace_editor(editor);
                 self.editor.zoom_to_fit(self.timeline.clip_area_width);
             }
             Err(e) => self.editor.notify(format!("could not open: {e}"), true),

@@ -442,6 +442,12 @@ impl Editor {
         }
     }
 
+    /// Autosave interval in seconds; 0 turns autosave off.
+    pub fn set_autosave_seconds(&mut self, secs: u64) {
+        self.autosave_interval = Duration::from_secs(secs);
+        self.autosave_edits = if secs == 0 { u64::MAX } else { 20 };
+    }
+
     /// The recovery file autosave writes for this project.
     pub fn recovery_file(&self) -> PathBuf {
         recovery_file_for(self.path.as_deref())
@@ -454,7 +460,7 @@ impl Editor {
             .session
             .revision()
             .saturating_sub(self.revision_at_autosave);
-        if !self.session.is_dirty() || edits == 0 {
+        if !self.session.is_dirty() || edits == 0 || self.autosave_interval.is_zero() {
             return;
         }
         if now.duration_since(self.last_autosave) >= self.autosave_interval

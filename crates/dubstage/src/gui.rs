@@ -35,6 +35,7 @@ struct Prefs {
     follow: Option<bool>,
     snap: Option<bool>,
     track_height: Option<f32>,
+    autosave_seconds: Option<u64>,
     recent: Vec<PathBuf>,
 }
 
@@ -51,6 +52,9 @@ impl Host {
             .track_height
             .unwrap_or(e.view.track_height)
             .clamp(32.0, 200.0);
+        if let Some(secs) = prefs.autosave_seconds {
+            e.set_autosave_seconds(secs);
+        }
         self.app.recent = prefs.recent;
         self.app.recent.retain(|p| p.exists());
     }
@@ -65,6 +69,7 @@ impl eframe::App for Host {
             follow: Some(e.view.follow),
             snap: Some(e.view.snap),
             track_height: Some(e.view.track_height),
+            autosave_seconds: Some(e.autosave_interval.as_secs()),
             recent: self.app.recent.clone(),
         };
         eframe::set_value(storage, PREFS_KEY, &prefs);
