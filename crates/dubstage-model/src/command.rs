@@ -7,9 +7,9 @@
 
 use crate::project::{
     BusId, Clip, ClipChannels, ClipId, Fade, Marker, MarkerId, MediaId, MediaRef, Output, PanLaw,
-    Project, Track, TrackId, TrackKind,
+    Picture, Project, Track, TrackId, TrackKind,
 };
-use crate::time::{SampleLen, SamplePos};
+use crate::time::{FrameRate, SampleLen, SamplePos};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -190,6 +190,14 @@ pub enum Command {
     SetPanLaw {
         pan_law: PanLaw,
     },
+    /// Sets, moves or removes the picture (the whole placement is replaced).
+    SetPicture {
+        picture: Option<Picture>,
+    },
+    /// The project's frame rate (timecode display, frame grid, nudge, snap).
+    SetFrameRate {
+        frame_rate: FrameRate,
+    },
 }
 
 impl Command {
@@ -227,6 +235,8 @@ impl Command {
             Command::SetBusMute { .. } => "Bus Mute",
             Command::SetMasterGain { .. } => "Master Gain",
             Command::SetPanLaw { .. } => "Pan Law",
+            Command::SetPicture { .. } => "Picture",
+            Command::SetFrameRate { .. } => "Frame Rate",
         }
     }
 }
@@ -256,6 +266,8 @@ pub enum EditError {
     NoMarker(MarkerId),
     #[error("a clip must be at least one sample long")]
     EmptyClip,
+    #[error("a picture must have at least one frame")]
+    EmptyPicture,
     #[error("the clip cannot start before the beginning of its source")]
     BeforeSourceStart,
     #[error("the split point is not inside the clip")]
@@ -747,6 +759,17 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
         C::SetPanLaw { pan_law } => {
             let old = std::mem::replace(&mut p.pan_law, *pan_law);
             done(C::SetPanLaw { pan_law: old })
+        }
+        C::SetPicture { picture } => {
+            if picture.as_ref().is_some_and(|p| p.frames <= 0) {
+                return Err(EditError::EmptyPicture);
+            }
+            let old = std::mem::replace(&mut p.picture, picture.clone());
+            done(C::SetPicture { picture: old })
+        }
+        C::SetFrameRate { frame_rate } => {
+            let old = std::mem::replace(&mut p.frame_rate, *frame_rate);
+            done(C::SetFrameRate { frame_rate: old })
         }
     }
 }

@@ -117,6 +117,12 @@ pub fn from_str(text: &str, path: &Path, base: &Path) -> Result<Loaded, FileErro
         path: path.to_owned(),
         message,
     })?;
+    if let Some(pic) = &mut project.picture
+        && pic.path.is_relative()
+        && !pic.path.as_os_str().is_empty()
+    {
+        pic.path = normalize(&base.join(&pic.path));
+    }
     for m in &mut project.media {
         if m.path.is_relative() {
             m.path = normalize(&base.join(&m.path));
@@ -180,6 +186,14 @@ fn validate(p: &mut Project) -> Result<Vec<String>, String> {
             }
         }
     }
+    if let Some(pic) = &p.picture
+        && pic.frames <= 0
+    {
+        return Err(format!(
+            "the picture has {} frames (must be at least 1)",
+            pic.frames
+        ));
+    }
     let known: HashSet<MediaId> = p.media.iter().map(|m| m.id).collect();
     let mut missing: Vec<MediaId> = p
         .clips()
@@ -211,6 +225,11 @@ fn validate(p: &mut Project) -> Result<Vec<String>, String> {
 /// Serializes a project for a file in folder `base` (media paths made relative to it).
 pub fn to_string(project: &Project, base: &Path) -> String {
     let mut project = project.clone();
+    if let Some(pic) = &mut project.picture
+        && !pic.path.as_os_str().is_empty()
+    {
+        pic.path = relative_to(&pic.path, base);
+    }
     for m in &mut project.media {
         if !m.path.as_os_str().is_empty() {
             m.path = relative_to(&m.path, base);

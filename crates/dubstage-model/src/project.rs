@@ -352,6 +352,67 @@ pub struct MediaRef {
     pub length: SampleLen,
 }
 
+/// The film's picture: a movie file placed on the timeline. Frames are
+/// decoded elsewhere; the model knows where the movie sits and how fast it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Picture {
+    /// In memory absolute; in the project file relative to the project file.
+    pub path: PathBuf,
+    /// The movie's frame rate (rational, as probed).
+    pub frame_rate: FrameRate,
+    /// Number of frames.
+    pub frames: i64,
+    /// Timeline position of the movie's first frame.
+    pub position: SamplePos,
+    /// The movie's own start timecode, when it carries one.
+    #[serde(default)]
+    pub timecode: Option<Timecode>,
+    /// Picture size in pixels (as probed, for display).
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+    /// Extra picture delay in milliseconds (positive shows frames later),
+    /// for displays that lag or lead.
+    #[serde(default)]
+    pub av_offset_ms: f32,
+}
+
+impl Picture {
+    /// The movie frame shown when timeline sample `pos` is heard, or `None`
+    /// outside the movie. `pos` already includes any output-latency
+    /// correction; the A/V offset is applied here.
+    pub fn frame_at(&self, pos: SamplePos, rate: SampleRate) -> Option<i64> {
+        let offset = (f64::from(self.av_offset_ms) * f64::from(rate.hz()) / 1000.0).round() as i64;
+        let rel = SamplePos(pos.0 - self.position.0 - offset);
+        let frame = self.frame_rate.samples_to_frame(rel, rate);
+        (0..self.frames).contains(&frame).then_some(frame)
+    }
+
+    /// The first timeline sample of movie frame `frame` (ignoring the A/V offset).
+    pub fn frame_position(&self, frame: i64, rate: SampleRate) -> SamplePos {
+        SamplePos(self.position.0 + self.frame_rate.frame_to_samples(frame, rate).0)
+    }
+
+    /// Timeline position just after the last frame.
+    pub fn end(&self, rate: SampleRate) -> SamplePos {
+        self.frame_position(self.frames, rate)
+    }
+
+    /// The position that puts the movie's own start timecode at the same
+    /// timecode on the session's timeline (`None` when the movie has none).
+    pub fn position_by_timecode(&self, map: TimeMap) -> Option<SamplePos> {
+        let tc = self.timecode?;
+        let rate = map.sample_rate;
+        let movie = self
+            .frame_rate
+            .frame_to_samples(tc.to_frames(self.frame_rate).ok()?, rate);
+        let start = map.start.to_frames(map.frame_rate).ok()?;
+        let session = map.frame_rate.frame_to_samples(start, rate);
+        Some(SamplePos(movie.0 - session.0))
+    }
+}
+
 /// A whole project. Plain data: no threads, no I/O besides [`crate::file`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
@@ -374,6 +435,9 @@ pub struct Project {
     pub markers: Vec<Marker>,
     #[serde(default)]
     pub master: Master,
+    /// The film's picture, when one is set.
+    #[serde(default)]
+    pub picture: Option<Picture>,
     /// The next free id (shared by every kind of id). Kept in the file so ids are never reused.
     #[serde(default)]
     pub next_id: u32,
@@ -414,6 +478,7 @@ impl Project {
             buses: default_buses(),
             markers: Vec::new(),
             master: Master::default(),
+            picture: None,
             next_id: FIRST_FREE_ID,
         }
     }

@@ -1,8 +1,8 @@
 //! Every command's undo restores the exact prior project; redo restores the result.
 
 use dubstage_model::{
-    BusId, ClipChannels, Command, Fade, FadeShape, NewClip, Output, Project, SampleLen, SamplePos,
-    Session, Stem, TrackKind,
+    BusId, ClipChannels, Command, Fade, FadeShape, FrameRate, NewClip, Output, Project, SampleLen,
+    SamplePos, Session, Stem, TrackKind,
 };
 use proptest::prelude::*;
 
@@ -60,7 +60,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let media = pick(p.media.len(), a).map(|i| p.media[i].id);
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
-    Some(match op % 28 {
+    Some(match op % 30 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -173,6 +173,21 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
             channels: ClipChannels::Mono(a % 3),
         },
         26 => Command::RemoveMedia { media: media? },
+        27 => Command::SetPicture {
+            picture: (a % 4 != 0).then(|| dubstage_model::Picture {
+                path: format!("/films/reel{b}.mov").into(),
+                frame_rate: FrameRate::ALL[usize::from(a) % FrameRate::ALL.len()],
+                frames: i64::from(b) + 1,
+                position: SamplePos(x % 100_000),
+                timecode: None,
+                width: 1920,
+                height: 1080,
+                av_offset_ms: g,
+            }),
+        },
+        28 => Command::SetFrameRate {
+            frame_rate: FrameRate::ALL[usize::from(b) % FrameRate::ALL.len()],
+        },
         _ => Command::SetMediaPath {
             media: media?,
             path: format!("/elsewhere/m{b}.wav").into(),
