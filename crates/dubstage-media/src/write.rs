@@ -343,27 +343,6 @@ fn hound_error(path: &Path, err: hound::Error) -> MediaError {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
-/// then renamed over `path`.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
-    use std::io::Write;
-    let file_name = path.file_name().ok_or_else(|| MediaError::Write {
-        path: path.to_path_buf(),
-        reason: "the path does not name a file".to_string(),
-    })?;
-    let (mut file, temp_path) = create_temp(path, file_name)?;
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temp_path, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp_path);
-        return Err(MediaError::io(path, e));
-    }
-    sync_parent_dir(path);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,6 +134,7 @@ impl EditorApp {
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.editor.sync_engine();
+        self.editor.sync_picture();
         if self.recovery_offer.is_none() {
             self.editor.autosave_if_due(std::time::Instant::now());
         }
@@ -160,6 +161,7 @@ impl EditorApp {
                 .default_size(mixer_height)
                 .show(ui, |ui| mixer::mixer_ui(ui, &mut self.editor));
         }
+        self.picture_viewer(ui);
         if self.editor.show_side_panel {
             egui::Panel::right("side")
                 .resizable(true)
@@ -169,7 +171,14 @@ impl EditorApp {
         egui::CentralPanel::default().show(ui, |ui| {
             let dropped = timeline::timeline_ui(ui, &mut self.editor, &mut self.timeline);
             for (paths, target) in dropped {
-                self.start_import(paths, target);
+                let (movies, audio): (Vec<PathBuf>, Vec<PathBuf>) =
+                    paths.into_iter().partition(|p| crate::picture::is_movie(p));
+                if let Some(movie) = movies.first() {
+                    self.editor.set_picture_file(movie);
+                }
+                if !audio.is_empty() {
+                    self.start_import(audio, target);
+                }
             }
         });
         self.dialogs(ui.ctx());
@@ -177,6 +186,47 @@ impl EditorApp {
         ui.ctx()
             .send_viewport_cmd(egui::ViewportCommand::Title(title));
         if self.editor.is_playing() || self.import.is_some() {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    /// The picture viewer, docked or in its own window, when there is a picture.
+    fn picture_viewer(&mut self, ui: &mut egui::Ui) {
+        use crate::picture::{Dock, viewer_ui};
+        if !self.editor.picture.show || self.editor.project().picture.is_none() {
+            return;
+        }
+        let width = (ui.available_width() * 0.34).clamp(280.0, 720.0);
+        match self.editor.picture.dock {
+            Dock::Right => {
+                egui::Panel::right("picture")
+                    .resizable(true)
+                    .default_size(width)
+                    .show(ui, |ui| viewer_ui(ui, &mut self.editor));
+            }
+            Dock::Left => {
+                egui::Panel::left("picture")
+                    .resizable(true)
+                    .default_size(width)
+                    .show(ui, |ui| viewer_ui(ui, &mut self.editor));
+            }
+            Dock::Window => {
+                let editor = &mut self.editor;
+                ui.ctx().show_viewport_immediate(
+                    egui::ViewportId::from_hash_of("dubstage picture"),
+                    egui::ViewportBuilder::default()
+                        .with_title("Picture")
+                        .with_inner_size([800.0, 560.0]),
+                    |ui, _class| {
+                        egui::CentralPanel::default().show(ui, |ui| viewer_ui(ui, editor));
+                        if ui.ctx().input(|i| i.viewport().close_requested()) {
+                            editor.picture.dock = Dock::Right;
+                        }
+                    },
+                );
+            }
+        }
+        if self.editor.is_playing() {
             ui.ctx().request_repaint();
         }
     }
@@ -341,6 +391,9 @@ impl EditorApp {
                 if ui.button("Export Mix…").clicked() {
                     self.export_dialog();
                 }
+                if ui.button("Set Picture…").clicked() {
+                    crate::picture::set_picture_dialog(&mut self.editor);
+                }
                 let offline = !self.editor.offline.is_empty();
                 if ui
                     .add_enabled(offline, egui::Button::new("Relink Offline Media…"))
@@ -454,6 +507,7 @@ impl EditorApp {
                     self.timeline.renaming = Some(track);
                 }
             });
+            ui.menu_button("Picture", |ui| self.picture_menu(ui));
             ui.menu_button("View", |ui| {
                 if ui.button("Zoom In").clicked() {
                     self.zoom_centre(2.0);
@@ -467,6 +521,7 @@ impl EditorApp {
                 ui.separator();
                 ui.checkbox(&mut self.editor.show_mixer, "Mixer");
                 ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
+                ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
                 ui.add_enabled_ui(self.editor.view.follow, |ui| {
                     ui.radio_value(
@@ -495,6 +550,67 @@ impl EditorApp {
                 }
             });
         });
+    }
+
+    fn picture_menu(&mut self, ui: &mut egui::Ui) {
+        let has = self.editor.project().picture.is_some();
+        if ui.button("Set Picture…").clicked() {
+            crate::picture::set_picture_dialog(&mut self.editor);
+        }
+        let has_tc = self
+            .editor
+            .project()
+            .picture
+            .as_ref()
+            .is_some_and(|p| p.timecode.is_some());
+        if ui
+            .add_enabled(has_tc, egui::Button::new("Place by Movie Timecode"))
+            .clicked()
+        {
+            self.editor.place_picture_by_timecode();
+        }
+        if ui
+            .add_enabled(has, egui::Button::new("Use Movie Frame Rate"))
+            .clicked()
+        {
+            self.editor.use_movie_frame_rate();
+        }
+        if ui
+            .add_enabled(
+                has,
+                egui::Button::new("Import Picture Audio as Guide Track"),
+            )
+            .clicked()
+        {
+            self.import_guide();
+        }
+        ui.separator();
+        ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
+        ui.checkbox(&mut self.editor.picture.burn_in, "Timecode Burn-in");
+        ui.checkbox(&mut self.editor.picture.safe_area, "Safe Area Guides");
+        ui.separator();
+        if ui
+            .add_enabled(has, egui::Button::new("Remove Picture"))
+            .clicked()
+        {
+            self.editor.remove_picture();
+        }
+    }
+
+    /// Picture → Import Picture Audio as Guide Track: decodes the movie's
+    /// first audio stream in the background onto a new Guide track, in sync
+    /// with the picture.
+    pub fn import_guide(&mut self) {
+        match self.editor.picture_audio() {
+            Ok((movie, audio_index, position)) => self.start_import(
+                vec![movie],
+                ImportTarget::Guide {
+                    position,
+                    audio_index,
+                },
+            ),
+            Err(e) => self.editor.notify(e, true),
+        }
     }
 
     fn add_track(&mut self, kind: TrackKind) {
@@ -828,6 +944,10 @@ impl EditorApp {
         let old = &self.editor;
         new.show_mixer = old.show_mixer;
         new.show_side_panel = old.show_side_panel;
+        new.picture.show = old.picture.show;
+        new.picture.dock = old.picture.dock;
+        new.picture.burn_in = old.picture.burn_in;
+        new.picture.safe_area = old.picture.safe_area;
         new.view.follow = old.view.follow;
         new.view.follow_continuous = old.view.follow_continuous;
         new.view.snap = old.view.snap;
@@ -883,7 +1003,8 @@ impl EditorApp {
         }
         let rate = self.editor.project().sample_rate.hz();
         let dir = crate::editor::peak_cache_dir(self.editor.path.as_deref());
-        self.import = Some(ImportJob::start(files, rate, target, dir));
+        let media_dir = crate::picture::extracted_media_dir(self.editor.path.as_deref());
+        self.import = Some(ImportJob::start(files, rate, target, dir, media_dir));
     }
 
     /// Waits for the running import (tests; the UI polls instead).

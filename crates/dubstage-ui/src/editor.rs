@@ -131,6 +131,8 @@ pub struct Editor {
     pub show_mixer: bool,
     /// The side panel (media pool; later the library and picture).
     pub show_side_panel: bool,
+    /// The picture: frame server and viewer state.
+    pub picture: crate::picture::PictureState,
     pub show_shortcuts: bool,
     pub show_about: bool,
     pub notices: Vec<Notice>,
@@ -196,6 +198,7 @@ impl Editor {
             view: View::default(),
             show_mixer: true,
             show_side_panel: false,
+            picture: crate::picture::PictureState::new(),
             show_shortcuts: false,
             show_about: false,
             notices: Vec::new(),

@@ -21,6 +21,12 @@ pub enum ImportTarget {
     },
     /// On a new track at `position` (a drop on empty space).
     NewTrack { position: SamplePos },
+    /// The picture's audio (stream `audio_index`) on a new Guide track at
+    /// `position`.
+    Guide {
+        position: SamplePos,
+        audio_index: u32,
+    },
 }
 
 /// One decoded file.
@@ -54,6 +60,7 @@ impl ImportJob {
         project_rate: u32,
         target: ImportTarget,
         peak_dir: Option<PathBuf>,
+        media_dir: PathBuf,
     ) -> ImportJob {
         let total = files.len();
         let done = Arc::new(AtomicUsize::new(0));
@@ -73,8 +80,19 @@ impl ImportJob {
                         result.cancelled = true;
                         break;
                     }
-                    match dubstage_media::load_for_project(&path, project_rate) {
-                        Ok(decoded) => {
+                    let loaded = match target {
+                        ImportTarget::Guide { audio_index, .. } => crate::picture::decode_guide(
+                            &path,
+                            audio_index,
+                            project_rate,
+                            &media_dir,
+                        ),
+                        _ => dubstage_media::load_for_project(&path, project_rate)
+                            .map(|d| (path.clone(), d))
+                            .map_err(|e| e.to_string()),
+                    };
+                    match loaded {
+                        Ok((path, decoded)) => {
                             let peaks = crate::editor::peaks_for(
                                 &path,
                                 &decoded.audio,
@@ -87,7 +105,7 @@ impl ImportJob {
                                 warning: decoded.warning.map(|w| w.to_string()),
                             })
                         }
-                        Err(e) => result.failed.push((path, e.to_string())),
+                        Err(e) => result.failed.push((path, e)),
                     }
                     d.fetch_add(1, Ordering::Relaxed);
                 }
@@ -163,6 +181,15 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             track: Some(t),
             position,
         } if p.track(t).is_some() => (t, position),
+        ImportTarget::Guide { position, .. } => {
+            let id = TrackId(next);
+            next += 1;
+            cmds.push(Command::AddTrack {
+                kind: TrackKind::Guide,
+                name: "Guide".to_owned(),
+            });
+            (id, position)
+        }
         ImportTarget::AtPlayhead { position, .. } | ImportTarget::NewTrack { position } => {
             let id = TrackId(next);
             next += 1;

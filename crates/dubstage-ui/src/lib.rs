@@ -11,6 +11,7 @@ pub mod editor;
 pub mod export;
 pub mod import;
 pub mod mixer;
+pub mod picture;
 pub mod timeline;
 pub mod widgets;
 

@@ -104,8 +104,17 @@ pub fn timeline_ui(
 ) -> Vec<(Vec<PathBuf>, crate::import::ImportTarget)> {
     let full = ui.available_rect_before_wrap();
     let (_, bg) = ui.allocate_exact_size(full.size(), Sense::click_and_drag());
+    // With a picture, its thumbnail strip sits between the ruler and the tracks.
+    let strip = if editor.project().picture.is_some() {
+        crate::picture::STRIP_HEIGHT
+    } else {
+        0.0
+    };
     let area = Rect::from_min_max(
-        pos2(full.left() + HEADER_WIDTH, full.top() + RULER_HEIGHT),
+        pos2(
+            full.left() + HEADER_WIDTH,
+            full.top() + RULER_HEIGHT + strip,
+        ),
         full.max,
     );
     state.clip_area_width = area.width().max(100.0);
@@ -125,6 +134,14 @@ pub fn timeline_ui(
 
     state.hover = None;
     tracks_ui(ui, editor, state, &map, area, full);
+    if strip > 0.0 {
+        let top = full.top() + RULER_HEIGHT;
+        let header = Rect::from_min_max(pos2(full.left(), top), pos2(area.left(), top + strip));
+        let lane = Rect::from_min_max(pos2(area.left(), top), pos2(full.right(), top + strip));
+        ui.painter()
+            .rect_filled(header.union(lane), 0.0, ui.visuals().extreme_bg_color);
+        crate::picture::strip_ui(ui, editor, &map, header, lane);
+    }
     ruler_ui(ui, editor, state, &map, full);
     rubber_band(ui, editor, state, &bg, &map, area);
     // Click on empty space: locate and deselect.

@@ -152,6 +152,42 @@ pub fn fit_size(width: u32, height: u32, sar: (u32, u32), max_w: u32, max_h: u32
     (even(display_w * scale), even(h * scale))
 }
 
+/// Writes audio stream `audio_index` (among the movie's audio streams) of
+/// `movie` to `out` as a 32-bit float WAV at its own rate, atomically. Used
+/// for guide tracks when the movie's audio is not one symphonia decodes.
+pub fn extract_audio(
+    tools: &Tools,
+    movie: &Path,
+    audio_index: u32,
+    out: &Path,
+) -> Result<(), VideoError> {
+    let io = |e: std::io::Error| VideoError::Io {
+        path: out.to_owned(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let temp = out.with_extension("partial.wav");
+    let mut cmd = std::process::Command::new(&tools.ffmpeg);
+    cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-y", "-i"])
+        .arg(input_arg(movie))
+        .arg("-map")
+        .arg(format!("0:a:{audio_index}"))
+        .args(["-c:a", "pcm_f32le", "-f", "wav"])
+        .arg(&temp);
+    let result = probe::run(cmd, "ffmpeg", std::time::Duration::from_secs(3600))?;
+    if !result.ok {
+        let _ = std::fs::remove_file(&temp);
+        return Err(VideoError::Decode {
+            path: movie.to_owned(),
+            reason: probe::last_line(&result.stderr)
+                .unwrap_or_else(|| "ffmpeg could not extract the audio".to_owned()),
+        });
+    }
+    std::fs::rename(&temp, out).map_err(io)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

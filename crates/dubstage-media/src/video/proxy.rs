@@ -9,15 +9,17 @@
 //! reaches that frame. Until it does, [`super::FrameServer`] decodes from the
 //! movie itself.
 //!
-//! Files, in the cache folder (`<stem>-<hash>` as for peak caches):
-//! * `.dsvp` — the JPEGs, concatenated in frame order;
-//! * `.dsvi` — the index, written atomically when the build completes:
-//!   magic `DSVI`, version u32, width u32, height u32, source length u64,
-//!   source mtime (ns since the epoch) u64, frame count u64, then per frame
-//!   offset u64 and length u32, all little-endian.
+//! One file in the cache folder, `<stem>-<hash>.dsvp` (named as peak caches
+//! are): the JPEGs concatenated in frame order, then the index — magic
+//! `DSVI`, version u32, width u32, height u32, source length u64, source
+//! mtime (ns since the epoch) u64, frame count u64, then per frame offset u64
+//! and length u32 — then the index's offset u64 and the magic `DSVP`, all
+//! little-endian.
 //!
-//! A proxy whose index is missing, from another source version or another
-//! size is rebuilt.
+//! A build writes a temporary file beside it and renames it into place when
+//! complete, so concurrent builds of the same movie (two editors) cannot mix
+//! their bytes and an interrupted build leaves nothing behind. A proxy from
+//! another source version or another size is rebuilt.
 
 use super::probe::{last_line, spawn_error};
 use super::stream::drain;
@@ -30,15 +32,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 const MAGIC: &[u8; 4] = b"DSVI";
+/// Numbers the temporary files of builds started by this process.
+static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 const VERSION: u32 = 1;
 /// JPEG quality scale of ffmpeg's mjpeg encoder (2 best … 31 worst).
 const QUALITY: &str = "4";
 
-/// Where the proxy files for `movie` live in `dir`.
-pub fn proxy_paths(dir: &Path, movie: &Path) -> (PathBuf, PathBuf) {
-    let base = crate::peaks::cache_path(dir, movie);
-    (base.with_extension("dsvp"), base.with_extension("dsvi"))
+/// Where the proxy file for `movie` lives in `dir`.
+pub fn proxy_path(dir: &Path, movie: &Path) -> PathBuf {
+    crate::peaks::cache_path(dir, movie).with_extension("dsvp")
 }
+
+/// The trailer: index offset u64 and this magic.
+const TRAILER_MAGIC: &[u8; 4] = b"DSVP";
 
 /// What a proxy was built from; a proxy is reused only when all of it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,14 +126,26 @@ impl Proxy {
 
     /// Opens a complete proxy from disk, if one matches `key`.
     pub fn open(dir: &Path, movie: &Path, key: ProxyKey) -> Option<Proxy> {
-        let (data_path, index_path) = proxy_paths(dir, movie);
-        let bytes = std::fs::read(&index_path).ok()?;
-        let entries = parse_index(&bytes, key)?;
+        let data_path = proxy_path(dir, movie);
         let data = File::open(&data_path).ok()?;
         let data_len = data.metadata().ok()?.len();
+        let mut trailer = [0u8; 12];
+        read_exact_at(&data, &mut trailer, data_len.checked_sub(12)?).ok()?;
+        if &trailer[8..] != TRAILER_MAGIC {
+            return None;
+        }
+        let index_at = u64::from_le_bytes(trailer[..8].try_into().ok()?);
+        let index_len = usize::try_from(data_len.checked_sub(12)?.checked_sub(index_at)?).ok()?;
+        // The index of a feature-length movie is a few MB; more is damage.
+        if index_len > 64 << 20 {
+            return None;
+        }
+        let mut bytes = vec![0u8; index_len];
+        read_exact_at(&data, &mut bytes, index_at).ok()?;
+        let entries = parse_index(&bytes, key)?;
         if entries
-            .last()
-            .is_some_and(|e| e.offset + u64::from(e.len) > data_len)
+            .iter()
+            .any(|e| e.offset + u64::from(e.len) > index_at)
         {
             return None;
         }
@@ -162,8 +180,12 @@ impl Proxy {
             }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let (data_path, index_path) = proxy_paths(dir, &info.path);
-        let _ = std::fs::remove_file(&index_path);
+        let final_path = proxy_path(dir, &info.path);
+        let data_path = final_path.with_extension(format!(
+            "dsvp.partial-{}-{}",
+            std::process::id(),
+            BUILDS.fetch_add(1, Ordering::Relaxed)
+        ));
         let writer = File::create(&data_path).map_err(io(&data_path))?;
         let reader = File::open(&data_path).map_err(io(&data_path))?;
         let proxy = Arc::new(Proxy {
@@ -200,7 +222,8 @@ impl Proxy {
         std::thread::Builder::new()
             .name("dubstage-proxy".into())
             .spawn(move || {
-                let result = run_build(&p, stdout, writer);
+                let mut writer = writer;
+                let result = run_build(&p, stdout, &mut writer);
                 let cancelled = p.cancel.load(Ordering::Relaxed);
                 if cancelled {
                     let _ = child.kill();
@@ -237,10 +260,20 @@ impl Proxy {
                             reason: format!("ends at frame {frames} of {expected}"),
                         });
                     }
-                    if let Ok(index) = p.index.read() {
-                        let bytes = index_bytes(p.key, &index);
-                        let _ = crate::write::write_file_atomic(&index_path, &bytes);
+                    let finished = p.index.read().ok().and_then(|index| {
+                        let at = index.last().map_or(0, |e| e.offset + u64::from(e.len));
+                        let mut tail = index_bytes(p.key, &index);
+                        tail.extend_from_slice(&at.to_le_bytes());
+                        tail.extend_from_slice(TRAILER_MAGIC);
+                        writer.write_all(&tail).ok()?;
+                        writer.sync_all().ok()?;
+                        std::fs::rename(&p.data_path, &final_path).ok()
+                    });
+                    if finished.is_none() {
+                        let _ = std::fs::remove_file(&p.data_path);
                     }
+                } else {
+                    let _ = std::fs::remove_file(&p.data_path);
                 }
                 p.complete.store(true, Ordering::Release);
             })
@@ -252,7 +285,7 @@ impl Proxy {
     }
 }
 
-fn run_build(p: &Proxy, mut stdout: impl Read, mut writer: File) -> Result<(), VideoError> {
+fn run_build(p: &Proxy, mut stdout: impl Read, writer: &mut File) -> Result<(), VideoError> {
     let io = |e: std::io::Error| VideoError::Io {
         path: p.data_path.clone(),
         message: e.to_string(),
@@ -290,7 +323,6 @@ fn run_build(p: &Proxy, mut stdout: impl Read, mut writer: File) -> Result<(), V
         }
         buf.drain(..start);
     }
-    writer.sync_all().map_err(io)?;
     Ok(())
 }
 

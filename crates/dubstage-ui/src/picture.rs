@@ -1,0 +1,754 @@
+//! Picture: the film's frames in sync with the audio playhead.
+//!
+//! The frame shown is the movie frame that contains the sample being heard:
+//! while playing, the engine's playhead minus the output latency the device
+//! reports; when stopped, the cursor. The picture's placement and A/V offset
+//! come from the project ([`dubstage_model::Picture::frame_at`]); frames come
+//! from a [`FrameServer`] (ffmpeg in child processes, a proxy on disk).
+
+use crate::editor::{Editor, data_dir};
+use dubstage_media::video::{self, FrameServer, ServerConfig, Tools, VideoError, VideoInfo, probe};
+use dubstage_model::{Command, FrameRate, Picture, SamplePos, Timecode};
+use egui::{Align2, Color32, FontId, Rect, Stroke, StrokeKind, TextureHandle, pos2, vec2};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// File extensions offered by File → Set Picture and taken as a picture when dropped.
+pub const MOVIE_EXTENSIONS: &[&str] = &[
+    "mov", "mp4", "m4v", "mkv", "mxf", "avi", "mts", "m2ts", "webm", "mpg", "mpeg", "dv",
+];
+
+/// Whether `path` names a movie (by extension).
+pub fn is_movie(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MOVIE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Where the viewer sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dock {
+    #[default]
+    Right,
+    Left,
+    /// Its own window (a separate native window where the platform allows).
+    Window,
+}
+
+/// The picture side of the editor: the frame server for the project's movie
+/// and what the viewer shows.
+#[derive(Default)]
+pub struct PictureState {
+    tools: Option<Result<Tools, VideoError>>,
+    server: Option<FrameServer>,
+    /// The movie the server (or the last error) is for.
+    server_for: Option<PathBuf>,
+    /// Why the picture cannot be shown (missing tools, unreadable movie).
+    pub error: Option<String>,
+    texture: Option<TextureHandle>,
+    texture_index: Option<i64>,
+    thumbs: HashMap<i64, TextureHandle>,
+    /// The frame asked for last (`None`: outside the movie or no picture).
+    pub wanted: Option<i64>,
+    pub show: bool,
+    pub dock: Dock,
+    pub burn_in: bool,
+    pub safe_area: bool,
+    /// A/V offset being dragged (committed as one edit on release).
+    av_live: Option<f32>,
+    /// Text of the placement field while the user types in it.
+    start_edit: Option<String>,
+}
+
+impl PictureState {
+    pub fn new() -> PictureState {
+        PictureState {
+            show: true,
+            burn_in: true,
+            ..PictureState::default()
+        }
+    }
+
+    /// The frame server, once the movie is open.
+    pub fn server(&self) -> Option<&FrameServer> {
+        self.server.as_ref()
+    }
+
+    /// ffmpeg and ffprobe, located once (again after a failure when asked).
+    fn tools(&mut self) -> Result<Tools, VideoError> {
+        if !matches!(self.tools, Some(Ok(_))) {
+            self.tools = Some(Tools::locate());
+        }
+        self.tools.clone().expect("set just above")
+    }
+}
+
+/// Where picture proxies are kept: `.dubstage-picture/` beside the project
+/// file, or in the user's data folder for a project never saved.
+pub fn picture_cache_dir(project_path: Option<&Path>) -> PathBuf {
+    project_path
+        .and_then(Path::parent)
+        .map(|d| d.join(".dubstage-picture"))
+        .unwrap_or_else(|| data_dir().join("picture-cache"))
+}
+
+/// Where audio extracted from a movie (guide tracks) is written: a `Media`
+/// folder beside the project file, or in the user's data folder.
+pub fn extracted_media_dir(project_path: Option<&Path>) -> PathBuf {
+    project_path
+        .and_then(Path::parent)
+        .map(|d| d.join("Media"))
+        .unwrap_or_else(|| data_dir().join("media"))
+}
+
+/// The project frame rate for a movie's rate: drop-frame when the movie's
+/// timecode counts drop-frame.
+fn movie_frame_rate(info: &VideoInfo) -> Result<FrameRate, String> {
+    let df = info.timecode.as_deref().is_some_and(|t| t.contains(';'))
+        && info.rate.den == 1001
+        && matches!(info.rate.num, 30_000 | 60_000);
+    FrameRate::new(info.rate.num, info.rate.den, df).map_err(|e| e.to_string())
+}
+
+impl Editor {
+    /// The timeline sample being heard now: the engine's playhead minus the
+    /// device's output latency while playing, the cursor when stopped.
+    pub fn heard_position(&self) -> SamplePos {
+        let ph = self.playhead();
+        if self.is_playing() {
+            let rate = f64::from(self.project().sample_rate.hz());
+            let latency = (self.telemetry.output_latency.as_secs_f64() * rate).round() as i64;
+            SamplePos(ph.0 - latency)
+        } else {
+            ph
+        }
+    }
+
+    /// The movie frame for what is heard now, or `None` outside the picture.
+    pub fn picture_frame(&self) -> Option<i64> {
+        let p = self.project();
+        let pic = p.picture.as_ref()?;
+        let mut pic = pic.clone();
+        if let Some(ms) = self.picture.av_live {
+            pic.av_offset_ms = ms;
+        }
+        pic.frame_at(self.heard_position(), p.sample_rate)
+    }
+
+    /// Opens `path` as the film's picture (one undo step): probes it and
+    /// places its first frame at the session start.
+    pub fn set_picture_file(&mut self, path: &Path) -> bool {
+        let tools = match self.picture.tools() {
+            Ok(t) => t,
+            Err(e) => {
+                self.notify(e.to_string(), true);
+                return false;
+            }
+        };
+        let info = match probe(&tools, path) {
+            Ok(i) => i,
+            Err(e) => {
+                self.notify(e.to_string(), true);
+                return false;
+            }
+        };
+        let frame_rate = match movie_frame_rate(&info) {
+            Ok(r) => r,
+            Err(e) => {
+                self.notify(format!("{}: {e}", path.display()), true);
+                return false;
+            }
+        };
+        let picture = Picture {
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+            frame_rate,
+            frames: info.frames,
+            position: SamplePos::ZERO,
+            timecode: info
+                .timecode
+                .as_deref()
+                .and_then(|t| Timecode::parse(t).ok()),
+            width: info.width,
+            height: info.height,
+            av_offset_ms: 0.0,
+        };
+        let project_rate = self.project().frame_rate;
+        if self
+            .apply(Command::SetPicture {
+                picture: Some(picture),
+            })
+            .is_none()
+        {
+            return false;
+        }
+        self.picture.show = true;
+        let name = dubstage_model::file::display_name(path);
+        self.notify(
+            format!(
+                "picture: {name}, {}x{} {} at {} fps, {} frames",
+                info.width, info.height, info.codec, info.rate, info.frames
+            ),
+            false,
+        );
+        if !same_rate(frame_rate, project_rate) {
+            self.notify(
+                format!(
+                    "the movie runs at {} fps but the project at {} fps: \
+                     use Picture > Use Movie Frame Rate to match",
+                    info.rate,
+                    fps_label(project_rate)
+                ),
+                true,
+            );
+        }
+        true
+    }
+
+    /// Moves the picture so its own timecode lands on the same session timecode.
+    pub fn place_picture_by_timecode(&mut self) {
+        let Some(mut pic) = self.project().picture.clone() else {
+            return;
+        };
+        match pic.position_by_timecode(self.project().time_map()) {
+            Some(pos) => {
+                pic.position = pos;
+                self.apply(Command::SetPicture { picture: Some(pic) });
+            }
+            None => self.notify("the movie carries no start timecode", true),
+        }
+    }
+
+    /// Moves the picture's first frame to `position`.
+    pub fn set_picture_position(&mut self, position: SamplePos) {
+        if let Some(mut pic) = self.project().picture.clone()
+            && pic.position != position
+        {
+            pic.position = position;
+            self.apply(Command::SetPicture { picture: Some(pic) });
+        }
+    }
+
+    pub fn set_av_offset(&mut self, ms: f32) {
+        if let Some(mut pic) = self.project().picture.clone()
+            && pic.av_offset_ms != ms
+        {
+            pic.av_offset_ms = ms;
+            self.apply(Command::SetPicture { picture: Some(pic) });
+        }
+    }
+
+    /// Sets the project's frame rate to the movie's (one undo step).
+    pub fn use_movie_frame_rate(&mut self) {
+        if let Some(rate) = self.project().picture.as_ref().map(|p| p.frame_rate) {
+            self.apply(Command::SetFrameRate { frame_rate: rate });
+        }
+    }
+
+    pub fn remove_picture(&mut self) {
+        if self.project().picture.is_some() {
+            self.apply(Command::SetPicture { picture: None });
+        }
+    }
+
+    /// Keeps the frame server on the project's movie and asks it for the
+    /// frame of the moment. Call once per UI frame.
+    pub fn sync_picture(&mut self) {
+        let path = self.project().picture.as_ref().map(|p| p.path.clone());
+        if path != self.picture.server_for {
+            self.picture.server = None;
+            self.picture.texture = None;
+            self.picture.texture_index = None;
+            self.picture.thumbs.clear();
+            self.picture.error = None;
+            self.picture.server_for = path.clone();
+            if let Some(path) = path {
+                match self.start_picture_server(&path) {
+                    Ok(server) => self.picture.server = Some(server),
+                    Err(e) => {
+                        self.picture.error = Some(e.to_string());
+                        self.notify(e.to_string(), true);
+                    }
+                }
+            }
+        }
+        self.picture.wanted = self.picture_frame();
+        let playing = self.is_playing();
+        if let (Some(server), Some(i)) = (&self.picture.server, self.picture.wanted) {
+            server.request(i, playing);
+        }
+    }
+
+    fn start_picture_server(&mut self, path: &Path) -> Result<FrameServer, VideoError> {
+        let tools = self.picture.tools()?;
+        let info = probe(&tools, path)?;
+        let config = ServerConfig {
+            proxy_dir: Some(picture_cache_dir(self.path.as_deref())),
+            ..ServerConfig::default()
+        };
+        Ok(FrameServer::start(&tools, info, config))
+    }
+
+    /// Probes the picture's audio streams for a guide track: `(audio index,
+    /// offset from the first frame in samples)` of the first audio stream.
+    pub fn picture_audio(&mut self) -> Result<(PathBuf, u32, SamplePos), String> {
+        let Some(pic) = self.project().picture.clone() else {
+            return Err("set a picture first (File > Set Picture…)".to_owned());
+        };
+        let tools = self.picture.tools().map_err(|e| e.to_string())?;
+        let info = probe(&tools, &pic.path).map_err(|e| e.to_string())?;
+        let Some(a) = info.audio.first() else {
+            return Err(format!("{}: the movie has no audio", pic.path.display()));
+        };
+        let rate = f64::from(self.project().sample_rate.hz());
+        let offset = ((a.start_time - info.start_time) * rate).round() as i64;
+        Ok((
+            pic.path.clone(),
+            a.audio_index,
+            SamplePos(pic.position.0 + offset),
+        ))
+    }
+}
+
+/// Decodes a movie's audio for a guide track: directly with symphonia when
+/// it can (MP4/MOV with AAC or PCM), otherwise through a WAV that ffmpeg
+/// extracts into `media_dir`. Returns the file the project should reference.
+pub fn decode_guide(
+    movie: &Path,
+    audio_index: u32,
+    project_rate: u32,
+    media_dir: &Path,
+) -> Result<(PathBuf, dubstage_media::Decoded), String> {
+    if audio_index == 0
+        && let Ok(d) = dubstage_media::load_for_project(movie, project_rate)
+    {
+        return Ok((movie.to_owned(), d));
+    }
+    let tools = Tools::locate().map_err(|e| e.to_string())?;
+    let stem = movie
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "picture".to_owned());
+    let out = media_dir.join(format!("{stem} guide.wav"));
+    video::extract_audio(&tools, movie, audio_index, &out).map_err(|e| e.to_string())?;
+    let d = dubstage_media::load_for_project(&out, project_rate).map_err(|e| e.to_string())?;
+    Ok((out, d))
+}
+
+fn same_rate(a: FrameRate, b: FrameRate) -> bool {
+    a.num() == b.num() && a.den() == b.den()
+}
+
+fn fps_label(r: FrameRate) -> String {
+    let fps = r.fps();
+    if (fps - fps.round()).abs() < 1e-9 {
+        format!("{}", fps.round())
+    } else {
+        format!("{fps:.3}")
+    }
+}
+
+/// Brings the viewer texture up to date with the server's latest frame.
+fn update_texture(ctx: &egui::Context, st: &mut PictureState) {
+    let Some(server) = &st.server else { return };
+    let Some(frame) = server.latest() else { return };
+    if st.texture_index == Some(frame.index) && st.texture.is_some() {
+        return;
+    }
+    let image = egui::ColorImage::from_rgba_unmultiplied(
+        [frame.width as usize, frame.height as usize],
+        &frame.rgba,
+    );
+    match &mut st.texture {
+        Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+        None => {
+            st.texture = Some(ctx.load_texture("picture", image, egui::TextureOptions::LINEAR));
+        }
+    }
+    st.texture_index = Some(frame.index);
+}
+
+/// The viewer panel: the frame, burn-in and guides, and the picture's
+/// settings underneath.
+pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
+    update_texture(ui.ctx(), &mut editor.picture);
+    let Some(pic) = editor.project().picture.clone() else {
+        ui.heading("Picture");
+        ui.label("No picture. Use File > Set Picture… or drop a movie on the timeline.");
+        if ui.button("Set Picture…").clicked() {
+            set_picture_dialog(editor);
+        }
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong(dubstage_model::file::display_name(&pic.path));
+        ui.label(format!(
+            "{}x{}, {} fps",
+            pic.width,
+            pic.height,
+            fps_label(pic.frame_rate)
+        ));
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.toggle_value(&mut editor.picture.burn_in, "Burn-in")
+            .on_hover_text("Session timecode and frame number over the picture");
+        ui.toggle_value(&mut editor.picture.safe_area, "Safe areas")
+            .on_hover_text("Action-safe (93%) and title-safe (90%) guides");
+        let dock = editor.picture.dock;
+        egui::ComboBox::from_id_salt("picture dock")
+            .selected_text(match dock {
+                Dock::Right => "Dock right",
+                Dock::Left => "Dock left",
+                Dock::Window => "Own window",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut editor.picture.dock, Dock::Right, "Dock right");
+                ui.selectable_value(&mut editor.picture.dock, Dock::Left, "Dock left");
+                ui.selectable_value(&mut editor.picture.dock, Dock::Window, "Own window");
+            });
+    });
+    // Leave room for the settings below the frame.
+    let settings_height = 150.0;
+    let avail = ui.available_size();
+    let area_h = (avail.y - settings_height).max(80.0);
+    let (rect, _) = ui.allocate_exact_size(vec2(avail.x, area_h), egui::Sense::hover());
+    draw_frame(ui, editor, &pic, rect);
+    ui.add_space(4.0);
+    settings_ui(ui, editor, &pic);
+}
+
+fn draw_frame(ui: &egui::Ui, editor: &Editor, pic: &Picture, rect: Rect) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, Color32::BLACK);
+    let (w, h) = match editor.picture.server() {
+        Some(s) => s.frame_size(),
+        None => (pic.width.max(16), pic.height.max(9)),
+    };
+    let aspect = w as f32 / h.max(1) as f32;
+    let size = if rect.width() / rect.height() > aspect {
+        vec2(rect.height() * aspect, rect.height())
+    } else {
+        vec2(rect.width(), rect.width() / aspect)
+    };
+    let img = Rect::from_center_size(rect.center(), size);
+    let map = editor.project().time_map();
+    let heard = editor.heard_position();
+    let tc = map.timecode_at(heard);
+    let st = &editor.picture;
+    match (st.wanted, &st.texture) {
+        (Some(_), Some(tex)) => {
+            painter.image(
+                tex.id(),
+                img,
+                Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
+        (Some(_), None) => {
+            let msg = st
+                .error
+                .clone()
+                .unwrap_or_else(|| "decoding picture…".to_owned());
+            painter.text(
+                img.center(),
+                Align2::CENTER_CENTER,
+                msg,
+                FontId::proportional(13.0),
+                Color32::GRAY,
+            );
+        }
+        (None, _) => {
+            let msg = match &st.error {
+                Some(e) => e.clone(),
+                None => format!("no picture at {tc}"),
+            };
+            painter.text(
+                img.center(),
+                Align2::CENTER_CENTER,
+                msg,
+                FontId::proportional(14.0),
+                Color32::GRAY,
+            );
+        }
+    }
+    if st.safe_area {
+        let guide = Stroke::new(1.0, Color32::from_rgba_unmultiplied(255, 255, 255, 110));
+        for frac in [0.93, 0.90] {
+            painter.rect_stroke(
+                Rect::from_center_size(img.center(), img.size() * frac),
+                0.0,
+                guide,
+                StrokeKind::Inside,
+            );
+        }
+    }
+    if st.burn_in {
+        let frame = st
+            .wanted
+            .map_or_else(|| "--".to_owned(), |f| format!("{f}"));
+        let text = format!("{tc}   fr {frame}");
+        let font = FontId::monospace((img.height() / 16.0).clamp(11.0, 28.0));
+        let galley = painter.layout_no_wrap(text, font, Color32::WHITE);
+        let pos = pos2(
+            img.center().x - galley.size().x / 2.0,
+            img.bottom() - galley.size().y - img.height() * 0.06,
+        );
+        painter.rect_filled(
+            Rect::from_min_size(pos, galley.size()).expand(3.0),
+            2.0,
+            Color32::from_black_alpha(180),
+        );
+        painter.galley(pos, galley, Color32::WHITE);
+    }
+    // A stale frame (the right one is being decoded) gets a thin outline.
+    if let (Some(w), Some(t)) = (st.wanted, st.texture_index)
+        && w != t
+    {
+        painter.rect_stroke(
+            img,
+            0.0,
+            Stroke::new(1.0, Color32::from_rgb(200, 160, 40)),
+            StrokeKind::Inside,
+        );
+    }
+}
+
+fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
+    let map = editor.project().time_map();
+    let project_rate = editor.project().frame_rate;
+    if !same_rate(pic.frame_rate, project_rate) {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                Color32::from_rgb(240, 180, 60),
+                format!(
+                    "Movie {} fps, project {} fps.",
+                    fps_label(pic.frame_rate),
+                    fps_label(project_rate)
+                ),
+            );
+            if ui.button("Use movie rate").clicked() {
+                editor.use_movie_frame_rate();
+            }
+        });
+    }
+    egui::Grid::new("picture settings")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Starts at");
+            ui.horizontal(|ui| {
+                let shown = map.timecode_at(pic.position).to_string();
+                let text = editor.picture.start_edit.get_or_insert(shown.clone());
+                let r = ui.add(
+                    egui::TextEdit::singleline(text)
+                        .desired_width(100.0)
+                        .font(egui::TextStyle::Monospace),
+                );
+                let r = r.on_hover_text("Session timecode of the movie's first frame");
+                if r.lost_focus() {
+                    let typed = editor.picture.start_edit.take().unwrap_or_default();
+                    if typed != shown {
+                        match Timecode::parse(&typed).and_then(|tc| map.samples_at(tc)) {
+                            Ok(pos) => editor.set_picture_position(pos),
+                            Err(e) => editor.notify(e.to_string(), true),
+                        }
+                    }
+                } else if !r.has_focus() {
+                    editor.picture.start_edit = None;
+                }
+                if pic.timecode.is_some()
+                    && ui
+                        .button("By movie timecode")
+                        .on_hover_text(format!(
+                            "Place the movie so its own timecode ({}) matches the session's",
+                            pic.timecode.map(|t| t.to_string()).unwrap_or_default()
+                        ))
+                        .clicked()
+                {
+                    editor.place_picture_by_timecode();
+                }
+            });
+            ui.end_row();
+            ui.label("A/V offset");
+            ui.horizontal(|ui| {
+                let mut ms = editor.picture.av_live.unwrap_or(pic.av_offset_ms);
+                let r = ui.add(
+                    egui::DragValue::new(&mut ms)
+                        .range(-2000.0..=2000.0)
+                        .speed(1.0)
+                        .suffix(" ms"),
+                );
+                let r = r.on_hover_text("Positive: the picture is shown later");
+                if r.dragged() {
+                    editor.picture.av_live = Some(ms);
+                } else if r.drag_stopped() || r.changed() {
+                    editor.picture.av_live = None;
+                    editor.set_av_offset(ms);
+                }
+                let frame_ms = 1000.0 / pic.frame_rate.fps() as f32;
+                ui.label(format!("{:+.2} fr", ms / frame_ms));
+                if ui.small_button("-1 fr").clicked() {
+                    editor.set_av_offset(ms - frame_ms);
+                }
+                if ui.small_button("+1 fr").clicked() {
+                    editor.set_av_offset(ms + frame_ms);
+                }
+            });
+            ui.end_row();
+            let latency = editor.telemetry.output_latency.as_secs_f64() * 1000.0;
+            ui.label("Output latency");
+            ui.label(format!("{latency:.1} ms (compensated)"));
+            ui.end_row();
+        });
+    if let Some(server) = editor.picture.server() {
+        if let Some((done, total, complete)) = server.proxy_progress()
+            && !complete
+        {
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                    .text(format!("building picture cache {done}/{total}"))
+                    .desired_height(14.0),
+            );
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(200));
+        }
+        if let Some(e) = server.proxy_error() {
+            ui.colored_label(Color32::from_rgb(240, 120, 90), e.to_string());
+        }
+        if let Some((i, e)) = server.error()
+            && Some(i) == editor.picture.wanted
+        {
+            ui.colored_label(Color32::from_rgb(240, 120, 90), e.to_string());
+        }
+    }
+    if let Some(e) = &editor.picture.error {
+        ui.colored_label(Color32::from_rgb(240, 120, 90), e);
+    }
+}
+
+/// File → Set Picture…: the file dialog, then [`Editor::set_picture_file`].
+pub fn set_picture_dialog(editor: &mut Editor) {
+    let file = rfd::FileDialog::new()
+        .set_title("Set Picture")
+        .add_filter("Movies", MOVIE_EXTENSIONS)
+        .add_filter("All files", &["*"])
+        .pick_file();
+    if let Some(path) = file {
+        editor.set_picture_file(&path);
+    }
+}
+
+/// Height of the picture strip in the timeline.
+pub const STRIP_HEIGHT: f32 = 44.0;
+
+/// The picture track: thumbnails along the timeline, one every N frames
+/// (N grows as the view zooms out so they never overlap).
+pub fn strip_ui(
+    ui: &egui::Ui,
+    editor: &mut Editor,
+    map: &crate::timeline::Mapping,
+    header: Rect,
+    lane: Rect,
+) {
+    let painter = ui.painter().with_clip_rect(lane);
+    painter.rect_filled(lane, 0.0, Color32::from_gray(18));
+    ui.painter().text(
+        header.left_center() + vec2(8.0, 0.0),
+        Align2::LEFT_CENTER,
+        "Picture",
+        FontId::proportional(13.0),
+        ui.visuals().text_color(),
+    );
+    let Some(pic) = editor.project().picture.clone() else {
+        return;
+    };
+    let sr = editor.project().sample_rate;
+    let start_x = map.x(pic.position.0 as f64);
+    let end_x = map.x(pic.end(sr).0 as f64);
+    let body = Rect::from_x_y_ranges(start_x..=end_x, lane.y_range()).intersect(lane);
+    painter.rect_filled(body, 0.0, Color32::from_gray(35));
+    let (fw, fh) = editor.picture.server().map_or(
+        (pic.width.max(16), pic.height.max(9)),
+        FrameServer::frame_size,
+    );
+    let th = lane.height() - 4.0;
+    let tw = th * fw as f32 / fh.max(1) as f32;
+    let frame_len = pic.frame_rate.frame_to_samples(1, sr).0.max(1) as f64;
+    let frames_per_point = map.spp / frame_len;
+    let raw = (f64::from(tw) * frames_per_point).ceil().max(1.0) as i64;
+    let step = nice_step(raw);
+    let first = ((map.sample(lane.left()) - pic.position.0 as f64) / frame_len).floor() as i64;
+    let first = (first.max(0) / step) * step;
+    let mut f = first;
+    let ctx = ui.ctx().clone();
+    while f < pic.frames {
+        let x = map.x(pic.frame_position(f, sr).0 as f64);
+        if x > lane.right() {
+            break;
+        }
+        let r = Rect::from_min_size(pos2(x, lane.top() + 2.0), vec2(tw, th));
+        let tex = editor.picture.thumbs.get(&f).cloned().or_else(|| {
+            let t = editor.picture.server()?.thumbnail(f)?;
+            let image = egui::ColorImage::from_rgba_unmultiplied(
+                [t.width as usize, t.height as usize],
+                &t.rgba,
+            );
+            let h = ctx.load_texture(format!("thumb {f}"), image, egui::TextureOptions::LINEAR);
+            if editor.picture.thumbs.len() > 2000 {
+                editor.picture.thumbs.clear();
+            }
+            editor.picture.thumbs.insert(f, h.clone());
+            Some(h)
+        });
+        match tex {
+            Some(t) => {
+                painter.image(
+                    t.id(),
+                    r,
+                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                );
+            }
+            None => {
+                painter.rect_filled(r, 0.0, Color32::from_gray(50));
+                ctx.request_repaint_after(std::time::Duration::from_millis(250));
+            }
+        }
+        painter.vline(x, lane.y_range(), Stroke::new(1.0, Color32::from_gray(90)));
+        f += step;
+    }
+}
+
+/// The smallest of 1, 2, 5, 10, 20, 50, … that is at least `n`.
+fn nice_step(n: i64) -> i64 {
+    let mut base = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if base * m >= n {
+                return base * m;
+            }
+        }
+        base *= 10;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_steps() {
+        assert_eq!(nice_step(1), 1);
+        assert_eq!(nice_step(3), 5);
+        assert_eq!(nice_step(7), 10);
+        assert_eq!(nice_step(11), 20);
+        assert_eq!(nice_step(120), 200);
+    }
+
+    #[test]
+    fn movies_by_extension() {
+        assert!(is_movie(Path::new("/a/Reel 1.MOV")));
+        assert!(is_movie(Path::new("x.mxf")));
+        assert!(!is_movie(Path::new("x.wav")));
+        assert!(!is_movie(Path::new("x.m4a")));
+    }
+}
