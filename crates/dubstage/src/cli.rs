@@ -38,6 +38,15 @@ enum Command {
     Play(PlayArgs),
     /// List audio output devices.
     Devices,
+    /// Probe a movie as the editor would for picture: frame rate, frames,
+    /// size, start timecode, audio streams; optionally check a frame decodes.
+    Picture {
+        /// The movie file.
+        movie: PathBuf,
+        /// Also decode this frame (0 = first) and print its index and size.
+        #[arg(long)]
+        frame: Option<i64>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,6 +143,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
         Command::Info { project } => info(&project),
         Command::Play(args) => crate::play::play(&args_to_play(args)),
         Command::Devices => crate::play::devices(),
+        Command::Picture { movie, frame } => picture(&movie, frame),
     }
 }
 
@@ -291,6 +301,54 @@ fn render(args: &RenderArgs) -> Result<()> {
     Ok(())
 }
 
+fn picture(movie: &Path, frame: Option<i64>) -> Result<()> {
+    use dubstage_media::video::{FrameServer, ServerConfig, Tools, probe};
+    let tools = Tools::locate()?;
+    let info = probe(&tools, movie)?;
+    println!("Movie     {}", movie.display());
+    println!("Container {}", info.container);
+    println!(
+        "Video     {} {}x{} (pixel aspect {}:{}), {} fps ({}/{})",
+        info.codec,
+        info.width,
+        info.height,
+        info.sar.0,
+        info.sar.1,
+        info.rate,
+        info.rate.num,
+        info.rate.den
+    );
+    println!(
+        "Frames    {} ({:.3} s)",
+        info.frames,
+        info.duration_seconds()
+    );
+    println!("Timecode  {}", info.timecode.as_deref().unwrap_or("none"));
+    if info.audio.is_empty() {
+        println!("Audio     none");
+    }
+    for a in &info.audio {
+        println!(
+            "Audio {}   {} {} ch {} Hz, starts at {:.6} s",
+            a.audio_index, a.codec, a.channels, a.sample_rate, a.start_time
+        );
+    }
+    if let Some(index) = frame {
+        if !(0..info.frames).contains(&index) {
+            bail!(
+                "frame {index} is outside the movie (0 to {})",
+                info.frames - 1
+            );
+        }
+        let server = FrameServer::start(&tools, info, ServerConfig::default());
+        let f = server
+            .wait_for(index, false, std::time::Duration::from_secs(120))
+            .with_context(|| format!("decoding frame {index}"))?;
+        println!("Decoded   frame {} at {}x{}", f.index, f.width, f.height);
+    }
+    Ok(())
+}
+
 fn info(path: &Path) -> Result<()> {
     let p = load_project(path)?;
     let map = p.time_map();
@@ -329,6 +387,22 @@ fn info(path: &Path) -> Result<()> {
         buses.join(", "),
         p.master.gain_db
     );
+    if let Some(pic) = &p.picture {
+        let missing = if pic.path.exists() { "" } else { " (missing)" };
+        println!(
+            "Picture   {}{}: {} frames at {} fps, first frame at {}{}",
+            pic.path.display(),
+            missing,
+            pic.frames,
+            pic.frame_rate,
+            map.timecode_at(pic.position),
+            if pic.av_offset_ms != 0.0 {
+                format!(", A/V offset {:+.1} ms", pic.av_offset_ms)
+            } else {
+                String::new()
+            }
+        );
+    }
     println!("Tracks    {}", p.tracks.len());
     for (i, t) in p.tracks.iter().enumerate() {
         let out = match t.output {

@@ -1,5 +1,5 @@
 //! The `dubstage` binary: the editor window (no subcommand) and the
-//! command-line tools (`render`, `info`, `play`, `devices`).
+//! command-line tools (`render`, `info`, `play`, `devices`, `picture`).
 
 mod cli;
 mod gui;

@@ -360,3 +360,74 @@ fn devices_lists_or_explains() {
     assert!(r.ok, "{}", r.stderr);
     assert!(!r.stdout.is_empty());
 }
+
+/// A 2-second 25 fps H.264 movie with a start timecode and a tone.
+fn test_movie(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let ok = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x180:rate=25:duration=2")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-timecode", "01:00:00:00", "-shortest"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs (installed by make test)")
+        .success();
+    assert!(ok, "ffmpeg made the test movie");
+    path
+}
+
+#[test]
+fn picture_probes_a_movie_and_decodes_a_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let movie = test_movie(dir.path(), "-reel 'one' $1.mov");
+    let r = dubstage(&["picture", movie.to_str().unwrap(), "--frame", "37"]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("h264 320x180"), "{}", r.stdout);
+    assert!(r.stdout.contains("25 fps (25/1)"), "{}", r.stdout);
+    assert!(r.stdout.contains("Frames    50"), "{}", r.stdout);
+    assert!(r.stdout.contains("Timecode  01:00:00:00"), "{}", r.stdout);
+    assert!(r.stdout.contains("aac 1 ch"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Decoded   frame 37 at 320x180"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn picture_errors_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("renamed.mov");
+    std::fs::write(&fake, "not a movie at all\n").unwrap();
+    check_fails(
+        &["picture", fake.to_str().unwrap()],
+        &["renamed.mov", "not a movie ffmpeg can read"],
+    );
+    let movie = test_movie(dir.path(), "short.mov");
+    check_fails(
+        &["picture", movie.to_str().unwrap(), "--frame", "50"],
+        &["frame 50 is outside the movie (0 to 49)"],
+    );
+    // ffmpeg absent: PATH without it.
+    let out = Command::new(env!("CARGO_BIN_EXE_dubstage"))
+        .args(["picture", movie.to_str().unwrap()])
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffmpeg was not found") && err.contains("sudo apt install ffmpeg"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
