@@ -52,12 +52,14 @@ test: deps
 	$(CARGO) test --workspace
 
 # Offline render speed, audio-callback cost, peak-pyramid build speed,
+# picture seek latency and decode rate,
 # editor frame time, then a soak run on the null backend (SOAK_SECONDS,
 # default 600).
 bench: deps
 	$(CARGO) bench -p dubstage-engine --bench render
 	$(CARGO) bench -p dubstage-engine --bench callback
 	$(CARGO) bench -p dubstage-media --bench peaks
+	$(CARGO) bench -p dubstage-media --bench picture
 	$(CARGO) bench -p dubstage-ui --bench frame
 	$(CARGO) bench -p dubstage-engine --bench soak
 

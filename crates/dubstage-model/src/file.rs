@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The file extension of project files.
 pub const EXTENSION: &str = "dubstage";
@@ -109,8 +109,9 @@ pub fn from_str(text: &str, path: &Path, base: &Path) -> Result<Loaded, FileErro
             message: "format_version 0 does not exist (the first version is 1)".to_owned(),
         });
     }
-    // Version 1 is the first format; later versions add migrations here,
-    // oldest first, each turning version N into N+1.
+    // Version 2 added the optional `picture`; a version 1 file is a version 2
+    // file without one, so it needs no migration. Later versions add
+    // migrations here, oldest first, each turning version N into N+1.
     let file: ProjectFile = ron::from_str(text).map_err(parse_err)?;
     let mut project = file.project;
     let warnings = validate(&mut project).map_err(|message| FileError::Invalid {
