@@ -36,14 +36,35 @@ const MOVIES: &[Movie] = &[
         label: "H.264 1080p, single keyframe",
         file: "h264_onekey.mp4",
         codec: &[
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "100000",
-            "-keyint_min", "100000", "-sc_threshold", "0", "-bf", "3", "-pix_fmt", "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-g",
+            "100000",
+            "-keyint_min",
+            "100000",
+            "-sc_threshold",
+            "0",
+            "-bf",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
         ],
     },
     Movie {
         label: "ProRes 422 1080p",
         file: "prores422.mov",
-        codec: &["-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le"],
+        codec: &[
+            "-c:v",
+            "prores_ks",
+            "-profile:v",
+            "2",
+            "-pix_fmt",
+            "yuv422p10le",
+        ],
     },
 ];
 
@@ -116,7 +137,10 @@ fn playback(server: &FrameServer, from: i64, count: i64) -> (f64, FrameSource) {
     let t = Instant::now();
     let mut source = FrameSource::Movie;
     for i in from + 1..from + 1 + count {
-        source = server.wait_for(i, true, WAIT).expect("frame decodes").source;
+        source = server
+            .wait_for(i, true, WAIT)
+            .expect("frame decodes")
+            .source;
     }
     (count as f64 / t.elapsed().as_secs_f64(), source)
 }
@@ -134,9 +158,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
     println!("Picture: locate → correct frame ready, and playback decode rate, at 960x540");
-    println!(
-        "| movie | source | seek median | seek p95 | playback fps | proxy build |"
-    );
+    println!("| movie | source | seek median | seek p95 | playback fps | proxy build |");
     println!("|---|---|---|---|---|---|");
     for m in MOVIES {
         let path = generate(&tools, m);

@@ -182,6 +182,8 @@ impl EditorApp {
             }
         });
         self.dialogs(ui.ctx());
+        // Ask for the frame of where the timeline left the playhead this frame.
+        self.editor.sync_picture();
         let title = self.editor.title();
         ui.ctx()
             .send_viewport_cmd(egui::ViewportCommand::Title(title));

@@ -53,6 +53,8 @@ pub enum Drag {
     Range {
         start: SamplePos,
     },
+    /// The playhead dragged in the ruler: locates live (picture follows).
+    Scrub,
 }
 
 /// Timeline state that lives between frames.
@@ -443,12 +445,36 @@ fn ruler_ui(
     }
     marker_rename_window(ui, editor, state);
     let at = |pos: Pos2| SamplePos(map.sample(pos.x).round() as i64);
+    // The playhead's handle: a triangle at the bottom of the ruler.
+    let ph_x = map.x(editor.playhead().0 as f64);
+    painter.add(egui::Shape::convex_polygon(
+        vec![
+            pos2(ph_x - 6.0, rect.bottom() - 10.0),
+            pos2(ph_x + 6.0, rect.bottom() - 10.0),
+            pos2(ph_x, rect.bottom()),
+        ],
+        Color32::from_rgb(255, 80, 60),
+        Stroke::NONE,
+    ));
     if response.drag_started()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        state.drag = Some(Drag::Range {
-            start: snap(editor, at(pos), map, &[]).0,
+        state.drag = Some(if (pos.x - ph_x).abs() <= 7.0 {
+            Drag::Scrub
+        } else {
+            Drag::Range {
+                start: snap(editor, at(pos), map, &[]).0,
+            }
         });
+    }
+    if matches!(state.drag, Some(Drag::Scrub))
+        && response.dragged()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        let s = SamplePos(map.sample(pos.x).max(0.0).round() as i64);
+        if s != editor.playhead() {
+            editor.locate(s);
+        }
     }
     if let (Some(Drag::Range { start }), Some(pos)) = (&state.drag, response.interact_pointer_pos())
         && response.dragged()
@@ -461,6 +487,11 @@ fn ruler_ui(
         };
         if b > a {
             editor.loop_range = Some((a, b));
+        }
+        // Stopped, the cursor follows the pointer so the picture shows the
+        // frame under it; it goes back to the range start on release.
+        if !editor.is_playing() && end != editor.playhead() {
+            editor.locate(end);
         }
     }
     if response.drag_stopped() {
@@ -1004,7 +1035,10 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
             state.snap_guide = g;
             state.preview = Some((t.0, 0));
         }
-        Some(Drag::FadeIn { .. }) | Some(Drag::FadeOut { .. }) | Some(Drag::Range { .. }) => {
+        Some(Drag::FadeIn { .. })
+        | Some(Drag::FadeOut { .. })
+        | Some(Drag::Range { .. })
+        | Some(Drag::Scrub) => {
             state.preview = Some((s.0, 0));
         }
         Some(Drag::Gain {
@@ -1100,7 +1134,7 @@ fn drag_finish(
                 gain_db: v as f32 / 10.0,
             });
         }
-        Drag::Range { .. } => {}
+        Drag::Range { .. } | Drag::Scrub => {}
     }
 }
 

@@ -369,3 +369,61 @@ fn a_broken_movie_or_missing_tools_leave_the_editor_working() {
         });
     assert_eq!(h.state().editor.project().tracks.len(), 1);
 }
+
+#[test]
+fn dragging_in_the_ruler_or_the_playhead_updates_the_frame_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let movie = make_movie(
+        dir.path(),
+        "scrub.mp4",
+        &MovieSpec {
+            frames: 240,
+            ..MovieSpec::default()
+        },
+    );
+    let mut editor = Editor::new(Project::new("scrub"), None, null_engine(48_000));
+    assert!(editor.set_picture_file(&movie));
+    editor.view.snap = false;
+    let mut h = harness(editor);
+    let ruler = h.get_by_label("Timeline ruler").rect();
+    let from = ruler.left_center() + vec2(100.0, 0.0);
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    let mut frames = Vec::new();
+    for k in 1..=4 {
+        h.hover_at(from + vec2(60.0 * k as f32, 0.0));
+        h.run_steps(1);
+        let e = &h.state().editor;
+        let f = e.picture_frame().expect("inside the picture");
+        assert_eq!(e.picture.wanted, Some(f));
+        frames.push(f);
+    }
+    assert!(frames.windows(2).all(|w| w[1] > w[0]), "{frames:?}");
+    h.drop_at(from + vec2(240.0, 0.0));
+    h.run_steps(2);
+    // Released: the loop range is set and the cursor is back at its start.
+    let (a, _) = h.state().editor.loop_range.expect("range");
+    assert_eq!(h.state().editor.playhead(), a);
+    // Grab the playhead's handle and scrub.
+    let spp = h.state().editor.view.samples_per_point;
+    let scroll = h.state().editor.view.scroll_samples;
+    let handle_x = ruler.left() + ((a.0 as f64 - scroll) / spp) as f32;
+    let grab = egui::pos2(handle_x, ruler.bottom() - 3.0);
+    h.hover_at(grab);
+    h.run_steps(1);
+    h.drag_at(grab);
+    h.run_steps(1);
+    h.hover_at(grab + vec2(150.0, 0.0));
+    h.run_steps(1);
+    let moved = h.state().editor.playhead();
+    assert!(moved.0 > a.0 + (100.0 * spp) as i64, "{moved:?} vs {a:?}");
+    assert_eq!(
+        h.state().editor.picture_frame(),
+        Some(moved.0 * 24 / 48_000)
+    );
+    h.drop_at(grab + vec2(150.0, 0.0));
+    h.run_steps(1);
+    assert_eq!(h.state().editor.loop_range.map(|r| r.0), Some(a));
+}
