@@ -10,7 +10,7 @@
 //!
 //! `PICTURE_SEEKS` sets the number of movie seeks per file (default 30).
 
-use dubstage_media::video::{FrameServer, FrameSource, ServerConfig, Tools, probe};
+use dubstage_media::video::{FrameServer, FrameSource, ServerConfig, Tools, probe, test_movie};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -92,18 +92,6 @@ fn generate(tools: &Tools, m: &Movie) -> PathBuf {
     path
 }
 
-fn positions(n: usize, frames: i64, seed: u64) -> Vec<i64> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % frames as u64) as i64
-        })
-        .collect()
-}
-
 fn stats(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
     let pick = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
@@ -114,7 +102,7 @@ fn stats(mut ms: Vec<f64>) -> (f64, f64) {
 fn seeks(server: &FrameServer, frames: i64, n: usize, seed: u64) -> (f64, f64) {
     let mut last = -1000;
     let mut times = Vec::new();
-    for index in positions(n * 2, frames, seed) {
+    for index in test_movie::random_indices(n * 2, frames, seed) {
         // Jumps of less than two seconds would be read forward, not sought.
         if (index - last).abs() < 60 {
             continue;

@@ -17,19 +17,6 @@ fn movie(dir: &Path, name: &str, spec: &MovieSpec<'_>) -> PathBuf {
     path
 }
 
-/// Deterministic pseudo-random frame indices.
-fn positions(n: usize, frames: i64, seed: u64) -> Vec<i64> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % frames as u64) as i64
-        })
-        .collect()
-}
-
 fn wait_for_proxy(server: &FrameServer) {
     let start = std::time::Instant::now();
     while !server.proxy_progress().is_some_and(|(_, _, done)| done) {
@@ -80,7 +67,10 @@ fn random_seeks_deliver_exactly_the_requested_frame_from_the_movie() {
     let info = probe(&tools(), &path).unwrap();
     // No proxy: every jump is an accurate seek in the H.264 movie.
     let server = FrameServer::start(&tools(), info, ServerConfig::default());
-    for (n, index) in positions(100, 240, 7).into_iter().enumerate() {
+    for (n, index) in test_movie::random_indices(100, 240, 7)
+        .into_iter()
+        .enumerate()
+    {
         let f = server.wait_for(index, false, WAIT).unwrap();
         assert_eq!(f.index, index);
         assert_eq!(
@@ -109,7 +99,7 @@ fn the_proxy_serves_every_frame_exactly_and_survives_a_restart() {
     wait_for_proxy(&server);
     assert_eq!(server.proxy_progress(), Some((240, 240, true)));
     assert_eq!(server.proxy_error(), None);
-    for index in positions(100, 240, 11) {
+    for index in test_movie::random_indices(100, 240, 11) {
         let f = server.wait_for(index, false, WAIT).unwrap();
         assert_eq!(f.source, FrameSource::Proxy);
         assert_eq!(test_movie::read_index(f.width, f.height, &f.rgba), index);

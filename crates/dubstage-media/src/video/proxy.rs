@@ -21,13 +21,12 @@
 //! their bytes and an interrupted build leaves nothing behind. A proxy from
 //! another source version or another size is rebuilt.
 
-use super::probe::{last_line, spawn_error};
-use super::stream::drain;
-use super::{Tools, VideoError, VideoInfo, input_arg};
+use super::probe::last_line;
+use super::stream::spawn_decoder;
+use super::{Tools, VideoError, VideoInfo};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -197,25 +196,16 @@ impl Proxy {
             failure: RwLock::new(None),
             key,
         });
-        let mut cmd = Command::new(&tools.ffmpeg);
-        cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
-            .arg(input_arg(&info.path))
-            .arg("-map")
-            .arg(format!("0:{}", info.stream_index))
-            .args(["-vsync", "passthrough", "-vf"])
-            .arg(format!(
+        let (mut child, stdout, stderr) = spawn_decoder(
+            tools,
+            info,
+            None,
+            &format!(
                 "scale={}:{}:flags=bicubic,setsar=1,format=yuvj420p",
                 size.0, size.1
-            ))
-            .args(["-c:v", "mjpeg", "-q:v", QUALITY, "-f", "mjpeg", "pipe:1"]);
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| spawn_error("ffmpeg", &e))?;
-        let stdout = child.stdout.take().expect("stdout was piped");
-        let stderr = drain(child.stderr.take().expect("stderr was piped"));
+            ),
+            &["-c:v", "mjpeg", "-q:v", QUALITY, "-f", "mjpeg", "pipe:1"],
+        )?;
         let p = proxy.clone();
         let movie = info.path.clone();
         let expected = info.frames;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 pub struct RawStream {
     child: Child,
     stdout: ChildStdout,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr: StderrTail,
     path: PathBuf,
     next: i64,
     width: u32,
@@ -28,31 +28,18 @@ impl RawStream {
         first: i64,
         (width, height): (u32, u32),
     ) -> Result<RawStream, VideoError> {
-        let mut cmd = Command::new(&tools.ffmpeg);
-        cmd.args(["-nostdin", "-hide_banner", "-v", "error"]);
-        if first > 0 {
+        let seek = (first > 0).then(|| {
             // Half a frame early: frame `first` starts at first/fps, the one
             // before it at (first-1)/fps, so rounding cannot pick either wrong.
-            let t = (first as f64 - 0.5) * f64::from(info.rate.den) / f64::from(info.rate.num);
-            cmd.arg("-ss").arg(format!("{t:.6}"));
-        }
-        cmd.arg("-i")
-            .arg(input_arg(&info.path))
-            .arg("-map")
-            .arg(format!("0:{}", info.stream_index))
-            .args(["-vsync", "passthrough", "-vf"])
-            .arg(format!(
-                "scale={width}:{height}:flags=bilinear,setsar=1,format=rgba"
-            ))
-            .args(["-f", "rawvideo", "pipe:1"]);
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| spawn_error("ffmpeg", &e))?;
-        let stdout = child.stdout.take().expect("stdout was piped");
-        let stderr = drain(child.stderr.take().expect("stderr was piped"));
+            (first as f64 - 0.5) * f64::from(info.rate.den) / f64::from(info.rate.num)
+        });
+        let (child, stdout, stderr) = spawn_decoder(
+            tools,
+            info,
+            seek,
+            &format!("scale={width}:{height}:flags=bilinear,setsar=1,format=rgba"),
+            &["-f", "rawvideo", "pipe:1"],
+        )?;
         Ok(RawStream {
             child,
             stdout,
@@ -121,8 +108,43 @@ impl Drop for RawStream {
     }
 }
 
+/// A child's stderr, kept by a draining thread (the last 16 KB).
+pub(crate) type StderrTail = Arc<Mutex<Vec<u8>>>;
+
+/// Starts ffmpeg decoding `info`'s video stream (from `seek` seconds, an
+/// accurate seek) through the filter `vf`, writing `output` to its stdout.
+/// Returns the child, its stdout and its (drained) stderr.
+pub(crate) fn spawn_decoder(
+    tools: &Tools,
+    info: &VideoInfo,
+    seek: Option<f64>,
+    vf: &str,
+    output: &[&str],
+) -> Result<(Child, ChildStdout, StderrTail), VideoError> {
+    let mut cmd = Command::new(&tools.ffmpeg);
+    cmd.args(["-nostdin", "-hide_banner", "-v", "error"]);
+    if let Some(t) = seek {
+        cmd.arg("-ss").arg(format!("{t:.6}"));
+    }
+    cmd.arg("-i")
+        .arg(input_arg(&info.path))
+        .arg("-map")
+        .arg(format!("0:{}", info.stream_index))
+        .args(["-vsync", "passthrough", "-vf", vf])
+        .args(output);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error("ffmpeg", &e))?;
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let stderr = drain(child.stderr.take().expect("stderr was piped"));
+    Ok((child, stdout, stderr))
+}
+
 /// Reads a child's stderr to the end on a thread, keeping the last 16 KB.
-pub(crate) fn drain(mut r: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+pub(crate) fn drain(mut r: impl Read + Send + 'static) -> StderrTail {
     let buf = Arc::new(Mutex::new(Vec::new()));
     let out = buf.clone();
     let _ = std::thread::Builder::new()

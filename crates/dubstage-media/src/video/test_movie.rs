@@ -112,3 +112,16 @@ pub fn read_index(width: u32, height: u32, rgba: &[u8]) -> i64 {
         })
         .sum()
 }
+
+/// `n` pseudo-random frame indices below `frames` (xorshift, reproducible by `seed`).
+pub fn random_indices(n: usize, frames: i64, seed: u64) -> Vec<i64> {
+    let mut x = seed.max(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % frames.max(1) as u64) as i64
+        })
+        .collect()
+}
