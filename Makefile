@@ -66,10 +66,13 @@ bench: deps
 fmt:
 	$(CARGO) fmt --all
 
-# Regenerates the demo scene's audio and project file (needs python3, sox, espeak-ng).
+# Regenerates the demo scene's audio, project file and picture
+# (needs python3, sox, espeak-ng, and ffmpeg with fonts for the picture).
 demo-assets:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sox espeak-ng >/dev/null
-	python3 scripts/make_demo.py
+	@$(MAKE) --no-print-directory apt PKGS="ffmpeg fonts-dejavu-core"
+	python3 scripts/make_demo.py --no-picture
+	python3 scripts/make_demo_picture.py
 
 clean:
 	$(CARGO) clean

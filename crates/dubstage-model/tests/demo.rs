@@ -1,4 +1,5 @@
-//! The bundled demo project loads, and every media file it names exists.
+//! The bundled demo project loads, and every media file it names exists,
+//! its picture included.
 
 use std::path::Path;
 
@@ -12,6 +13,16 @@ fn demo_project_loads_with_all_media() {
     for m in &p.media {
         assert!(m.path.exists(), "missing demo media {}", m.path.display());
     }
+    let pic = p.picture.as_ref().expect("the demo has a picture");
+    assert!(pic.path.exists(), "missing demo picture {}", pic.path.display());
+    assert_eq!(pic.frame_rate, p.frame_rate, "picture and project rates match");
+    // The door shuts on its marker's frame.
+    let door = p
+        .markers
+        .iter()
+        .find(|m| m.name.to_lowercase().contains("door"))
+        .expect("a door marker");
+    assert_eq!(pic.frame_at(door.position, p.sample_rate), Some(288));
     let seconds = p
         .sample_rate
         .to_seconds(p.end() - dubstage_model::SamplePos::ZERO);
