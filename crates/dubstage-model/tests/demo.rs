@@ -14,8 +14,15 @@ fn demo_project_loads_with_all_media() {
         assert!(m.path.exists(), "missing demo media {}", m.path.display());
     }
     let pic = p.picture.as_ref().expect("the demo has a picture");
-    assert!(pic.path.exists(), "missing demo picture {}", pic.path.display());
-    assert_eq!(pic.frame_rate, p.frame_rate, "picture and project rates match");
+    assert!(
+        pic.path.exists(),
+        "missing demo picture {}",
+        pic.path.display()
+    );
+    assert_eq!(
+        pic.frame_rate, p.frame_rate,
+        "picture and project rates match"
+    );
     // The door shuts on its marker's frame.
     let door = p
         .markers

@@ -706,16 +706,23 @@ impl EditorApp {
                         .font(font)
                         .desired_width(150.0),
                 );
-                r.request_focus();
-                if r.lost_focus() {
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Locate to timecode")
+                });
+                let (enter, escape) =
+                    ui.input(|i| (i.key_pressed(Key::Enter), i.key_pressed(Key::Escape)));
+                if enter {
                     let entered = text.clone();
                     self.timecode_edit = None;
-                    if ui.input(|i| i.key_pressed(Key::Enter)) {
-                        match Timecode::parse(&entered).and_then(|tc| map.samples_at(tc)) {
-                            Ok(pos) => self.editor.locate(pos),
-                            Err(e) => self.editor.notify(e.to_string(), true),
-                        }
+                    match Timecode::parse(entered.trim()).and_then(|tc| map.samples_at(tc)) {
+                        Ok(pos) => self.editor.locate(pos),
+                        Err(e) => self.editor.notify(e.to_string(), true),
                     }
+                } else if escape || r.lost_focus() {
+                    self.timecode_edit = None;
+                } else if !r.has_focus() {
+                    // Just opened: take the keyboard.
+                    r.request_focus();
                 }
             }
             None => {

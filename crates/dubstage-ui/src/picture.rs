@@ -543,6 +543,9 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                         .desired_width(100.0)
                         .font(egui::TextStyle::Monospace),
                 );
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Picture start timecode")
+                });
                 let r = r.on_hover_text("Session timecode of the movie's first frame");
                 if r.lost_focus() {
                     let typed = editor.picture.start_edit.take().unwrap_or_default();

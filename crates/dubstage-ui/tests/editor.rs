@@ -484,3 +484,37 @@ fn dropping_a_file_on_a_track_imports_it_there() {
     assert_eq!(added.length, SampleLen(9_600));
     h.get_by_label("creak clip");
 }
+
+#[test]
+fn typing_a_timecode_in_the_transport_locates_there() {
+    let (mut h, _p) = demo();
+    h.get_by_label("01:00:00:00").click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.get_by_label("Locate to timecode")
+        .type_text("01:00:12:00");
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
+    assert!(h.state().timecode_edit.is_none());
+    // A bad timecode says why and stays put.
+    h.get_by_label("01:00:12:00").click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.get_by_label("Locate to timecode")
+        .type_text("01:00:12:99");
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
+    assert!(h.state().editor.notices.last().is_some_and(|n| n.error));
+    // Escape cancels.
+    h.get_by_label("01:00:12:00").click();
+    h.run_steps(2);
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().timecode_edit.is_none());
+}

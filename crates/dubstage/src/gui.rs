@@ -5,6 +5,7 @@ use anyhow::{Result, anyhow};
 use dubstage_engine::backend::{DeviceRequest, open_output};
 use dubstage_model::Project;
 use dubstage_ui::editor::PLAY_BLOCK;
+use dubstage_ui::picture::Dock;
 use dubstage_ui::{Editor, EditorApp};
 use std::path::PathBuf;
 
@@ -37,6 +38,11 @@ struct Prefs {
     track_height: Option<f32>,
     autosave_seconds: Option<u64>,
     recent: Vec<PathBuf>,
+    show_picture: Option<bool>,
+    /// `right`, `left` or `window`.
+    picture_dock: Option<String>,
+    burn_in: Option<bool>,
+    safe_area: Option<bool>,
 }
 
 const PREFS_KEY: &str = "dubstage-prefs";
@@ -55,6 +61,15 @@ impl Host {
         if let Some(secs) = prefs.autosave_seconds {
             e.set_autosave_seconds(secs);
         }
+        let pic = &mut e.picture;
+        pic.show = prefs.show_picture.unwrap_or(pic.show);
+        pic.burn_in = prefs.burn_in.unwrap_or(pic.burn_in);
+        pic.safe_area = prefs.safe_area.unwrap_or(pic.safe_area);
+        pic.dock = match prefs.picture_dock.as_deref() {
+            Some("left") => Dock::Left,
+            Some("window") => Dock::Window,
+            _ => Dock::Right,
+        };
         self.app.recent = prefs.recent;
         self.app.recent.retain(|p| p.exists());
     }
@@ -71,6 +86,17 @@ impl eframe::App for Host {
             track_height: Some(e.view.track_height),
             autosave_seconds: Some(e.autosave_interval.as_secs()),
             recent: self.app.recent.clone(),
+            show_picture: Some(e.picture.show),
+            picture_dock: Some(
+                match e.picture.dock {
+                    Dock::Right => "right",
+                    Dock::Left => "left",
+                    Dock::Window => "window",
+                }
+                .to_owned(),
+            ),
+            burn_in: Some(e.picture.burn_in),
+            safe_area: Some(e.picture.safe_area),
         };
         eframe::set_value(storage, PREFS_KEY, &prefs);
     }
