@@ -17,6 +17,7 @@
 
 pub mod decode;
 mod error;
+pub mod library;
 mod mp4;
 pub mod peaks;
 mod repair;

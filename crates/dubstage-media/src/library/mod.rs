@@ -1,0 +1,525 @@
+//! The sound library: an index of every audio file under the user's library
+//! folders, built from headers and metadata only (never by decoding), saved
+//! between runs and rescanned incrementally (unchanged size and mtime: kept
+//! as is), and searched word by word.
+//!
+//! * [`scan`] walks the folders (with progress and cancel).
+//! * [`Library::search`] finds entries where every word of the query appears
+//!   in the name, folder, description or category, with filters and a sort.
+//! * [`Library::save`] / [`Library::load`] keep the index in a small binary
+//!   file (see [`Library::save`] for the layout).
+
+mod meta;
+pub mod ucs;
+
+pub use meta::{HeaderInfo, read_header};
+pub use ucs::{Category, SoundKind, category_from_name, kind_of_category};
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// File extensions the library indexes.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "bwf", "rf64", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "aac", "caf",
+];
+
+/// One file of the library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: u64,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// 0 for formats without a fixed depth.
+    pub bits: u16,
+    pub frames: u64,
+    pub description: String,
+    pub originator: String,
+    /// Main category (`FOLEY`), from the file name's CatID or the metadata.
+    pub category: String,
+    /// Subcategory from the CatID (`Ftsp`).
+    pub sub_category: String,
+    pub kind: Option<SoundKind>,
+    /// Why the file could not be read (then it is listed, not searched).
+    pub error: Option<String>,
+    /// Lower-case name, folder, description and category, for search.
+    haystack: String,
+    /// Where the name ends in `haystack` (name matches rank first).
+    name_len: usize,
+}
+
+impl Entry {
+    fn new(path: PathBuf, size: u64, mtime_ns: u64) -> Entry {
+        Entry {
+            path,
+            size,
+            mtime_ns,
+            sample_rate: 0,
+            channels: 0,
+            bits: 0,
+            frames: 0,
+            description: String::new(),
+            originator: String::new(),
+            category: String::new(),
+            sub_category: String::new(),
+            kind: None,
+            error: None,
+            haystack: String::new(),
+            name_len: 0,
+        }
+    }
+
+    /// The file name.
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn folder(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+
+    pub fn seconds(&self) -> f64 {
+        if self.sample_rate == 0 {
+            0.0
+        } else {
+            self.frames as f64 / f64::from(self.sample_rate)
+        }
+    }
+
+    fn fill(&mut self, h: HeaderInfo) {
+        self.sample_rate = h.sample_rate;
+        self.channels = h.channels;
+        self.bits = h.bits;
+        self.frames = h.frames;
+        self.description = h.description;
+        self.originator = h.originator;
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match category_from_name(&stem) {
+            Some(c) => {
+                self.category = c.name;
+                self.sub_category = c.sub;
+                self.kind = Some(c.kind);
+            }
+            None => {
+                self.kind = kind_of_category(&h.category);
+                self.category = h.category.to_uppercase();
+            }
+        }
+    }
+
+    fn index_text(&mut self) {
+        let name = self.name().to_lowercase();
+        self.name_len = name.len();
+        self.haystack = format!(
+            "{name}\u{1}{}\u{1}{}\u{1}{} {}\u{1}{}",
+            self.folder().to_string_lossy().to_lowercase(),
+            self.description.to_lowercase(),
+            self.category.to_lowercase(),
+            self.sub_category.to_lowercase(),
+            self.originator.to_lowercase()
+        );
+    }
+}
+
+/// The index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Library {
+    pub folders: Vec<PathBuf>,
+    pub entries: Vec<Entry>,
+}
+
+/// Shared with a running scan: counts for the progress bar, and cancel.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    /// Files found so far.
+    pub found: AtomicUsize,
+    /// Files whose headers were read (new or changed ones).
+    pub read: AtomicUsize,
+    /// Files looked at (found and either kept or read).
+    pub done: AtomicUsize,
+    pub cancel: AtomicBool,
+}
+
+/// What a scan changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    pub unreadable: usize,
+    pub cancelled: bool,
+}
+
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Lists the audio files under `dir` (recursively, hidden folders skipped),
+/// with size and mtime.
+fn walk(dir: &Path, progress: &ScanProgress, out: &mut Vec<(PathBuf, u64, u64)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut subdirs = Vec::new();
+    for e in rd.flatten() {
+        if progress.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let path = e.path();
+        let hidden = e.file_name().to_string_lossy().starts_with('.');
+        match e.file_type() {
+            Ok(t) if t.is_dir() && !hidden => subdirs.push(path),
+            Ok(t) if t.is_file() && is_audio(&path) => {
+                if let Ok(m) = e.metadata() {
+                    out.push((path, m.len(), mtime_ns(&m)));
+                    progress.found.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            _ => {}
+        }
+    }
+    subdirs.sort();
+    for d in subdirs {
+        walk(&d, progress, out);
+    }
+}
+
+/// Scans `folders`, reusing `previous` entries whose size and mtime did not
+/// change. A cancelled scan returns `previous` unchanged (with
+/// `cancelled` set in the report).
+pub fn scan(
+    folders: &[PathBuf],
+    previous: &Library,
+    progress: &ScanProgress,
+) -> (Library, ScanReport) {
+    let mut files = Vec::new();
+    for f in folders {
+        walk(f, progress, &mut files);
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.dedup_by(|a, b| a.0 == b.0);
+    let mut report = ScanReport::default();
+    if progress.cancel.load(Ordering::Relaxed) {
+        report.cancelled = true;
+        return (previous.clone(), report);
+    }
+    let old: std::collections::HashMap<&Path, &Entry> = previous
+        .entries
+        .iter()
+        .map(|e| (e.path.as_path(), e))
+        .collect();
+    let mut entries = Vec::with_capacity(files.len());
+    for (path, size, mtime) in files {
+        if progress.cancel.load(Ordering::Relaxed) {
+            report.cancelled = true;
+            return (previous.clone(), report);
+        }
+        let entry = match old.get(path.as_path()) {
+            Some(e) if e.size == size && e.mtime_ns == mtime => {
+                report.unchanged += 1;
+                (*e).clone()
+            }
+            known => {
+                if known.is_some() {
+                    report.changed += 1;
+                } else {
+                    report.added += 1;
+                }
+                progress.read.fetch_add(1, Ordering::Relaxed);
+                let mut e = Entry::new(path, size, mtime);
+                match read_header(&e.path) {
+                    Ok(h) => e.fill(h),
+                    Err(reason) => e.error = Some(reason),
+                }
+                e.index_text();
+                e
+            }
+        };
+        if entry.error.is_some() {
+            report.unreadable += 1;
+        }
+        entries.push(entry);
+        progress.done.fetch_add(1, Ordering::Relaxed);
+    }
+    let kept: std::collections::HashSet<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
+    report.removed = previous
+        .entries
+        .iter()
+        .filter(|e| !kept.contains(e.path.as_path()))
+        .count();
+    (
+        Library {
+            folders: folders.to_vec(),
+            entries,
+        },
+        report,
+    )
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Name,
+    Duration,
+}
+
+/// A search: words (all must match) and filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub text: String,
+    /// Only files under this folder.
+    pub folder: Option<PathBuf>,
+    pub min_seconds: Option<f64>,
+    pub max_seconds: Option<f64>,
+    pub channels: Option<u16>,
+    pub sort: Sort,
+}
+
+impl Library {
+    /// Indices of the entries matching `q`, in `q.sort` order. Unreadable
+    /// files never match.
+    pub fn search(&self, q: &Query) -> Vec<usize> {
+        let words: Vec<String> = q.text.split_whitespace().map(str::to_lowercase).collect();
+        let mut hits: Vec<(usize, u32)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.error.is_none())
+            .filter(|(_, e)| q.channels.is_none_or(|c| e.channels == c))
+            .filter(|(_, e)| q.min_seconds.is_none_or(|m| e.seconds() >= m))
+            .filter(|(_, e)| q.max_seconds.is_none_or(|m| e.seconds() <= m))
+            .filter(|(_, e)| q.folder.as_ref().is_none_or(|f| e.path.starts_with(f)))
+            .filter_map(|(i, e)| {
+                let mut score = 0u32;
+                for w in &words {
+                    let at = e.haystack.find(w.as_str())?;
+                    score += if at < e.name_len { 4 } else { 1 };
+                    let boundary =
+                        at == 0 || !e.haystack.as_bytes()[at - 1].is_ascii_alphanumeric();
+                    if boundary {
+                        score += 2;
+                    }
+                }
+                Some((i, score))
+            })
+            .collect();
+        match q.sort {
+            Sort::Relevance => hits.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then_with(|| self.entries[a.0].path.cmp(&self.entries[b.0].path))
+            }),
+            Sort::Name => hits.sort_by_cached_key(|h| self.entries[h.0].name().to_lowercase()),
+            Sort::Duration => hits.sort_by(|a, b| {
+                self.entries[a.0]
+                    .seconds()
+                    .total_cmp(&self.entries[b.0].seconds())
+            }),
+        }
+        hits.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// The unreadable files and why.
+    pub fn unreadable(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.error.as_deref().map(|r| (e.path.as_path(), r)))
+    }
+
+    /// Writes the index atomically. Layout (little-endian): magic `DSLB`,
+    /// version u32, folder count u32 and folders (u32 length + UTF-8/raw
+    /// bytes each), entry count u32, then per entry: path, size u64, mtime
+    /// u64, rate u32, channels u16, bits u16, frames u64, description,
+    /// originator, category, subcategory (strings as above), kind u8
+    /// (0 none, 1–5), error flag u8 and error string when set.
+    pub fn save(&self, path: &Path) -> Result<(), crate::MediaError> {
+        let mut b = Vec::with_capacity(64 + self.entries.len() * 160);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&VERSION.to_le_bytes());
+        b.extend_from_slice(&(self.folders.len() as u32).to_le_bytes());
+        for f in &self.folders {
+            put_bytes(&mut b, f.as_os_str().as_encoded_bytes());
+        }
+        b.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        for e in &self.entries {
+            put_bytes(&mut b, e.path.as_os_str().as_encoded_bytes());
+            b.extend_from_slice(&e.size.to_le_bytes());
+            b.extend_from_slice(&e.mtime_ns.to_le_bytes());
+            b.extend_from_slice(&e.sample_rate.to_le_bytes());
+            b.extend_from_slice(&e.channels.to_le_bytes());
+            b.extend_from_slice(&e.bits.to_le_bytes());
+            b.extend_from_slice(&e.frames.to_le_bytes());
+            for s in [&e.description, &e.originator, &e.category, &e.sub_category] {
+                put_bytes(&mut b, s.as_bytes());
+            }
+            b.push(kind_code(e.kind));
+            match &e.error {
+                Some(r) => {
+                    b.push(1);
+                    put_bytes(&mut b, r.as_bytes());
+                }
+                None => b.push(0),
+            }
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::MediaError::io(path, e))?;
+        }
+        let file_name = path.file_name().unwrap_or_default();
+        let (mut file, temp) = crate::write::create_temp(path, file_name)?;
+        let r = file
+            .write_all(&b)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&temp, path));
+        if let Err(e) = r {
+            let _ = std::fs::remove_file(&temp);
+            return Err(crate::MediaError::io(path, e));
+        }
+        Ok(())
+    }
+
+    /// Reads an index written by [`Library::save`].
+    pub fn load(path: &Path) -> io::Result<Library> {
+        let mut b = Vec::new();
+        std::fs::File::open(path)?.read_to_end(&mut b)?;
+        let mut r = Reader { b: &b, at: 0 };
+        if r.take(4)? != MAGIC || r.u32()? != VERSION {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a Dubstage library index (or from another version)",
+            ));
+        }
+        let n = r.u32()? as usize;
+        let mut folders = Vec::with_capacity(n.min(1000));
+        for _ in 0..n {
+            folders.push(r.path()?);
+        }
+        let n = r.u32()? as usize;
+        let mut entries = Vec::with_capacity(n.min(1 << 20));
+        for _ in 0..n {
+            let mut e = Entry::new(r.path()?, r.u64()?, r.u64()?);
+            e.sample_rate = r.u32()?;
+            e.channels = r.u16()?;
+            e.bits = r.u16()?;
+            e.frames = r.u64()?;
+            e.description = r.string()?;
+            e.originator = r.string()?;
+            e.category = r.string()?;
+            e.sub_category = r.string()?;
+            e.kind = kind_from_code(r.take(1)?[0]);
+            if r.take(1)?[0] == 1 {
+                e.error = Some(r.string()?);
+            }
+            e.index_text();
+            entries.push(e);
+        }
+        Ok(Library { folders, entries })
+    }
+}
+
+const MAGIC: &[u8; 4] = b"DSLB";
+const VERSION: u32 = 1;
+
+fn put_bytes(b: &mut Vec<u8>, s: &[u8]) {
+    b.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    b.extend_from_slice(s);
+}
+
+fn kind_code(k: Option<SoundKind>) -> u8 {
+    match k {
+        None => 0,
+        Some(SoundKind::Dialogue) => 1,
+        Some(SoundKind::Foley) => 2,
+        Some(SoundKind::Ambience) => 3,
+        Some(SoundKind::Effect) => 4,
+        Some(SoundKind::Music) => 5,
+    }
+}
+
+fn kind_from_code(c: u8) -> Option<SoundKind> {
+    match c {
+        1 => Some(SoundKind::Dialogue),
+        2 => Some(SoundKind::Foley),
+        3 => Some(SoundKind::Ambience),
+        4 => Some(SoundKind::Effect),
+        5 => Some(SoundKind::Music),
+        _ => None,
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
+        let Some(end) = end else {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "index is cut off",
+            ));
+        };
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u16(&mut self) -> io::Result<u16> {
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().map_err(invalid)?,
+        ))
+    }
+    fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(invalid)?,
+        ))
+    }
+    fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().map_err(invalid)?,
+        ))
+    }
+    fn bytes(&mut self) -> io::Result<&[u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn string(&mut self) -> io::Result<String> {
+        Ok(String::from_utf8_lossy(self.bytes()?).into_owned())
+    }
+    fn path(&mut self) -> io::Result<PathBuf> {
+        let b = self.bytes()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            Ok(PathBuf::from(std::ffi::OsStr::from_bytes(b)))
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(PathBuf::from(String::from_utf8_lossy(b).into_owned()))
+        }
+    }
+}
+
+fn invalid(_: std::array::TryFromSliceError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "bad field")
+}
