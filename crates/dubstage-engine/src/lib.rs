@@ -15,6 +15,8 @@ pub mod sources;
 pub use sources::{LoadedSources, MediaProblem, SourceIssue, load_sources};
 pub mod meters;
 pub use meters::{MeterBank, MeterReading, MeterSlot};
+pub mod audition;
 pub mod backend;
 pub mod rt;
+pub use audition::AuditionVoice;
 pub use rt::{AudioEngine, AudioProcessor, Control, ProcessorConfig, TelemetrySnapshot, ToAudio};

@@ -11,6 +11,7 @@
 //! is rendered, so a message pushed before the callback that renders block N
 //! begins takes effect in block N.
 
+use crate::audition::AuditionVoice;
 use crate::meters::MeterBank;
 use crate::plan::{RenderPlan, retarget};
 use crate::render::Renderer;
@@ -66,6 +67,13 @@ pub enum ToAudio {
     /// Pro Tools habit); when off (default), it stays where it stopped.
     SetReturnToStart(bool),
     Control(Control),
+    /// Start auditioning a sound (replaces the one auditioning).
+    Audition(Box<AuditionVoice>),
+    AuditionStop,
+    /// Linear gain of the audition path.
+    AuditionGain(f32),
+    /// While a sound is auditioned, silence the mix (or play it under).
+    AuditionMutesMix(bool),
 }
 
 /// Why a device stopped or reported trouble.
@@ -119,6 +127,8 @@ pub struct Telemetry {
     return_ring_full: AtomicU64,
     device_error: AtomicU32,
     latency_us: AtomicU32,
+    /// Frames after the auditioned sound's in-point + 1 (0: not sounding).
+    audition_pos: AtomicI64,
 }
 
 impl Telemetry {
@@ -156,6 +166,8 @@ pub struct TelemetrySnapshot {
     pub device_error: Option<DeviceError>,
     /// Output latency the device reports (zero when unknown).
     pub output_latency: Duration,
+    /// Where the auditioned sound is (frames after its in-point) while it sounds.
+    pub audition: Option<i64>,
 }
 
 /// How the processor is set up: the project rate it renders at and the
@@ -229,6 +241,14 @@ pub struct AudioProcessor {
     block_l: Vec<f32>,
     block_r: Vec<f32>,
     resampler: Option<MonitorResampler>,
+    voice: Option<Box<AuditionVoice>>,
+    voice_returns: rtrb::Producer<Box<AuditionVoice>>,
+    /// A replaced voice waiting for room in `voice_returns`.
+    voice_pending: Option<Box<AuditionVoice>>,
+    audition_gain: f32,
+    audition_mutes_mix: bool,
+    /// Where the audition sounded in the last block (for telemetry).
+    audition_at: Option<i64>,
 }
 
 /// An empty plan, so the processor always has something to render.
@@ -338,6 +358,7 @@ impl AudioProcessor {
             if !self.playing && self.stop_fade_left == 0 {
                 l[done..].fill(0.0);
                 r[done..].fill(0.0);
+                self.mix_audition(None, &mut l[done..], &mut r[done..]);
                 return;
             }
             let pos = self.renderer.position().0;
@@ -361,6 +382,8 @@ impl AudioProcessor {
             let (bl, br) = block.master();
             l[done..done + k].copy_from_slice(bl);
             r[done..done + k].copy_from_slice(br);
+            let timeline = self.playing.then_some(pos);
+            self.mix_audition(timeline, &mut l[done..done + k], &mut r[done..done + k]);
             if !self.playing {
                 // Stop fade: linear to silence over STOP_FADE samples.
                 for i in 0..k {
@@ -395,6 +418,42 @@ impl AudioProcessor {
         }
     }
 
+    /// Adds the auditioned sound after the mix (and its meters). `timeline`
+    /// is the position of the block's first sample while the transport plays.
+    fn mix_audition(&mut self, timeline: Option<i64>, l: &mut [f32], r: &mut [f32]) {
+        let gain = self.audition_gain;
+        let Some(voice) = self.voice.as_mut() else {
+            return;
+        };
+        if self.audition_mutes_mix {
+            l.fill(0.0);
+            r.fill(0.0);
+        }
+        let at = match (voice.is_pinned(), timeline) {
+            (true, Some(pos)) => voice.mix_pinned(pos, l, r, gain),
+            (true, None) => None,
+            (false, _) => voice.mix_free(l, r, gain),
+        };
+        if at.is_some() {
+            self.audition_at = at;
+        }
+    }
+
+    /// Hands a replaced voice back to the UI thread (never drops it here).
+    /// Returns false when it had to be kept (the caller waits).
+    fn dispose_voice(&mut self, voice: Box<AuditionVoice>) {
+        if let Err(rtrb::PushError::Full(v)) = self.voice_returns.push(voice) {
+            match self.voice_pending.take() {
+                None => self.voice_pending = Some(v),
+                // Unreachable: a new voice is only taken with the slot free.
+                Some(p) => {
+                    self.voice_pending = Some(p);
+                    std::mem::forget(v);
+                }
+            }
+        }
+    }
+
     fn begin_stop(&mut self) {
         if self.playing {
             self.playing = false;
@@ -418,6 +477,14 @@ impl AudioProcessor {
                 self.telemetry
                     .return_ring_full
                     .fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // Replacing a voice hands the old one back: only with room to hold it.
+            if matches!(
+                self.commands.peek(),
+                Ok(ToAudio::Audition(_) | ToAudio::AuditionStop)
+            ) && self.voice_pending.is_some()
+            {
                 return;
             }
             let Ok(msg) = self.commands.pop() else {
@@ -470,6 +537,20 @@ impl AudioProcessor {
                     self.play_start = start.0;
                 }
                 ToAudio::SetReturnToStart(on) => self.return_to_start = on,
+                ToAudio::Audition(voice) => {
+                    if let Some(old) = self.voice.replace(voice) {
+                        self.dispose_voice(old);
+                    }
+                    self.audition_at = None;
+                }
+                ToAudio::AuditionStop => {
+                    if let Some(old) = self.voice.take() {
+                        self.dispose_voice(old);
+                    }
+                    self.audition_at = None;
+                }
+                ToAudio::AuditionGain(g) => self.audition_gain = g,
+                ToAudio::AuditionMutesMix(on) => self.audition_mutes_mix = on,
                 ToAudio::Control(c) => {
                     apply_control(self.renderer.plan_mut(), c);
                     if let Some(old) = self.renderer.fading_mut() {
@@ -501,6 +582,11 @@ impl AudioProcessor {
     }
 
     fn flush_pending(&mut self) {
+        if let Some(v) = self.voice_pending.take()
+            && let Err(rtrb::PushError::Full(v)) = self.voice_returns.push(v)
+        {
+            self.voice_pending = Some(v);
+        }
         for slot in &mut self.pending {
             if let Some(plan) = slot.take()
                 && let Err(rtrb::PushError::Full(plan)) = self.returns.push(plan)
@@ -525,6 +611,10 @@ impl AudioProcessor {
             self.renderer.position().0
         };
         t.playhead.store(heard, Ordering::Relaxed);
+        t.audition_pos.store(
+            self.audition_at.take().map_or(0, |a| a + 1),
+            Ordering::Relaxed,
+        );
         t.playing.store(self.playing, Ordering::Relaxed);
         t.callbacks.fetch_add(1, Ordering::Relaxed);
         let plan = self.renderer.plan_mut();
@@ -637,6 +727,7 @@ pub enum SendError {
 pub struct AudioEngine {
     commands: rtrb::Producer<ToAudio>,
     returns: rtrb::Consumer<Box<RenderPlan>>,
+    voice_returns: rtrb::Consumer<Box<AuditionVoice>>,
     telemetry: Arc<Telemetry>,
     meters: Option<Arc<MeterBank>>,
     config: ProcessorConfig,
@@ -664,6 +755,7 @@ impl AudioEngine {
         };
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_RING);
         let (ret_tx, ret_rx) = rtrb::RingBuffer::new(RETURN_RING);
+        let (voice_tx, voice_rx) = rtrb::RingBuffer::new(RETURN_RING);
         let telemetry = Arc::new(Telemetry::default());
         let resampler = (config.device_rate != config.project_rate)
             .then(|| MonitorResampler::new(config.project_rate, config.device_rate, max_block));
@@ -685,10 +777,17 @@ impl AudioEngine {
             block_l: vec![0.0; max_block],
             block_r: vec![0.0; max_block],
             resampler,
+            voice: None,
+            voice_returns: voice_tx,
+            voice_pending: None,
+            audition_gain: 1.0,
+            audition_mutes_mix: false,
+            audition_at: None,
         };
         let engine = AudioEngine {
             commands: cmd_tx,
             returns: ret_rx,
+            voice_returns: voice_rx,
             telemetry,
             meters: None,
             config,
@@ -771,7 +870,30 @@ impl AudioEngine {
             n += 1;
         }
         self.dropped_plans += n as u64;
+        while let Ok(voice) = self.voice_returns.pop() {
+            drop(voice);
+        }
         n
+    }
+
+    /// Auditions `voice` (replacing any sound auditioning): straight to the
+    /// output, after the mix and its meters.
+    pub fn audition(&mut self, voice: AuditionVoice) -> Result<(), SendError> {
+        self.send(ToAudio::Audition(Box::new(voice)))
+    }
+
+    pub fn stop_audition(&mut self) -> Result<(), SendError> {
+        self.send(ToAudio::AuditionStop)
+    }
+
+    /// The audition path's gain in dB (-inf..+12).
+    pub fn set_audition_gain_db(&mut self, db: f32) -> Result<(), SendError> {
+        self.send(ToAudio::AuditionGain(db_to_gain(db)))
+    }
+
+    /// Whether the mix is silenced while a sound is auditioned.
+    pub fn set_audition_mutes_mix(&mut self, on: bool) -> Result<(), SendError> {
+        self.send(ToAudio::AuditionMutesMix(on))
     }
 
     /// Plans dropped on this thread so far.
@@ -799,6 +921,10 @@ impl AudioEngine {
             return_ring_full: t.return_ring_full.load(Ordering::Relaxed),
             device_error: DeviceError::from_code(t.device_error.load(Ordering::Relaxed)),
             output_latency: Duration::from_micros(u64::from(t.latency_us.load(Ordering::Relaxed))),
+            audition: match t.audition_pos.load(Ordering::Relaxed) {
+                0 => None,
+                p => Some(p - 1),
+            },
         }
     }
 }

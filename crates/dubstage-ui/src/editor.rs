@@ -212,6 +212,7 @@ impl Editor {
                 return_ring_full: 0,
                 device_error: None,
                 output_latency: std::time::Duration::ZERO,
+                audition: None,
             },
             playing: false,
             engine_confirmed_play: false,
