@@ -36,6 +36,20 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Double-click fader / pan", "Reset to 0 dB / centre"),
     ("Ctrl+S / Ctrl+Shift+S", "Save / save as"),
     ("Ctrl+I", "Import audio"),
+    ("Ctrl+B", "Sound library on / off"),
+    (
+        "Space (library active)",
+        "Preview the selected sound / stop",
+    ),
+    (
+        "Ctrl+Space",
+        "Audition the selected sound at the playhead, with pre-roll",
+    ),
+    ("Ctrl+Enter", "Spot the selected sound to the playhead"),
+    (
+        "Drag a library result",
+        "Spot it onto a track at the drop point",
+    ),
 ];
 
 /// An action the user asked for that needs a decision first (unsaved changes).
@@ -65,6 +79,8 @@ pub struct EditorApp {
     pub recent: Vec<PathBuf>,
     /// The Audio Device window, when open.
     pub audio_dialog: Option<AudioDialog>,
+    /// The sound library panel (kept across projects).
+    pub library: crate::library::LibraryState,
 }
 
 /// The Audio Device window: output device and buffer size.
@@ -121,6 +137,7 @@ impl EditorApp {
             recovery_offer,
             recent: Vec::new(),
             audio_dialog: None,
+            library: crate::library::LibraryState::default(),
             editor,
             import: None,
             confirm: None,
@@ -146,6 +163,11 @@ impl EditorApp {
             self.recent.truncate(RECENT_MAX);
         }
         self.poll_import();
+        crate::library::poll(&mut self.library, &mut self.editor);
+        if ui.input(|i| i.pointer.any_pressed()) {
+            // The library panel claims it back if the press is inside it.
+            self.library.active = false;
+        }
         self.shortcuts(ui.ctx());
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::top("transport").show(ui, |ui| self.transport(ui));
@@ -161,6 +183,14 @@ impl EditorApp {
                 .default_size(mixer_height)
                 .show(ui, |ui| mixer::mixer_ui(ui, &mut self.editor));
         }
+        if self.library.show {
+            egui::Panel::left("library")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| {
+                    crate::library::library_ui(ui, &mut self.library, &mut self.editor)
+                });
+        }
         self.picture_viewer(ui);
         if self.editor.show_side_panel {
             egui::Panel::right("side")
@@ -170,6 +200,9 @@ impl EditorApp {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             let dropped = timeline::timeline_ui(ui, &mut self.editor, &mut self.timeline);
+            if let Some((payload, track, at)) = self.timeline.spot_drop.take() {
+                crate::library::spot(&mut self.library, &mut self.editor, payload, track, at);
+            }
             for (paths, target) in dropped {
                 let (movies, audio): (Vec<PathBuf>, Vec<PathBuf>) =
                     paths.into_iter().partition(|p| crate::picture::is_movie(p));
@@ -245,8 +278,22 @@ impl EditorApp {
         let pressed = |m: Modifiers, k: Key| {
             ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)))
         };
+        let lib_ready = self.library.show && self.library.active && self.library.selected.is_some();
+        if pressed(cmd, Key::Space) {
+            crate::library::audition_at_playhead(&mut self.library, &mut self.editor);
+        }
+        if pressed(cmd, Key::Enter) {
+            crate::library::spot_to_playhead(&mut self.library, &mut self.editor);
+        }
+        if pressed(cmd, Key::B) {
+            self.library.show = !self.library.show;
+        }
         if pressed(none, Key::Space) {
-            self.editor.toggle_play();
+            if lib_ready || self.library.previewing {
+                crate::library::toggle_preview(&mut self.library, &mut self.editor);
+            } else {
+                self.editor.toggle_play();
+            }
         }
         if pressed(none, Key::Enter) {
             self.editor.locate(SamplePos::ZERO);
@@ -523,6 +570,7 @@ impl EditorApp {
                 ui.separator();
                 ui.checkbox(&mut self.editor.show_mixer, "Mixer");
                 ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
+                ui.checkbox(&mut self.library.show, "Sound Library");
                 ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
                 ui.add_enabled_ui(self.editor.view.follow, |ui| {

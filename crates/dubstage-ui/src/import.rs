@@ -21,6 +21,14 @@ pub enum ImportTarget {
     },
     /// On a new track at `position` (a drop on empty space).
     NewTrack { position: SamplePos },
+    /// A library sound (its `range` of frames, or all of it) on `track` at
+    /// `position`, or on a new track of `kind` when `track` is `None`.
+    Spot {
+        track: Option<TrackId>,
+        kind: TrackKind,
+        position: SamplePos,
+        range: Option<(usize, usize)>,
+    },
     /// The picture's audio (stream `audio_index`) on a new Guide track at
     /// `position`.
     Guide {
@@ -181,6 +189,20 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             track: Some(t),
             position,
         } if p.track(t).is_some() => (t, position),
+        ImportTarget::Spot {
+            track: Some(t),
+            position,
+            ..
+        } if p.track(t).is_some() => (t, position),
+        ImportTarget::Spot { kind, position, .. } => {
+            let id = TrackId(next);
+            next += 1;
+            cmds.push(Command::AddTrack {
+                kind,
+                name: kind.label().to_owned(),
+            });
+            (id, position)
+        }
         ImportTarget::Guide { position, .. } => {
             let id = TrackId(next);
             next += 1;
@@ -225,17 +247,26 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             channels: item.audio.channels.len() as u16,
             length,
         });
+        // A spotted selection is a clip of that part of the file.
+        let (offset, clip_len) = match result.target {
+            ImportTarget::Spot {
+                range: Some((a, b)),
+                ..
+            } if b > a && b as i64 <= length.0 => (SamplePos(a as i64), SampleLen((b - a) as i64)),
+            _ => (SamplePos::ZERO, length),
+        };
         cmds.push(Command::AddClip {
             track,
             clip: NewClip {
                 name: name
                     .rsplit_once('.')
                     .map_or(name.clone(), |(s, _)| s.to_owned()),
-                ..NewClip::new(media, position, length)
+                source_offset: offset,
+                ..NewClip::new(media, position, clip_len)
             },
         });
         next += 1; // the clip's id
-        position += length;
+        position += clip_len;
         sources.push((
             media,
             item.path.clone(),

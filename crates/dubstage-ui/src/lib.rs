@@ -10,6 +10,7 @@ pub mod app;
 pub mod editor;
 pub mod export;
 pub mod import;
+pub mod library;
 pub mod mixer;
 pub mod picture;
 pub mod timeline;

@@ -77,6 +77,9 @@ pub struct TimelineState {
     pub hover: Option<(ClipId, SamplePos)>,
     /// A marker being renamed, with the text typed so far.
     pub renaming_marker: Option<(dubstage_model::MarkerId, String)>,
+    /// A library sound dropped on the timeline: what, on which track (a new
+    /// one when `None`), where.
+    pub spot_drop: Option<(crate::library::SpotPayload, Option<TrackId>, SamplePos)>,
 }
 
 /// Converts between timeline samples and screen x.
@@ -135,6 +138,14 @@ pub fn timeline_ui(
     painter.rect_filled(full, 0.0, ui.visuals().extreme_bg_color);
 
     state.hover = None;
+    if let Some(payload) = bg.dnd_release_payload::<crate::library::SpotPayload>()
+        && let Some(p) = ui.input(|i| i.pointer.interact_pos())
+        && area.contains(p)
+    {
+        let at = SamplePos(map.sample(p.x).max(0.0).round() as i64);
+        let track = track_at(editor, area, p.y).map(|i| editor.project().tracks[i].id);
+        state.spot_drop = Some(((*payload).clone(), track, snap(editor, at, &map, &[]).0));
+    }
     tracks_ui(ui, editor, state, &map, area, full);
     if strip > 0.0 {
         let top = full.top() + RULER_HEIGHT;

@@ -43,6 +43,9 @@ struct Prefs {
     picture_dock: Option<String>,
     burn_in: Option<bool>,
     safe_area: Option<bool>,
+    show_library: Option<bool>,
+    library_gain_db: Option<f32>,
+    library_preroll: Option<f32>,
 }
 
 const PREFS_KEY: &str = "dubstage-prefs";
@@ -70,6 +73,16 @@ impl Host {
             Some("window") => Dock::Window,
             _ => Dock::Right,
         };
+        let lib = &mut self.app.library;
+        lib.show = prefs.show_library.unwrap_or(lib.show);
+        lib.gain_db = prefs
+            .library_gain_db
+            .unwrap_or(lib.gain_db)
+            .clamp(-60.0, 12.0);
+        lib.preroll = prefs
+            .library_preroll
+            .unwrap_or(lib.preroll)
+            .clamp(0.0, 10.0);
         self.app.recent = prefs.recent;
         self.app.recent.retain(|p| p.exists());
     }
@@ -97,6 +110,9 @@ impl eframe::App for Host {
             ),
             burn_in: Some(e.picture.burn_in),
             safe_area: Some(e.picture.safe_area),
+            show_library: Some(self.app.library.show),
+            library_gain_db: Some(self.app.library.gain_db),
+            library_preroll: Some(self.app.library.preroll),
         };
         eframe::set_value(storage, PREFS_KEY, &prefs);
     }
@@ -153,7 +169,13 @@ pub fn run_editor(project: Option<PathBuf>) -> Result<()> {
         let (engine, _fallback) = engine_for(rate);
         engine
     });
-    let app = EditorApp::new(editor, factory);
+    let mut app = EditorApp::new(editor, factory);
+    let (library, warning) =
+        dubstage_ui::library::LibraryState::with_index(dubstage_ui::library::default_index_path());
+    app.library = library;
+    if let Some(w) = warning {
+        app.editor.notify(w, true);
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Dubstage")
