@@ -52,7 +52,7 @@ test: deps
 	$(CARGO) test --workspace
 
 # Offline render speed, audio-callback cost, peak-pyramid build speed,
-# picture seek latency and decode rate,
+# picture seek latency and decode rate, library indexing and search,
 # editor frame time, then a soak run on the null backend (SOAK_SECONDS,
 # default 600).
 bench: deps
@@ -60,6 +60,7 @@ bench: deps
 	$(CARGO) bench -p dubstage-engine --bench callback
 	$(CARGO) bench -p dubstage-media --bench peaks
 	$(CARGO) bench -p dubstage-media --bench picture
+	$(CARGO) bench -p dubstage-media --bench library
 	$(CARGO) bench -p dubstage-ui --bench frame
 	$(CARGO) bench -p dubstage-engine --bench soak
 

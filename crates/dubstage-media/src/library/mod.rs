@@ -135,6 +135,24 @@ impl Entry {
 pub struct Library {
     pub folders: Vec<PathBuf>,
     pub entries: Vec<Entry>,
+    /// Every entry's search text, concatenated (rebuilt by scan and load).
+    text: SearchText,
+}
+
+/// The entries' lower-case search texts in one buffer, separated by
+/// newlines, so a query word is one SIMD scan over the whole library.
+#[derive(Debug, Clone, Default)]
+struct SearchText {
+    bytes: Vec<u8>,
+    /// Where each entry's text starts (one more: the end).
+    starts: Vec<usize>,
+}
+
+impl PartialEq for SearchText {
+    /// Derived from the entries, so never part of a library's identity.
+    fn eq(&self, _: &SearchText) -> bool {
+        true
+    }
 }
 
 /// Shared with a running scan: counts for the progress bar, and cancel.
@@ -266,13 +284,13 @@ pub fn scan(
         .iter()
         .filter(|e| !kept.contains(e.path.as_path()))
         .count();
-    (
-        Library {
-            folders: folders.to_vec(),
-            entries,
-        },
-        report,
-    )
+    let mut lib = Library {
+        folders: folders.to_vec(),
+        entries,
+        text: SearchText::default(),
+    };
+    lib.reindex();
+    (lib, report)
 }
 
 /// How results are ordered.
@@ -301,34 +319,66 @@ impl Library {
     /// files never match.
     pub fn search(&self, q: &Query) -> Vec<usize> {
         let words: Vec<String> = q.text.split_whitespace().map(str::to_lowercase).collect();
+        // SIMD substring search, one prepared finder per word.
+        let finders: Vec<memchr::memmem::Finder<'_>> = words
+            .iter()
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+            .collect();
+        // Per entry: how many of the words matched so far, and the score.
+        let n = self.entries.len();
+        let mut matched = vec![0u16; n];
+        let mut score = vec![0u32; n];
+        if self.text.starts.len() == n + 1 {
+            let t = &self.text;
+            for (wi, f) in finders.iter().enumerate() {
+                let mut e = 0;
+                for at in f.find_iter(&t.bytes) {
+                    while t.starts[e + 1] <= at {
+                        e += 1;
+                    }
+                    // Only the first hit counts, and only if the words before matched.
+                    if usize::from(matched[e]) != wi {
+                        continue;
+                    }
+                    matched[e] += 1;
+                    let rel = at - t.starts[e];
+                    score[e] += if rel < self.entries[e].name_len { 4 } else { 1 };
+                    if at == 0 || !t.bytes[at - 1].is_ascii_alphanumeric() {
+                        score[e] += 2;
+                    }
+                }
+            }
+        } else {
+            // Entries changed without `reindex`: search each text directly.
+            for (i, e) in self.entries.iter().enumerate() {
+                for f in &finders {
+                    let Some(at) = f.find(e.haystack.as_bytes()) else {
+                        break;
+                    };
+                    matched[i] += 1;
+                    score[i] += if at < e.name_len { 4 } else { 1 };
+                    if at == 0 || !e.haystack.as_bytes()[at - 1].is_ascii_alphanumeric() {
+                        score[i] += 2;
+                    }
+                }
+            }
+        }
+        let all = finders.len() as u16;
         let mut hits: Vec<(usize, u32)> = self
             .entries
             .iter()
             .enumerate()
+            .filter(|(i, _)| matched[*i] == all)
             .filter(|(_, e)| e.error.is_none())
             .filter(|(_, e)| q.channels.is_none_or(|c| e.channels == c))
             .filter(|(_, e)| q.min_seconds.is_none_or(|m| e.seconds() >= m))
             .filter(|(_, e)| q.max_seconds.is_none_or(|m| e.seconds() <= m))
             .filter(|(_, e)| q.folder.as_ref().is_none_or(|f| e.path.starts_with(f)))
-            .filter_map(|(i, e)| {
-                let mut score = 0u32;
-                for w in &words {
-                    let at = e.haystack.find(w.as_str())?;
-                    score += if at < e.name_len { 4 } else { 1 };
-                    let boundary =
-                        at == 0 || !e.haystack.as_bytes()[at - 1].is_ascii_alphanumeric();
-                    if boundary {
-                        score += 2;
-                    }
-                }
-                Some((i, score))
-            })
+            .map(|(i, _)| (i, score[i]))
             .collect();
         match q.sort {
-            Sort::Relevance => hits.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then_with(|| self.entries[a.0].path.cmp(&self.entries[b.0].path))
-            }),
+            // Entries are kept in path order, so the index breaks ties by path.
+            Sort::Relevance => hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0))),
             Sort::Name => hits.sort_by_cached_key(|h| self.entries[h.0].name().to_lowercase()),
             Sort::Duration => hits.sort_by(|a, b| {
                 self.entries[a.0]
@@ -432,7 +482,28 @@ impl Library {
             e.index_text();
             entries.push(e);
         }
-        Ok(Library { folders, entries })
+        let mut lib = Library {
+            folders,
+            entries,
+            text: SearchText::default(),
+        };
+        lib.reindex();
+        Ok(lib)
+    }
+
+    /// Rebuilds the search text after `entries` changed.
+    pub fn reindex(&mut self) {
+        let mut t = SearchText {
+            bytes: Vec::with_capacity(self.entries.iter().map(|e| e.haystack.len() + 1).sum()),
+            starts: Vec::with_capacity(self.entries.len() + 1),
+        };
+        for e in &self.entries {
+            t.starts.push(t.bytes.len());
+            t.bytes.extend_from_slice(e.haystack.as_bytes());
+            t.bytes.push(b'\n');
+        }
+        t.starts.push(t.bytes.len());
+        self.text = t;
     }
 }
 
