@@ -40,12 +40,30 @@ enum Command {
     Devices,
     /// Probe a movie as the editor would for picture: frame rate, frames,
     /// size, start timecode, audio streams; optionally check a frame decodes.
+    /// The sound library index (the one the editor's library panel uses).
+    #[command(subcommand)]
+    Library(LibraryCmd),
     Picture {
         /// The movie file.
         movie: PathBuf,
         /// Also decode this frame (0 = first) and print its index and size.
         #[arg(long)]
         frame: Option<i64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LibraryCmd {
+    /// Add folders to the library (if given) and rescan it.
+    Scan { folders: Vec<PathBuf> },
+    /// Remove a folder from the library.
+    Remove { folder: PathBuf },
+    /// Search the library: every word must match.
+    Search {
+        words: Vec<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 }
 
@@ -144,6 +162,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
         Command::Play(args) => crate::play::play(&args_to_play(args)),
         Command::Devices => crate::play::devices(),
         Command::Picture { movie, frame } => picture(&movie, frame),
+        Command::Library(cmd) => library(cmd),
     }
 }
 
@@ -297,6 +316,84 @@ fn render(args: &RenderArgs) -> Result<()> {
     for f in files {
         let label = f.stem.as_deref().unwrap_or("master");
         println!("  {label:<8} {}  peak {}", f.path.display(), db(f.peak));
+    }
+    Ok(())
+}
+
+fn library(cmd: LibraryCmd) -> Result<()> {
+    use dubstage_media::library::{Library, Query, ScanProgress, scan};
+    let index = dubstage_ui::library::default_index_path();
+    let mut lib = match Library::load(&index) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Library::default(),
+        Err(e) => bail!("{}: {e} (remove it to start afresh)", index.display()),
+    };
+    match cmd {
+        LibraryCmd::Scan { folders } => {
+            for f in folders {
+                let f = std::path::absolute(&f).unwrap_or(f);
+                if !f.is_dir() {
+                    bail!("{}: not a folder", f.display());
+                }
+                if !lib.folders.contains(&f) {
+                    lib.folders.push(f);
+                }
+            }
+            let folders = lib.folders.clone();
+            let (new, r) = scan(&folders, &lib, &ScanProgress::default());
+            new.save(&index)?;
+            println!(
+                "{} files in {} folders: {} new, {} changed, {} removed, {} unreadable",
+                new.entries.len(),
+                new.folders.len(),
+                r.added,
+                r.changed,
+                r.removed,
+                r.unreadable
+            );
+            for (p, reason) in new.unreadable() {
+                println!("unreadable: {}: {reason}", p.display());
+            }
+        }
+        LibraryCmd::Remove { folder } => {
+            let folder = std::path::absolute(&folder).unwrap_or(folder);
+            let before = lib.folders.len();
+            lib.folders.retain(|f| *f != folder);
+            if lib.folders.len() == before {
+                bail!("{} is not a library folder", folder.display());
+            }
+            let folders = lib.folders.clone();
+            let (new, _) = scan(&folders, &lib, &ScanProgress::default());
+            new.save(&index)?;
+            println!(
+                "{} files in {} folders",
+                new.entries.len(),
+                new.folders.len()
+            );
+        }
+        LibraryCmd::Search { words, limit } => {
+            let q = Query {
+                text: words.join(" "),
+                ..Query::default()
+            };
+            let hits = lib.search(&q);
+            for &i in hits.iter().take(limit) {
+                let e = &lib.entries[i];
+                println!(
+                    "{:>8.2} s  {}ch  {:<12} {}{}",
+                    e.seconds(),
+                    e.channels,
+                    e.category,
+                    e.path.display(),
+                    if e.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", e.description)
+                    }
+                );
+            }
+            println!("{} results", hits.len());
+        }
     }
     Ok(())
 }

@@ -431,3 +431,74 @@ fn picture_errors_are_one_clear_line() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+fn dubstage_with_data(args: &[&str], data: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_dubstage"))
+        .args(args)
+        .env("XDG_DATA_HOME", data)
+        .output()
+        .expect("run dubstage");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn library_scans_searches_and_forgets_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let sounds = dir.path().join("sfx");
+    std::fs::create_dir_all(&sounds).unwrap();
+    for name in ["FOLYFtsp_Gravel Steps.wav", "DOORMetl_Slam Hard.wav"] {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(sounds.join(name), spec).unwrap();
+        for _ in 0..4800 {
+            w.write_sample(0i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    std::fs::write(sounds.join("broken.wav"), b"RIFF....WAVE").unwrap();
+    let data = dir.path().join("data");
+    let r = dubstage_with_data(&["library", "scan", sounds.to_str().unwrap()], &data);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("3 files in 1 folders: 3 new"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("unreadable:") && r.stdout.contains("broken.wav"),
+        "{}",
+        r.stdout
+    );
+    assert!(data.join("dubstage/library/index.dslb").exists());
+    let r = dubstage_with_data(&["library", "search", "gravel", "steps"], &data);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("FOLEY") && r.stdout.contains("Gravel Steps"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 results"), "{}", r.stdout);
+    // Rescan: nothing new.
+    let r = dubstage_with_data(&["library", "scan"], &data);
+    assert!(
+        r.stdout.contains("0 new, 0 changed, 0 removed"),
+        "{}",
+        r.stdout
+    );
+    let r = dubstage_with_data(&["library", "remove", sounds.to_str().unwrap()], &data);
+    assert!(
+        r.ok && r.stdout.contains("0 files in 0 folders"),
+        "{}",
+        r.stdout
+    );
+    let r = dubstage_with_data(&["library", "scan", "/nonexistent/folder"], &data);
+    assert!(!r.ok && r.stderr.contains("not a folder"), "{}", r.stderr);
+}
