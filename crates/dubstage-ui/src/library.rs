@@ -722,33 +722,67 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                 let e = &lib.library.entries[i];
                 let selected = lib.selected == Some(i);
                 let name = e.name();
-                let text = format!(
-                    "{name}  {}  {}ch{}",
-                    fmt_duration(e.seconds()),
-                    e.channels,
-                    if e.category.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  {}", e.category)
-                    }
+                let (rect, r) = ui.allocate_exact_size(
+                    vec2(ui.available_width(), row_h),
+                    Sense::click_and_drag(),
                 );
+                r.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name)
+                });
                 let payload = SpotPayload {
                     path: e.path.clone(),
                     range: if selected { lib.range } else { None },
                     kind: e.kind,
                     category: e.category.clone(),
                 };
-                let r = ui
-                    .add_sized(
-                        [ui.available_width(), row_h - 2.0],
-                        egui::Button::selectable(selected, text).truncate(),
-                    )
-                    .interact(Sense::click_and_drag())
-                    .on_hover_text(if e.description.is_empty() {
-                        e.path.display().to_string()
+                let visuals = ui.visuals();
+                if selected {
+                    ui.painter()
+                        .rect_filled(rect, 2.0, visuals.selection.bg_fill);
+                } else if r.hovered() {
+                    ui.painter()
+                        .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
+                }
+                let right = format!(
+                    "{}  {}",
+                    fmt_duration(e.seconds()),
+                    if e.channels == 1 {
+                        "mono".to_owned()
                     } else {
-                        format!("{}\n{}", e.description, e.path.display())
-                    });
+                        format!("{}ch", e.channels)
+                    }
+                );
+                let font = egui::FontId::proportional(12.5);
+                let color = visuals.text_color();
+                let right_g =
+                    ui.painter()
+                        .layout_no_wrap(right, font.clone(), visuals.weak_text_color());
+                let name_w = (rect.width() - right_g.size().x - 16.0).max(20.0);
+                let mut job = egui::text::LayoutJob::simple_singleline(name.clone(), font, color);
+                job.wrap = egui::text::TextWrapping::truncate_at_width(name_w);
+                let name_g = ui.painter().layout_job(job);
+                let y = rect.center().y - name_g.size().y / 2.0;
+                ui.painter()
+                    .galley(egui::pos2(rect.left() + 4.0, y), name_g, color);
+                ui.painter().galley(
+                    egui::pos2(rect.right() - right_g.size().x - 4.0, y),
+                    right_g,
+                    color,
+                );
+                let r = r.on_hover_text(format!(
+                    "{}{}{}",
+                    if e.category.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} {}\n", e.category, e.sub_category)
+                    },
+                    if e.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}\n", e.description)
+                    },
+                    e.path.display()
+                ));
                 // Dragged onto the timeline, the row spots the sound there.
                 r.dnd_set_drag_payload(payload);
                 if r.clicked() {
