@@ -283,6 +283,26 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             editor.add_source(id, &path, audio, peaks);
         }
         editor.selected_track = Some(track);
+        if let ImportTarget::Spot { position, .. } = result.target {
+            let map = editor.project().time_map();
+            let track_name = editor
+                .project()
+                .track(track)
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            let file = imported
+                .first()
+                .map(|i| display_name(&i.path))
+                .unwrap_or_default();
+            editor.notify(
+                format!(
+                    "spotted {file} on {track_name} at {}",
+                    map.timecode_at(position)
+                ),
+                false,
+            );
+            return;
+        }
         editor.notify(
             format!(
                 "imported {n} file{}{}",

@@ -652,6 +652,19 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                 ui.selectable_value(&mut lib.query.channels, Some(1), "mono");
                 ui.selectable_value(&mut lib.query.channels, Some(2), "stereo");
             });
+        let mut min = lib.query.min_seconds.unwrap_or(0.0);
+        ui.label("min");
+        if ui
+            .add(
+                egui::DragValue::new(&mut min)
+                    .range(0.0..=3600.0)
+                    .suffix(" s"),
+            )
+            .on_hover_text("Shortest duration (0: any)")
+            .changed()
+        {
+            lib.query.min_seconds = (min > 0.0).then_some(min);
+        }
         let mut max = lib.query.max_seconds.unwrap_or(0.0);
         ui.label("max");
         if ui
