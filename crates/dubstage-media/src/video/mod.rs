@@ -198,7 +198,9 @@ mod tests {
         assert_eq!(fit_size(320, 180, (1, 1), 960, 540), (320, 180));
         assert_eq!(fit_size(1998, 1080, (1, 1), 960, 540), (960, 518));
         // Anamorphic 720x576 with 64:45 pixels displays as 1024x576.
-        assert_eq!(fit_size(720, 576, (64, 45), 960, 540), (900, 506));
+        assert_eq!(fit_size(720, 576, (64, 45), 960, 540), (960, 540));
+        // NTSC 4:3: 720x480 with 8:9 pixels displays as 640x480.
+        assert_eq!(fit_size(720, 480, (8, 9), 960, 540), (640, 480));
     }
 
     #[test]
