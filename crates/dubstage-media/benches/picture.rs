@@ -3,8 +3,8 @@
 //!
 //! Movies (1080p, 24 fps, 20 s, test pattern with grain so the encoders
 //! work as on footage) are generated once into `target/bench-media/`:
-//! H.264 with a keyframe every second, H.264 with a single keyframe, and
-//! ProRes 422. For each: random seeks decoded from the movie itself (a fresh
+//! H.264 at 16 Mbit/s (a typical 1080p delivery) with a keyframe every
+//! second, the same with a single keyframe, and ProRes 422. For each: random seeks decoded from the movie itself (a fresh
 //! accurate seek per locate), then the proxy build, then random seeks and
 //! playback served from the proxy.
 //!
@@ -26,15 +26,15 @@ struct Movie {
 const MOVIES: &[Movie] = &[
     Movie {
         label: "H.264 1080p, keyframe every 1 s",
-        file: "h264_gop24.mp4",
+        file: "h264_16M_gop24.mp4",
         codec: &[
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "24", "-bf", "3",
-            "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-preset", "veryfast", "-b:v", "16M", "-maxrate", "20M", "-bufsize",
+            "32M", "-g", "24", "-bf", "3", "-pix_fmt", "yuv420p",
         ],
     },
     Movie {
         label: "H.264 1080p, single keyframe",
-        file: "h264_onekey.mp4",
+        file: "h264_16M_onekey.mp4",
         codec: &[
             "-c:v",
             "libx264",
@@ -82,7 +82,7 @@ fn generate(tools: &Tools, m: &Movie) -> PathBuf {
     let ok = Command::new(&tools.ffmpeg)
         .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg("testsrc2=size=1920x1080:rate=24:duration=20")
-        .args(["-vf", "noise=alls=12:allf=t"])
+        .args(["-vf", "noise=alls=6:allf=t"])
         .args(m.codec)
         .arg(&path)
         .status()
