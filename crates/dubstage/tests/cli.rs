@@ -19,10 +19,11 @@ struct Run {
 }
 
 fn dubstage(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_dubstage"))
-        .args(args)
-        .output()
-        .expect("run dubstage");
+    finish(Command::new(env!("CARGO_BIN_EXE_dubstage")).args(args))
+}
+
+fn finish(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("run dubstage");
     Run {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -433,16 +434,11 @@ fn picture_errors_are_one_clear_line() {
 }
 
 fn dubstage_with_data(args: &[&str], data: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_dubstage"))
-        .args(args)
-        .env("XDG_DATA_HOME", data)
-        .output()
-        .expect("run dubstage");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    finish(
+        Command::new(env!("CARGO_BIN_EXE_dubstage"))
+            .args(args)
+            .env("XDG_DATA_HOME", data),
+    )
 }
 
 #[test]
