@@ -11,6 +11,7 @@ pub mod render;
 pub use plan::{CompileOptions, RenderPlan, Sources, compile};
 pub use render::{Block, Renderer};
 pub mod export;
+pub mod loudness;
 pub mod sources;
 pub use sources::{LoadedSources, MediaProblem, SourceIssue, load_sources};
 pub mod meters;

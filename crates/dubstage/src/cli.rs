@@ -40,6 +40,18 @@ enum Command {
     Devices,
     /// Probe a movie as the editor would for picture: frame rate, frames,
     /// size, start timecode, audio streams; optionally check a frame decodes.
+    /// Measure a project's loudness offline (EBU R128 / BS.1770-4): master and
+    /// every stem, plus dialogue-gated loudness.
+    Loudness {
+        /// The .dubstage project file.
+        project: PathBuf,
+        /// Range: session timecode, seconds (12.5s) or samples. Default: the whole session.
+        #[arg(long, num_args = 2, value_names = ["START", "END"])]
+        range: Option<Vec<String>>,
+        /// Measure clips whose media is missing as silence instead of refusing.
+        #[arg(long)]
+        allow_missing: bool,
+    },
     /// The sound library index (the one the editor's library panel uses).
     #[command(subcommand)]
     Library(LibraryCmd),
@@ -163,6 +175,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
         Command::Devices => crate::play::devices(),
         Command::Picture { movie, frame } => picture(&movie, frame),
         Command::Library(cmd) => library(cmd),
+        Command::Loudness {
+            project,
+            range,
+            allow_missing,
+        } => loudness(&project, range.as_deref(), allow_missing),
     }
 }
 
@@ -317,6 +334,77 @@ fn render(args: &RenderArgs) -> Result<()> {
         let label = f.stem.as_deref().unwrap_or("master");
         println!("  {label:<8} {}  peak {}", f.path.display(), db(f.peak));
     }
+    Ok(())
+}
+
+fn loudness(path: &Path, range: Option<&[String]>, allow_missing: bool) -> Result<()> {
+    use dubstage_engine::loudness::{Figures, analyse};
+    let project = load_project(path)?;
+    let (start, end) = match range {
+        Some(r) => (
+            parse_position(&project, &r[0])?,
+            parse_position(&project, &r[1])?,
+        ),
+        None => (SamplePos::ZERO, project.end()),
+    };
+    if end <= start {
+        bail!("nothing to measure: the range is empty");
+    }
+    let loaded = load_sources(&project, &|_, _| {});
+    let offline: Vec<String> = loaded.offline().map(ToString::to_string).collect();
+    if !offline.is_empty() && !allow_missing {
+        bail!(
+            "media missing or unreadable (use --allow-missing to measure as silence): {}",
+            offline.join("; ")
+        );
+    }
+    let plan = compile(
+        &project,
+        &loaded.sources,
+        CompileOptions { max_block: 4096 },
+    );
+    let show = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let a = analyse(plan, project.sample_rate.hz(), start, end, &mut |f| {
+        if show {
+            eprint!("\ranalysing {:>3.0}%", f * 100.0);
+        }
+        true
+    })?;
+    if show {
+        eprintln!();
+    }
+    let secs = project.sample_rate.to_seconds(end - start);
+    let map = project.time_map();
+    println!(
+        "Range     {} to {} ({secs:.2} s), measured in {:.2} s",
+        map.timecode_at(start),
+        map.timecode_at(end),
+        started.elapsed().as_secs_f64()
+    );
+    let lufs = |v: Option<f64>| v.map_or("   -inf".to_owned(), |v| format!("{v:7.1}"));
+    println!("          integrated    LRA  max M  max S   true peak  sample peak");
+    let row = |name: &str, f: &Figures| {
+        println!(
+            "{name:<8}  {} LUFS {} {} {} {:8.1} dBTP {:8.1} dBFS",
+            lufs(f.integrated),
+            f.range.map_or("    -".to_owned(), |v| format!("{v:6.1}")),
+            lufs(f.max_momentary),
+            lufs(f.max_short_term),
+            f.true_peak_dbtp,
+            f.sample_peak_dbfs
+        );
+    };
+    row("Master", &a.master);
+    for (_, name, f) in &a.stems {
+        row(name, f);
+    }
+    println!(
+        "Dialogue-gated loudness {} LUFS; dialogue in {:.1} % of the programme",
+        a.dialogue_gated
+            .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+        a.dialogue_percent
+    );
     Ok(())
 }
 

@@ -498,3 +498,33 @@ fn library_scans_searches_and_forgets_folders() {
     let r = dubstage_with_data(&["library", "scan", "/nonexistent/folder"], &data);
     assert!(!r.ok && r.stderr.contains("not a folder"), "{}", r.stderr);
 }
+
+#[test]
+fn loudness_measures_master_stems_and_dialogue() {
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let r = dubstage(&["loudness", demo.to_str().unwrap(), "--range", "0s", "30s"]);
+    assert!(r.ok, "{}", r.stderr);
+    let master = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Master"))
+        .expect("a master row");
+    let lufs: f64 = master.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((-40.0..-15.0).contains(&lufs), "{master}");
+    for stem in ["DIA ", "FX ", "MUS "] {
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(stem)),
+            "{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout.contains("Dialogue-gated loudness -"),
+        "{}",
+        r.stdout
+    );
+    check_fails(
+        &["loudness", demo.to_str().unwrap(), "--range", "10s", "5s"],
+        &["the range is empty"],
+    );
+}
