@@ -5,8 +5,8 @@
 
 use crate::plan::RenderPlan;
 use crate::render::Renderer;
-use dubstage_media::{MediaError, WavFileWriter, WavFormat};
-use dubstage_model::{SampleLen, SamplePos};
+use dubstage_media::{BwfInfo, MediaError, WavFileWriter, WavFormat};
+use dubstage_model::{Project, SampleLen, SamplePos};
 use std::path::PathBuf;
 
 /// Block size used for offline rendering.
@@ -26,6 +26,88 @@ pub struct ExportSettings {
     pub stems_dir: Option<PathBuf>,
     /// Replace existing files instead of refusing.
     pub overwrite: bool,
+    /// TPDF dither when reducing to 16 or 24 bits.
+    pub dither: bool,
+    /// Broadcast Wave metadata for every file (each stem's description gets
+    /// its bus name appended); see [`bwf_info`].
+    pub bwf: Option<BwfInfo>,
+}
+
+/// Civil date and time (UTC) of a moment, `("yyyy-mm-dd", "hh:mm:ss")`.
+fn utc_date_time(t: std::time::SystemTime) -> (String, String) {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60),
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Broadcast Wave metadata for a render of `project` starting at timeline
+/// sample `start`: the time reference puts the file's first sample at its
+/// session timecode (01:00:00:00 for a mix from the top), and the iXML
+/// names the project and its tracks.
+pub fn bwf_info(project: &Project, start: SamplePos) -> BwfInfo {
+    let map = project.time_map();
+    let session_start = project
+        .start_timecode
+        .to_frames(project.frame_rate)
+        .map(|f| {
+            project
+                .frame_rate
+                .frame_to_samples(f, project.sample_rate)
+                .0
+        })
+        .unwrap_or(0);
+    let (date, time) = utc_date_time(std::time::SystemTime::now());
+    let tracks: Vec<String> = project.tracks.iter().map(|t| xml_escape(&t.name)).collect();
+    let ixml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BWFXML><IXML_VERSION>2.10</IXML_VERSION>\
+         <PROJECT>{}</PROJECT><TAPE>{}</TAPE><SPEED><TIMECODE_RATE>{}/{}</TIMECODE_RATE>\
+         <TIMECODE_FLAG>{}</TIMECODE_FLAG></SPEED><NOTE>Tracks: {}</NOTE>\
+         <TRACK_LIST><TRACK_COUNT>2</TRACK_COUNT>\
+         <TRACK><CHANNEL_INDEX>1</CHANNEL_INDEX><INTERLEAVE_INDEX>1</INTERLEAVE_INDEX><NAME>L</NAME></TRACK>\
+         <TRACK><CHANNEL_INDEX>2</CHANNEL_INDEX><INTERLEAVE_INDEX>2</INTERLEAVE_INDEX><NAME>R</NAME></TRACK>\
+         </TRACK_LIST></BWFXML>",
+        xml_escape(&project.name),
+        xml_escape(&project.name),
+        project.frame_rate.num(),
+        project.frame_rate.den(),
+        if project.frame_rate.is_drop_frame() {
+            "DF"
+        } else {
+            "NDF"
+        },
+        tracks.join(", ")
+    );
+    BwfInfo {
+        description: format!("{} from {}", project.name, map.timecode_at(start)),
+        originator: "Dubstage".to_owned(),
+        originator_reference: format!("DUBSTAGE{}", date.replace('-', "")),
+        origination_date: date,
+        origination_time: time,
+        time_reference: (session_start + start.0).max(0) as u64,
+        ixml: Some(ixml),
+    }
 }
 
 /// One written file and what went into it.
@@ -118,7 +200,21 @@ pub fn export(
     }
     let mut writers = targets
         .iter()
-        .map(|(p, _)| WavFileWriter::create(p, settings.format, settings.sample_rate, 2))
+        .map(|(p, stem)| {
+            let w = WavFileWriter::create(p, settings.format, settings.sample_rate, 2)?
+                .with_dither(settings.dither);
+            Ok::<_, MediaError>(match &settings.bwf {
+                Some(info) => {
+                    let mut info = info.clone();
+                    info.description = match stem {
+                        Some(s) => format!("{} ({s} stem)", info.description),
+                        None => format!("{} (master)", info.description),
+                    };
+                    w.with_bwf(info)
+                }
+                None => w,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut peaks = vec![0.0f32; targets.len()];
     let mut renderer = Renderer::new(Box::new(plan));

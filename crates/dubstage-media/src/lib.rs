@@ -32,7 +32,7 @@ pub use decode::{
 pub use error::MediaError;
 pub use peaks::{CacheKey, Peak, PeakPyramid, cache_path};
 pub use resample::resample;
-pub use write::{WavFileWriter, WavFormat, write_wav};
+pub use write::{BwfInfo, WavFileWriter, WavFormat, write_wav};
 
 /// Planar, decoded audio at a known sample rate. Every channel has the same length.
 #[derive(Debug, Clone, PartialEq)]

@@ -59,6 +59,78 @@ impl WavFormat {
     }
 }
 
+/// Broadcast Wave metadata (EBU Tech 3285 `bext`, plus an optional `iXML`
+/// chunk), written before the audio data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BwfInfo {
+    /// Up to 256 ASCII characters.
+    pub description: String,
+    /// Up to 32 characters (the program or company).
+    pub originator: String,
+    /// Up to 32 characters.
+    pub originator_reference: String,
+    /// `yyyy-mm-dd`.
+    pub origination_date: String,
+    /// `hh:mm:ss`.
+    pub origination_time: String,
+    /// The first sample's position, in samples since midnight (this is how
+    /// a file lands at 01:00:00:00 in another DAW).
+    pub time_reference: u64,
+    /// An iXML document, written as its own chunk when set.
+    pub ixml: Option<String>,
+}
+
+impl BwfInfo {
+    /// The `bext` chunk body: version 2, no UMID, loudness fields unset.
+    pub fn bext_bytes(&self) -> Vec<u8> {
+        fn field(s: &str, n: usize) -> Vec<u8> {
+            let mut v: Vec<u8> = s.bytes().filter(u8::is_ascii).take(n).collect();
+            v.resize(n, 0);
+            v
+        }
+        let mut b = Vec::with_capacity(602);
+        b.extend(field(&self.description, 256));
+        b.extend(field(&self.originator, 32));
+        b.extend(field(&self.originator_reference, 32));
+        b.extend(field(&self.origination_date, 10));
+        b.extend(field(&self.origination_time, 8));
+        b.extend_from_slice(&(self.time_reference as u32).to_le_bytes());
+        b.extend_from_slice(&((self.time_reference >> 32) as u32).to_le_bytes());
+        b.extend_from_slice(&2u16.to_le_bytes());
+        b.extend_from_slice(&[0u8; 64]); // UMID
+        // LoudnessValue, LoudnessRange, MaxTruePeakLevel, MaxMomentaryLoudness,
+        // MaxShortTermLoudness: 0x7FFF marks "not given" in version 2.
+        for _ in 0..5 {
+            b.extend_from_slice(&0x7FFFu16.to_le_bytes());
+        }
+        b.extend_from_slice(&[0u8; 180]); // reserved
+        b
+    }
+}
+
+/// TPDF dither of ±1 LSB for integer formats: the sum of two independent
+/// uniform values, from a small fixed-seed generator (reproducible renders).
+#[derive(Debug, Clone)]
+struct Tpdf {
+    state: u64,
+}
+
+impl Tpdf {
+    fn next_uniform(&mut self) -> f64 {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let v = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (v >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Triangular noise in (-1, 1) LSB.
+    fn next(&mut self) -> f64 {
+        self.next_uniform() - self.next_uniform()
+    }
+}
+
 /// Largest audio payload written to one file: the RIFF size field (32 bits)
 /// must also cover the header, so keep a generous margin below `u32::MAX`.
 const MAX_DATA_BYTES: u64 = u32::MAX as u64 - 4096;
@@ -100,6 +172,8 @@ pub struct WavFileWriter {
     /// Set when a write failed part-way through a block: the file then holds
     /// a partial frame, so nothing more may be written or published.
     failed: bool,
+    dither: Option<Tpdf>,
+    bwf: Option<BwfInfo>,
 }
 
 impl std::fmt::Debug for WavFileWriter {
@@ -160,7 +234,24 @@ impl WavFileWriter {
             data_bytes: 0,
             published: false,
             failed: false,
+            dither: None,
+            bwf: None,
         })
+    }
+
+    /// Adds TPDF dither (±1 LSB) when reducing to 16 or 24 bits. No effect
+    /// on 32-bit float files.
+    pub fn with_dither(mut self, on: bool) -> Self {
+        self.dither = (on && self.format != WavFormat::Float32).then_some(Tpdf {
+            state: 0x9E37_79B9_7F4A_7C15,
+        });
+        self
+    }
+
+    /// Writes `bext` (and `iXML`) chunks before the audio: a Broadcast Wave file.
+    pub fn with_bwf(mut self, info: BwfInfo) -> Self {
+        self.bwf = Some(info);
+        self
     }
 
     /// Appends one block of planar audio: one slice per channel, all the same
@@ -200,8 +291,12 @@ impl WavFileWriter {
             for channel in channels {
                 let x = channel[frame];
                 let result = match format {
-                    WavFormat::Int16 => writer.write_sample(to_int(x, 16) as i16),
-                    WavFormat::Int24 => writer.write_sample(to_int(x, 24)),
+                    WavFormat::Int16 => {
+                        writer.write_sample(to_int_dithered(x, 16, self.dither.as_mut()) as i16)
+                    }
+                    WavFormat::Int24 => {
+                        writer.write_sample(to_int_dithered(x, 24, self.dither.as_mut()))
+                    }
                     WavFormat::Float32 => writer.write_sample(x),
                 };
                 if let Err(e) = result {
@@ -223,6 +318,13 @@ impl WavFileWriter {
             .take()
             .expect("the writer is present until finish or drop consume self");
         writer.finalize().map_err(|e| hound_error(&self.path, e))?;
+        if let Some(info) = self.bwf.take() {
+            let with_chunks = insert_chunks(&self.path, &self.temp_path, &info)?;
+            let _ = fs::remove_file(&self.temp_path);
+            self.temp_path = with_chunks;
+            self.sync_handle =
+                File::open(&self.temp_path).map_err(|e| MediaError::io(&self.path, e))?;
+        }
         self.sync_handle
             .sync_all()
             .map_err(|e| MediaError::io(&self.path, e))?;
@@ -310,6 +412,106 @@ pub(crate) fn sync_parent_dir(path: &Path) {
     if let Ok(dir) = File::open(parent) {
         let _ = dir.sync_all();
     }
+}
+
+fn to_int_dithered(x: f32, bits: u32, dither: Option<&mut Tpdf>) -> i32 {
+    match dither {
+        None => to_int(x, bits),
+        Some(d) => {
+            let scale = (1i64 << (bits - 1)) as f64;
+            let v = (f64::from(x) * scale + d.next()).round();
+            v.clamp(-scale, scale - 1.0) as i32
+        }
+    }
+}
+
+/// Copies the finished WAV at `temp` into a new temporary file beside
+/// `path` with `bext` (and `iXML`) chunks placed between `fmt ` and `data`.
+fn insert_chunks(path: &Path, temp: &Path, info: &BwfInfo) -> Result<PathBuf, MediaError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let io = |e: std::io::Error| MediaError::io(path, e);
+    let mut src = File::open(temp).map_err(io)?;
+    let mut head = [0u8; 12];
+    src.read_exact(&mut head).map_err(io)?;
+    let mut fmt: Option<Vec<u8>> = None;
+    let mut data: Option<(u64, u64)> = None;
+    let mut pos = 12u64;
+    let len = src.metadata().map_err(io)?.len();
+    while pos + 8 <= len && data.is_none() {
+        let mut ch = [0u8; 8];
+        src.read_exact(&mut ch).map_err(io)?;
+        let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
+        if &ch[..4] == b"fmt " {
+            let mut b = vec![0u8; size as usize];
+            src.read_exact(&mut b).map_err(io)?;
+            fmt = Some(b);
+        } else if &ch[..4] == b"data" {
+            data = Some((pos + 8, size));
+        }
+        pos += 8 + size + (size & 1);
+        src.seek(SeekFrom::Start(pos)).map_err(io)?;
+    }
+    let (Some(fmt), Some((data_at, data_len))) = (fmt, data) else {
+        return Err(write_error(
+            path,
+            "the written file has no fmt or data chunk",
+        ));
+    };
+    let file_name = path.file_name().unwrap_or_default();
+    let (out, out_path) = create_temp(path, file_name)?;
+    let result = (|| -> std::io::Result<()> {
+        let mut w = BufWriter::new(out);
+        let chunk = |w: &mut BufWriter<File>, id: &[u8; 4], body: &[u8]| -> std::io::Result<()> {
+            w.write_all(id)?;
+            w.write_all(&(body.len() as u32).to_le_bytes())?;
+            w.write_all(body)?;
+            if body.len() % 2 == 1 {
+                w.write_all(&[0])?;
+            }
+            Ok(())
+        };
+        let bext = info.bext_bytes();
+        // An even length avoids the pad byte, which some readers do not skip
+        // (trailing whitespace after the root element is allowed in XML).
+        let mut ixml = info.ixml.as_deref().unwrap_or("").as_bytes().to_vec();
+        if ixml.len() % 2 == 1 {
+            ixml.push(b'\n');
+        }
+        let ixml = ixml.as_slice();
+        let pad = |n: usize| (n + (n & 1)) as u64;
+        let mut riff = 4 + 8 + pad(fmt.len()) + 8 + pad(bext.len()) + 8 + data_len + (data_len & 1);
+        if !ixml.is_empty() {
+            riff += 8 + pad(ixml.len());
+        }
+        w.write_all(b"RIFF")?;
+        w.write_all(&(riff as u32).to_le_bytes())?;
+        w.write_all(b"WAVE")?;
+        chunk(&mut w, b"fmt ", &fmt)?;
+        chunk(&mut w, b"bext", &bext)?;
+        if !ixml.is_empty() {
+            chunk(&mut w, b"iXML", ixml)?;
+        }
+        w.write_all(b"data")?;
+        w.write_all(&(data_len as u32).to_le_bytes())?;
+        src.seek(SeekFrom::Start(data_at))?;
+        let copied = std::io::copy(&mut (&mut src).take(data_len), &mut w)?;
+        if copied != data_len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the audio data is shorter than its header says",
+            ));
+        }
+        if data_len & 1 == 1 {
+            w.write_all(&[0])?;
+        }
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&out_path);
+        return Err(io(e));
+    }
+    Ok(out_path)
 }
 
 /// Rounds `x` (full scale ±1.0) to a `bits`-bit signed integer, clipping.

@@ -260,3 +260,131 @@ fn empty_render_is_a_valid_file_without_frames() {
     let err = decode_file(&path).unwrap_err();
     assert!(matches!(err, MediaError::NoFrames { .. }), "{err:?}");
 }
+
+mod bwf_and_dither {
+    use dubstage_media::{BwfInfo, WavFileWriter, WavFormat, decode_file};
+    use std::path::Path;
+
+    /// The chunks of a RIFF/WAVE file: (id, offset of the body, body).
+    fn chunks(bytes: &[u8]) -> Vec<([u8; 4], usize, &[u8])> {
+        assert_eq!(&bytes[..4], b"RIFF");
+        assert_eq!(&bytes[8..12], b"WAVE");
+        let riff = u32::from_le_bytes(bytes[4..8].try_into().expect("test data")) as usize;
+        assert_eq!(riff + 8, bytes.len(), "RIFF size covers the file");
+        let mut out = Vec::new();
+        let mut i = 12;
+        while i + 8 <= bytes.len() {
+            let id: [u8; 4] = bytes[i..i + 4].try_into().expect("test data");
+            let n = u32::from_le_bytes(bytes[i + 4..i + 8].try_into().expect("test data")) as usize;
+            out.push((id, i + 8, &bytes[i + 8..i + 8 + n]));
+            i += 8 + n + (n & 1);
+        }
+        out
+    }
+
+    fn text(b: &[u8]) -> String {
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        String::from_utf8_lossy(&b[..end]).into_owned()
+    }
+
+    #[test]
+    fn bext_and_ixml_follow_tech_3285_and_the_audio_is_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mix.wav");
+        let info = BwfInfo {
+            description: "Kitchen - Night, master".into(),
+            originator: "Dubstage".into(),
+            originator_reference: "DUBSTAGE-0001".into(),
+            origination_date: "2026-11-23".into(),
+            origination_time: "14:05:09".into(),
+            // 01:00:00:00 at 48 kHz.
+            time_reference: 3600 * 48_000,
+            ixml: Some("<?xml version=\"1.0\"?><BWFXML><PROJECT>Kitchen</PROJECT></BWFXML>".into()),
+        };
+        let l: Vec<f32> = (0..4800).map(|i| (i as f32 / 4800.0) - 0.5).collect();
+        let r: Vec<f32> = l.iter().map(|v| -v).collect();
+        let mut w = WavFileWriter::create(&path, WavFormat::Int24, 48_000, 2)
+            .unwrap()
+            .with_bwf(info.clone());
+        w.write_planar(&[&l, &r]).unwrap();
+        w.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let cs = chunks(&bytes);
+        let ids: Vec<&[u8; 4]> = cs.iter().map(|c| &c.0).collect();
+        assert_eq!(
+            ids,
+            [b"fmt ", b"bext", b"iXML", b"data"],
+            "bext before the audio"
+        );
+        let bext = cs[1].2;
+        assert_eq!(bext.len(), 602);
+        assert_eq!(text(&bext[0..256]), info.description);
+        assert_eq!(text(&bext[256..288]), "Dubstage");
+        assert_eq!(text(&bext[288..320]), "DUBSTAGE-0001");
+        assert_eq!(&bext[320..330], b"2026-11-23");
+        assert_eq!(&bext[330..338], b"14:05:09");
+        let low = u32::from_le_bytes(bext[338..342].try_into().unwrap());
+        let high = u32::from_le_bytes(bext[342..346].try_into().unwrap());
+        assert_eq!((u64::from(high) << 32) | u64::from(low), 172_800_000);
+        assert_eq!(u16::from_le_bytes(bext[346..348].try_into().unwrap()), 2);
+        assert_eq!(
+            String::from_utf8_lossy(cs[2].2).trim_end(),
+            info.ixml.unwrap()
+        );
+        assert_eq!(
+            cs[2].2.len() % 2,
+            0,
+            "no pad byte for readers that forget it"
+        );
+        // hound (which skips unknown chunks) reads it too.
+        assert_eq!(hound::WavReader::open(&path).unwrap().duration(), 4800);
+        assert_eq!(cs[3].2.len(), 4800 * 2 * 3);
+        // Readers still see the same audio.
+        let d = decode_file(&path).unwrap();
+        assert_eq!(d.audio.frames(), 4800);
+        for (a, b) in d.audio.channels[0].iter().zip(&l) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        // And ffprobe (another tool) reads the time reference.
+        let out = std::process::Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format_tags=time_reference",
+                "-of",
+                "flat",
+            ])
+            .arg(&path)
+            .output()
+            .expect("ffprobe is installed by make test");
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(s.contains("172800000"), "{s}");
+    }
+
+    fn silence_16(path: &Path, dither: bool) -> Vec<i16> {
+        let mut w = WavFileWriter::create(path, WavFormat::Int16, 48_000, 1)
+            .expect("test data")
+            .with_dither(dither);
+        w.write_planar(&[&vec![0.0f32; 96_000]]).expect("test data");
+        w.finish().expect("test data");
+        let mut r = hound::WavReader::open(path).expect("test data");
+        r.samples::<i16>().map(|s| s.expect("test data")).collect()
+    }
+
+    #[test]
+    fn tpdf_dither_adds_the_predicted_noise_only_when_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = silence_16(&dir.path().join("plain.wav"), false);
+        assert!(plain.iter().all(|&s| s == 0));
+        let dithered = silence_16(&dir.path().join("dither.wav"), true);
+        assert!(dithered.iter().all(|s| s.abs() <= 1), "TPDF spans ±1 LSB");
+        // Rounding triangular noise on (-1, 1) LSB gives ±1 with probability
+        // 1/4: a mean square of 0.25 LSB² and a mean of 0.
+        let n = dithered.len() as f64;
+        let ms = dithered.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / n;
+        let mean = dithered.iter().map(|&s| f64::from(s)).sum::<f64>() / n;
+        assert!((ms - 0.25).abs() < 0.01, "{ms}");
+        assert!(mean.abs() < 0.01, "{mean}");
+    }
+}

@@ -32,6 +32,8 @@ pub fn export_mix(editor: &mut Editor, path: &Path) {
         master: path.to_owned(),
         stems_dir: None,
         overwrite: true,
+        dither: false,
+        bwf: Some(dubstage_engine::export::bwf_info(project, SamplePos::ZERO)),
     };
     let offline = editor.offline.len();
     match export(plan, &settings, &mut |_| true) {

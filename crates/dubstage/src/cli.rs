@@ -129,6 +129,12 @@ struct RenderArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     force: bool,
+    /// Add TPDF dither to 24-bit files too (16-bit files are dithered unless --no-dither).
+    #[arg(long)]
+    dither: bool,
+    /// No dither, even for 16-bit files.
+    #[arg(long, conflicts_with = "dither")]
+    no_dither: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -294,6 +300,12 @@ fn render(args: &RenderArgs) -> Result<()> {
         master: args.output.clone(),
         stems_dir: args.stems.clone(),
         overwrite: args.force,
+        dither: match args.format {
+            Format::Wav32f => false,
+            Format::Wav16 => !args.no_dither,
+            Format::Wav24 => args.dither && !args.no_dither,
+        },
+        bwf: Some(dubstage_engine::export::bwf_info(&project, start)),
     };
     if !args.force
         && let Some((p, _)) = planned_paths(&plan, &settings)

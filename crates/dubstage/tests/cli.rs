@@ -528,3 +528,69 @@ fn loudness_measures_master_stems_and_dialogue() {
         &["the range is empty"],
     );
 }
+
+/// The `bext` chunk body of a WAV file.
+fn bext_of(path: &Path) -> Vec<u8> {
+    let b = std::fs::read(path).expect("read");
+    let mut i = 12;
+    while i + 8 <= b.len() {
+        let n = u32::from_le_bytes(b[i + 4..i + 8].try_into().expect("4 bytes")) as usize;
+        if &b[i..i + 4] == b"bext" {
+            return b[i + 8..i + 8 + n].to_vec();
+        }
+        i += 8 + n + (n & 1);
+    }
+    panic!("no bext chunk in {}", path.display())
+}
+
+#[test]
+fn renders_are_broadcast_wave_at_their_timecode_and_16_bit_is_dithered() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("mix.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "10s",
+        "11s",
+        "--stems",
+        dir.path().join("stems").to_str().unwrap(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let bext = bext_of(&out);
+    let tref = u64::from(u32::from_le_bytes(bext[338..342].try_into().unwrap()))
+        | (u64::from(u32::from_le_bytes(bext[342..346].try_into().unwrap())) << 32);
+    // 01:00:10:00 at 48 kHz.
+    assert_eq!(tref, 3610 * 48_000);
+    assert!(String::from_utf8_lossy(&bext[..256]).contains("(master)"));
+    let stem = bext_of(&dir.path().join("stems/mix_DIA.wav"));
+    assert!(String::from_utf8_lossy(&stem[..256]).contains("(DIA stem)"));
+    // 16-bit: dithered by default, exact with --no-dither.
+    let silent = |extra: &[&str]| {
+        let f = dir.path().join(format!("s{}.wav", extra.len()));
+        let mut args = vec![
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            f.to_str().unwrap(),
+            "--format",
+            "wav16",
+            "--range",
+            "0s",
+            "0.2s",
+            "--force",
+        ];
+        args.extend_from_slice(extra);
+        let r = dubstage(&args);
+        assert!(r.ok, "{}", r.stderr);
+        let mut rd = hound::WavReader::open(&f).unwrap();
+        rd.samples::<i16>().map(|s| s.unwrap()).collect::<Vec<_>>()
+    };
+    let plain = silent(&["--no-dither"]);
+    let dithered = silent(&[]);
+    assert_ne!(plain, dithered, "dither changes the 16-bit samples");
+    assert!(plain.iter().zip(&dithered).all(|(a, b)| (a - b).abs() <= 1));
+}
