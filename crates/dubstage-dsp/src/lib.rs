@@ -6,6 +6,7 @@
 
 pub mod fade;
 pub mod gain;
+pub mod limiter;
 pub mod loudness;
 pub mod mix;
 pub mod pan;

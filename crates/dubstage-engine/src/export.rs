@@ -31,6 +31,12 @@ pub struct ExportSettings {
     /// Broadcast Wave metadata for every file (each stem's description gets
     /// its bus name appended); see [`bwf_info`].
     pub bwf: Option<BwfInfo>,
+    /// Gain applied to the master and every stem alike (loudness
+    /// normalisation), in dB.
+    pub gain_db: f32,
+    /// A look-ahead limiter on the master at this sample ceiling (linear).
+    /// The stems are not limited (they stay the gained sources of the mix).
+    pub limiter_ceiling: Option<f32>,
 }
 
 /// Civil date and time (UTC) of a moment, `("yyyy-mm-dd", "hh:mm:ss")`.
@@ -219,20 +225,46 @@ pub fn export(
     let mut peaks = vec![0.0f32; targets.len()];
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.locate(settings.start);
+    let gain = dubstage_dsp::db_to_gain(settings.gain_db);
+    let mut limiter = settings
+        .limiter_ceiling
+        .map(|c| dubstage_dsp::limiter::Limiter::new(settings.sample_rate, c, 0.0015, 0.08));
+    // The limiter delays the master: render that much further and drop its
+    // first outputs, so every file starts and ends on the same samples.
+    let delay = limiter.as_ref().map_or(0, |l| l.latency()) as i64;
+    let (mut ml, mut mr) = (Vec::new(), Vec::new());
     let mut done: i64 = 0;
-    while done < total.0 {
-        let want = (total.0 - done).min(EXPORT_BLOCK as i64) as usize;
+    while done < total.0 + delay {
+        let want = (total.0 + delay - done).min(EXPORT_BLOCK as i64) as usize;
         let block = renderer.render_block(want);
+        let k = block.frames as i64;
+        // Frames of this block that belong to the range (the stems' part).
+        let in_range = (total.0 - done).clamp(0, k) as usize;
         let (l, r) = block.master();
-        peaks[0] = peaks[0].max(peak2(l, r));
-        writers[0].write_planar(&[l, r])?;
+        ml.clear();
+        mr.clear();
+        ml.extend(l.iter().map(|v| v * gain));
+        mr.extend(r.iter().map(|v| v * gain));
+        if let Some(lim) = limiter.as_mut() {
+            lim.process_block(&mut ml, &mut mr);
+            // Skip the delay's leading output.
+            let skip = (delay - done).clamp(0, k) as usize;
+            ml.drain(..skip);
+            mr.drain(..skip);
+        }
+        peaks[0] = peaks[0].max(peak2(&ml, &mr));
+        writers[0].write_planar(&[&ml, &mr])?;
         for (i, w) in writers.iter_mut().enumerate().skip(1) {
             let (bl, br) = block.bus(i - 1);
-            peaks[i] = peaks[i].max(peak2(bl, br));
-            w.write_planar(&[bl, br])?;
+            let bl: Vec<f32> = bl[..in_range].iter().map(|v| v * gain).collect();
+            let br: Vec<f32> = br[..in_range].iter().map(|v| v * gain).collect();
+            peaks[i] = peaks[i].max(peak2(&bl, &br));
+            if in_range > 0 {
+                w.write_planar(&[&bl, &br])?;
+            }
         }
-        done += block.frames as i64;
-        if !progress(done as f64 / total.0 as f64) {
+        done += k;
+        if !progress((done as f64 / (total.0 + delay) as f64).min(1.0)) {
             return Err(ExportError::Cancelled);
         }
     }

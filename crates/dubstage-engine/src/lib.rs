@@ -10,6 +10,7 @@ pub mod render;
 
 pub use plan::{CompileOptions, RenderPlan, Sources, compile};
 pub use render::{Block, Renderer};
+pub mod deliver;
 pub mod export;
 pub mod loudness;
 pub mod sources;

@@ -34,6 +34,8 @@ pub fn export_mix(editor: &mut Editor, path: &Path) {
         overwrite: true,
         dither: false,
         bwf: Some(dubstage_engine::export::bwf_info(project, SamplePos::ZERO)),
+        gain_db: 0.0,
+        limiter_ceiling: None,
     };
     let offline = editor.offline.len();
     match export(plan, &settings, &mut |_| true) {

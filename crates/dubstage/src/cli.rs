@@ -135,6 +135,16 @@ struct RenderArgs {
     /// No dither, even for 16-bit files.
     #[arg(long, conflicts_with = "dither")]
     no_dither: bool,
+    /// Normalise to a delivery preset: ebu-r128, atsc-a85, dialogue-27,
+    /// stream-14, stream-16 (writes a QC report beside the master).
+    #[arg(long, conflicts_with_all = ["target_lufs", "ceiling_dbtp"])]
+    preset: Option<String>,
+    /// Custom normalisation target (integrated loudness), with --ceiling-dbtp.
+    #[arg(long, requires = "ceiling_dbtp", allow_hyphen_values = true)]
+    target_lufs: Option<f64>,
+    /// Custom true-peak ceiling, with --target-lufs.
+    #[arg(long, requires = "target_lufs", allow_hyphen_values = true)]
+    ceiling_dbtp: Option<f64>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -306,6 +316,8 @@ fn render(args: &RenderArgs) -> Result<()> {
             Format::Wav24 => args.dither && !args.no_dither,
         },
         bwf: Some(dubstage_engine::export::bwf_info(&project, start)),
+        gain_db: 0.0,
+        limiter_ceiling: None,
     };
     if !args.force
         && let Some((p, _)) = planned_paths(&plan, &settings)
@@ -313,6 +325,33 @@ fn render(args: &RenderArgs) -> Result<()> {
             .find(|(p, _)| p.exists())
     {
         bail!("{} already exists (use --force to overwrite)", p.display());
+    }
+    let preset = match (&args.preset, args.target_lufs, args.ceiling_dbtp) {
+        (Some(name), _, _) => Some(dubstage_engine::deliver::preset(name).with_context(|| {
+            let names: Vec<&str> = dubstage_engine::deliver::PRESETS
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            format!("unknown preset `{name}` (presets: {})", names.join(", "))
+        })?),
+        (None, Some(target_lufs), Some(ceiling_dbtp)) => Some(dubstage_engine::deliver::Preset {
+            name: "custom",
+            label: "Custom",
+            target_lufs,
+            ceiling_dbtp,
+            dialogue_gated: false,
+        }),
+        _ => None,
+    };
+    if let Some(preset) = preset {
+        return deliver_render(
+            &project,
+            &loaded.sources,
+            settings,
+            preset,
+            args.format,
+            show_progress,
+        );
     }
     let mut last = -1i64;
     let files = export(plan, &settings, &mut |f| {
@@ -346,6 +385,83 @@ fn render(args: &RenderArgs) -> Result<()> {
         let label = f.stem.as_deref().unwrap_or("master");
         println!("  {label:<8} {}  peak {}", f.path.display(), db(f.peak));
     }
+    Ok(())
+}
+
+/// `render --preset`: normalise, render, verify, write the QC report.
+fn deliver_render(
+    project: &Project,
+    sources: &dubstage_engine::Sources,
+    settings: ExportSettings,
+    preset: dubstage_engine::deliver::Preset,
+    format: Format,
+    show_progress: bool,
+) -> Result<()> {
+    use dubstage_engine::deliver::{ReportInfo, checks, deliver, write_reports};
+    let rate = project.sample_rate;
+    let mut plan = || {
+        compile(
+            project,
+            sources,
+            CompileOptions {
+                max_block: dubstage_engine::export::EXPORT_BLOCK,
+            },
+        )
+    };
+    let d = deliver(&mut plan, rate.hz(), &settings, preset, &mut |stage, f| {
+        if show_progress {
+            eprint!("\r{stage} {:3.0}%   ", f * 100.0);
+            let _ = std::io::stderr().flush();
+        }
+        true
+    })
+    .context("delivery failed")?;
+    if show_progress {
+        eprintln!();
+    }
+    let map = project.time_map();
+    let info = ReportInfo {
+        project: project.name.clone(),
+        start_timecode: map.timecode_at(settings.start).to_string(),
+        duration_s: rate.to_seconds(settings.end - settings.start),
+        format: match format {
+            Format::Wav16 => "WAV 16-bit (BWF)",
+            Format::Wav24 => "WAV 24-bit (BWF)",
+            Format::Wav32f => "WAV 32-bit float (BWF)",
+        }
+        .to_owned(),
+        sample_rate: rate.hz(),
+    };
+    let (json, txt) = write_reports(&d, &info)?;
+    println!(
+        "delivered {} for {}: gain {:+.2} dB{}, {} pass{}",
+        project.name,
+        preset.label,
+        d.gain_db,
+        if d.limited { ", limited" } else { "" },
+        d.passes,
+        if d.passes == 1 { "" } else { "es" }
+    );
+    for c in checks(&d) {
+        println!(
+            "  {}  {}: {}",
+            if c.pass { "PASS" } else { "FAIL" },
+            c.criterion,
+            c.measured
+        );
+    }
+    for f in &d.files {
+        let label = f.file.stem.as_deref().unwrap_or("master");
+        println!(
+            "  {label:<8} {}  {} LUFS  {:.1} dBTP",
+            f.file.path.display(),
+            f.figures
+                .integrated
+                .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+            f.figures.true_peak_dbtp
+        );
+    }
+    println!("  report   {} and {}", json.display(), txt.display());
     Ok(())
 }
 

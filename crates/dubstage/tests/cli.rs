@@ -594,3 +594,47 @@ fn renders_are_broadcast_wave_at_their_timecode_and_16_bit_is_dithered() {
     assert_ne!(plain, dithered, "dither changes the 16-bit samples");
     assert!(plain.iter().zip(&dithered).all(|(a, b)| (a - b).abs() <= 1));
 }
+
+#[test]
+fn render_with_a_preset_normalises_and_writes_the_qc_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("r128.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "0s",
+        "20s",
+        "--preset",
+        "ebu-r128",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("PASS  integrated loudness -23.0 LUFS"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("PASS  true peak at most -1.0 dBTP"),
+        "{}",
+        r.stdout
+    );
+    let json = std::fs::read_to_string(dir.path().join("r128.qc.json")).unwrap();
+    assert!(json.contains("\"result\": \"PASS\""), "{json}");
+    assert!(dir.path().join("r128.qc.txt").exists());
+    check_fails(
+        &[
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+            "--preset",
+            "loud",
+        ],
+        &["unknown preset `loud`", "ebu-r128"],
+    );
+}

@@ -1,0 +1,437 @@
+//! Deliverables: loudness presets, normalisation (analyse → gain → true-peak
+//! limiter when the ceiling needs it → verify) and the QC report.
+//!
+//! The gain is applied to the master and every stem alike, so unlimited
+//! stems still sum to the unlimited master. The limiter works on sample
+//! peaks under a ceiling 0.3 dB below the true-peak target; the verify pass
+//! measures the written master (4× oversampled true peak) and, when the
+//! limiter cost loudness or an inter-sample peak got through, renders again
+//! with the gain or ceiling corrected (at most four passes).
+
+use crate::export::{ExportError, ExportSettings, ExportedFile, export};
+use crate::loudness::{Analysis, AnalysisError, Figures, Meter, analyse};
+use crate::plan::RenderPlan;
+use std::path::{Path, PathBuf};
+
+/// A delivery target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preset {
+    /// Command-line name (`ebu-r128`).
+    pub name: &'static str,
+    pub label: &'static str,
+    pub target_lufs: f64,
+    pub ceiling_dbtp: f64,
+    /// Normalise the dialogue-gated loudness instead of the programme's.
+    pub dialogue_gated: bool,
+}
+
+/// The built-in presets.
+pub const PRESETS: [Preset; 5] = [
+    Preset {
+        name: "ebu-r128",
+        label: "EBU R128 (-23 LUFS, -1 dBTP)",
+        target_lufs: -23.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    },
+    Preset {
+        name: "atsc-a85",
+        label: "ATSC A/85 (-24 LKFS, -2 dBTP)",
+        target_lufs: -24.0,
+        ceiling_dbtp: -2.0,
+        dialogue_gated: false,
+    },
+    Preset {
+        name: "dialogue-27",
+        label: "Dialogue-gated -27 LKFS, -2 dBTP",
+        target_lufs: -27.0,
+        ceiling_dbtp: -2.0,
+        dialogue_gated: true,
+    },
+    Preset {
+        name: "stream-14",
+        label: "Streaming -14 LUFS, -1 dBTP",
+        target_lufs: -14.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    },
+    Preset {
+        name: "stream-16",
+        label: "Streaming -16 LUFS, -1 dBTP",
+        target_lufs: -16.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    },
+];
+
+/// The preset called `name`.
+pub fn preset(name: &str) -> Option<Preset> {
+    PRESETS.iter().copied().find(|p| p.name == name)
+}
+
+/// Tolerance of the integrated (or dialogue-gated) loudness, LU.
+pub const LOUDNESS_TOLERANCE: f64 = 0.1;
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("nothing to normalise: the {0} is silent")]
+    Silent(&'static str),
+    #[error("{path}: {message}")]
+    Verify { path: PathBuf, message: String },
+}
+
+/// One delivered file and its measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveredFile {
+    pub file: ExportedFile,
+    pub figures: Figures,
+}
+
+/// What a delivery produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub preset: Preset,
+    /// The measurement before normalisation.
+    pub before: Analysis,
+    /// The measurement of the rendered programme after normalisation.
+    pub after: Analysis,
+    pub gain_db: f64,
+    /// Whether the limiter was needed.
+    pub limited: bool,
+    pub passes: u32,
+    pub files: Vec<DeliveredFile>,
+}
+
+fn measured(a: &Analysis, p: &Preset) -> Option<f64> {
+    if p.dialogue_gated {
+        a.dialogue_gated
+    } else {
+        a.master.integrated
+    }
+}
+
+/// Measures a written stereo file.
+pub fn measure_file(path: &Path) -> Result<Figures, DeliverError> {
+    let verify = |message: String| DeliverError::Verify {
+        path: path.to_owned(),
+        message,
+    };
+    let d = dubstage_media::decode_file(path).map_err(|e| verify(e.to_string()))?;
+    let mut m = Meter::new(d.audio.sample_rate).map_err(|e| verify(e.to_string()))?;
+    let (l, r) = match d.audio.channels.as_slice() {
+        [l, r, ..] => (l, r),
+        [m] => (m, m),
+        [] => return Err(verify("no audio".to_owned())),
+    };
+    for (a, b) in l.chunks(4800).zip(r.chunks(4800)) {
+        m.push(a, b).map_err(|e| verify(e.to_string()))?;
+    }
+    Ok(m.figures())
+}
+
+/// Normalises and exports to `preset`: `plan` builds a fresh render plan of
+/// the project (called once per pass). `progress(pass, fraction)` returns
+/// false to cancel.
+pub fn deliver(
+    plan: &mut dyn FnMut() -> RenderPlan,
+    rate: u32,
+    settings: &ExportSettings,
+    preset: Preset,
+    progress: &mut dyn FnMut(&str, f64) -> bool,
+) -> Result<Delivery, DeliverError> {
+    let before = analyse(plan(), rate, settings.start, settings.end, &mut |f| {
+        progress("analysing", f)
+    })?;
+    let what = if preset.dialogue_gated {
+        "dialogue"
+    } else {
+        "programme"
+    };
+    let loudness = measured(&before, &preset).ok_or(DeliverError::Silent(what))?;
+    let mut gain_db = preset.target_lufs - loudness;
+    let predicted_tp = before.master.true_peak_dbtp + gain_db;
+    let mut ceiling_db = preset.ceiling_dbtp - 0.3;
+    let mut limited = predicted_tp > preset.ceiling_dbtp;
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        let s = ExportSettings {
+            gain_db: gain_db as f32,
+            limiter_ceiling: limited.then(|| 10f32.powf(ceiling_db as f32 / 20.0)),
+            overwrite: settings.overwrite || passes > 1,
+            ..settings.clone()
+        };
+        let files = export(plan(), &s, &mut |f| progress("rendering", f))?;
+        progress("verifying", 0.0);
+        let master = measure_file(&files[0].path)?;
+        // The programme as delivered: stems and dialogue gate shifted by the
+        // gain, the master as measured in its file.
+        let after = Analysis {
+            master,
+            ..scaled(before.clone(), gain_db, &master)
+        };
+        let got = measured(&after, &preset).ok_or(DeliverError::Silent(what))?;
+        let loud_err = preset.target_lufs - got;
+        let tp_over = master.true_peak_dbtp - preset.ceiling_dbtp;
+        if (loud_err.abs() <= LOUDNESS_TOLERANCE && tp_over <= 0.0) || passes >= 4 {
+            let mut delivered = Vec::with_capacity(files.len());
+            for f in files {
+                let figures = if f.stem.is_none() {
+                    master
+                } else {
+                    measure_file(&f.path)?
+                };
+                delivered.push(DeliveredFile { file: f, figures });
+            }
+            return Ok(Delivery {
+                preset,
+                before,
+                after,
+                gain_db,
+                limited,
+                passes,
+                files: delivered,
+            });
+        }
+        if tp_over > 0.0 {
+            limited = true;
+            ceiling_db -= tp_over + 0.1;
+        }
+        gain_db += loud_err;
+    }
+}
+
+/// The stems' and dialogue figures of `a` (measured before gain) shifted by
+/// `gain_db`; the master's are measured from the file.
+fn scaled(mut a: Analysis, gain_db: f64, master: &Figures) -> Analysis {
+    let shift = |f: &mut Figures| {
+        for v in [
+            &mut f.integrated,
+            &mut f.max_momentary,
+            &mut f.max_short_term,
+        ] {
+            *v = v.map(|x| x + gain_db);
+        }
+        f.true_peak_dbtp += gain_db;
+        f.sample_peak_dbfs += gain_db;
+    };
+    for (_, _, f) in &mut a.stems {
+        shift(f);
+    }
+    // Dialogue-gated loudness of the delivered master: the gate chose the
+    // same blocks; the limiter only changes peaks, so re-derive from the
+    // master's measured change.
+    let delta = match (master.integrated, a.master.integrated) {
+        (Some(m), Some(before)) => m - before,
+        _ => gain_db,
+    };
+    a.dialogue_gated = a.dialogue_gated.map(|d| d + delta);
+    a
+}
+
+/// One line of the QC report: a criterion and whether it passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub criterion: String,
+    pub measured: String,
+    pub pass: bool,
+}
+
+/// The checks of the master against the preset.
+pub fn checks(d: &Delivery) -> Vec<Check> {
+    let p = &d.preset;
+    let loud = measured(&d.after, p);
+    let tp = d.files[0].figures.true_peak_dbtp;
+    vec![
+        Check {
+            criterion: format!(
+                "{} loudness {:.1} LUFS ±{LOUDNESS_TOLERANCE}",
+                if p.dialogue_gated {
+                    "dialogue-gated"
+                } else {
+                    "integrated"
+                },
+                p.target_lufs
+            ),
+            measured: loud.map_or("-inf".to_owned(), |v| format!("{v:.2} LUFS")),
+            pass: loud.is_some_and(|v| (v - p.target_lufs).abs() <= LOUDNESS_TOLERANCE + 1e-9),
+        },
+        Check {
+            criterion: format!("true peak at most {:.1} dBTP", p.ceiling_dbtp),
+            measured: format!("{tp:.2} dBTP"),
+            pass: tp <= p.ceiling_dbtp + 1e-9,
+        },
+    ]
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn json_num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.2}"),
+        _ => "null".to_owned(),
+    }
+}
+
+/// Facts about the render for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportInfo {
+    pub project: String,
+    pub start_timecode: String,
+    pub duration_s: f64,
+    pub format: String,
+    pub sample_rate: u32,
+}
+
+/// Writes `<stem>.qc.json` and `<stem>.qc.txt` beside the master; returns
+/// their paths.
+pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<(PathBuf, PathBuf), DeliverError> {
+    let master = &d.files[0].file.path;
+    let base = master.with_extension("");
+    let json_path = base.with_extension("qc.json");
+    let txt_path = base.with_extension("qc.txt");
+    let checks = checks(d);
+    let all_pass = checks.iter().all(|c| c.pass);
+    let figs = |f: &Figures| {
+        format!(
+            "{{\"integrated_lufs\": {}, \"loudness_range_lu\": {}, \"max_momentary_lufs\": {}, \"max_short_term_lufs\": {}, \"true_peak_dbtp\": {}, \"sample_peak_dbfs\": {}}}",
+            json_num(f.integrated),
+            json_num(f.range),
+            json_num(f.max_momentary),
+            json_num(f.max_short_term),
+            json_num(Some(f.true_peak_dbtp)),
+            json_num(Some(f.sample_peak_dbfs))
+        )
+    };
+    let files: Vec<String> = d
+        .files
+        .iter()
+        .map(|f| {
+            format!(
+                "    {{\"path\": {}, \"stem\": {}, \"figures\": {}}}",
+                json_str(&f.file.path.display().to_string()),
+                f.file.stem.as_deref().map_or("null".to_owned(), json_str),
+                figs(&f.figures)
+            )
+        })
+        .collect();
+    let check_json: Vec<String> = checks
+        .iter()
+        .map(|c| {
+            format!(
+                "    {{\"criterion\": {}, \"measured\": {}, \"result\": \"{}\"}}",
+                json_str(&c.criterion),
+                json_str(&c.measured),
+                if c.pass { "PASS" } else { "FAIL" }
+            )
+        })
+        .collect();
+    let json = format!(
+        "{{\n  \"project\": {},\n  \"preset\": {},\n  \"target_lufs\": {},\n  \"ceiling_dbtp\": {},\n  \"start_timecode\": {},\n  \"duration_s\": {:.3},\n  \"format\": {},\n  \"sample_rate\": {},\n  \"gain_db\": {:.2},\n  \"limiter\": {},\n  \"dialogue_gated_lufs\": {},\n  \"dialogue_percent\": {:.1},\n  \"result\": \"{}\",\n  \"checks\": [\n{}\n  ],\n  \"files\": [\n{}\n  ]\n}}\n",
+        json_str(&info.project),
+        json_str(d.preset.name),
+        d.preset.target_lufs,
+        d.preset.ceiling_dbtp,
+        json_str(&info.start_timecode),
+        info.duration_s,
+        json_str(&info.format),
+        info.sample_rate,
+        d.gain_db,
+        d.limited,
+        json_num(d.after.dialogue_gated),
+        d.after.dialogue_percent,
+        if all_pass { "PASS" } else { "FAIL" },
+        check_json.join(",\n"),
+        files.join(",\n")
+    );
+    let mut txt = format!(
+        "QC report: {}\nPreset:   {}\nStart:    {}   Duration: {:.3} s   Format: {}, {} Hz\nGain:     {:+.2} dB{}\nDialogue: gated {} LUFS, {:.1} % of the programme\n\n",
+        info.project,
+        d.preset.label,
+        info.start_timecode,
+        info.duration_s,
+        info.format,
+        info.sample_rate,
+        d.gain_db,
+        if d.limited {
+            ", true-peak limiter on the master"
+        } else {
+            ""
+        },
+        json_num(d.after.dialogue_gated),
+        d.after.dialogue_percent
+    );
+    for c in &checks {
+        txt.push_str(&format!(
+            "{}  {}: {}\n",
+            if c.pass { "PASS" } else { "FAIL" },
+            c.criterion,
+            c.measured
+        ));
+    }
+    txt.push_str(&format!(
+        "\nOverall: {}\n\n{:<40} {:>9} {:>6} {:>7} {:>7} {:>9}\n",
+        if all_pass { "PASS" } else { "FAIL" },
+        "file",
+        "LUFS",
+        "LRA",
+        "max M",
+        "max S",
+        "dBTP"
+    ));
+    for f in &d.files {
+        let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+        let name = f
+            .file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        txt.push_str(&format!(
+            "{:<40} {:>9} {:>6} {:>7} {:>7} {:>9.1}\n",
+            name,
+            v(f.figures.integrated),
+            v(f.figures.range),
+            v(f.figures.max_momentary),
+            v(f.figures.max_short_term),
+            f.figures.true_peak_dbtp
+        ));
+    }
+    // Atomic: a temporary file beside the report, renamed into place.
+    let write = |p: &Path, s: &str| {
+        let err = |e: std::io::Error| DeliverError::Verify {
+            path: p.to_owned(),
+            message: e.to_string(),
+        };
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = p.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, s)
+            .and_then(|()| std::fs::rename(&tmp, p))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                err(e)
+            })
+    };
+    write(&json_path, &json)?;
+    write(&txt_path, &txt)?;
+    Ok((json_path, txt_path))
+}
