@@ -4,6 +4,7 @@
 use crate::editor::Editor;
 use crate::import::{ImportJob, ImportTarget};
 use crate::{mixer, timeline};
+use dubstage_media::WavFormat;
 use dubstage_model::{Command, Project, SampleLen, SamplePos, Timecode, TrackKind, file};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
@@ -81,6 +82,13 @@ pub struct EditorApp {
     pub audio_dialog: Option<AudioDialog>,
     /// The sound library panel (kept across projects).
     pub library: crate::library::LibraryState,
+    /// The Export dialog's choices, while it is open.
+    pub export_options: Option<crate::export::ExportOptions>,
+    /// A render or analysis running in the background.
+    pub job: Option<crate::export::Job>,
+    /// The Loudness window, and its last analysis.
+    pub show_loudness: bool,
+    pub analysis: Option<dubstage_engine::loudness::Analysis>,
 }
 
 /// The Audio Device window: output device and buffer size.
@@ -138,6 +146,10 @@ impl EditorApp {
             recent: Vec::new(),
             audio_dialog: None,
             library: crate::library::LibraryState::default(),
+            export_options: None,
+            job: None,
+            show_loudness: false,
+            analysis: None,
             editor,
             import: None,
             confirm: None,
@@ -437,7 +449,10 @@ impl EditorApp {
                 if ui.button("Import Audio…").clicked() {
                     self.import_dialog();
                 }
-                if ui.button("Export Mix…").clicked() {
+                if ui.button("Export…").clicked() {
+                    self.export_options = Some(crate::export::ExportOptions::new(&self.editor));
+                }
+                if ui.button("Export Mix As…").clicked() {
                     self.export_dialog();
                 }
                 if ui.button("Set Picture…").clicked() {
@@ -571,6 +586,7 @@ impl EditorApp {
                 ui.checkbox(&mut self.editor.show_mixer, "Mixer");
                 ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
                 ui.checkbox(&mut self.library.show, "Sound Library");
+                ui.checkbox(&mut self.show_loudness, "Loudness");
                 ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
                 ui.add_enabled_ui(self.editor.view.follow, |ui| {
@@ -1091,7 +1107,264 @@ impl EditorApp {
         crate::export::export_mix(&mut self.editor, &path);
     }
 
+    /// Picks up a finished background render or analysis.
+    fn poll_job(&mut self) {
+        if self.job.as_ref().is_some_and(crate::export::Job::is_done)
+            && let Some(job) = self.job.take()
+        {
+            let result = job.wait();
+            crate::export::report(&mut self.editor, &result);
+            if let Ok(crate::export::JobResult::Analysed(a)) = result {
+                self.analysis = Some(*a);
+            }
+        }
+    }
+
+    /// The Export dialog: range, stems, format, dither, delivery preset,
+    /// folder and file name.
+    fn export_window(&mut self, ctx: &egui::Context) {
+        use crate::export::RangeChoice;
+        let Some(mut o) = self.export_options.take() else {
+            return;
+        };
+        let mut open = true;
+        let mut start = false;
+        egui::Window::new("Export")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                let markers: Vec<String> = self
+                    .editor
+                    .project()
+                    .markers
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .collect();
+                egui::Grid::new("export grid").num_columns(2).show(ui, |ui| {
+                    ui.label("Range");
+                    ui.vertical(|ui| {
+                        ui.radio_value(&mut o.range, RangeChoice::Session, "Whole session");
+                        ui.add_enabled_ui(self.editor.loop_range.is_some(), |ui| {
+                            ui.radio_value(&mut o.range, RangeChoice::Loop, "Loop / selection range");
+                        });
+                        if markers.len() >= 2 {
+                            let (mut a, mut b) = match o.range {
+                                RangeChoice::Markers(a, b) => (a, b),
+                                _ => (0, markers.len() - 1),
+                            };
+                            ui.horizontal(|ui| {
+                                let chosen = matches!(o.range, RangeChoice::Markers(..));
+                                if ui.radio(chosen, "Between markers").clicked() {
+                                    o.range = RangeChoice::Markers(a, b);
+                                }
+                                for (id, v) in [("from marker", &mut a), ("to marker", &mut b)] {
+                                    egui::ComboBox::from_id_salt(id)
+                                        .selected_text(markers[*v].clone())
+                                        .show_ui(ui, |ui| {
+                                            for (i, m) in markers.iter().enumerate() {
+                                                ui.selectable_value(v, i, m);
+                                            }
+                                        });
+                                }
+                            });
+                            if matches!(o.range, RangeChoice::Markers(..)) {
+                                o.range = RangeChoice::Markers(a, b);
+                            }
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("Files");
+                    ui.checkbox(&mut o.stems, "Master and stems (one per bus)");
+                    ui.end_row();
+                    ui.label("Format");
+                    ui.horizontal(|ui| {
+                        for (f, l) in [
+                            (WavFormat::Int16, "WAV 16-bit"),
+                            (WavFormat::Int24, "WAV 24-bit"),
+                            (WavFormat::Float32, "WAV 32-bit float"),
+                        ] {
+                            if ui.radio(o.format == f, l).clicked() {
+                                o.format = f;
+                                o.dither = f == WavFormat::Int16;
+                            }
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("Dither");
+                    ui.add_enabled(
+                        o.format != WavFormat::Float32,
+                        egui::Checkbox::new(&mut o.dither, "TPDF dither"),
+                    );
+                    ui.end_row();
+                    ui.label("Loudness");
+                    egui::ComboBox::from_id_salt("export preset")
+                        .selected_text(
+                            o.preset
+                                .and_then(|i| dubstage_engine::deliver::PRESETS.get(i))
+                                .map_or("No normalisation", |p| p.label),
+                        )
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut o.preset, None, "No normalisation");
+                            for (i, p) in dubstage_engine::deliver::PRESETS.iter().enumerate() {
+                                ui.selectable_value(&mut o.preset, Some(i), p.label);
+                            }
+                        });
+                    ui.end_row();
+                    ui.label("Folder");
+                    ui.horizontal(|ui| {
+                        ui.label(o.folder.display().to_string());
+                        if ui.button("Choose…").clicked()
+                            && let Some(d) = rfd::FileDialog::new()
+                                .set_title("Export folder")
+                                .pick_folder()
+                        {
+                            o.folder = d;
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("File name");
+                    ui.vertical(|ui| {
+                        ui.text_edit_singleline(&mut o.template).on_hover_text(
+                            "{project}, {stem} (MIX for the master) and {date} are replaced; stems add _DIA, _FX, …",
+                        );
+                        ui.label(
+                            egui::RichText::new(
+                                o.master_path(self.editor.project()).display().to_string(),
+                            )
+                            .small()
+                            .weak(),
+                        );
+                    });
+                    ui.end_row();
+                    ui.label("");
+                    ui.checkbox(&mut o.overwrite, "Overwrite existing files");
+                    ui.end_row();
+                });
+                ui.separator();
+                ui.add_enabled_ui(self.job.is_none(), |ui| {
+                    if ui.button("Start Export").clicked() {
+                        start = true;
+                    }
+                });
+            });
+        if start && let Some(job) = crate::export::start_export(&mut self.editor, &o) {
+            self.job = Some(job);
+            open = false;
+        }
+        if open {
+            self.export_options = Some(o);
+        }
+    }
+
+    /// The Loudness window: offline analysis of the session (or loop range)
+    /// per stem and master, with dialogue-gated loudness.
+    fn loudness_window(&mut self, ctx: &egui::Context) {
+        if !self.show_loudness {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Loudness")
+            .open(&mut open)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let range = self
+                        .editor
+                        .loop_range
+                        .unwrap_or((SamplePos::ZERO, self.editor.project().end()));
+                    if ui
+                        .add_enabled(self.job.is_none(), egui::Button::new("Analyse"))
+                        .on_hover_text("Measure the loop range, or the whole session without one")
+                        .clicked()
+                        && range.1 > range.0
+                    {
+                        self.job = Some(crate::export::start_analysis(
+                            &self.editor,
+                            range.0,
+                            range.1,
+                        ));
+                    }
+                    ui.label(
+                        egui::RichText::new(
+                            "EBU R128 / ITU-R BS.1770-4, offline through the mix engine",
+                        )
+                        .small()
+                        .weak(),
+                    );
+                });
+                let Some(a) = &self.analysis else {
+                    ui.label("No analysis yet.");
+                    return;
+                };
+                let map = self.editor.project().time_map();
+                ui.label(format!(
+                    "{} to {}",
+                    map.timecode_at(a.start),
+                    map.timecode_at(a.end)
+                ));
+                let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+                egui::Grid::new("loudness grid")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in ["", "Integrated", "LRA", "Max M", "Max S", "True peak"] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        let row =
+                            |ui: &mut egui::Ui,
+                             name: &str,
+                             f: &dubstage_engine::loudness::Figures| {
+                                ui.label(name);
+                                ui.label(format!("{} LUFS", v(f.integrated)));
+                                ui.label(format!("{} LU", v(f.range)));
+                                ui.label(v(f.max_momentary));
+                                ui.label(v(f.max_short_term));
+                                ui.label(format!("{:.1} dBTP", f.true_peak_dbtp));
+                                ui.end_row();
+                            };
+                        row(ui, "Master", &a.master);
+                        for (_, name, f) in &a.stems {
+                            row(ui, name, f);
+                        }
+                    });
+                ui.separator();
+                ui.label(format!(
+                    "Dialogue-gated loudness: {} LUFS ({:.1} % of the programme is dialogue)",
+                    v(a.dialogue_gated),
+                    a.dialogue_percent
+                ));
+            });
+        self.show_loudness = open;
+    }
+
     fn dialogs(&mut self, ctx: &egui::Context) {
+        self.poll_job();
+        self.export_window(ctx);
+        self.loudness_window(ctx);
+        if let Some(job) = &self.job {
+            let mut cancel = false;
+            egui::Window::new("Working")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_BOTTOM, [0.0, -40.0])
+                .show(ctx, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::ProgressBar::new(job.fraction())
+                                .text(job.stage())
+                                .desired_width(300.0),
+                        );
+                        if ui.button("Cancel").clicked() {
+                            cancel = true;
+                        }
+                    });
+                });
+            if cancel {
+                job.cancel();
+            }
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
         if let Some(action) = self.confirm.clone() {
             let mut close = false;
             egui::Window::new("Unsaved changes")

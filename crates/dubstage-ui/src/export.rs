@@ -1,60 +1,368 @@
-//! Exporting the mix from the editor (the same export as `dubstage render`).
+//! The Export dialog and the Loudness window: the same export, delivery and
+//! analysis as `dubstage render` / `dubstage loudness`, run on a background
+//! thread with progress and Cancel.
 
 use crate::editor::Editor;
-use dubstage_engine::export::{EXPORT_BLOCK, ExportSettings, export};
-use dubstage_engine::{CompileOptions, compile};
+use dubstage_engine::deliver::{
+    Delivery, PRESETS, Preset, ReportInfo, checks, deliver, write_reports,
+};
+use dubstage_engine::export::{
+    EXPORT_BLOCK, ExportSettings, ExportedFile, bwf_info, export, planned_paths,
+};
+use dubstage_engine::loudness::{Analysis, analyse};
+use dubstage_engine::{CompileOptions, Sources, compile};
 use dubstage_media::WavFormat;
-use dubstage_model::SamplePos;
-use std::path::Path;
+use dubstage_model::{Project, SamplePos};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
 
-/// Renders the whole session to a 24-bit WAV at `path` (the file dialog has
-/// already confirmed any overwrite). Offline clips render as silence, with a
-/// notice naming them.
-pub fn export_mix(editor: &mut Editor, path: &Path) {
-    let project = editor.project();
-    let end = project.end();
-    if end <= SamplePos::ZERO {
-        editor.notify("nothing to export: the project has no clips", true);
-        return;
+/// Which part of the session to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeChoice {
+    Session,
+    Loop,
+    /// Between two markers (indices into the project's markers).
+    Markers(usize, usize),
+}
+
+/// The Export dialog's choices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOptions {
+    pub range: RangeChoice,
+    pub stems: bool,
+    pub format: WavFormat,
+    pub dither: bool,
+    /// Index into [`PRESETS`], or `None` for no normalisation.
+    pub preset: Option<usize>,
+    pub folder: PathBuf,
+    /// File name template: `{project}`, `{stem}` (MIX for the master), `{date}`.
+    pub template: String,
+    pub overwrite: bool,
+}
+
+impl ExportOptions {
+    pub fn new(editor: &Editor) -> ExportOptions {
+        let folder = editor
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(|d| d.join("Exports"))
+            .unwrap_or_else(|| crate::editor::data_dir().join("exports"));
+        ExportOptions {
+            range: RangeChoice::Session,
+            stems: true,
+            format: WavFormat::Int24,
+            dither: false,
+            preset: None,
+            folder,
+            template: "{project}_{stem}_{date}".to_owned(),
+            overwrite: false,
+        }
+    }
+
+    /// The range in timeline samples.
+    pub fn bounds(&self, editor: &Editor) -> Option<(SamplePos, SamplePos)> {
+        let p = editor.project();
+        let (a, b) = match self.range {
+            RangeChoice::Session => (SamplePos::ZERO, p.end()),
+            RangeChoice::Loop => editor.loop_range?,
+            RangeChoice::Markers(i, j) => {
+                let a = p.markers.get(i)?.position;
+                let b = p.markers.get(j)?.position;
+                (a.min(b), a.max(b))
+            }
+        };
+        (b > a).then_some((a, b))
+    }
+
+    /// The master's file name from the template.
+    pub fn master_path(&self, project: &Project) -> PathBuf {
+        let date = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400);
+        let (y, m, d) = civil(date as i64);
+        let safe: String = project
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_ .".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = self
+            .template
+            .replace("{project}", safe.trim())
+            .replace("{stem}", "MIX")
+            .replace("{date}", &format!("{y:04}{m:02}{d:02}"));
+        self.folder.join(format!("{name}.wav"))
+    }
+}
+
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// What a background export produced.
+pub enum JobResult {
+    Plain(Vec<ExportedFile>),
+    Delivered(Box<Delivery>, Option<(PathBuf, PathBuf)>),
+    Analysed(Box<Analysis>),
+}
+
+/// A render or analysis running in the background.
+pub struct Job {
+    pub label: &'static str,
+    progress: Arc<AtomicU32>,
+    stage: Arc<std::sync::Mutex<String>>,
+    cancel: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Result<JobResult, String>>>,
+}
+
+impl Job {
+    fn start(
+        label: &'static str,
+        work: impl FnOnce(&mut dyn FnMut(&str, f64) -> bool) -> Result<JobResult, String>
+        + Send
+        + 'static,
+    ) -> Job {
+        let progress = Arc::new(AtomicU32::new(0));
+        let stage = Arc::new(std::sync::Mutex::new(label.to_owned()));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (p, st, c) = (progress.clone(), stage.clone(), cancel.clone());
+        let handle = std::thread::Builder::new()
+            .name("dubstage-export".into())
+            .spawn(move || {
+                work(&mut |s, f| {
+                    p.store((f * 1000.0) as u32, Ordering::Relaxed);
+                    if let Ok(mut g) = st.lock()
+                        && *g != s
+                    {
+                        *g = s.to_owned();
+                    }
+                    !c.load(Ordering::Relaxed)
+                })
+            })
+            .ok();
+        Job {
+            label,
+            progress,
+            stage,
+            cancel,
+            handle,
+        }
+    }
+
+    pub fn fraction(&self) -> f32 {
+        self.progress.load(Ordering::Relaxed) as f32 / 1000.0
+    }
+
+    pub fn stage(&self) -> String {
+        self.stage
+            .lock()
+            .map_or_else(|_| self.label.to_owned(), |g| g.clone())
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the result.
+    pub fn wait(mut self) -> Result<JobResult, String> {
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err("the export stopped unexpectedly".to_owned())),
+            None => Err("the export could not start".to_owned()),
+        }
+    }
+}
+
+/// Starts the export the dialog describes.
+pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
+    let Some((start, end)) = opts.bounds(editor) else {
+        editor.notify(
+            "nothing to export: the range is empty (set a loop range or pick two markers)",
+            true,
+        );
+        return None;
+    };
+    let project = editor.project().clone();
+    let sources: Sources = editor.sources.clone();
+    let master = opts.master_path(&project);
+    let settings = ExportSettings {
+        start,
+        end,
+        format: opts.format,
+        sample_rate: project.sample_rate.hz(),
+        master: master.clone(),
+        stems_dir: opts.stems.then(|| opts.folder.clone()),
+        overwrite: opts.overwrite,
+        dither: opts.dither && opts.format != WavFormat::Float32,
+        bwf: Some(bwf_info(&project, start)),
+        gain_db: 0.0,
+        limiter_ceiling: None,
+    };
+    if let Err(e) = std::fs::create_dir_all(&opts.folder) {
+        editor.notify(format!("{}: {e}", opts.folder.display()), true);
+        return None;
     }
     let plan = compile(
-        project,
-        &editor.sources,
+        &project,
+        &sources,
         CompileOptions {
             max_block: EXPORT_BLOCK,
         },
     );
-    let settings = ExportSettings {
-        start: SamplePos::ZERO,
-        end,
-        format: WavFormat::Int24,
-        sample_rate: project.sample_rate.hz(),
-        master: path.to_owned(),
-        stems_dir: None,
-        overwrite: true,
-        dither: false,
-        bwf: Some(dubstage_engine::export::bwf_info(project, SamplePos::ZERO)),
-        gain_db: 0.0,
-        limiter_ceiling: None,
+    if !opts.overwrite
+        && let Some((p, _)) = planned_paths(&plan, &settings)
+            .iter()
+            .find(|(p, _)| p.exists())
+    {
+        editor.notify(
+            format!(
+                "{} already exists: tick Overwrite or change the name",
+                p.display()
+            ),
+            true,
+        );
+        return None;
+    }
+    if !editor.offline.is_empty() {
+        editor.notify(
+            format!(
+                "{} offline media file(s) will export as silence",
+                editor.offline.len()
+            ),
+            true,
+        );
+    }
+    let preset: Option<Preset> = opts.preset.and_then(|i| PRESETS.get(i).copied());
+    let format_label = match opts.format {
+        WavFormat::Int16 => "WAV 16-bit (BWF)",
+        WavFormat::Int24 => "WAV 24-bit (BWF)",
+        WavFormat::Float32 => "WAV 32-bit float (BWF)",
     };
-    let offline = editor.offline.len();
-    match export(plan, &settings, &mut |_| true) {
-        Ok(files) => {
-            let peak = files.first().map_or(0.0, |f| f.peak);
+    Some(Job::start("rendering", move |progress| {
+        let rate = project.sample_rate.hz();
+        match preset {
+            None => export(plan, &settings, &mut |f| progress("rendering", f))
+                .map(JobResult::Plain)
+                .map_err(|e| e.to_string()),
+            Some(preset) => {
+                let mut make = || {
+                    compile(
+                        &project,
+                        &sources,
+                        CompileOptions {
+                            max_block: EXPORT_BLOCK,
+                        },
+                    )
+                };
+                let d = deliver(&mut make, rate, &settings, preset, progress)
+                    .map_err(|e| e.to_string())?;
+                let info = ReportInfo {
+                    project: project.name.clone(),
+                    start_timecode: project.time_map().timecode_at(start).to_string(),
+                    duration_s: project.sample_rate.to_seconds(end - start),
+                    format: format_label.to_owned(),
+                    sample_rate: rate,
+                };
+                let reports = write_reports(&d, &info).ok();
+                Ok(JobResult::Delivered(Box::new(d), reports))
+            }
+        }
+    }))
+}
+
+/// Starts an offline loudness analysis of `[start, end)`.
+pub fn start_analysis(editor: &Editor, start: SamplePos, end: SamplePos) -> Job {
+    let project = editor.project().clone();
+    let sources = editor.sources.clone();
+    Job::start("analysing", move |progress| {
+        let plan = compile(
+            &project,
+            &sources,
+            CompileOptions {
+                max_block: EXPORT_BLOCK,
+            },
+        );
+        analyse(plan, project.sample_rate.hz(), start, end, &mut |f| {
+            progress("analysing", f)
+        })
+        .map(|a| JobResult::Analysed(Box::new(a)))
+        .map_err(|e| e.to_string())
+    })
+}
+
+/// Reports a finished job on the status line.
+pub fn report(editor: &mut Editor, result: &Result<JobResult, String>) {
+    match result {
+        Err(e) => editor.notify(format!("export failed: {e}"), true),
+        Ok(JobResult::Plain(files)) => {
+            let master = files
+                .first()
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_default();
+            editor.notify(format!("exported {} file(s): {master}", files.len()), false);
+        }
+        Ok(JobResult::Delivered(d, reports)) => {
+            let all = checks(d);
+            let pass = all.iter().all(|c| c.pass);
+            let summary: Vec<String> = all
+                .iter()
+                .map(|c| format!("{} {}", if c.pass { "PASS" } else { "FAIL" }, c.measured))
+                .collect();
             editor.notify(
                 format!(
-                    "exported {} (peak {:.1} dBFS){}",
-                    path.display(),
-                    20.0 * peak.max(1e-9).log10(),
-                    if offline > 0 {
-                        format!("; {offline} offline file(s) rendered as silence")
+                    "delivered {} ({}): {}{}",
+                    d.preset.name,
+                    summary.join(", "),
+                    if pass {
+                        "all checks pass"
                     } else {
-                        String::new()
-                    }
+                        "CHECK FAILED"
+                    },
+                    reports
+                        .as_ref()
+                        .map_or(String::new(), |(_, t)| format!("; report {}", t.display()))
                 ),
-                false,
+                !pass,
             );
         }
-        Err(e) => editor.notify(format!("export failed: {e}"), true),
+        Ok(JobResult::Analysed(_)) => {}
+    }
+}
+
+/// Renders the whole session to a 24-bit WAV at `path`, now (tests and the
+/// quick File → Export Mix path).
+pub fn export_mix(editor: &mut Editor, path: &std::path::Path) {
+    let mut opts = ExportOptions::new(editor);
+    opts.stems = false;
+    opts.overwrite = true;
+    opts.folder = path.parent().map(PathBuf::from).unwrap_or_default();
+    opts.template = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mix".to_owned());
+    if let Some(job) = start_export(editor, &opts) {
+        let r = job.wait();
+        report(editor, &r);
     }
 }

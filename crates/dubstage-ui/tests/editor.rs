@@ -518,3 +518,75 @@ fn typing_a_timecode_in_the_transport_locates_there() {
     h.run_steps(2);
     assert!(h.state().timecode_edit.is_none());
 }
+
+/// Steps the UI until the background render or analysis has finished.
+fn wait_for_job(h: &mut Harness<'static, EditorApp>) {
+    for _ in 0..6000 {
+        h.run_steps(1);
+        if h.state().job.is_none() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the background job did not finish");
+}
+
+#[test]
+fn the_export_dialog_delivers_master_and_stems_to_a_preset_with_a_report() {
+    let (mut h, _p) = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = dubstage_ui::export::ExportOptions::new(&h.state().editor);
+    h.state_mut().export_options = Some(opts);
+    h.run_steps(2);
+    {
+        let o = h.state_mut().export_options.as_mut().expect("dialog open");
+        o.folder = dir.path().to_owned();
+        o.template = "{project}_{stem}".into();
+        o.preset = Some(0); // EBU R128
+        o.range = dubstage_ui::export::RangeChoice::Markers(0, 1);
+    }
+    h.run_steps(1);
+    h.get_by_label("Start Export").click();
+    h.run_steps(1);
+    assert!(h.state().job.is_some(), "rendering in the background");
+    wait_for_job(&mut h);
+    let last = h.state().editor.notices.last().expect("a notice").clone();
+    assert!(!last.error, "{last:?}");
+    assert!(last.text.contains("all checks pass"), "{}", last.text);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for suffix in [
+        "MIX.wav",
+        "MIX_DIA.wav",
+        "MIX_FX.wav",
+        "MIX_MUS.wav",
+        "MIX.qc.json",
+        "MIX.qc.txt",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(suffix)),
+            "{suffix} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn the_loudness_window_analyses_the_mix_with_dialogue_gating() {
+    let (mut h, _p) = demo();
+    h.state_mut().show_loudness = true;
+    h.run_steps(2);
+    h.get_by_label("Analyse").click();
+    h.run_steps(1);
+    wait_for_job(&mut h);
+    let a = h.state().analysis.clone().expect("analysed");
+    assert!(a.master.integrated.is_some());
+    assert_eq!(a.stems.len(), 3);
+    assert!(a.dialogue_gated.is_some());
+    h.run_steps(1);
+    assert!(
+        h.query_by_label_contains("Dialogue-gated loudness")
+            .is_some()
+    );
+}
