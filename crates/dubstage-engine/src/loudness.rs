@@ -45,6 +45,10 @@ pub struct Meter {
     max_m: f64,
     max_s: f64,
     interleaved: Vec<f32>,
+    /// (frames fed so far, momentary, short-term) after every 100 ms step.
+    steps: Vec<(u64, f32, f32)>,
+    fed: u64,
+    record: bool,
 }
 
 fn db(linear: f64) -> f64 {
@@ -70,7 +74,16 @@ impl Meter {
             max_m: f64::NEG_INFINITY,
             max_s: f64::NEG_INFINITY,
             interleaved: Vec::new(),
+            steps: Vec::new(),
+            fed: 0,
+            record: false,
         })
+    }
+
+    /// Also keeps momentary and short-term loudness after every 100 ms.
+    pub fn recording(mut self) -> Meter {
+        self.record = true;
+        self
     }
 
     /// Adds a block of stereo audio. Momentary and short-term maxima are
@@ -84,11 +97,13 @@ impl Meter {
         let step = (self.r128.rate() as usize / 10).max(1) * 2;
         for chunk in self.interleaved.chunks(step) {
             self.r128.add_frames_f32(chunk)?;
-            if let Ok(m) = self.r128.loudness_momentary() {
-                self.max_m = self.max_m.max(m);
-            }
-            if let Ok(s) = self.r128.loudness_shortterm() {
-                self.max_s = self.max_s.max(s);
+            self.fed += (chunk.len() / 2) as u64;
+            let m = self.r128.loudness_momentary().unwrap_or(f64::NEG_INFINITY);
+            let s = self.r128.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
+            self.max_m = self.max_m.max(m);
+            self.max_s = self.max_s.max(s);
+            if self.record {
+                self.steps.push((self.fed, m as f32, s as f32));
             }
         }
         Ok(())
@@ -124,6 +139,9 @@ pub struct Analysis {
     pub dialogue_gated: Option<f64>,
     /// Share of the range's gating blocks that carry dialogue, 0–100.
     pub dialogue_percent: f64,
+    /// The master's loudness over time, every 100 ms: timeline position,
+    /// momentary and short-term loudness (LUFS; -inf in silence).
+    pub curve: Vec<(SamplePos, f32, f32)>,
 }
 
 /// Why an analysis stopped.
@@ -155,7 +173,7 @@ pub fn analyse(
     let dia = buses
         .iter()
         .position(|(id, _)| *id == Stem::Dialogue.bus_id());
-    let mut master = Meter::new(rate).map_err(meter_err)?;
+    let mut master = Meter::new(rate).map_err(meter_err)?.recording();
     let mut stems = buses
         .iter()
         .map(|_| Meter::new(rate))
@@ -197,6 +215,11 @@ pub fn analyse(
             .collect(),
         dialogue_gated,
         dialogue_percent,
+        curve: master
+            .steps
+            .iter()
+            .map(|&(fed, m, s)| (SamplePos(start.0 + fed as i64), m, s))
+            .collect(),
     })
 }
 
@@ -217,4 +240,95 @@ pub fn dialogue_gate(master: &[f64], dia: &[f64]) -> (Option<f64>, f64) {
         .collect();
     let percent = 100.0 * chosen.len() as f64 / n as f64;
     (gated_loudness(&chosen), percent)
+}
+
+/// Live loudness meters for the UI thread, fed from the audio thread's
+/// loudness ring ([`crate::AudioEngine::drain_loudness`]): master and the
+/// DIA, FX and MUS buses. Integrated loudness runs since the last reset
+/// (the editor resets when playback starts).
+pub struct Live {
+    rate: u32,
+    meters: Vec<EbuR128>,
+    tp_max: [f64; 4],
+    scratch: Vec<f32>,
+}
+
+/// What a live meter shows.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LiveFigures {
+    pub momentary: Option<f64>,
+    pub short_term: Option<f64>,
+    pub integrated: Option<f64>,
+    pub range: Option<f64>,
+    /// Highest true peak since the reset, dBTP.
+    pub true_peak_max: f64,
+}
+
+/// Names of the live meters, in order.
+pub const LIVE_NAMES: [&str; 4] = ["Master", "DIA", "FX", "MUS"];
+
+impl Live {
+    pub fn new(rate: u32) -> Live {
+        let mut l = Live {
+            rate,
+            meters: Vec::new(),
+            tp_max: [f64::NEG_INFINITY; 4],
+            scratch: Vec::new(),
+        };
+        l.reset();
+        l
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Starts every measurement afresh.
+    pub fn reset(&mut self) {
+        self.meters = (0..4)
+            .filter_map(|_| {
+                EbuR128::new(
+                    2,
+                    self.rate,
+                    Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+                )
+                .ok()
+            })
+            .collect();
+        self.tp_max = [f64::NEG_INFINITY; 4];
+    }
+
+    /// Adds interleaved frames of `rt::LOUDNESS_CHANNELS` channels.
+    pub fn feed(&mut self, frames: &[f32]) {
+        let ch = crate::rt::LOUDNESS_CHANNELS;
+        for (k, m) in self.meters.iter_mut().enumerate() {
+            self.scratch.clear();
+            self.scratch.extend(
+                frames
+                    .chunks_exact(ch)
+                    .flat_map(|f| [f[2 * k], f[2 * k + 1]]),
+            );
+            if m.add_frames_f32(&self.scratch).is_ok() {
+                let tp = (0..2)
+                    .filter_map(|c| m.prev_true_peak(c).ok())
+                    .fold(0.0f64, f64::max);
+                self.tp_max[k] = self.tp_max[k].max(db(tp));
+            }
+        }
+    }
+
+    /// The four meters' readings.
+    pub fn figures(&self) -> Vec<LiveFigures> {
+        self.meters
+            .iter()
+            .zip(self.tp_max)
+            .map(|(m, tp)| LiveFigures {
+                momentary: m.loudness_momentary().ok().and_then(finite),
+                short_term: m.loudness_shortterm().ok().and_then(finite),
+                integrated: m.loudness_global().ok().and_then(finite),
+                range: m.loudness_range().ok().and_then(finite),
+                true_peak_max: tp,
+            })
+            .collect()
+    }
 }

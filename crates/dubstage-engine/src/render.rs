@@ -44,6 +44,11 @@ impl<'a> Block<'a> {
         let b = &self.plan.buses[index];
         (&b.left[..self.frames], &b.right[..self.frames])
     }
+
+    /// Number of buses.
+    pub fn bus_count(&self) -> usize {
+        self.plan.buses.len()
+    }
 }
 
 impl Renderer {

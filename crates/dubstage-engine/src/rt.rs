@@ -129,6 +129,8 @@ pub struct Telemetry {
     latency_us: AtomicU32,
     /// Frames after the auditioned sound's in-point + 1 (0: not sounding).
     audition_pos: AtomicI64,
+    /// Blocks the live loudness ring had no room for.
+    loudness_dropped: AtomicU64,
 }
 
 impl Telemetry {
@@ -249,7 +251,13 @@ pub struct AudioProcessor {
     audition_mutes_mix: bool,
     /// Where the audition sounded in the last block (for telemetry).
     audition_at: Option<i64>,
+    /// Master and DIA/FX/MUS samples for the UI's live loudness meters.
+    loud_tx: rtrb::Producer<f32>,
 }
+
+/// Channels per frame in the live loudness ring: master L/R, then L/R of
+/// the first three buses (DIA, FX, MUS).
+pub const LOUDNESS_CHANNELS: usize = 8;
 
 /// An empty plan, so the processor always has something to render.
 fn empty_plan(max_block: usize) -> Box<RenderPlan> {
@@ -382,6 +390,31 @@ impl AudioProcessor {
             let (bl, br) = block.master();
             l[done..done + k].copy_from_slice(bl);
             r[done..done + k].copy_from_slice(br);
+            if self.playing {
+                // Live loudness: the mix as rendered (before any audition),
+                // dropped whole when the UI is not keeping up.
+                let need = k * LOUDNESS_CHANNELS;
+                if self.loud_tx.slots() >= need {
+                    for i in 0..k {
+                        let _ = self.loud_tx.push(bl[i]);
+                        let _ = self.loud_tx.push(br[i]);
+                        for b in 0..3 {
+                            let (xl, xr) = if b < block.bus_count() {
+                                let (xl, xr) = block.bus(b);
+                                (xl[i], xr[i])
+                            } else {
+                                (0.0, 0.0)
+                            };
+                            let _ = self.loud_tx.push(xl);
+                            let _ = self.loud_tx.push(xr);
+                        }
+                    }
+                } else {
+                    self.telemetry
+                        .loudness_dropped
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
             let timeline = self.playing.then_some(pos);
             self.mix_audition(timeline, &mut l[done..done + k], &mut r[done..done + k]);
             if !self.playing {
@@ -728,6 +761,7 @@ pub struct AudioEngine {
     commands: rtrb::Producer<ToAudio>,
     returns: rtrb::Consumer<Box<RenderPlan>>,
     voice_returns: rtrb::Consumer<Box<AuditionVoice>>,
+    loud_rx: rtrb::Consumer<f32>,
     telemetry: Arc<Telemetry>,
     meters: Option<Arc<MeterBank>>,
     config: ProcessorConfig,
@@ -756,6 +790,9 @@ impl AudioEngine {
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(COMMAND_RING);
         let (ret_tx, ret_rx) = rtrb::RingBuffer::new(RETURN_RING);
         let (voice_tx, voice_rx) = rtrb::RingBuffer::new(RETURN_RING);
+        // One second of live loudness samples at the project rate.
+        let (loud_tx, loud_rx) =
+            rtrb::RingBuffer::new(config.project_rate.max(8_000) as usize * LOUDNESS_CHANNELS);
         let telemetry = Arc::new(Telemetry::default());
         let resampler = (config.device_rate != config.project_rate)
             .then(|| MonitorResampler::new(config.project_rate, config.device_rate, max_block));
@@ -783,11 +820,13 @@ impl AudioEngine {
             audition_gain: 1.0,
             audition_mutes_mix: false,
             audition_at: None,
+            loud_tx,
         };
         let engine = AudioEngine {
             commands: cmd_tx,
             returns: ret_rx,
             voice_returns: voice_rx,
+            loud_rx,
             telemetry,
             meters: None,
             config,
@@ -874,6 +913,31 @@ impl AudioEngine {
             drop(voice);
         }
         n
+    }
+
+    /// Hands the live loudness samples rendered since the last call to `f`,
+    /// as interleaved frames of [`LOUDNESS_CHANNELS`] (master L/R, then
+    /// DIA, FX, MUS L/R). Returns how many frames there were.
+    pub fn drain_loudness(&mut self, mut f: impl FnMut(&[f32])) -> usize {
+        let n = self.loud_rx.slots() / LOUDNESS_CHANNELS * LOUDNESS_CHANNELS;
+        if n == 0 {
+            return 0;
+        }
+        if let Ok(chunk) = self.loud_rx.read_chunk(n) {
+            let (a, b) = chunk.as_slices();
+            // A frame may straddle the ring's wrap: join it.
+            if a.len() % LOUDNESS_CHANNELS == 0 {
+                f(a);
+                f(b);
+            } else {
+                let mut joined = Vec::with_capacity(n);
+                joined.extend_from_slice(a);
+                joined.extend_from_slice(b);
+                f(&joined);
+            }
+            chunk.commit_all();
+        }
+        n / LOUDNESS_CHANNELS
     }
 
     /// Auditions `voice` (replacing any sound auditioning): straight to the

@@ -89,6 +89,11 @@ pub struct EditorApp {
     /// The Loudness window, and its last analysis.
     pub show_loudness: bool,
     pub analysis: Option<dubstage_engine::loudness::Analysis>,
+    /// Live loudness of the mix while playing (since play started).
+    pub live: dubstage_engine::loudness::Live,
+    was_playing: bool,
+    /// Timeline sample of the last live point added to the loudness graph.
+    last_live_point: i64,
 }
 
 /// The Audio Device window: output device and buffer size.
@@ -150,6 +155,9 @@ impl EditorApp {
             job: None,
             show_loudness: false,
             analysis: None,
+            live: dubstage_engine::loudness::Live::new(editor.project().sample_rate.hz()),
+            was_playing: false,
+            last_live_point: i64::MIN / 2,
             editor,
             import: None,
             confirm: None,
@@ -175,6 +183,7 @@ impl EditorApp {
             self.recent.truncate(RECENT_MAX);
         }
         self.poll_import();
+        self.feed_live_loudness();
         crate::library::poll(&mut self.library, &mut self.editor);
         if ui.input(|i| i.pointer.any_pressed()) {
             // The library panel claims it back if the press is inside it.
@@ -587,6 +596,7 @@ impl EditorApp {
                 ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
                 ui.checkbox(&mut self.library.show, "Sound Library");
                 ui.checkbox(&mut self.show_loudness, "Loudness");
+                ui.checkbox(&mut self.timeline.show_loudness_lane, "Loudness Graph");
                 ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
                 ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
                 ui.add_enabled_ui(self.editor.view.follow, |ui| {
@@ -1107,6 +1117,44 @@ impl EditorApp {
         crate::export::export_mix(&mut self.editor, &path);
     }
 
+    /// Feeds the live loudness meters from the engine and adds points to
+    /// the loudness graph while playing.
+    fn feed_live_loudness(&mut self) {
+        let rate = self.editor.project().sample_rate.hz();
+        if self.live.rate() != rate {
+            self.live = dubstage_engine::loudness::Live::new(rate);
+        }
+        let playing = self.editor.is_playing();
+        if playing && !self.was_playing {
+            // Integrated loudness and true-peak maximum since play started.
+            self.live.reset();
+        }
+        self.was_playing = playing;
+        let live = &mut self.live;
+        self.editor
+            .engine
+            .drain_loudness(|frames| live.feed(frames));
+        if playing && self.timeline.show_loudness_lane {
+            let ph = self.editor.heard_position().0;
+            let step = i64::from(rate / 10);
+            if ph.abs_diff(self.last_live_point) >= step as u64 {
+                self.last_live_point = ph;
+                let f = self.live.figures();
+                if let Some(master) = f.first() {
+                    let v = |x: Option<f64>| x.map_or(f32::NEG_INFINITY, |v| v as f32);
+                    let curve = &mut self.timeline.loudness_curve;
+                    // A live pass replaces what was drawn at these positions.
+                    curve.retain(|p| (p.0.0 - ph).abs() >= step / 2);
+                    let at = curve.partition_point(|p| p.0.0 < ph);
+                    curve.insert(
+                        at,
+                        (SamplePos(ph), v(master.momentary), v(master.short_term)),
+                    );
+                }
+            }
+        }
+    }
+
     /// Picks up a finished background render or analysis.
     fn poll_job(&mut self) {
         if self.job.as_ref().is_some_and(crate::export::Job::is_done)
@@ -1115,6 +1163,8 @@ impl EditorApp {
             let result = job.wait();
             crate::export::report(&mut self.editor, &result);
             if let Ok(crate::export::JobResult::Analysed(a)) = result {
+                self.timeline.loudness_curve = a.curve.clone();
+                self.timeline.show_loudness_lane = true;
                 self.analysis = Some(*a);
             }
         }
@@ -1293,6 +1343,8 @@ impl EditorApp {
                         .weak(),
                     );
                 });
+                self.live_meters(ui);
+                ui.separator();
                 let Some(a) = &self.analysis else {
                     ui.label("No analysis yet.");
                     return;
@@ -1336,6 +1388,52 @@ impl EditorApp {
                 ));
             });
         self.show_loudness = open;
+    }
+
+    /// Live M/S bars and numbers for the master and the DIA/FX/MUS buses.
+    fn live_meters(&mut self, ui: &mut egui::Ui) {
+        use dubstage_engine::loudness::LIVE_NAMES;
+        ui.horizontal(|ui| {
+            ui.strong("Live");
+            ui.label(
+                egui::RichText::new("integrated and true-peak max since play started")
+                    .small()
+                    .weak(),
+            );
+            if ui.button("Reset").clicked() {
+                self.live.reset();
+            }
+        });
+        let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+        egui::Grid::new("live loudness")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["", "Momentary", "Short-term", "Integrated", "LRA", "TP max"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for (name, f) in LIVE_NAMES.iter().zip(self.live.figures()) {
+                    ui.label(*name);
+                    let m = f.momentary.unwrap_or(-70.0);
+                    ui.add(
+                        egui::ProgressBar::new((((m + 60.0) / 60.0) as f32).clamp(0.0, 1.0))
+                            .desired_width(120.0)
+                            .text(format!("{} LUFS", v(f.momentary))),
+                    );
+                    ui.label(v(f.short_term));
+                    ui.label(v(f.integrated));
+                    ui.label(v(f.range));
+                    ui.label(if f.true_peak_max.is_finite() {
+                        format!("{:.1} dBTP", f.true_peak_max)
+                    } else {
+                        "-inf".to_owned()
+                    });
+                    ui.end_row();
+                }
+            });
+        if self.editor.is_playing() {
+            ui.ctx().request_repaint();
+        }
     }
 
     fn dialogs(&mut self, ctx: &egui::Context) {

@@ -77,6 +77,10 @@ pub struct TimelineState {
     pub hover: Option<(ClipId, SamplePos)>,
     /// A marker being renamed, with the text typed so far.
     pub renaming_marker: Option<(dubstage_model::MarkerId, String)>,
+    /// Loudness over time (position, momentary, short-term LUFS) from the
+    /// last analysis and from live playback, drawn as a lane under the ruler.
+    pub loudness_curve: Vec<(SamplePos, f32, f32)>,
+    pub show_loudness_lane: bool,
     /// A library sound dropped on the timeline: what, on which track (a new
     /// one when `None`), where.
     pub spot_drop: Option<(crate::library::SpotPayload, Option<TrackId>, SamplePos)>,
@@ -115,10 +119,15 @@ pub fn timeline_ui(
     } else {
         0.0
     };
+    let loudness_h = if state.show_loudness_lane {
+        LOUDNESS_LANE
+    } else {
+        0.0
+    };
     let area = Rect::from_min_max(
         pos2(
             full.left() + HEADER_WIDTH,
-            full.top() + RULER_HEIGHT + strip,
+            full.top() + RULER_HEIGHT + strip + loudness_h,
         ),
         full.max,
     );
@@ -155,6 +164,13 @@ pub fn timeline_ui(
             .rect_filled(header.union(lane), 0.0, ui.visuals().extreme_bg_color);
         crate::picture::strip_ui(ui, editor, &map, header, lane);
     }
+    if loudness_h > 0.0 {
+        let top = full.top() + RULER_HEIGHT + strip;
+        let header =
+            Rect::from_min_max(pos2(full.left(), top), pos2(area.left(), top + loudness_h));
+        let rect = Rect::from_min_max(pos2(area.left(), top), pos2(full.right(), top + loudness_h));
+        loudness_lane(ui, state, &map, header, rect);
+    }
     ruler_ui(ui, editor, state, &map, full);
     rubber_band(ui, editor, state, &bg, &map, area);
     // Click on empty space: locate and deselect.
@@ -188,6 +204,51 @@ pub fn timeline_ui(
         );
     }
     dropped_files(ui, editor, area, &map)
+}
+
+/// Height of the loudness lane.
+pub const LOUDNESS_LANE: f32 = 48.0;
+
+/// The loudness-over-time lane: short-term loudness (bright) and momentary
+/// (faint) on a -60..0 LUFS scale, with a -23 LUFS reference line.
+fn loudness_lane(ui: &egui::Ui, state: &TimelineState, map: &Mapping, header: Rect, rect: Rect) {
+    let painter = ui.painter().with_clip_rect(rect);
+    ui.painter()
+        .rect_filled(header.union(rect), 0.0, ui.visuals().extreme_bg_color);
+    painter.rect_filled(rect, 0.0, Color32::from_gray(16));
+    ui.painter().text(
+        header.left_center() + vec2(8.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        "Loudness (S)",
+        egui::FontId::proportional(13.0),
+        ui.visuals().text_color(),
+    );
+    let y_of = |lufs: f32| rect.bottom() - ((lufs + 60.0) / 60.0).clamp(0.0, 1.0) * rect.height();
+    painter.hline(
+        rect.x_range(),
+        y_of(-23.0),
+        Stroke::new(1.0, Color32::from_rgba_unmultiplied(240, 200, 60, 90)),
+    );
+    let mut prev_m: Option<Pos2> = None;
+    let mut prev_s: Option<Pos2> = None;
+    for &(pos, m, s) in &state.loudness_curve {
+        let x = map.x(pos.0 as f64);
+        if x < rect.left() - 2.0 || x > rect.right() + 2.0 {
+            prev_m = None;
+            prev_s = None;
+            continue;
+        }
+        let pm = m.is_finite().then(|| pos2(x, y_of(m)));
+        let ps = s.is_finite().then(|| pos2(x, y_of(s)));
+        if let (Some(a), Some(b)) = (prev_m, pm) {
+            painter.line_segment([a, b], Stroke::new(1.0, Color32::from_rgb(70, 110, 90)));
+        }
+        if let (Some(a), Some(b)) = (prev_s, ps) {
+            painter.line_segment([a, b], Stroke::new(1.5, Color32::from_rgb(120, 220, 150)));
+        }
+        prev_m = pm;
+        prev_s = ps;
+    }
 }
 
 /// Dragging on empty timeline space selects every clip the band touches

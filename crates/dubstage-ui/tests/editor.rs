@@ -590,3 +590,36 @@ fn the_loudness_window_analyses_the_mix_with_dialogue_gating() {
             .is_some()
     );
 }
+
+#[test]
+fn live_loudness_follows_playback_and_draws_the_graph() {
+    let (mut h, mut processor) = demo();
+    h.state_mut().timeline.show_loudness_lane = true;
+    h.state_mut().editor.locate(SamplePos(14 * 48_000)); // dialogue and music
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    let mut out = vec![0.0f32; 2048];
+    for _ in 0..30 {
+        for _ in 0..4 {
+            processor.process(&mut out);
+        }
+        h.run_steps(1);
+    }
+    let f = h.state().live.figures();
+    let master = f[0];
+    assert!(
+        master.momentary.is_some_and(|m| (-60.0..0.0).contains(&m)),
+        "{master:?}"
+    );
+    assert!(master.short_term.is_some());
+    assert!(master.true_peak_max.is_finite());
+    assert!(f[1].momentary.is_some(), "DIA is metered");
+    let curve = &h.state().timeline.loudness_curve;
+    assert!(curve.len() >= 10, "{} points", curve.len());
+    assert!(
+        curve.windows(2).all(|w| w[0].0 <= w[1].0),
+        "in timeline order"
+    );
+    h.key_press(Key::Space);
+    h.run_steps(1);
+}
