@@ -53,6 +53,7 @@ test: deps
 
 # Offline render speed, audio-callback cost, peak-pyramid build speed,
 # picture seek latency and decode rate, library indexing and search,
+# loudness analysis and delivery speed,
 # editor frame time, then a soak run on the null backend (SOAK_SECONDS,
 # default 600).
 bench: deps
@@ -61,6 +62,7 @@ bench: deps
 	$(CARGO) bench -p dubstage-media --bench peaks
 	$(CARGO) bench -p dubstage-media --bench picture
 	$(CARGO) bench -p dubstage-media --bench library
+	$(CARGO) bench -p dubstage-engine --bench deliver
 	$(CARGO) bench -p dubstage-ui --bench frame
 	$(CARGO) bench -p dubstage-engine --bench soak
 

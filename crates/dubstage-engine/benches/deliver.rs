@@ -1,0 +1,80 @@
+//! `make bench`: offline loudness analysis and a normalised delivery (master
+//! + stems, 24-bit BWF, EBU R128) of the 10-minute, 32-track reference
+//! project, in × real time. Files go to a temporary folder.
+
+mod common;
+
+use common::{MINUTES, RATE, reference};
+use dubstage_engine::deliver::{PRESETS, deliver};
+use dubstage_engine::export::{EXPORT_BLOCK, ExportSettings};
+use dubstage_engine::loudness::analyse;
+use dubstage_engine::{CompileOptions, compile};
+use dubstage_media::WavFormat;
+use dubstage_model::SamplePos;
+use std::time::Instant;
+
+fn main() {
+    let (project, sources) = reference(32, 400);
+    let seconds = (MINUTES * 60) as f64;
+    let end = SamplePos((MINUTES * 60 * RATE) as i64);
+    let plan = || {
+        compile(
+            &project,
+            &sources,
+            CompileOptions {
+                max_block: EXPORT_BLOCK,
+            },
+        )
+    };
+    println!("Loudness and delivery, {MINUTES} min, 32 tracks, 48 kHz (one thread)");
+    println!("| step | time | × real time |");
+    println!("|---|---|---|");
+    let t = Instant::now();
+    let a = analyse(plan(), RATE as u32, SamplePos(0), end, &mut |_| true).expect("analysis");
+    let analysis = t.elapsed().as_secs_f64();
+    println!(
+        "| analysis: master + 3 stems, R128 + true peak + dialogue gate | {analysis:.2} s | {:.0}× |",
+        seconds / analysis
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = ExportSettings {
+        start: SamplePos(0),
+        end,
+        format: WavFormat::Int24,
+        sample_rate: RATE as u32,
+        master: dir.path().join("mix.wav"),
+        stems_dir: Some(dir.path().to_owned()),
+        overwrite: true,
+        dither: false,
+        bwf: Some(dubstage_engine::export::bwf_info(&project, SamplePos(0))),
+        gain_db: 0.0,
+        limiter_ceiling: None,
+    };
+    let t = Instant::now();
+    let mut make = plan;
+    let d = deliver(
+        &mut make,
+        RATE as u32,
+        &settings,
+        PRESETS[0],
+        &mut |_, _| true,
+    )
+    .expect("delivery");
+    let delivery = t.elapsed().as_secs_f64();
+    println!(
+        "| delivery to EBU R128: analyse, render master + 3 stems, verify ({} pass{}, {}) | {delivery:.2} s | {:.0}× |",
+        d.passes,
+        if d.passes == 1 { "" } else { "es" },
+        if d.limited {
+            "limited"
+        } else {
+            "no limiting needed"
+        },
+        seconds / delivery
+    );
+    println!(
+        "(programme measured {:.1} LUFS, delivered {:.2} LUFS)",
+        a.master.integrated.unwrap_or(f64::NEG_INFINITY),
+        d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY)
+    );
+}
