@@ -1,5 +1,5 @@
 //! `make bench`: offline loudness analysis and a normalised delivery (master
-//! + stems, 24-bit BWF, EBU R128) of the 10-minute, 32-track reference
+//! and stems, 24-bit BWF, EBU R128) of the 10-minute, 32-track reference
 //! project, in × real time. Files go to a temporary folder.
 
 mod common;
@@ -16,7 +16,7 @@ use std::time::Instant;
 fn main() {
     let (project, sources) = reference(32, 400);
     let seconds = (MINUTES * 60) as f64;
-    let end = SamplePos((MINUTES * 60 * RATE) as i64);
+    let end = SamplePos(MINUTES * 60 * RATE);
     let plan = || {
         compile(
             &project,
