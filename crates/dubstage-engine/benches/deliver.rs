@@ -49,6 +49,7 @@ fn main() {
         bwf: Some(dubstage_engine::export::bwf_info(&project, SamplePos(0))),
         gain_db: 0.0,
         limiter_ceiling: None,
+        flac: false,
     };
     let t = Instant::now();
     let mut make = plan;

@@ -37,6 +37,31 @@ pub struct ExportSettings {
     /// A look-ahead limiter on the master at this sample ceiling (linear).
     /// The stems are not limited (they stay the gained sources of the mix).
     pub limiter_ceiling: Option<f32>,
+    /// Write FLAC (16 or 24 bit, from `format`) instead of WAV; stems get
+    /// the `.flac` extension. Broadcast Wave metadata does not apply.
+    pub flac: bool,
+}
+
+/// One output file being written.
+enum Writer {
+    Wav(WavFileWriter),
+    Flac(dubstage_media::FlacFileWriter),
+}
+
+impl Writer {
+    fn write_planar(&mut self, ch: &[&[f32]]) -> Result<(), MediaError> {
+        match self {
+            Writer::Wav(w) => w.write_planar(ch),
+            Writer::Flac(w) => w.write_planar(ch),
+        }
+    }
+
+    fn finish(self) -> Result<(), MediaError> {
+        match self {
+            Writer::Wav(w) => w.finish(),
+            Writer::Flac(w) => w.finish(),
+        }
+    }
 }
 
 /// Civil date and time (UTC) of a moment, `("yyyy-mm-dd", "hh:mm:ss")`.
@@ -160,7 +185,11 @@ pub fn planned_paths(
             .unwrap_or_else(|| "mix".to_owned());
         for (_, name) in plan.bus_names() {
             out.push((
-                dir.join(format!("{base}_{}.wav", sanitize(name))),
+                dir.join(format!(
+                    "{base}_{}.{}",
+                    sanitize(name),
+                    if settings.flac { "flac" } else { "wav" }
+                )),
                 Some(name.to_owned()),
             ));
         }
@@ -207,9 +236,25 @@ pub fn export(
     let mut writers = targets
         .iter()
         .map(|(p, stem)| {
+            if settings.flac {
+                let bits = match settings.format {
+                    WavFormat::Int16 => 16,
+                    WavFormat::Int24 => 24,
+                    WavFormat::Float32 => {
+                        return Err(MediaError::Write {
+                            path: p.clone(),
+                            reason: "FLAC is 16 or 24 bit; choose one of those".to_owned(),
+                        });
+                    }
+                };
+                return Ok(Writer::Flac(
+                    dubstage_media::FlacFileWriter::create(p, bits, settings.sample_rate, 2)?
+                        .with_dither(settings.dither),
+                ));
+            }
             let w = WavFileWriter::create(p, settings.format, settings.sample_rate, 2)?
                 .with_dither(settings.dither);
-            Ok::<_, MediaError>(match &settings.bwf {
+            Ok::<_, MediaError>(Writer::Wav(match &settings.bwf {
                 Some(info) => {
                     let mut info = info.clone();
                     info.description = match stem {
@@ -219,7 +264,7 @@ pub fn export(
                     w.with_bwf(info)
                 }
                 None => w,
-            })
+            }))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut peaks = vec![0.0f32; targets.len()];

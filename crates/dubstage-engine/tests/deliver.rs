@@ -90,6 +90,7 @@ fn settings(dir: &Path, name: &str, format: WavFormat) -> ExportSettings {
         bwf: None,
         gain_db: 0.0,
         limiter_ceiling: None,
+        flac: false,
     }
 }
 

@@ -17,6 +17,7 @@
 
 pub mod decode;
 mod error;
+mod flac;
 pub mod library;
 mod mp4;
 pub mod peaks;
@@ -30,6 +31,7 @@ pub use decode::{
     Decoded, SourceInfo, decode_file, install_quiet_decode_panic_hook, load_for_project,
 };
 pub use error::MediaError;
+pub use flac::FlacFileWriter;
 pub use peaks::{CacheKey, Peak, PeakPyramid, cache_path};
 pub use resample::resample;
 pub use write::{BwfInfo, WavFileWriter, WavFormat, write_wav};

@@ -111,11 +111,17 @@ impl BwfInfo {
 /// TPDF dither of ±1 LSB for integer formats: the sum of two independent
 /// uniform values, from a small fixed-seed generator (reproducible renders).
 #[derive(Debug, Clone)]
-struct Tpdf {
+pub(crate) struct Tpdf {
     state: u64,
 }
 
 impl Tpdf {
+    pub(crate) fn new() -> Tpdf {
+        Tpdf {
+            state: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
     fn next_uniform(&mut self) -> f64 {
         // xorshift64*
         self.state ^= self.state >> 12;
@@ -242,9 +248,7 @@ impl WavFileWriter {
     /// Adds TPDF dither (±1 LSB) when reducing to 16 or 24 bits. No effect
     /// on 32-bit float files.
     pub fn with_dither(mut self, on: bool) -> Self {
-        self.dither = (on && self.format != WavFormat::Float32).then_some(Tpdf {
-            state: 0x9E37_79B9_7F4A_7C15,
-        });
+        self.dither = (on && self.format != WavFormat::Float32).then(Tpdf::new);
         self
     }
 
@@ -414,7 +418,7 @@ pub(crate) fn sync_parent_dir(path: &Path) {
     }
 }
 
-fn to_int_dithered(x: f32, bits: u32, dither: Option<&mut Tpdf>) -> i32 {
+pub(crate) fn to_int_dithered(x: f32, bits: u32, dither: Option<&mut Tpdf>) -> i32 {
     match dither {
         None => to_int(x, bits),
         Some(d) => {

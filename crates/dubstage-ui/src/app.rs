@@ -1228,14 +1228,17 @@ impl EditorApp {
                     ui.checkbox(&mut o.stems, "Master and stems (one per bus)");
                     ui.end_row();
                     ui.label("Format");
-                    ui.horizontal(|ui| {
-                        for (f, l) in [
-                            (WavFormat::Int16, "WAV 16-bit"),
-                            (WavFormat::Int24, "WAV 24-bit"),
-                            (WavFormat::Float32, "WAV 32-bit float"),
+                    ui.horizontal_wrapped(|ui| {
+                        for (f, flac, l) in [
+                            (WavFormat::Int16, false, "WAV 16-bit"),
+                            (WavFormat::Int24, false, "WAV 24-bit"),
+                            (WavFormat::Float32, false, "WAV 32-bit float"),
+                            (WavFormat::Int16, true, "FLAC 16-bit"),
+                            (WavFormat::Int24, true, "FLAC 24-bit"),
                         ] {
-                            if ui.radio(o.format == f, l).clicked() {
+                            if ui.radio(o.format == f && o.flac == flac, l).clicked() {
                                 o.format = f;
+                                o.flac = flac;
                                 o.dither = f == WavFormat::Int16;
                             }
                         }

@@ -33,6 +33,8 @@ pub struct ExportOptions {
     pub range: RangeChoice,
     pub stems: bool,
     pub format: WavFormat,
+    /// FLAC instead of WAV (16 or 24 bit from `format`).
+    pub flac: bool,
     pub dither: bool,
     /// Index into [`PRESETS`], or `None` for no normalisation.
     pub preset: Option<usize>,
@@ -54,6 +56,7 @@ impl ExportOptions {
             range: RangeChoice::Session,
             stems: true,
             format: WavFormat::Int24,
+            flac: false,
             dither: false,
             preset: None,
             folder,
@@ -99,7 +102,8 @@ impl ExportOptions {
             .replace("{project}", safe.trim())
             .replace("{stem}", "MIX")
             .replace("{date}", &format!("{y:04}{m:02}{d:02}"));
-        self.folder.join(format!("{name}.wav"))
+        self.folder
+            .join(format!("{name}.{}", if self.flac { "flac" } else { "wav" }))
     }
 }
 
@@ -218,6 +222,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         bwf: Some(bwf_info(&project, start)),
         gain_db: 0.0,
         limiter_ceiling: None,
+        flac: opts.flac && opts.format != WavFormat::Float32,
     };
     if let Err(e) = std::fs::create_dir_all(&opts.folder) {
         editor.notify(format!("{}: {e}", opts.folder.display()), true);
@@ -254,10 +259,12 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         );
     }
     let preset: Option<Preset> = opts.preset.and_then(|i| PRESETS.get(i).copied());
-    let format_label = match opts.format {
-        WavFormat::Int16 => "WAV 16-bit (BWF)",
-        WavFormat::Int24 => "WAV 24-bit (BWF)",
-        WavFormat::Float32 => "WAV 32-bit float (BWF)",
+    let format_label = match (opts.flac, opts.format) {
+        (true, WavFormat::Int16) => "FLAC 16-bit",
+        (true, WavFormat::Int24) => "FLAC 24-bit",
+        (_, WavFormat::Int16) => "WAV 16-bit (BWF)",
+        (_, WavFormat::Int24) => "WAV 24-bit (BWF)",
+        (_, WavFormat::Float32) => "WAV 32-bit float (BWF)",
     };
     Some(Job::start("rendering", move |progress| {
         let rate = project.sample_rate.hz();

@@ -110,7 +110,7 @@ struct PlayArgs {
 struct RenderArgs {
     /// The .dubstage project file.
     project: PathBuf,
-    /// Output WAV file for the stereo master.
+    /// Output file for the stereo master (WAV, or FLAC with --format flac16|flac24).
     #[arg(short, long)]
     output: PathBuf,
     /// Range to render: session timecode (01:00:10:00), seconds from the session start (12.5s)
@@ -155,13 +155,33 @@ enum Format {
     Wav24,
     /// 32-bit float.
     Wav32f,
+    /// FLAC, 16-bit.
+    Flac16,
+    /// FLAC, 24-bit.
+    Flac24,
+}
+
+impl Format {
+    fn is_flac(self) -> bool {
+        matches!(self, Format::Flac16 | Format::Flac24)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Format::Wav16 => "WAV 16-bit (BWF)",
+            Format::Wav24 => "WAV 24-bit (BWF)",
+            Format::Wav32f => "WAV 32-bit float (BWF)",
+            Format::Flac16 => "FLAC 16-bit",
+            Format::Flac24 => "FLAC 24-bit",
+        }
+    }
 }
 
 impl From<Format> for WavFormat {
     fn from(f: Format) -> WavFormat {
         match f {
-            Format::Wav16 => WavFormat::Int16,
-            Format::Wav24 => WavFormat::Int24,
+            Format::Wav16 | Format::Flac16 => WavFormat::Int16,
+            Format::Wav24 | Format::Flac24 => WavFormat::Int24,
             Format::Wav32f => WavFormat::Float32,
         }
     }
@@ -312,12 +332,13 @@ fn render(args: &RenderArgs) -> Result<()> {
         overwrite: args.force,
         dither: match args.format {
             Format::Wav32f => false,
-            Format::Wav16 => !args.no_dither,
-            Format::Wav24 => args.dither && !args.no_dither,
+            Format::Wav16 | Format::Flac16 => !args.no_dither,
+            Format::Wav24 | Format::Flac24 => args.dither && !args.no_dither,
         },
         bwf: Some(dubstage_engine::export::bwf_info(&project, start)),
         gain_db: 0.0,
         limiter_ceiling: None,
+        flac: args.format.is_flac(),
     };
     if !args.force
         && let Some((p, _)) = planned_paths(&plan, &settings)
@@ -375,11 +396,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         map.timecode_at(end),
         rate.to_seconds(end - start),
         rate,
-        match args.format {
-            Format::Wav16 => "16-bit",
-            Format::Wav24 => "24-bit",
-            Format::Wav32f => "32-bit float",
-        }
+        args.format.label()
     );
     for f in files {
         let label = f.stem.as_deref().unwrap_or("master");
@@ -424,12 +441,7 @@ fn deliver_render(
         project: project.name.clone(),
         start_timecode: map.timecode_at(settings.start).to_string(),
         duration_s: rate.to_seconds(settings.end - settings.start),
-        format: match format {
-            Format::Wav16 => "WAV 16-bit (BWF)",
-            Format::Wav24 => "WAV 24-bit (BWF)",
-            Format::Wav32f => "WAV 32-bit float (BWF)",
-        }
-        .to_owned(),
+        format: format.label().to_owned(),
         sample_rate: rate.hz(),
     };
     let (json, txt) = write_reports(&d, &info)?;

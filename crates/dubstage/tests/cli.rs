@@ -638,3 +638,40 @@ fn render_with_a_preset_normalises_and_writes_the_qc_report() {
         &["unknown preset `loud`", "ebu-r128"],
     );
 }
+
+#[test]
+fn renders_flac_master_and_stems_that_decode_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("mix.flac");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "10s",
+        "12s",
+        "--format",
+        "flac24",
+        "--stems",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let wav = dir.path().join("ref.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        wav.to_str().unwrap(),
+        "--range",
+        "10s",
+        "12s",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let flac = dubstage_media::decode_file(&out).expect("FLAC decodes");
+    let pcm = dubstage_media::decode_file(&wav).expect("WAV decodes");
+    assert_eq!(flac.info.bits_per_sample, Some(24));
+    assert_eq!(flac.audio, pcm.audio, "lossless: the same 24-bit samples");
+    assert!(dir.path().join("mix_DIA.flac").exists());
+}
