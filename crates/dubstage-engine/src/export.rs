@@ -44,7 +44,7 @@ pub struct ExportSettings {
 
 /// One output file being written.
 enum Writer {
-    Wav(WavFileWriter),
+    Wav(Box<WavFileWriter>),
     Flac(dubstage_media::FlacFileWriter),
 }
 
@@ -58,7 +58,7 @@ impl Writer {
 
     fn finish(self) -> Result<(), MediaError> {
         match self {
-            Writer::Wav(w) => w.finish(),
+            Writer::Wav(w) => (*w).finish(),
             Writer::Flac(w) => w.finish(),
         }
     }
@@ -254,7 +254,7 @@ pub fn export(
             }
             let w = WavFileWriter::create(p, settings.format, settings.sample_rate, 2)?
                 .with_dither(settings.dither);
-            Ok::<_, MediaError>(Writer::Wav(match &settings.bwf {
+            Ok::<_, MediaError>(Writer::Wav(Box::new(match &settings.bwf {
                 Some(info) => {
                     let mut info = info.clone();
                     info.description = match stem {
@@ -264,7 +264,7 @@ pub fn export(
                     w.with_bwf(info)
                 }
                 None => w,
-            }))
+            })))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut peaks = vec![0.0f32; targets.len()];
