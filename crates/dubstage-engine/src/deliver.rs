@@ -8,7 +8,7 @@
 //! limiter cost loudness or an inter-sample peak got through, renders again
 //! with the gain or ceiling corrected (at most four passes).
 
-use crate::export::{ExportError, ExportSettings, ExportedFile, export};
+use crate::export::{ExportError, ExportSettings, ExportedFile, export_at_rate};
 use crate::loudness::{Analysis, AnalysisError, Figures, Meter, analyse};
 use crate::plan::RenderPlan;
 use std::path::{Path, PathBuf};
@@ -166,7 +166,7 @@ pub fn deliver(
             overwrite: settings.overwrite || passes > 1,
             ..settings.clone()
         };
-        let files = export(plan(), &s, &mut |f| progress("rendering", f))?;
+        let files = export_at_rate(plan(), rate, &s, &mut |f| progress("rendering", f))?;
         progress("verifying", 0.0);
         let master = measure_file(&files[0].path)?;
         // The programme as delivered: stems and dialogue gate shifted by the

@@ -329,3 +329,102 @@ pub fn export(
 fn peak2(l: &[f32], r: &[f32]) -> f32 {
     dubstage_dsp::mix::peak(l).max(dubstage_dsp::mix::peak(r))
 }
+
+/// Like [`export`], at any output rate: when `settings.sample_rate` differs
+/// from `project_rate`, the mix is rendered at the project rate into
+/// temporary 32-bit float files, then each is resampled (the same
+/// high-quality sinc resampler as import, sample-accurate timing) and
+/// written in the requested format. The BWF time reference is converted
+/// to the output rate.
+pub fn export_at_rate(
+    plan: RenderPlan,
+    project_rate: u32,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Vec<ExportedFile>, ExportError> {
+    if settings.sample_rate == project_rate {
+        return export(plan, settings, progress);
+    }
+    let targets = planned_paths(&plan, settings);
+    if !settings.overwrite
+        && let Some((p, _)) = targets.iter().find(|(p, _)| p.exists())
+    {
+        return Err(ExportError::Exists(p.clone()));
+    }
+    let dir = settings
+        .master
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        .join(format!(".dubstage-render-{}", std::process::id()));
+    let io = |path: &std::path::Path| {
+        let path = path.to_owned();
+        move |source| ExportError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let temp = ExportSettings {
+        format: WavFormat::Float32,
+        sample_rate: project_rate,
+        master: dir.join("master.wav"),
+        stems_dir: settings.stems_dir.as_ref().map(|_| dir.clone()),
+        overwrite: true,
+        dither: false,
+        bwf: None,
+        flac: false,
+        ..settings.clone()
+    };
+    let result = (|| {
+        let rendered = export(plan, &temp, &mut |f| progress(f * 0.5))?;
+        let mut out = Vec::with_capacity(rendered.len());
+        let n = rendered.len().max(1);
+        for (i, (r, (path, stem))) in rendered.into_iter().zip(targets).enumerate() {
+            let decoded = dubstage_media::decode_file(&r.path)?;
+            let audio = dubstage_media::resample(&decoded.audio, settings.sample_rate)?;
+            let chans: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
+            let bwf = settings.bwf.clone().map(|mut b| {
+                b.time_reference = (u128::from(b.time_reference) * u128::from(settings.sample_rate)
+                    / u128::from(project_rate)) as u64;
+                b.description = match &stem {
+                    Some(s) => format!("{} ({s} stem)", b.description),
+                    None => format!("{} (master)", b.description),
+                };
+                b
+            });
+            let mut w = if settings.flac {
+                let bits = if settings.format == WavFormat::Int16 {
+                    16
+                } else {
+                    24
+                };
+                Writer::Flac(
+                    dubstage_media::FlacFileWriter::create(&path, bits, settings.sample_rate, 2)?
+                        .with_dither(settings.dither),
+                )
+            } else {
+                let w = WavFileWriter::create(&path, settings.format, settings.sample_rate, 2)?
+                    .with_dither(settings.dither);
+                Writer::Wav(Box::new(match bwf {
+                    Some(b) => w.with_bwf(b),
+                    None => w,
+                }))
+            };
+            w.write_planar(&chans)?;
+            w.finish()?;
+            out.push(ExportedFile {
+                path,
+                stem,
+                peak: chans
+                    .iter()
+                    .map(|c| dubstage_dsp::mix::peak(c))
+                    .fold(0.0, f32::max),
+                frames: audio.frames() as u64,
+            });
+            if !progress(0.5 + 0.5 * (i + 1) as f64 / n as f64) {
+                return Err(ExportError::Cancelled);
+            }
+        }
+        Ok(out)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

@@ -1244,6 +1244,13 @@ impl EditorApp {
                         }
                     });
                     ui.end_row();
+                    ui.label("Sample rate");
+                    ui.horizontal(|ui| {
+                        for r in [44_100u32, 48_000, 96_000] {
+                            ui.radio_value(&mut o.sample_rate, r, format!("{:.1} kHz", f64::from(r) / 1000.0));
+                        }
+                    });
+                    ui.end_row();
                     ui.label("Dither");
                     ui.add_enabled(
                         o.format != WavFormat::Float32,

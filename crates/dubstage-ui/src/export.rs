@@ -7,7 +7,7 @@ use dubstage_engine::deliver::{
     Delivery, PRESETS, Preset, ReportInfo, checks, deliver, write_reports,
 };
 use dubstage_engine::export::{
-    EXPORT_BLOCK, ExportSettings, ExportedFile, bwf_info, export, planned_paths,
+    EXPORT_BLOCK, ExportSettings, ExportedFile, bwf_info, export_at_rate, planned_paths,
 };
 use dubstage_engine::loudness::{Analysis, analyse};
 use dubstage_engine::{CompileOptions, Sources, compile};
@@ -35,6 +35,8 @@ pub struct ExportOptions {
     pub format: WavFormat,
     /// FLAC instead of WAV (16 or 24 bit from `format`).
     pub flac: bool,
+    /// Output sample rate.
+    pub sample_rate: u32,
     pub dither: bool,
     /// Index into [`PRESETS`], or `None` for no normalisation.
     pub preset: Option<usize>,
@@ -57,6 +59,7 @@ impl ExportOptions {
             stems: true,
             format: WavFormat::Int24,
             flac: false,
+            sample_rate: editor.project().sample_rate.hz(),
             dither: false,
             preset: None,
             folder,
@@ -214,7 +217,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         start,
         end,
         format: opts.format,
-        sample_rate: project.sample_rate.hz(),
+        sample_rate: opts.sample_rate,
         master: master.clone(),
         stems_dir: opts.stems.then(|| opts.folder.clone()),
         overwrite: opts.overwrite,
@@ -269,7 +272,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
     Some(Job::start("rendering", move |progress| {
         let rate = project.sample_rate.hz();
         match preset {
-            None => export(plan, &settings, &mut |f| progress("rendering", f))
+            None => export_at_rate(plan, rate, &settings, &mut |f| progress("rendering", f))
                 .map(JobResult::Plain)
                 .map_err(|e| e.to_string()),
             Some(preset) => {

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use dubstage_engine::export::{ExportSettings, export, planned_paths};
+use dubstage_engine::export::{ExportSettings, export_at_rate, planned_paths};
 use dubstage_engine::{CompileOptions, compile, load_sources};
 use dubstage_media::WavFormat;
 use dubstage_model::{Output, Project, SampleLen, SamplePos, Timecode, file, pan_label};
@@ -135,6 +135,9 @@ struct RenderArgs {
     /// No dither, even for 16-bit files.
     #[arg(long, conflicts_with = "dither")]
     no_dither: bool,
+    /// Output sample rate (44100, 48000 or 96000); default the project's.
+    #[arg(long, value_parser = ["44100", "48000", "96000"])]
+    sample_rate: Option<String>,
     /// Normalise to a delivery preset: ebu-r128, atsc-a85, dialogue-27,
     /// stream-14, stream-16 (writes a QC report beside the master).
     #[arg(long, conflicts_with_all = ["target_lufs", "ceiling_dbtp"])]
@@ -326,7 +329,10 @@ fn render(args: &RenderArgs) -> Result<()> {
         start,
         end,
         format: args.format.into(),
-        sample_rate: project.sample_rate.hz(),
+        sample_rate: match &args.sample_rate {
+            Some(r) => r.parse().context("sample rate")?,
+            None => project.sample_rate.hz(),
+        },
         master: args.output.clone(),
         stems_dir: args.stems.clone(),
         overwrite: args.force,
@@ -375,7 +381,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         );
     }
     let mut last = -1i64;
-    let files = export(plan, &settings, &mut |f| {
+    let files = export_at_rate(plan, project.sample_rate.hz(), &settings, &mut |f| {
         let pct = (f * 100.0) as i64;
         if show_progress && pct / 5 != last / 5 {
             last = pct;

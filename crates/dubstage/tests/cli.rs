@@ -675,3 +675,44 @@ fn renders_flac_master_and_stems_that_decode_back() {
     assert_eq!(flac.audio, pcm.audio, "lossless: the same 24-bit samples");
     assert!(dir.path().join("mix_DIA.flac").exists());
 }
+
+#[test]
+fn renders_at_another_sample_rate_with_the_right_length_and_timecode() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("m441.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "10s",
+        "12s",
+        "--sample-rate",
+        "44100",
+        "--stems",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let rd = hound::WavReader::open(&out).unwrap();
+    assert_eq!(rd.spec().sample_rate, 44_100);
+    assert_eq!(rd.duration(), 88_200, "two seconds at 44.1 kHz");
+    let bext = bext_of(&out);
+    let tref = u64::from(u32::from_le_bytes(bext[338..342].try_into().unwrap()));
+    assert_eq!(tref, 3610 * 44_100, "01:00:10:00 in 44.1 kHz samples");
+    assert_eq!(
+        hound::WavReader::open(dir.path().join("m441_DIA.wav"))
+            .unwrap()
+            .spec()
+            .sample_rate,
+        44_100
+    );
+    // No temporary render folder is left behind.
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".dubstage-render")
+    }));
+}
