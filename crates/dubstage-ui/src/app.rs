@@ -1300,6 +1300,13 @@ impl EditorApp {
                     ui.label("");
                     ui.checkbox(&mut o.overwrite, "Overwrite existing files");
                     ui.end_row();
+                    ui.label("");
+                    let has_picture = self.editor.project().picture.is_some();
+                    ui.add_enabled(
+                        has_picture && !o.flac,
+                        egui::Checkbox::new(&mut o.review_copy, "Review copy: picture with the master (MOV)"),
+                    );
+                    ui.end_row();
                 });
                 ui.separator();
                 ui.add_enabled_ui(self.job.is_none(), |ui| {

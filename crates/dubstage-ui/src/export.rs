@@ -44,6 +44,8 @@ pub struct ExportOptions {
     /// File name template: `{project}`, `{stem}` (MIX for the master), `{date}`.
     pub template: String,
     pub overwrite: bool,
+    /// Also write the picture with the master as its sound (`<master>_review.mov`).
+    pub review_copy: bool,
 }
 
 impl ExportOptions {
@@ -65,6 +67,7 @@ impl ExportOptions {
             folder,
             template: "{project}_{stem}_{date}".to_owned(),
             overwrite: false,
+            review_copy: false,
         }
     }
 
@@ -269,36 +272,88 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         (_, WavFormat::Int24) => "WAV 24-bit (BWF)",
         (_, WavFormat::Float32) => "WAV 32-bit float (BWF)",
     };
+    let review = (opts.review_copy && !settings.flac)
+        .then(|| project.picture.clone())
+        .flatten()
+        .map(|pic| {
+            let offset = (start.0 - pic.position.0) as f64 / f64::from(project.sample_rate.hz());
+            (
+                pic.path,
+                offset,
+                master.with_file_name(format!(
+                    "{}_review.mov",
+                    master
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )),
+            )
+        });
     Some(Job::start("rendering", move |progress| {
         let rate = project.sample_rate.hz();
-        match preset {
-            None => export_at_rate(plan, rate, &settings, &mut |f| progress("rendering", f))
-                .map(JobResult::Plain)
-                .map_err(|e| e.to_string()),
-            Some(preset) => {
-                let mut make = || {
-                    compile(
-                        &project,
-                        &sources,
-                        CompileOptions {
-                            max_block: EXPORT_BLOCK,
-                        },
-                    )
-                };
-                let d = deliver(&mut make, rate, &settings, preset, progress)
-                    .map_err(|e| e.to_string())?;
-                let info = ReportInfo {
-                    project: project.name.clone(),
-                    start_timecode: project.time_map().timecode_at(start).to_string(),
-                    duration_s: project.sample_rate.to_seconds(end - start),
-                    format: format_label.to_owned(),
-                    sample_rate: rate,
-                };
-                let reports = write_reports(&d, &info).ok();
-                Ok(JobResult::Delivered(Box::new(d), reports))
-            }
+        let result = render_files(
+            &project,
+            &sources,
+            plan,
+            &settings,
+            preset,
+            format_label,
+            rate,
+            start,
+            end,
+            progress,
+        )?;
+        if let Some((movie, offset, out)) = review {
+            progress("review copy", 1.0);
+            let tools = dubstage_media::video::Tools::locate().map_err(|e| e.to_string())?;
+            dubstage_media::video::mux_review(&tools, &movie, &settings.master, offset, &out)
+                .map_err(|e| e.to_string())?;
         }
+        Ok(result)
     }))
+}
+
+/// The export proper (plain, or normalised to a preset with its report).
+#[allow(clippy::too_many_arguments)]
+fn render_files(
+    project: &Project,
+    sources: &Sources,
+    plan: dubstage_engine::RenderPlan,
+    settings: &ExportSettings,
+    preset: Option<Preset>,
+    format_label: &str,
+    rate: u32,
+    start: SamplePos,
+    end: SamplePos,
+    progress: &mut dyn FnMut(&str, f64) -> bool,
+) -> Result<JobResult, String> {
+    match preset {
+        None => export_at_rate(plan, rate, settings, &mut |f| progress("rendering", f))
+            .map(JobResult::Plain)
+            .map_err(|e| e.to_string()),
+        Some(preset) => {
+            let mut make = || {
+                compile(
+                    project,
+                    sources,
+                    CompileOptions {
+                        max_block: EXPORT_BLOCK,
+                    },
+                )
+            };
+            let d =
+                deliver(&mut make, rate, settings, preset, progress).map_err(|e| e.to_string())?;
+            let info = ReportInfo {
+                project: project.name.clone(),
+                start_timecode: project.time_map().timecode_at(start).to_string(),
+                duration_s: project.sample_rate.to_seconds(end - start),
+                format: format_label.to_owned(),
+                sample_rate: rate,
+            };
+            let reports = write_reports(&d, &info).ok();
+            Ok(JobResult::Delivered(Box::new(d), reports))
+        }
+    }
 }
 
 /// Starts an offline loudness analysis of `[start, end)`.

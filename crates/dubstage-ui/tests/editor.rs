@@ -544,6 +544,7 @@ fn the_export_dialog_delivers_master_and_stems_to_a_preset_with_a_report() {
         o.template = "{project}_{stem}".into();
         o.preset = Some(0); // EBU R128
         o.range = dubstage_ui::export::RangeChoice::Markers(0, 1);
+        o.review_copy = true;
     }
     h.run_steps(1);
     h.get_by_label("Start Export").click();

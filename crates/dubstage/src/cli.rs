@@ -135,6 +135,10 @@ struct RenderArgs {
     /// No dither, even for 16-bit files.
     #[arg(long, conflicts_with = "dither")]
     no_dither: bool,
+    /// Also write a review copy: the project's picture with the master as
+    /// its sound (`.mov`: PCM audio; `.mp4`: AAC), in sync.
+    #[arg(long, value_name = "MOVIE")]
+    review_copy: Option<PathBuf>,
     /// Output sample rate (44100, 48000 or 96000); default the project's.
     #[arg(long, value_parser = ["44100", "48000", "96000"])]
     sample_rate: Option<String>,
@@ -353,6 +357,9 @@ fn render(args: &RenderArgs) -> Result<()> {
     {
         bail!("{} already exists (use --force to overwrite)", p.display());
     }
+    if args.review_copy.is_some() && project.picture.is_none() {
+        bail!("--review-copy needs a picture in the project (none is set)");
+    }
     let preset = match (&args.preset, args.target_lufs, args.ceiling_dbtp) {
         (Some(name), _, _) => Some(dubstage_engine::deliver::preset(name).with_context(|| {
             let names: Vec<&str> = dubstage_engine::deliver::PRESETS
@@ -408,6 +415,23 @@ fn render(args: &RenderArgs) -> Result<()> {
         let label = f.stem.as_deref().unwrap_or("master");
         println!("  {label:<8} {}  peak {}", f.path.display(), db(f.peak));
     }
+    review_copy(&project, &settings, args.review_copy.as_deref())
+}
+
+/// `--review-copy`: the picture with the rendered master as its sound.
+fn review_copy(project: &Project, settings: &ExportSettings, out: Option<&Path>) -> Result<()> {
+    let Some(out) = out else { return Ok(()) };
+    let Some(pic) = &project.picture else {
+        bail!("--review-copy needs a picture in the project (none is set)");
+    };
+    if settings.flac {
+        bail!("--review-copy needs a WAV master (not FLAC)");
+    }
+    let tools = dubstage_media::video::Tools::locate()?;
+    let rate = f64::from(project.sample_rate.hz());
+    let offset = (settings.start.0 - pic.position.0) as f64 / rate;
+    dubstage_media::video::mux_review(&tools, &pic.path, &settings.master, offset, out)?;
+    println!("  review   {}", out.display());
     Ok(())
 }
 

@@ -716,3 +716,61 @@ fn renders_at_another_sample_rate_with_the_right_length_and_timecode() {
             .starts_with(".dubstage-render")
     }));
 }
+
+#[test]
+fn a_review_copy_puts_the_master_on_the_picture_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("mix.wav");
+    let review = dir.path().join("review.mov");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "10s",
+        "14s",
+        "--review-copy",
+        review.to_str().unwrap(),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,start_time",
+            "-of",
+            "flat",
+        ])
+        .arg(&review)
+        .output()
+        .expect("ffprobe");
+    let s = String::from_utf8_lossy(&probe.stdout);
+    assert!(s.contains("codec_name=\"h264\""), "picture copied: {s}");
+    assert!(
+        s.contains("codec_name=\"pcm_s24le\""),
+        "PCM sound in a .mov: {s}"
+    );
+    // The audio starts 10 s into the picture (the range's start).
+    let audio_start: f64 = s
+        .lines()
+        .filter(|l| l.contains("start_time"))
+        .filter_map(|l| l.split('"').nth(1).and_then(|v| v.parse().ok()))
+        .fold(0.0, f64::max);
+    assert!((audio_start - 10.0).abs() < 0.01, "{s}");
+    // Without a picture it says why.
+    check_fails(
+        &[
+            "render",
+            project("hand_written.dubstage").to_str().unwrap(),
+            "-o",
+            dir.path().join("x.wav").to_str().unwrap(),
+            "--review-copy",
+            dir.path().join("x.mov").to_str().unwrap(),
+            "--allow-missing",
+        ],
+        &["needs a picture"],
+    );
+}

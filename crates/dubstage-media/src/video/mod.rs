@@ -188,6 +188,59 @@ pub fn extract_audio(
     std::fs::rename(&temp, out).map_err(io)
 }
 
+/// Writes a review copy: the movie's picture (copied, not re-encoded) with
+/// `audio` as its sound, the audio's first sample landing `offset` seconds
+/// after the movie's first frame (negative: the audio starts before the
+/// picture and its beginning is cut). `.mov` gets 24-bit PCM, anything else
+/// AAC at 320 kbit/s. Written to a temporary file, then renamed.
+pub fn mux_review(
+    tools: &Tools,
+    movie: &Path,
+    audio: &Path,
+    offset: f64,
+    out: &Path,
+) -> Result<(), VideoError> {
+    let mov = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mov"));
+    let ext = out
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mp4".to_owned());
+    let temp = out.with_extension(format!("partial.{ext}"));
+    let mut cmd = std::process::Command::new(&tools.ffmpeg);
+    cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-y", "-i"])
+        .arg(input_arg(movie));
+    if offset >= 0.0 {
+        cmd.arg("-itsoffset").arg(format!("{offset:.6}"));
+    } else {
+        cmd.arg("-ss").arg(format!("{:.6}", -offset));
+    }
+    cmd.arg("-i")
+        .arg(input_arg(audio))
+        .args(["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]);
+    if mov {
+        cmd.args(["-c:a", "pcm_s24le"]);
+    } else {
+        cmd.args(["-c:a", "aac", "-b:a", "320k"]);
+    }
+    cmd.arg(&temp);
+    let result = probe::run(cmd, "ffmpeg", std::time::Duration::from_secs(3600))?;
+    if !result.ok {
+        let _ = std::fs::remove_file(&temp);
+        return Err(VideoError::Decode {
+            path: out.to_owned(),
+            reason: probe::last_line(&result.stderr)
+                .unwrap_or_else(|| "ffmpeg could not write the review copy".to_owned()),
+        });
+    }
+    std::fs::rename(&temp, out).map_err(|e| VideoError::Io {
+        path: out.to_owned(),
+        message: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
