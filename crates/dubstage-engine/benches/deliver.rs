@@ -50,6 +50,7 @@ fn main() {
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: false,
+        stem_template: None,
     };
     let t = Instant::now();
     let mut make = plan;

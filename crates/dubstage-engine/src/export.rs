@@ -40,6 +40,10 @@ pub struct ExportSettings {
     /// Write FLAC (16 or 24 bit, from `format`) instead of WAV; stems get
     /// the `.flac` extension. Broadcast Wave metadata does not apply.
     pub flac: bool,
+    /// Stem file names: a name with `{stem}` replaced by the bus name
+    /// (`Kitchen_{stem}_20261123` gives `Kitchen_DIA_20261123.wav`). Without
+    /// it, stems are named after the master: `<master>_DIA.wav`.
+    pub stem_template: Option<String>,
 }
 
 /// One output file being written.
@@ -183,15 +187,15 @@ pub fn planned_paths(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "mix".to_owned());
+        let ext = if settings.flac { "flac" } else { "wav" };
         for (_, name) in plan.bus_names() {
-            out.push((
-                dir.join(format!(
-                    "{base}_{}.{}",
-                    sanitize(name),
-                    if settings.flac { "flac" } else { "wav" }
-                )),
-                Some(name.to_owned()),
-            ));
+            let file = match &settings.stem_template {
+                Some(t) if t.contains("{stem}") => {
+                    format!("{}.{ext}", t.replace("{stem}", &sanitize(name)))
+                }
+                _ => format!("{base}_{}.{ext}", sanitize(name)),
+            };
+            out.push((dir.join(file), Some(name.to_owned())));
         }
     }
     out
@@ -371,6 +375,7 @@ pub fn export_at_rate(
         dither: false,
         bwf: None,
         flac: false,
+        stem_template: None,
         ..settings.clone()
     };
     let result = (|| {

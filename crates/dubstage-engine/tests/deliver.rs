@@ -91,6 +91,7 @@ fn settings(dir: &Path, name: &str, format: WavFormat) -> ExportSettings {
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: false,
+        stem_template: None,
     }
 }
 

@@ -88,28 +88,34 @@ impl ExportOptions {
 
     /// The master's file name from the template.
     pub fn master_path(&self, project: &Project) -> PathBuf {
+        let name = self.name_with_stem(project, "MIX");
+        self.folder
+            .join(format!("{name}.{}", if self.flac { "flac" } else { "wav" }))
+    }
+
+    /// The template with `{project}` and `{date}` filled in and `{stem}` as `stem`.
+    pub fn name_with_stem(&self, project: &Project, stem: &str) -> String {
         let date = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() / 86_400);
         let (y, m, d) = civil(date as i64);
-        let safe: String = project
+        // "Kitchen – Night (demo)" becomes "Kitchen_Night_demo".
+        let spaced: String = project
             .name
             .chars()
             .map(|c| {
-                if c.is_alphanumeric() || "-_ .".contains(c) {
+                if c.is_alphanumeric() || c == '-' {
                     c
                 } else {
-                    '_'
+                    ' '
                 }
             })
             .collect();
-        let name = self
-            .template
-            .replace("{project}", safe.trim())
-            .replace("{stem}", "MIX")
-            .replace("{date}", &format!("{y:04}{m:02}{d:02}"));
-        self.folder
-            .join(format!("{name}.{}", if self.flac { "flac" } else { "wav" }))
+        let safe = spaced.split_whitespace().collect::<Vec<_>>().join("_");
+        self.template
+            .replace("{project}", &safe)
+            .replace("{stem}", stem)
+            .replace("{date}", &format!("{y:04}{m:02}{d:02}"))
     }
 }
 
@@ -229,6 +235,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: opts.flac && opts.format != WavFormat::Float32,
+        stem_template: Some(opts.name_with_stem(&project, "{stem}")),
     };
     if let Err(e) = std::fs::create_dir_all(&opts.folder) {
         editor.notify(format!("{}: {e}", opts.folder.display()), true);

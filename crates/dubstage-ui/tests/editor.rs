@@ -559,10 +559,10 @@ fn the_export_dialog_delivers_master_and_stems_to_a_preset_with_a_report() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     for suffix in [
-        "MIX.wav",
-        "MIX_DIA.wav",
-        "MIX_FX.wav",
-        "MIX_MUS.wav",
+        "demo_MIX.wav",
+        "demo_DIA.wav",
+        "demo_FX.wav",
+        "demo_MUS.wav",
         "MIX.qc.json",
         "MIX.qc.txt",
     ] {

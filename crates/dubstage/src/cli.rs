@@ -349,6 +349,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: args.format.is_flac(),
+        stem_template: None,
     };
     if !args.force
         && let Some((p, _)) = planned_paths(&plan, &settings)
