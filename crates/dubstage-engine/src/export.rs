@@ -69,12 +69,20 @@ impl Writer {
 }
 
 /// Civil date and time (UTC) of a moment, `("yyyy-mm-dd", "hh:mm:ss")`.
-fn utc_date_time(t: std::time::SystemTime) -> (String, String) {
+pub fn utc_date_time(t: std::time::SystemTime) -> (String, String) {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let (y, m, d) = civil_date(days);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60),
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) (H. Hinnant's algorithm).
+pub fn civil_date(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -83,11 +91,7 @@ fn utc_date_time(t: std::time::SystemTime) -> (String, String) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60),
-    )
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn xml_escape(s: &str) -> String {

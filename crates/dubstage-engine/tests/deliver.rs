@@ -198,3 +198,11 @@ fn the_qc_report_states_figures_and_verdicts() {
     assert!(t.contains("PASS  integrated loudness -23.0 LUFS"), "{t}");
     assert!(t.contains("Overall: PASS"), "{t}");
 }
+
+#[test]
+fn civil_dates_for_file_names_and_bext() {
+    use dubstage_engine::export::civil_date;
+    assert_eq!(civil_date(0), (1970, 1, 1));
+    assert_eq!(civil_date(11_016), (2000, 2, 29));
+    assert_eq!(civil_date(20_780), (2026, 11, 23));
+}

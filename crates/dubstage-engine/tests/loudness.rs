@@ -77,6 +77,22 @@ fn tech_3341_cases_1_to_5() {
 }
 
 #[test]
+fn tech_3341_case_9_short_term_is_steady_over_alternating_tones() {
+    // 1.34 s at -20 dBFS and 1.66 s at -30 dBFS, five times: every 3 s
+    // window holds one of each, so S reads -23.0 throughout (after the
+    // first 3 s).
+    let parts: Vec<(f64, f64)> = (0..5)
+        .flat_map(|_| [(-20.0, 1.34), (-30.0, 1.66)])
+        .collect();
+    let x = sine_segments(&parts);
+    let f = measure(&x);
+    close(f.max_short_term, -23.0, 0.1);
+    // Every gating block is within 10 LU of the mean: the integrated
+    // loudness is the same energy average.
+    close(f.integrated, -23.0, 0.2);
+}
+
+#[test]
 fn tech_3342_loudness_range_cases_1_to_4() {
     let cases: [(&[(f64, f64)], f64); 4] = [
         (&[(-20.0, 20.0), (-30.0, 20.0)], 10.0),

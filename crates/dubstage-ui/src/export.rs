@@ -98,7 +98,7 @@ impl ExportOptions {
         let date = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() / 86_400);
-        let (y, m, d) = civil(date as i64);
+        let (y, m, d) = dubstage_engine::export::civil_date(date as i64);
         // "Kitchen – Night (demo)" becomes "Kitchen_Night_demo".
         let spaced: String = project
             .name
@@ -117,18 +117,6 @@ impl ExportOptions {
             .replace("{stem}", stem)
             .replace("{date}", &format!("{y:04}{m:02}{d:02}"))
     }
-}
-
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// What a background export produced.
