@@ -183,25 +183,68 @@ pub fn analyse(
     let mut dia_blocks = BlockEnergies::new(rate, 2);
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.locate(start);
-    let mut done = 0i64;
-    while done < total {
-        let want = (total - done).min(BLOCK as i64) as usize;
-        let block = renderer.render_block(want);
-        let (l, r) = block.master();
-        master.push(l, r).map_err(meter_err)?;
-        master_blocks.push(&[l, r]);
-        for (i, m) in stems.iter_mut().enumerate() {
-            let (bl, br) = block.bus(i);
-            m.push(bl, br).map_err(meter_err)?;
-            if Some(i) == dia {
-                dia_blocks.push(&[bl, br]);
+    // The renderer runs here; the meters run on two more threads (master
+    // and dialogue gate; stems), fed each block's planar channels: master
+    // L/R, then every bus's L/R.
+    type Channels = std::sync::Arc<Vec<Vec<f32>>>;
+    let (tx_master, rx_master) = std::sync::mpsc::sync_channel::<Channels>(8);
+    let (tx_stems, rx_stems) = std::sync::mpsc::sync_channel::<Channels>(8);
+    let (master_result, stems_result, cancelled) = std::thread::scope(|scope| {
+        let master_worker = scope.spawn(move || {
+            for c in rx_master {
+                master.push(&c[0], &c[1])?;
+                master_blocks.push(&[&c[0], &c[1]]);
+                if let Some(d) = dia {
+                    dia_blocks.push(&[&c[2 + 2 * d], &c[3 + 2 * d]]);
+                }
+            }
+            Ok::<_, ebur128::Error>((master, master_blocks, dia_blocks))
+        });
+        let stems_worker = scope.spawn(move || {
+            for c in rx_stems {
+                for (i, m) in stems.iter_mut().enumerate() {
+                    m.push(&c[2 + 2 * i], &c[3 + 2 * i])?;
+                }
+            }
+            Ok::<_, ebur128::Error>(stems)
+        });
+        let mut done = 0i64;
+        let mut cancelled = false;
+        while done < total {
+            let want = (total - done).min(BLOCK as i64) as usize;
+            let block = renderer.render_block(want);
+            let (l, r) = block.master();
+            let mut chans = Vec::with_capacity(2 + 2 * block.bus_count());
+            chans.push(l.to_vec());
+            chans.push(r.to_vec());
+            for i in 0..block.bus_count() {
+                let (bl, br) = block.bus(i);
+                chans.push(bl.to_vec());
+                chans.push(br.to_vec());
+            }
+            let chans = std::sync::Arc::new(chans);
+            done += block.frames as i64;
+            // A worker that stopped (meter error) shows up when joined.
+            if tx_master.send(chans.clone()).is_err() || tx_stems.send(chans).is_err() {
+                break;
+            }
+            if !progress(done as f64 / total as f64) {
+                cancelled = true;
+                break;
             }
         }
-        done += block.frames as i64;
-        if !progress(done as f64 / total as f64) {
-            return Err(AnalysisError::Cancelled);
-        }
+        drop(tx_master);
+        drop(tx_stems);
+        // A worker that panicked is reported as a meter failure.
+        let m = master_worker.join().unwrap_or(Err(ebur128::Error::NoMem));
+        let s = stems_worker.join().unwrap_or(Err(ebur128::Error::NoMem));
+        (m, s, cancelled)
+    });
+    if cancelled {
+        return Err(AnalysisError::Cancelled);
     }
+    let (master, master_blocks, dia_blocks) = master_result.map_err(meter_err)?;
+    let stems = stems_result.map_err(meter_err)?;
     let (dialogue_gated, dialogue_percent) =
         dialogue_gate(master_blocks.blocks(), dia_blocks.blocks());
     Ok(Analysis {
