@@ -395,16 +395,13 @@ impl AudioProcessor {
                 // dropped whole when the UI is not keeping up.
                 let need = k * LOUDNESS_CHANNELS;
                 if self.loud_tx.slots() >= need {
+                    let bus = |b: usize| (b < block.bus_count()).then(|| block.bus(b));
+                    let buses = [bus(0), bus(1), bus(2)];
                     for i in 0..k {
                         let _ = self.loud_tx.push(bl[i]);
                         let _ = self.loud_tx.push(br[i]);
-                        for b in 0..3 {
-                            let (xl, xr) = if b < block.bus_count() {
-                                let (xl, xr) = block.bus(b);
-                                (xl[i], xr[i])
-                            } else {
-                                (0.0, 0.0)
-                            };
+                        for b in &buses {
+                            let (xl, xr) = b.map_or((0.0, 0.0), |(xl, xr)| (xl[i], xr[i]));
                             let _ = self.loud_tx.push(xl);
                             let _ = self.loud_tx.push(xr);
                         }

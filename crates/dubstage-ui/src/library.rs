@@ -723,7 +723,7 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
     );
     // The result list: only visible rows are laid out.
     let row_h = 20.0;
-    let results = lib.results.clone();
+    let results = &lib.results;
     let mut clicked = None;
     egui::ScrollArea::vertical()
         .id_salt("library results")
