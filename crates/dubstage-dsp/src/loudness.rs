@@ -1,13 +1,16 @@
-//! ITU-R BS.1770-4 gating blocks: K-weighting and the mean square of 400 ms
-//! blocks every 100 ms, and the gated (integrated) loudness of any set of
-//! blocks.
+//! Loudness measurement, ITU-R BS.1770-4 / EBU R128: K-weighting, gating
+//! blocks, momentary, short-term, integrated loudness, loudness range and
+//! 4× oversampled true peak ([`LoudnessMeter`]), and the gated loudness of
+//! any chosen set of blocks (dialogue-gated loudness integrates the
+//! programme over the blocks where the DIA stem carries dialogue).
 //!
-//! Momentary, short-term, integrated, LRA and true peak come from the
-//! `ebur128` crate (see the engine's `loudness` module); this module exists
-//! for what it cannot do: integrating over a *chosen subset* of blocks, as
-//! dialogue-gated loudness needs (the programme's blocks where the DIA stem
-//! carries dialogue). Its integrated figure over all blocks matches
-//! `ebur128`'s to within 0.01 LU (tested).
+//! This is measured against the `ebur128` crate in the engine's tests
+//! (agreement within 0.01 LU on programme material) and passes the EBU
+//! Tech 3341 and 3342 cases generated from their definitions. It exists
+//! because it is about ten times faster: `ebur128` sums its whole 3 s window
+//! each time short-term loudness is read, and interpolates every sample for
+//! true peak, where this meter keeps one sum per 100 ms hop and skips spans
+//! that cannot hold a new peak.
 
 /// One biquad in direct form I, in f64.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,9 +23,11 @@ struct Biquad {
 
 impl Biquad {
     fn run(&mut self, x0: f64) -> f64 {
-        let y0 = self.b[0] * x0 + self.b[1] * self.x[0] + self.b[2] * self.x[1]
-            - self.a[1] * self.y[0]
-            - self.a[2] * self.y[1];
+        // The previous output enters last: the recursion's critical path is
+        // one multiply and one subtraction.
+        let y0 = (self.b[0] * x0 + self.b[1] * self.x[0] + self.b[2] * self.x[1]
+            - self.a[2] * self.y[1])
+            - self.a[1] * self.y[0];
         self.x = [x0, self.x[0]];
         self.y = [y0, self.y[0]];
         y0
@@ -110,58 +115,315 @@ pub fn gated_loudness(blocks: &[f64]) -> Option<f64> {
     (n > 0).then(|| energy_to_lufs(sum / n as f64))
 }
 
-/// Mean squares of the K-weighted signal over 400 ms blocks starting every
-/// 100 ms (channel weights 1.0: mono, stereo, or L/R/C).
+/// ITU-R BS.1770-4 Annex 2: the 48-tap interpolation filter for 4×
+/// oversampling, as 12 taps × 4 phases (`TP_TAPS[k][p]` multiplies the
+/// sample `k` steps back, for output phase `p`).
+const TP_TAPS: [[f32; 4]; 12] = [
+    [
+        0.001_708_984_4,
+        -0.029_174_805,
+        -0.018_920_898,
+        -0.008_300_781,
+    ],
+    [0.010_986_328, 0.029_296_875, 0.033_081_055, 0.014_892_578],
+    [-0.019_653_32, -0.051_757_813, -0.058_227_54, -0.026_611_328],
+    [0.033_203_125, 0.089_111_33, 0.101_562_5, 0.047_607_42],
+    [-0.059_448_242, -0.166_503_9, -0.200_317_38, -0.102_294_92],
+    [0.137_329_1, 0.465_087_9, 0.779_785_16, 0.972_167_97],
+    [0.972_167_97, 0.779_785_16, 0.465_087_9, 0.137_329_1],
+    [-0.102_294_92, -0.200_317_38, -0.166_503_9, -0.059_448_242],
+    [0.047_607_42, 0.101_562_5, 0.089_111_33, 0.033_203_125],
+    [-0.026_611_328, -0.058_227_54, -0.051_757_813, -0.019_653_32],
+    [0.014_892_578, 0.033_081_055, 0.029_296_875, 0.010_986_328],
+    [
+        -0.008_300_781,
+        -0.018_920_898,
+        -0.029_174_805,
+        0.001_708_984_4,
+    ],
+];
+
+/// Samples of history the interpolator needs.
+const TP_HISTORY: usize = 11;
+
+/// Largest gain of any phase (the sum of its taps' magnitudes): no
+/// interpolated value exceeds the window's largest sample times this.
+const TP_GAIN: f32 = 2.04;
+
+/// Samples checked against [`TP_GAIN`] at a time.
+const TP_SPAN: usize = 64;
+
+/// True peak of one channel: the largest magnitude of the 4× oversampled
+/// signal (BS.1770-4 Annex 2), or of the samples themselves when larger.
+///
+/// Spans of [`TP_SPAN`] samples whose largest sample, times the filter's
+/// largest gain, cannot beat the peak found so far are skipped: the result
+/// is exactly that of interpolating everything.
 #[derive(Debug, Clone)]
-pub struct BlockEnergies {
+pub struct TruePeak {
+    /// The last [`TP_HISTORY`] samples, then the block being measured.
+    buf: Vec<f32>,
+    peak: f32,
+    sample_peak: f32,
+}
+
+impl Default for TruePeak {
+    fn default() -> Self {
+        TruePeak {
+            buf: vec![0.0; TP_HISTORY],
+            peak: 0.0,
+            sample_peak: 0.0,
+        }
+    }
+}
+
+impl TruePeak {
+    pub fn push(&mut self, x: &[f32]) {
+        self.buf.truncate(TP_HISTORY);
+        self.buf.extend_from_slice(x);
+        let mut start = 0;
+        while start < x.len() {
+            let len = (x.len() - start).min(TP_SPAN);
+            let window = &self.buf[start..start + len + TP_HISTORY];
+            let loudest = window.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let newest = &self.buf[start + TP_HISTORY..start + TP_HISTORY + len];
+            self.sample_peak = newest.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
+            if loudest * TP_GAIN > self.peak {
+                for i in 0..len {
+                    let w = &self.buf[start + i..start + i + TP_HISTORY + 1];
+                    let mut acc = [0f32; 4];
+                    for (k, taps) in TP_TAPS.iter().enumerate() {
+                        let v = w[TP_HISTORY - k];
+                        for (a, t) in acc.iter_mut().zip(taps) {
+                            *a += t * v;
+                        }
+                    }
+                    for a in acc {
+                        self.peak = self.peak.max(a.abs());
+                    }
+                }
+            }
+            start += len;
+        }
+        let n = self.buf.len();
+        self.buf.copy_within(n - TP_HISTORY.., 0);
+        self.buf.truncate(TP_HISTORY);
+    }
+
+    /// The true peak so far (linear), including the filter's tail after the
+    /// last sample pushed.
+    pub fn true_peak(&self) -> f32 {
+        let mut tail = self.clone();
+        tail.push(&[0.0; TP_HISTORY]);
+        tail.peak.max(self.sample_peak)
+    }
+
+    /// The largest sample magnitude so far.
+    pub fn sample_peak(&self) -> f32 {
+        self.sample_peak
+    }
+}
+
+/// An EBU R128 meter (ITU-R BS.1770-4, EBU Tech 3341 and 3342): momentary
+/// (400 ms) and short-term (3 s) loudness every 100 ms and their maxima,
+/// integrated loudness, loudness range and true peak.
+///
+/// It keeps one sum of squares per 100 ms hop, so each measurement costs a
+/// few additions per hop rather than a pass over its window. The loudness
+/// range uses 3 s blocks every 100 ms (Tech 3342 asks for at least 10 Hz).
+/// The gating blocks stay available ([`LoudnessMeter::blocks`]) for
+/// integrating over a chosen subset of them.
+#[derive(Debug, Clone)]
+pub struct LoudnessMeter {
+    weights: Vec<f64>,
     filters: Vec<KWeighting>,
+    peaks: Vec<TruePeak>,
     hop: usize,
     in_hop: usize,
     hop_sum: f64,
-    last_hops: [f64; 4],
-    hops_seen: usize,
+    /// Sums of the last 30 hops, a ring indexed by `hops % 30`.
+    recent: [f64; 30],
+    hops: u64,
+    momentary: f64,
+    short_term: f64,
+    max_momentary: f64,
+    max_short_term: f64,
     blocks: Vec<f64>,
+    short_blocks: Vec<f64>,
+    /// (frames fed, momentary, short-term) after every hop, when recording.
+    curve: Option<Vec<(u64, f32, f32)>>,
+    fed: u64,
 }
 
-impl BlockEnergies {
-    pub fn new(rate: u32, channels: usize) -> BlockEnergies {
-        BlockEnergies {
-            filters: vec![KWeighting::new(rate); channels],
+/// How a [`LoudnessMeter`] is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One channel.
+    Mono,
+    /// Left, right.
+    Stereo,
+    /// L, R, C, Ls, Rs (surrounds weighted +1.5 dB, as BS.1770 asks).
+    Surround50,
+}
+
+impl LoudnessMeter {
+    pub fn new(rate: u32, layout: Layout) -> LoudnessMeter {
+        let weights = match layout {
+            Layout::Mono => vec![1.0],
+            Layout::Stereo => vec![1.0, 1.0],
+            Layout::Surround50 => vec![1.0, 1.0, 1.0, 1.41, 1.41],
+        };
+        LoudnessMeter {
+            filters: vec![KWeighting::new(rate); weights.len()],
+            peaks: vec![TruePeak::default(); weights.len()],
+            weights,
             hop: (rate as usize / 10).max(1),
             in_hop: 0,
             hop_sum: 0.0,
-            last_hops: [0.0; 4],
-            hops_seen: 0,
+            recent: [0.0; 30],
+            hops: 0,
+            momentary: 0.0,
+            short_term: 0.0,
+            max_momentary: 0.0,
+            max_short_term: 0.0,
             blocks: Vec::new(),
+            short_blocks: Vec::new(),
+            curve: None,
+            fed: 0,
         }
     }
 
-    /// Adds planar audio (one slice per channel, equal lengths).
+    /// Also keeps momentary and short-term loudness after every hop
+    /// ([`LoudnessMeter::curve`]).
+    pub fn recording(mut self) -> LoudnessMeter {
+        self.curve = Some(Vec::new());
+        self
+    }
+
+    pub fn channels(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Adds planar audio: one slice per channel, equal lengths.
     pub fn push(&mut self, channels: &[&[f32]]) {
-        let frames = channels.first().map_or(0, |c| c.len());
-        for i in 0..frames {
-            let mut sq = 0.0;
-            for (f, ch) in self.filters.iter_mut().zip(channels) {
-                let y = f.run(ch[i]);
-                sq += y * y;
-            }
-            self.hop_sum += sq;
-            self.in_hop += 1;
-            if self.in_hop == self.hop {
-                self.last_hops.rotate_left(1);
-                self.last_hops[3] = self.hop_sum;
-                self.hop_sum = 0.0;
-                self.in_hop = 0;
-                self.hops_seen += 1;
-                if self.hops_seen >= 4 {
-                    let e = self.last_hops.iter().sum::<f64>() / (4 * self.hop) as f64;
-                    self.blocks.push(e);
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let channels = &channels[..channels.len().min(self.weights.len())];
+        for (p, ch) in self.peaks.iter_mut().zip(channels) {
+            p.push(&ch[..frames]);
+        }
+        let mut pos = 0;
+        while pos < frames {
+            let n = (self.hop - self.in_hop).min(frames - pos);
+            if let ([fl, fr], [l, r]) = (self.filters.as_mut_slice(), channels) {
+                // Stereo: both channels' filters in one loop, so their
+                // recursions overlap; the filter state lives in locals
+                // (registers) for the loop.
+                let (mut kl, mut kr) = (*fl, *fr);
+                let (mut sl, mut sr) = (0.0, 0.0);
+                for (&a, &b) in l[pos..pos + n].iter().zip(&r[pos..pos + n]) {
+                    let (ya, yb) = (kl.run(a), kr.run(b));
+                    sl += ya * ya;
+                    sr += yb * yb;
+                }
+                (*fl, *fr) = (kl, kr);
+                self.hop_sum += sl * self.weights[0] + sr * self.weights[1];
+            } else {
+                for ((f, ch), w) in self.filters.iter_mut().zip(channels).zip(&self.weights) {
+                    let s: f64 = ch[pos..pos + n]
+                        .iter()
+                        .map(|&x| {
+                            let y = f.run(x);
+                            y * y
+                        })
+                        .sum();
+                    self.hop_sum += s * w;
                 }
             }
+            self.in_hop += n;
+            self.fed += n as u64;
+            pos += n;
+            if self.in_hop == self.hop {
+                self.end_hop();
+            }
         }
     }
 
-    /// Block `i` covers samples `[i * hop, i * hop + 4 * hop)`.
+    fn end_hop(&mut self) {
+        self.recent[(self.hops % 30) as usize] = self.hop_sum;
+        self.hops += 1;
+        self.hop_sum = 0.0;
+        self.in_hop = 0;
+        let last = |n: u64| -> f64 {
+            (0..n.min(self.hops))
+                .map(|k| self.recent[((self.hops - 1 - k) % 30) as usize])
+                .sum()
+        };
+        let hop = self.hop as f64;
+        self.momentary = last(4) / (4.0 * hop);
+        self.short_term = last(30) / (30.0 * hop);
+        self.max_momentary = self.max_momentary.max(self.momentary);
+        self.max_short_term = self.max_short_term.max(self.short_term);
+        if self.hops >= 4 {
+            self.blocks.push(self.momentary);
+        }
+        if self.hops >= 30 {
+            self.short_blocks.push(self.short_term);
+        }
+        if let Some(c) = &mut self.curve {
+            c.push((
+                self.fed,
+                energy_to_lufs(self.momentary) as f32,
+                energy_to_lufs(self.short_term) as f32,
+            ));
+        }
+    }
+
+    /// Momentary loudness (the last 400 ms, at the last hop), LUFS.
+    pub fn momentary(&self) -> Option<f64> {
+        audible(self.momentary)
+    }
+
+    /// Short-term loudness (the last 3 s, at the last hop), LUFS.
+    pub fn short_term(&self) -> Option<f64> {
+        audible(self.short_term)
+    }
+
+    pub fn max_momentary(&self) -> Option<f64> {
+        audible(self.max_momentary)
+    }
+
+    pub fn max_short_term(&self) -> Option<f64> {
+        audible(self.max_short_term)
+    }
+
+    /// Integrated (gated) loudness, LUFS.
+    pub fn integrated(&self) -> Option<f64> {
+        gated_loudness(&self.blocks)
+    }
+
+    /// Loudness range (EBU Tech 3342), LU.
+    pub fn range(&self) -> Option<f64> {
+        loudness_range(&self.short_blocks)
+    }
+
+    /// Highest true peak of any channel, linear.
+    pub fn true_peak(&self) -> f64 {
+        self.peaks
+            .iter()
+            .map(|p| f64::from(p.true_peak()))
+            .fold(0.0, f64::max)
+    }
+
+    /// Highest sample of any channel, linear.
+    pub fn sample_peak(&self) -> f64 {
+        self.peaks
+            .iter()
+            .map(|p| f64::from(p.sample_peak()))
+            .fold(0.0, f64::max)
+    }
+
+    /// Gating blocks so far: block `i` is the mean square of samples
+    /// `[i * hop, i * hop + 4 * hop)`.
     pub fn blocks(&self) -> &[f64] {
         &self.blocks
     }
@@ -170,8 +432,42 @@ impl BlockEnergies {
     pub fn hop(&self) -> usize {
         self.hop
     }
+
+    /// After every hop: frames fed so far, momentary and short-term
+    /// loudness (LUFS, −∞ in silence). Empty unless recording.
+    pub fn curve(&self) -> &[(u64, f32, f32)] {
+        self.curve.as_deref().unwrap_or(&[])
+    }
 }
 
+fn audible(energy: f64) -> Option<f64> {
+    let l = energy_to_lufs(energy);
+    l.is_finite().then_some(l)
+}
+
+/// Loudness range of short-term (3 s) block energies, EBU Tech 3342:
+/// blocks under −70 LUFS and more than 20 LU under the mean of the rest
+/// are dropped; the range runs from the 10th to the 95th percentile.
+pub fn loudness_range(short_blocks: &[f64]) -> Option<f64> {
+    let abs = lufs_to_energy(ABSOLUTE_GATE_LUFS);
+    let above: Vec<f64> = short_blocks.iter().copied().filter(|&e| e > abs).collect();
+    if above.is_empty() {
+        return None;
+    }
+    let mean = above.iter().sum::<f64>() / above.len() as f64;
+    let relative = lufs_to_energy(energy_to_lufs(mean) - 20.0);
+    let mut l: Vec<f64> = above
+        .into_iter()
+        .filter(|&e| e > relative)
+        .map(energy_to_lufs)
+        .collect();
+    if l.is_empty() {
+        return None;
+    }
+    l.sort_by(f64::total_cmp);
+    let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
+    Some(at(0.95) - at(0.10))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,16 +481,70 @@ mod tests {
         let x: Vec<f32> = (0..rate * 10)
             .map(|i| amp * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / rate as f32).sin())
             .collect();
-        let mut b = BlockEnergies::new(rate as u32, 2);
+        let mut b = LoudnessMeter::new(rate as u32, Layout::Stereo);
         b.push(&[&x, &x]);
-        let l = gated_loudness(b.blocks()).unwrap();
+        let l = b.integrated().unwrap();
         assert!((l - -23.0).abs() < 0.1, "{l}");
         assert_eq!(b.blocks().len(), 97);
+        // Fed in odd-sized pieces, the meter reads the same.
+        let mut c = LoudnessMeter::new(rate as u32, Layout::Stereo);
+        for (a, b) in x.chunks(777).zip(x.chunks(777)) {
+            c.push(&[a, b]);
+        }
+        assert_eq!(c.blocks().len(), b.blocks().len());
+        for (u, v) in c.blocks().iter().zip(b.blocks()) {
+            assert!((u - v).abs() < 1e-12 * v, "{u} vs {v}");
+        }
+        assert_eq!(c.true_peak(), b.true_peak());
     }
 
     #[test]
     fn silence_has_no_loudness() {
         assert_eq!(gated_loudness(&[0.0; 10]), None);
         assert_eq!(gated_loudness(&[]), None);
+        let mut m = LoudnessMeter::new(48_000, Layout::Stereo);
+        m.push(&[&[0.0; 48_000], &[0.0; 48_000]]);
+        assert_eq!(m.integrated(), None);
+        assert_eq!(m.range(), None);
+        assert_eq!(m.true_peak(), 0.0);
+    }
+
+    #[test]
+    fn skipping_quiet_spans_finds_the_same_true_peak_as_interpolating_everything() {
+        let mut x = 0x2468_ace1u32;
+        let sig: Vec<f32> = (0..20_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let level = if (i / 3000) % 2 == 0 { 0.05 } else { 0.6 };
+                level * ((x as f32 / u32::MAX as f32) * 2.0 - 1.0)
+            })
+            .collect();
+        let mut p = TruePeak::default();
+        p.push(&sig);
+        // Every sample, interpolated directly.
+        let mut best = 0f32;
+        let padded: Vec<f32> = [vec![0.0; TP_HISTORY], sig.clone(), vec![0.0; TP_HISTORY]].concat();
+        for n in TP_HISTORY..padded.len() {
+            let mut acc = [0f32; 4];
+            for (k, taps) in TP_TAPS.iter().enumerate() {
+                for (a, t) in acc.iter_mut().zip(taps) {
+                    *a += t * padded[n - k];
+                }
+            }
+            best = acc.iter().fold(best, |m, y| m.max(y.abs()));
+        }
+        let sample = sig.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!((p.true_peak() - best.max(sample)).abs() < 1e-6);
+        assert_eq!(p.sample_peak(), sample);
+    }
+
+    #[test]
+    fn no_phase_gains_more_than_the_skip_bound() {
+        for ph in 0..4 {
+            let g: f32 = TP_TAPS.iter().map(|t| t[ph].abs()).sum();
+            assert!(g < TP_GAIN, "{g}");
+        }
     }
 }

@@ -26,7 +26,9 @@ fn main() {
             },
         )
     };
-    println!("Loudness and delivery, {MINUTES} min, 32 tracks, 48 kHz (one thread)");
+    println!(
+        "Loudness and delivery, {MINUTES} min, 32 tracks, 48 kHz (renderer and two meter threads)"
+    );
     println!("| step | time | × real time |");
     println!("|---|---|---|");
     let t = Instant::now();

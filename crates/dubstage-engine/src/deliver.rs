@@ -7,9 +7,16 @@
 //! measures the written master (4× oversampled true peak) and, when the
 //! limiter cost loudness or an inter-sample peak got through, renders again
 //! with the gain or ceiling corrected (at most four passes).
+//!
+//! Every written file is measured as it is written ([`export_measured`]):
+//! the meters see exactly the samples handed to the writer, on worker
+//! threads beside the renderer, so verifying costs no second read. Those
+//! samples are the file's before conversion to integers; 24-bit rounding
+//! moves no figure by more than 0.001 dB, and the tests decode the written
+//! files to check.
 
-use crate::export::{ExportError, ExportSettings, ExportedFile, export_at_rate};
-use crate::loudness::{Analysis, AnalysisError, Figures, Meter, analyse};
+use crate::export::{ExportError, ExportSettings, ExportedFile, export_at_rate_tapped};
+use crate::loudness::{Analysis, AnalysisError, Figures, Meter, analyse_master, dialogue_gate};
 use crate::plan::RenderPlan;
 use std::path::{Path, PathBuf};
 
@@ -96,9 +103,11 @@ pub struct DeliveredFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub preset: Preset,
-    /// The measurement before normalisation.
+    /// The measurement before normalisation: the master, and the DIA stem
+    /// the dialogue gate needs.
     pub before: Analysis,
-    /// The measurement of the rendered programme after normalisation.
+    /// The measurement of the rendered programme after normalisation (its
+    /// loudness curve is the one measured before).
     pub after: Analysis,
     pub gain_db: f64,
     /// Whether the limiter was needed.
@@ -122,16 +131,68 @@ pub fn measure_file(path: &Path) -> Result<Figures, DeliverError> {
         message,
     };
     let d = dubstage_media::decode_file(path).map_err(|e| verify(e.to_string()))?;
-    let mut m = Meter::new(d.audio.sample_rate).map_err(|e| verify(e.to_string()))?;
+    let mut m = Meter::new(d.audio.sample_rate);
     let (l, r) = match d.audio.channels.as_slice() {
         [l, r, ..] => (l, r),
         [m] => (m, m),
         [] => return Err(verify("no audio".to_owned())),
     };
-    for (a, b) in l.chunks(4800).zip(r.chunks(4800)) {
-        m.push(a, b).map_err(|e| verify(e.to_string()))?;
-    }
+    m.push(l, r);
     Ok(m.figures())
+}
+
+/// Threads measuring the files of an export.
+const METER_THREADS: usize = 2;
+
+/// Exports like [`crate::export::export_at_rate`] and measures every file
+/// as it is written: what reaches each writer is copied to meters on
+/// worker threads. Returns the files with their meters, master first.
+pub fn export_measured(
+    plan: RenderPlan,
+    project_rate: u32,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Vec<(ExportedFile, Meter)>, DeliverError> {
+    let files = crate::export::planned_paths(&plan, settings).len();
+    type Piece = (usize, Vec<f32>, Vec<f32>);
+    std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for w in 0..METER_THREADS {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(16);
+            senders.push(tx);
+            let rate = settings.sample_rate;
+            workers.push(scope.spawn(move || {
+                let mut meters: Vec<(usize, Meter)> = (w..files)
+                    .step_by(METER_THREADS)
+                    .map(|i| (i, Meter::new(rate)))
+                    .collect();
+                for (i, l, r) in rx {
+                    if let Some((_, m)) = meters.iter_mut().find(|(k, _)| *k == i) {
+                        m.push(&l, &r);
+                    }
+                }
+                meters
+            }));
+        }
+        let written =
+            export_at_rate_tapped(plan, project_rate, settings, progress, &mut |i, l, r| {
+                // A worker that stopped shows up when joined.
+                let _ = senders[i % METER_THREADS].send((i, l.to_vec(), r.to_vec()));
+            });
+        drop(senders);
+        let mut meters = Vec::with_capacity(files);
+        for w in workers {
+            meters.extend(w.join().map_err(|_| AnalysisError::Meter)?);
+        }
+        meters.sort_by_key(|(i, _)| *i);
+        let written = written?;
+        Ok(written
+            .into_iter()
+            .zip(meters)
+            .map(|(f, (_, m))| (f, m))
+            .collect())
+    })
 }
 
 /// Normalises and exports to `preset`: `plan` builds a fresh render plan of
@@ -144,9 +205,13 @@ pub fn deliver(
     preset: Preset,
     progress: &mut dyn FnMut(&str, f64) -> bool,
 ) -> Result<Delivery, DeliverError> {
-    let before = analyse(plan(), rate, settings.start, settings.end, &mut |f| {
+    let before = analyse_master(plan(), rate, settings.start, settings.end, &mut |f| {
         progress("analysing", f)
     })?;
+    let bus_ids: Vec<(dubstage_model::BusId, String)> = plan()
+        .bus_names()
+        .map(|(id, n)| (id, n.to_owned()))
+        .collect();
     let what = if preset.dialogue_gated {
         "dialogue"
     } else {
@@ -166,28 +231,36 @@ pub fn deliver(
             overwrite: settings.overwrite || passes > 1,
             ..settings.clone()
         };
-        let files = export_at_rate(plan(), rate, &s, &mut |f| progress("rendering", f))?;
-        progress("verifying", 0.0);
-        let master = measure_file(&files[0].path)?;
-        // The programme as delivered: stems and dialogue gate shifted by the
-        // gain, the master as measured in its file.
+        let files = export_measured(plan(), rate, &s, &mut |f| progress("rendering", f))?;
+        let master_meter = &files.first().ok_or(AnalysisError::EmptyRange)?.1;
+        let master = master_meter.figures();
+        // The programme as delivered: master and stems as written; the
+        // dialogue gate (which depends on the DIA stem alone) applied to
+        // the written master's gating blocks.
+        let (dialogue_gated, dialogue_percent) =
+            dialogue_gate(master_meter.blocks(), &before.dia_blocks);
         let after = Analysis {
             master,
-            ..scaled(before.clone(), gain_db, &master)
+            stems: bus_ids
+                .iter()
+                .zip(files.iter().skip(1))
+                .map(|((id, name), (_, m))| (*id, name.clone(), m.figures()))
+                .collect(),
+            dialogue_gated,
+            dialogue_percent,
+            ..before.clone()
         };
         let got = measured(&after, &preset).ok_or(DeliverError::Silent(what))?;
         let loud_err = preset.target_lufs - got;
         let tp_over = master.true_peak_dbtp - preset.ceiling_dbtp;
         if (loud_err.abs() <= LOUDNESS_TOLERANCE && tp_over <= 0.0) || passes >= 4 {
-            let mut delivered = Vec::with_capacity(files.len());
-            for f in files {
-                let figures = if f.stem.is_none() {
-                    master
-                } else {
-                    measure_file(&f.path)?
-                };
-                delivered.push(DeliveredFile { file: f, figures });
-            }
+            let delivered = files
+                .into_iter()
+                .map(|(file, m)| DeliveredFile {
+                    file,
+                    figures: m.figures(),
+                })
+                .collect();
             return Ok(Delivery {
                 preset,
                 before,
@@ -204,34 +277,6 @@ pub fn deliver(
         }
         gain_db += loud_err;
     }
-}
-
-/// The stems' and dialogue figures of `a` (measured before gain) shifted by
-/// `gain_db`; the master's are measured from the file.
-fn scaled(mut a: Analysis, gain_db: f64, master: &Figures) -> Analysis {
-    let shift = |f: &mut Figures| {
-        for v in [
-            &mut f.integrated,
-            &mut f.max_momentary,
-            &mut f.max_short_term,
-        ] {
-            *v = v.map(|x| x + gain_db);
-        }
-        f.true_peak_dbtp += gain_db;
-        f.sample_peak_dbfs += gain_db;
-    };
-    for (_, _, f) in &mut a.stems {
-        shift(f);
-    }
-    // Dialogue-gated loudness of the delivered master: the gate chose the
-    // same blocks; the limiter only changes peaks, so re-derive from the
-    // master's measured change.
-    let delta = match (master.integrated, a.master.integrated) {
-        (Some(m), Some(before)) => m - before,
-        _ => gain_db,
-    };
-    a.dialogue_gated = a.dialogue_gated.map(|d| d + delta);
-    a
 }
 
 /// One line of the QC report: a criterion and whether it passed.

@@ -217,6 +217,10 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
+/// Sees every block written: the file's index in [`planned_paths`] order
+/// and its left and right samples, exactly as handed to the writer.
+pub type Tap<'a> = &'a mut dyn FnMut(usize, &[f32], &[f32]);
+
 /// Renders `plan` over the settings' range into files. `progress` is called
 /// with the finished fraction after each block; returning `false` cancels
 /// (and no file is left behind).
@@ -224,6 +228,15 @@ pub fn export(
     plan: RenderPlan,
     settings: &ExportSettings,
     progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Vec<ExportedFile>, ExportError> {
+    export_tapped(plan, settings, progress, &mut |_, _, _| {})
+}
+
+fn export_tapped(
+    plan: RenderPlan,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+    tap: Tap<'_>,
 ) -> Result<Vec<ExportedFile>, ExportError> {
     let total: SampleLen = settings.end - settings.start;
     if total.0 <= 0 {
@@ -307,6 +320,7 @@ pub fn export(
         }
         peaks[0] = peaks[0].max(peak2(&ml, &mr));
         writers[0].write_planar(&[&ml, &mr])?;
+        tap(0, &ml, &mr);
         for (i, w) in writers.iter_mut().enumerate().skip(1) {
             let (bl, br) = block.bus(i - 1);
             let bl: Vec<f32> = bl[..in_range].iter().map(|v| v * gain).collect();
@@ -314,6 +328,7 @@ pub fn export(
             peaks[i] = peaks[i].max(peak2(&bl, &br));
             if in_range > 0 {
                 w.write_planar(&[&bl, &br])?;
+                tap(i, &bl, &br);
             }
         }
         done += k;
@@ -350,8 +365,19 @@ pub fn export_at_rate(
     settings: &ExportSettings,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Vec<ExportedFile>, ExportError> {
+    export_at_rate_tapped(plan, project_rate, settings, progress, &mut |_, _, _| {})
+}
+
+/// [`export_at_rate`], showing every block written to `tap`.
+pub fn export_at_rate_tapped(
+    plan: RenderPlan,
+    project_rate: u32,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+    tap: Tap<'_>,
+) -> Result<Vec<ExportedFile>, ExportError> {
     if settings.sample_rate == project_rate {
-        return export(plan, settings, progress);
+        return export_tapped(plan, settings, progress, tap);
     }
     let targets = planned_paths(&plan, settings);
     if !settings.overwrite
@@ -419,6 +445,9 @@ pub fn export_at_rate(
             };
             w.write_planar(&chans)?;
             w.finish()?;
+            if let [l, r, ..] = chans.as_slice() {
+                tap(i, l, r);
+            }
             out.push(ExportedFile {
                 path,
                 stem,

@@ -1,7 +1,8 @@
 //! Loudness of the mix, measured offline through the same renderer as
 //! playback and export: per stem (bus) and master, EBU R128 / ITU-R
 //! BS.1770-4 momentary, short-term, integrated, loudness range and true
-//! peak (the `ebur128` crate, which passes EBU Tech 3341/3342), and the
+//! peak (`dubstage_dsp::loudness::LoudnessMeter`, which passes the EBU Tech
+//! 3341/3342 cases and agrees with the `ebur128` crate), and the
 //! programme's **dialogue-gated loudness**.
 //!
 //! Dialogue gate: the programme is cut into BS.1770 gating blocks (400 ms,
@@ -17,15 +18,17 @@
 
 use crate::plan::RenderPlan;
 use crate::render::Renderer;
-use dubstage_dsp::loudness::{BlockEnergies, energy_to_lufs, gated_loudness};
+use dubstage_dsp::loudness::{Layout, LoudnessMeter, energy_to_lufs, gated_loudness};
 use dubstage_model::{BusId, SamplePos, Stem};
-use ebur128::{EbuR128, Mode};
 
 /// How far below the DIA stem's integrated loudness a block may be and still count as dialogue.
 pub const DIALOGUE_WINDOW_LU: f64 = 20.0;
 
 /// Frames rendered per step of the analysis.
 const BLOCK: usize = 4096;
+
+/// Threads the meters of an analysis run on, beside the renderer.
+const METER_THREADS: usize = 2;
 
 /// The R128 figures of one signal. Loudness in LUFS (`None`: too quiet to
 /// measure, e.g. silence), range in LU, peaks in dBTP / dBFS.
@@ -39,16 +42,12 @@ pub struct Figures {
     pub sample_peak_dbfs: f64,
 }
 
-/// Measures one stereo signal as it is rendered.
+/// Measures one stereo signal as it is rendered (a [`LoudnessMeter`]):
+/// momentary and short-term maxima are taken every 100 ms, the rate Tech
+/// 3341 asks for.
+#[derive(Debug, Clone)]
 pub struct Meter {
-    r128: EbuR128,
-    max_m: f64,
-    max_s: f64,
-    interleaved: Vec<f32>,
-    /// (frames fed so far, momentary, short-term) after every 100 ms step.
-    steps: Vec<(u64, f32, f32)>,
-    fed: u64,
-    record: bool,
+    m: LoudnessMeter,
 }
 
 fn db(linear: f64) -> f64 {
@@ -59,70 +58,39 @@ fn db(linear: f64) -> f64 {
     }
 }
 
-fn finite(v: f64) -> Option<f64> {
-    v.is_finite().then_some(v)
-}
-
 impl Meter {
-    pub fn new(rate: u32) -> Result<Meter, ebur128::Error> {
-        Ok(Meter {
-            r128: EbuR128::new(
-                2,
-                rate,
-                Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK,
-            )?,
-            max_m: f64::NEG_INFINITY,
-            max_s: f64::NEG_INFINITY,
-            interleaved: Vec::new(),
-            steps: Vec::new(),
-            fed: 0,
-            record: false,
-        })
+    pub fn new(rate: u32) -> Meter {
+        Meter {
+            m: LoudnessMeter::new(rate, Layout::Stereo),
+        }
     }
 
     /// Also keeps momentary and short-term loudness after every 100 ms.
-    pub fn recording(mut self) -> Meter {
-        self.record = true;
-        self
+    pub fn recording(self) -> Meter {
+        Meter {
+            m: self.m.recording(),
+        }
     }
 
-    /// Adds a block of stereo audio. Momentary and short-term maxima are
-    /// sampled at the end of every block (blocks of 100 ms or less give the
-    /// 10 Hz rate Tech 3341 asks for).
-    pub fn push(&mut self, l: &[f32], r: &[f32]) -> Result<(), ebur128::Error> {
-        self.interleaved.clear();
-        self.interleaved
-            .extend(l.iter().zip(r).flat_map(|(a, b)| [*a, *b]));
-        // Feed in 100 ms steps so the maxima are sampled at 10 Hz or faster.
-        let step = (self.r128.rate() as usize / 10).max(1) * 2;
-        for chunk in self.interleaved.chunks(step) {
-            self.r128.add_frames_f32(chunk)?;
-            self.fed += (chunk.len() / 2) as u64;
-            let m = self.r128.loudness_momentary().unwrap_or(f64::NEG_INFINITY);
-            let s = self.r128.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
-            self.max_m = self.max_m.max(m);
-            self.max_s = self.max_s.max(s);
-            if self.record {
-                self.steps.push((self.fed, m as f32, s as f32));
-            }
-        }
-        Ok(())
+    /// Adds a block of stereo audio.
+    pub fn push(&mut self, l: &[f32], r: &[f32]) {
+        self.m.push(&[l, r]);
     }
 
     pub fn figures(&self) -> Figures {
-        let peak = |f: fn(&EbuR128, u32) -> Result<f64, ebur128::Error>| {
-            (0..2)
-                .filter_map(|c| f(&self.r128, c).ok())
-                .fold(0.0f64, f64::max)
-        };
         Figures {
-            integrated: self.r128.loudness_global().ok().and_then(finite),
-            range: self.r128.loudness_range().ok().and_then(finite),
-            max_momentary: finite(self.max_m),
-            max_short_term: finite(self.max_s),
-            true_peak_dbtp: db(peak(EbuR128::true_peak)),
-            sample_peak_dbfs: db(peak(EbuR128::sample_peak)),
+            integrated: self.m.integrated(),
+            range: self.m.range(),
+            max_momentary: self.m.max_momentary(),
+            max_short_term: self.m.max_short_term(),
+            true_peak_dbtp: db(self.m.true_peak()),
+            sample_peak_dbfs: db(self.m.sample_peak()),
         }
+    }
+
+    /// The gating blocks measured so far.
+    pub fn blocks(&self) -> &[f64] {
+        self.m.blocks()
     }
 }
 
@@ -139,6 +107,9 @@ pub struct Analysis {
     pub dialogue_gated: Option<f64>,
     /// Share of the range's gating blocks that carry dialogue, 0–100.
     pub dialogue_percent: f64,
+    /// The DIA stem's gating blocks (empty without a DIA bus): the gate
+    /// depends only on them, so a processed master is re-gated with these.
+    pub dia_blocks: Vec<f64>,
     /// The master's loudness over time, every 100 ms: timeline position,
     /// momentary and short-term loudness (LUFS; -inf in silence).
     pub curve: Vec<(SamplePos, f32, f32)>,
@@ -149,8 +120,8 @@ pub struct Analysis {
 pub enum AnalysisError {
     #[error("nothing to measure: the range is empty")]
     EmptyRange,
-    #[error("loudness meter: {0}")]
-    Meter(String),
+    #[error("a loudness meter stopped unexpectedly")]
+    Meter,
     #[error("cancelled")]
     Cancelled,
 }
@@ -164,50 +135,69 @@ pub fn analyse(
     end: SamplePos,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Analysis, AnalysisError> {
+    analyse_buses(plan, rate, start, end, true, progress)
+}
+
+/// Like [`analyse`], measuring only the master and the DIA stem (what
+/// normalisation needs): [`Analysis::stems`] holds just DIA.
+pub fn analyse_master(
+    plan: RenderPlan,
+    rate: u32,
+    start: SamplePos,
+    end: SamplePos,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Analysis, AnalysisError> {
+    analyse_buses(plan, rate, start, end, false, progress)
+}
+
+fn analyse_buses(
+    plan: RenderPlan,
+    rate: u32,
+    start: SamplePos,
+    end: SamplePos,
+    all_buses: bool,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Analysis, AnalysisError> {
     let total = end.0 - start.0;
     if total <= 0 {
         return Err(AnalysisError::EmptyRange);
     }
-    let meter_err = |e: ebur128::Error| AnalysisError::Meter(e.to_string());
-    let buses: Vec<(BusId, String)> = plan.bus_names().map(|(id, n)| (id, n.to_owned())).collect();
-    let dia = buses
-        .iter()
-        .position(|(id, _)| *id == Stem::Dialogue.bus_id());
-    let mut master = Meter::new(rate).map_err(meter_err)?.recording();
-    let mut stems = buses
-        .iter()
-        .map(|_| Meter::new(rate))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(meter_err)?;
-    let mut master_blocks = BlockEnergies::new(rate, 2);
-    let mut dia_blocks = BlockEnergies::new(rate, 2);
+    let dia_id = Stem::Dialogue.bus_id();
+    // Each measured bus, with its index among the plan's buses.
+    let buses: Vec<(usize, BusId, String)> = plan
+        .bus_names()
+        .enumerate()
+        .filter(|(_, (id, _))| all_buses || *id == dia_id)
+        .map(|(i, (id, n))| (i, id, n.to_owned()))
+        .collect();
+    let dia = buses.iter().position(|(_, id, _)| *id == dia_id);
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.locate(start);
-    // The renderer runs here; the meters run on two more threads (master
-    // and dialogue gate; stems), fed each block's planar channels: master
-    // L/R, then every bus's L/R.
+    // Meter 0 is the master, meter 1 + i bus i. They are dealt out over
+    // the worker threads, which get each block's planar channels (master
+    // L/R, then every bus's L/R) while the renderer goes on.
+    let mut meters = vec![(0, Meter::new(rate).recording())];
+    meters.extend(buses.iter().map(|(i, _, _)| (1 + i, Meter::new(rate))));
+    let mut shares: Vec<Vec<(usize, Meter)>> = (0..METER_THREADS).map(|_| Vec::new()).collect();
+    for (k, m) in meters.into_iter().enumerate() {
+        shares[k % METER_THREADS].push(m);
+    }
     type Channels = std::sync::Arc<Vec<Vec<f32>>>;
-    let (tx_master, rx_master) = std::sync::mpsc::sync_channel::<Channels>(8);
-    let (tx_stems, rx_stems) = std::sync::mpsc::sync_channel::<Channels>(8);
-    let (master_result, stems_result, cancelled) = std::thread::scope(|scope| {
-        let master_worker = scope.spawn(move || {
-            for c in rx_master {
-                master.push(&c[0], &c[1])?;
-                master_blocks.push(&[&c[0], &c[1]]);
-                if let Some(d) = dia {
-                    dia_blocks.push(&[&c[2 + 2 * d], &c[3 + 2 * d]]);
+    let (measured, cancelled) = std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for mut share in shares {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Channels>(8);
+            senders.push(tx);
+            workers.push(scope.spawn(move || {
+                for c in rx {
+                    for (i, m) in &mut share {
+                        m.push(&c[2 * *i], &c[2 * *i + 1]);
+                    }
                 }
-            }
-            Ok::<_, ebur128::Error>((master, master_blocks, dia_blocks))
-        });
-        let stems_worker = scope.spawn(move || {
-            for c in rx_stems {
-                for (i, m) in stems.iter_mut().enumerate() {
-                    m.push(&c[2 + 2 * i], &c[3 + 2 * i])?;
-                }
-            }
-            Ok::<_, ebur128::Error>(stems)
-        });
+                share
+            }));
+        }
         let mut done = 0i64;
         let mut cancelled = false;
         while done < total {
@@ -224,8 +214,7 @@ pub fn analyse(
             }
             let chans = std::sync::Arc::new(chans);
             done += block.frames as i64;
-            // A worker that stopped (meter error) shows up when joined.
-            if tx_master.send(chans.clone()).is_err() || tx_stems.send(chans).is_err() {
+            if senders.iter().any(|tx| tx.send(chans.clone()).is_err()) {
                 break;
             }
             if !progress(done as f64 / total as f64) {
@@ -233,33 +222,43 @@ pub fn analyse(
                 break;
             }
         }
-        drop(tx_master);
-        drop(tx_stems);
-        // A worker that panicked is reported as a meter failure.
-        let m = master_worker.join().unwrap_or(Err(ebur128::Error::NoMem));
-        let s = stems_worker.join().unwrap_or(Err(ebur128::Error::NoMem));
-        (m, s, cancelled)
+        drop(senders);
+        let mut measured: Vec<(usize, Meter)> = Vec::new();
+        for w in workers {
+            match w.join() {
+                Ok(share) => measured.extend(share),
+                Err(_) => return (Err(AnalysisError::Meter), cancelled),
+            }
+        }
+        measured.sort_by_key(|(i, _)| *i);
+        (Ok(measured), cancelled)
     });
     if cancelled {
         return Err(AnalysisError::Cancelled);
     }
-    let (master, master_blocks, dia_blocks) = master_result.map_err(meter_err)?;
-    let stems = stems_result.map_err(meter_err)?;
-    let (dialogue_gated, dialogue_percent) =
-        dialogue_gate(master_blocks.blocks(), dia_blocks.blocks());
+    let mut meters = measured?.into_iter().map(|(_, m)| m);
+    let master = meters.next().ok_or(AnalysisError::Meter)?;
+    let stems: Vec<Meter> = meters.collect();
+    let dia_blocks = dia
+        .and_then(|d| stems.get(d))
+        .map(|d| d.blocks().to_vec())
+        .unwrap_or_default();
+    let (dialogue_gated, dialogue_percent) = dialogue_gate(master.blocks(), &dia_blocks);
     Ok(Analysis {
         start,
         end,
         master: master.figures(),
         stems: buses
             .into_iter()
-            .zip(stems)
-            .map(|((id, name), m)| (id, name, m.figures()))
+            .zip(&stems)
+            .map(|((_, id, name), m)| (id, name, m.figures()))
             .collect(),
         dialogue_gated,
         dialogue_percent,
+        dia_blocks,
         curve: master
-            .steps
+            .m
+            .curve()
             .iter()
             .map(|&(fed, m, s)| (SamplePos(start.0 + fed as i64), m, s))
             .collect(),
@@ -291,9 +290,8 @@ pub fn dialogue_gate(master: &[f64], dia: &[f64]) -> (Option<f64>, f64) {
 /// (the editor resets when playback starts).
 pub struct Live {
     rate: u32,
-    meters: Vec<EbuR128>,
-    tp_max: [f64; 4],
-    scratch: Vec<f32>,
+    meters: Vec<LoudnessMeter>,
+    scratch: Vec<Vec<f32>>,
 }
 
 /// What a live meter shows.
@@ -315,8 +313,7 @@ impl Live {
         let mut l = Live {
             rate,
             meters: Vec::new(),
-            tp_max: [f64::NEG_INFINITY; 4],
-            scratch: Vec::new(),
+            scratch: vec![Vec::new(); crate::rt::LOUDNESS_CHANNELS],
         };
         l.reset();
         l
@@ -328,49 +325,33 @@ impl Live {
 
     /// Starts every measurement afresh.
     pub fn reset(&mut self) {
-        self.meters = (0..4)
-            .filter_map(|_| {
-                EbuR128::new(
-                    2,
-                    self.rate,
-                    Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK,
-                )
-                .ok()
-            })
+        self.meters = (0..LIVE_NAMES.len())
+            .map(|_| LoudnessMeter::new(self.rate, Layout::Stereo))
             .collect();
-        self.tp_max = [f64::NEG_INFINITY; 4];
     }
 
     /// Adds interleaved frames of `rt::LOUDNESS_CHANNELS` channels.
     pub fn feed(&mut self, frames: &[f32]) {
         let ch = crate::rt::LOUDNESS_CHANNELS;
+        for (c, s) in self.scratch.iter_mut().enumerate() {
+            s.clear();
+            s.extend(frames.chunks_exact(ch).map(|f| f[c]));
+        }
         for (k, m) in self.meters.iter_mut().enumerate() {
-            self.scratch.clear();
-            self.scratch.extend(
-                frames
-                    .chunks_exact(ch)
-                    .flat_map(|f| [f[2 * k], f[2 * k + 1]]),
-            );
-            if m.add_frames_f32(&self.scratch).is_ok() {
-                let tp = (0..2)
-                    .filter_map(|c| m.prev_true_peak(c).ok())
-                    .fold(0.0f64, f64::max);
-                self.tp_max[k] = self.tp_max[k].max(db(tp));
-            }
+            m.push(&[&self.scratch[2 * k], &self.scratch[2 * k + 1]]);
         }
     }
 
-    /// The four meters' readings.
+    /// The meters' readings.
     pub fn figures(&self) -> Vec<LiveFigures> {
         self.meters
             .iter()
-            .zip(self.tp_max)
-            .map(|(m, tp)| LiveFigures {
-                momentary: m.loudness_momentary().ok().and_then(finite),
-                short_term: m.loudness_shortterm().ok().and_then(finite),
-                integrated: m.loudness_global().ok().and_then(finite),
-                range: m.loudness_range().ok().and_then(finite),
-                true_peak_max: tp,
+            .map(|m| LiveFigures {
+                momentary: m.momentary(),
+                short_term: m.short_term(),
+                integrated: m.integrated(),
+                range: m.range(),
+                true_peak_max: db(m.true_peak()),
             })
             .collect()
     }

@@ -1,37 +1,23 @@
-//! Loudness: EBU Tech 3341 and 3342 cases generated from their definitions,
-//! the gating-block integrator against `ebur128`, and the dialogue gate on a
-//! rendered project.
+//! Loudness in the engine: the meter against the `ebur128` crate on
+//! programme material, and the dialogue gate on a rendered project. (The
+//! EBU Tech 3341/3342 cases are in `dubstage-dsp`'s tests.)
 
-use dubstage_dsp::loudness::{BlockEnergies, gated_loudness};
+use dubstage_dsp::loudness::{Layout, LoudnessMeter, gated_loudness};
 use dubstage_engine::loudness::{Meter, analyse};
 use dubstage_engine::{CompileOptions, Sources, compile};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
     Command, Created, NewClip, Project, SampleLen, SamplePos, Session, TrackKind,
 };
+use std::f64::consts::PI;
 use std::sync::Arc;
 
 const RATE: u32 = 48_000;
 
-/// A 1 kHz sine at `dbfs` (peak) for `seconds`, continuing the phase.
-fn sine_segments(parts: &[(f64, f64)]) -> Vec<f32> {
-    let mut out = Vec::new();
-    let mut n = 0u64;
-    for &(dbfs, seconds) in parts {
-        let amp = 10f64.powf(dbfs / 20.0);
-        for _ in 0..(seconds * f64::from(RATE)).round() as u64 {
-            let t = n as f64 / f64::from(RATE);
-            out.push((amp * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as f32);
-            n += 1;
-        }
-    }
-    out
-}
-
 fn measure(x: &[f32]) -> dubstage_engine::loudness::Figures {
-    let mut m = Meter::new(RATE).expect("48 kHz stereo meter");
+    let mut m = Meter::new(RATE);
     for c in x.chunks(4800) {
-        m.push(c, c).expect("meter takes the block");
+        m.push(c, c);
     }
     m.figures()
 }
@@ -41,103 +27,106 @@ fn close(got: Option<f64>, want: f64, tol: f64) {
     assert!((g - want).abs() <= tol, "{g} vs {want} (±{tol})");
 }
 
-#[test]
-fn tech_3341_cases_1_to_5() {
-    // Case 1 and 2: constant tones; M, S and I all read the level.
-    for level in [-23.0, -33.0] {
-        let f = measure(&sine_segments(&[(level, 20.0)]));
-        close(f.integrated, level, 0.1);
-        close(f.max_momentary, level, 0.1);
-        close(f.max_short_term, level, 0.1);
+/// The same signal through `ebur128` (libebur128's algorithm), read the way
+/// its documentation describes: M and S polled every 100 ms.
+fn reference(l: &[f32], r: &[f32]) -> (f64, f64, f64, f64, f64) {
+    use ebur128::{EbuR128, Mode};
+    let mut e = EbuR128::new(
+        2,
+        RATE,
+        Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+    )
+    .expect("stereo meter");
+    let (mut max_m, mut max_s) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let interleaved: Vec<f32> = l.iter().zip(r).flat_map(|(a, b)| [*a, *b]).collect();
+    for c in interleaved.chunks(9600) {
+        e.add_frames_f32(c).expect("frames");
+        max_m = max_m.max(e.loudness_momentary().expect("M"));
+        max_s = max_s.max(e.loudness_shortterm().expect("S"));
     }
-    // Cases 3–5: gating keeps the integrated loudness at -23.
-    let cases: [&[(f64, f64)]; 3] = [
-        &[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)],
-        &[
-            (-72.0, 10.0),
-            (-36.0, 10.0),
-            (-23.0, 60.0),
-            (-36.0, 10.0),
-            (-72.0, 10.0),
-        ],
-        &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)],
-    ];
-    for c in cases {
-        let x = sine_segments(c);
-        close(measure(&x).integrated, -23.0, 0.1);
-        // The block integrator used for dialogue gating agrees with ebur128.
-        let mut b = BlockEnergies::new(RATE, 2);
-        b.push(&[&x, &x]);
-        close(
-            gated_loudness(b.blocks()),
-            measure(&x).integrated.unwrap(),
-            0.01,
-        );
+    let tp = (0..2)
+        .map(|c| e.true_peak(c).expect("true peak"))
+        .fold(0.0, f64::max);
+    (
+        e.loudness_global().expect("I"),
+        e.loudness_range().expect("LRA"),
+        max_m,
+        max_s,
+        20.0 * tp.log10(),
+    )
+}
+
+/// Programme-like material in place of Tech 3341 cases 7 and 8 (the EBU's
+/// recordings, which cannot be generated): speech-like bursts, a noise bed
+/// and a swelling music-like chord, a minute long, loud and quiet passages.
+fn programme(seed: u32) -> (Vec<f32>, Vec<f32>) {
+    let n = RATE as usize * 60;
+    let mut x = seed;
+    let mut noise = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        (x as f64 / f64::from(u32::MAX)) * 2.0 - 1.0
+    };
+    let (mut l, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut lp = 0.0;
+    for i in 0..n {
+        let t = i as f64 / f64::from(RATE);
+        // Syllables: 180 Hz voice with formant-ish harmonics, 4 per second,
+        // in sentences of 3 s with 1 s pauses.
+        let talking = (t % 4.0) < 3.0 && (t * 4.0).fract() < 0.7;
+        let voice = if talking {
+            let f = 180.0 + 20.0 * (t * 1.3).sin();
+            0.2 * ((2.0 * PI * f * t).sin() + 0.5 * (2.0 * PI * 3.0 * f * t).sin())
+        } else {
+            0.0
+        };
+        let n0 = noise();
+        lp += 0.05 * (n0 - lp);
+        let bed = 0.03 * lp + 0.004 * n0;
+        let swell = 0.5 + 0.5 * (2.0 * PI * t / 20.0).sin();
+        let chord = 0.08 * swell * ((2.0 * PI * 220.0 * t).sin() + (2.0 * PI * 277.2 * t).sin());
+        // A few hard transients (door slams).
+        let slam = if (t % 13.0) < 0.05 {
+            0.7 * noise()
+        } else {
+            0.0
+        };
+        l.push((voice + bed + chord + slam) as f32);
+        r.push((voice * 0.8 + bed * 0.9 + chord * 1.1 + slam) as f32);
     }
+    (l, r)
 }
 
 #[test]
-fn tech_3341_case_9_short_term_is_steady_over_alternating_tones() {
-    // 1.34 s at -20 dBFS and 1.66 s at -30 dBFS, five times: every 3 s
-    // window holds one of each, so S reads -23.0 throughout (after the
-    // first 3 s).
-    let parts: Vec<(f64, f64)> = (0..5)
-        .flat_map(|_| [(-20.0, 1.34), (-30.0, 1.66)])
-        .collect();
-    let x = sine_segments(&parts);
-    let f = measure(&x);
-    close(f.max_short_term, -23.0, 0.1);
-    // Every gating block is within 10 LU of the mean: the integrated
-    // loudness is the same energy average.
-    close(f.integrated, -23.0, 0.2);
-}
-
-#[test]
-fn tech_3342_loudness_range_cases_1_to_4() {
-    let cases: [(&[(f64, f64)], f64); 4] = [
-        (&[(-20.0, 20.0), (-30.0, 20.0)], 10.0),
-        (&[(-20.0, 20.0), (-15.0, 20.0)], 5.0),
-        (&[(-40.0, 20.0), (-20.0, 20.0)], 20.0),
-        (
-            &[
-                (-50.0, 20.0),
-                (-35.0, 20.0),
-                (-20.0, 20.0),
-                (-35.0, 20.0),
-                (-50.0, 20.0),
-            ],
-            15.0,
-        ),
-    ];
-    for (parts, lra) in cases {
-        close(measure(&sine_segments(parts)).range, lra, 1.0);
+fn the_meter_agrees_with_ebur128_on_programme_material() {
+    for seed in [1u32, 0x5eed_1234, 0xdead_beef] {
+        let (l, r) = programme(seed);
+        let mut m = Meter::new(RATE);
+        for (a, b) in l.chunks(4096).zip(r.chunks(4096)) {
+            m.push(a, b);
+        }
+        let f = m.figures();
+        let (i, lra, max_m, max_s, tp) = reference(&l, &r);
+        close(f.integrated, i, 0.01);
+        close(f.max_momentary, max_m, 0.1);
+        close(f.max_short_term, max_s, 0.1);
+        // ebur128 takes a 3 s block every second for LRA; Tech 3342 (2016)
+        // asks for at least 10 Hz, which this meter uses.
+        close(f.range, lra, 0.5);
+        // The interpolation filters differ (BS.1770-4 Annex 2 here): within
+        // Tech 3341's true-peak tolerance of each other on broadband slams.
+        let d = f.true_peak_dbtp - tp;
+        assert!((-0.4..=0.2).contains(&d), "{} vs {tp}", f.true_peak_dbtp);
     }
-}
-
-#[test]
-fn true_peak_finds_the_peak_between_samples() {
-    // 12 kHz at full scale, sampled 45 degrees off its peaks: the samples
-    // reach only -3 dBFS, the waveform reaches 0 dBTP.
-    let x: Vec<f32> = (0..RATE as usize * 2)
-        .map(|n| {
-            let ph = 2.0 * std::f64::consts::PI * 12_000.0 * n as f64 / f64::from(RATE);
-            (0.999 * (ph + std::f64::consts::FRAC_PI_4).sin()) as f32
-        })
-        .collect();
-    let f = measure(&x);
-    assert!(
-        (f.sample_peak_dbfs - -3.02).abs() < 0.05,
-        "{}",
-        f.sample_peak_dbfs
-    );
-    let tp = f.true_peak_dbtp;
-    let want = 20.0 * 0.999f64.log10();
-    assert!(tp - want <= 0.2 && want - tp <= 0.4, "{tp} vs {want}");
 }
 
 #[test]
 fn silence_measures_as_nothing() {
-    let f = measure(&vec![0.0; RATE as usize * 5]);
+    let mut m = Meter::new(RATE);
+    let z = vec![0.0; RATE as usize * 5];
+    m.push(&z, &z);
+    let f = m.figures();
     assert_eq!(f.integrated, None);
     assert_eq!(f.true_peak_dbtp, f64::NEG_INFINITY);
 }
@@ -231,7 +220,7 @@ fn dialogue_gated_loudness_counts_only_the_blocks_with_dialogue() {
     // integrated over the blocks that touch a line.
     let g = 10f32.powf(-3.0 / 20.0);
     let master: Vec<f32> = dia.iter().zip(&fx).map(|(d, f)| (d + f) * g).collect();
-    let mut b = BlockEnergies::new(RATE, 2);
+    let mut b = LoudnessMeter::new(RATE, Layout::Stereo);
     b.push(&[&master, &master]);
     let chosen: Vec<f64> = b
         .blocks()

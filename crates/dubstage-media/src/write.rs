@@ -18,7 +18,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::BufWriter;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,19 +44,66 @@ impl WavFormat {
         }
     }
 
-    fn spec(self, sample_rate: u32, channels: u16) -> hound::WavSpec {
-        let (bits_per_sample, sample_format) = match self {
-            WavFormat::Int16 => (16, hound::SampleFormat::Int),
-            WavFormat::Int24 => (24, hound::SampleFormat::Int),
-            WavFormat::Float32 => (32, hound::SampleFormat::Float),
-        };
-        hound::WavSpec {
-            channels,
-            sample_rate,
-            bits_per_sample,
-            sample_format,
+    fn bits(self) -> u16 {
+        8 * self.bytes_per_sample() as u16
+    }
+}
+
+/// The RIFF header up to and including the `data` chunk's size field:
+/// `fmt ` (PCM, IEEE float, or WAVE_FORMAT_EXTENSIBLE beyond two
+/// channels), then `bext` and `iXML` when given. Sizes are patched when the
+/// file is finished.
+fn header(format: WavFormat, sample_rate: u32, channels: u16, bwf: Option<&BwfInfo>) -> Vec<u8> {
+    let mut h = Vec::with_capacity(1024);
+    let chunk = |h: &mut Vec<u8>, id: &[u8; 4], body: &[u8]| {
+        h.extend_from_slice(id);
+        h.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        h.extend_from_slice(body);
+        if body.len() % 2 == 1 {
+            h.push(0);
+        }
+    };
+    h.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    let block_align = channels * format.bytes_per_sample() as u16;
+    let (tag, sub) = match format {
+        WavFormat::Float32 => (3u16, 3u16),
+        _ => (1, 1),
+    };
+    let extensible = channels > 2;
+    let mut fmt = Vec::with_capacity(40);
+    fmt.extend_from_slice(&(if extensible { 0xFFFEu16 } else { tag }).to_le_bytes());
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&sample_rate.to_le_bytes());
+    fmt.extend_from_slice(&(sample_rate * u32::from(block_align)).to_le_bytes());
+    fmt.extend_from_slice(&block_align.to_le_bytes());
+    fmt.extend_from_slice(&format.bits().to_le_bytes());
+    if extensible {
+        fmt.extend_from_slice(&22u16.to_le_bytes());
+        fmt.extend_from_slice(&format.bits().to_le_bytes());
+        fmt.extend_from_slice(&0u32.to_le_bytes()); // no speaker positions
+        // KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT
+        fmt.extend_from_slice(&sub.to_le_bytes());
+        fmt.extend_from_slice(&[
+            0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+        ]);
+    } else if format == WavFormat::Float32 {
+        fmt.extend_from_slice(&0u16.to_le_bytes());
+    }
+    chunk(&mut h, b"fmt ", &fmt);
+    if let Some(info) = bwf {
+        chunk(&mut h, b"bext", &info.bext_bytes());
+        // An even length avoids the pad byte, which some readers do not skip
+        // (trailing whitespace after the root element is allowed in XML).
+        let mut ixml = info.ixml.as_deref().unwrap_or("").as_bytes().to_vec();
+        if ixml.len() % 2 == 1 {
+            ixml.push(b'\n');
+        }
+        if !ixml.is_empty() {
+            chunk(&mut h, b"iXML", &ixml);
         }
     }
+    h.extend_from_slice(b"data\0\0\0\0");
+    h
 }
 
 /// Broadcast Wave metadata (EBU Tech 3285 `bext`, plus an optional `iXML`
@@ -162,16 +209,19 @@ pub fn write_wav(
 /// audio with [`write_planar`](Self::write_planar), then
 /// [`finish`](Self::finish) to publish the file. Dropping it unfinished
 /// discards everything written.
+///
+/// The header (with `bext` and `iXML` for Broadcast Wave) goes first, then
+/// the samples, converted a block at a time; `finish` patches the sizes.
 pub struct WavFileWriter {
     path: PathBuf,
     temp_path: PathBuf,
-    /// A second handle on the temporary file, to `fsync` it after hound has
-    /// flushed and released its own.
-    sync_handle: File,
     /// `Some` until `finish` or drop.
-    writer: Option<hound::WavWriter<BufWriter<File>>>,
+    file: Option<BufWriter<File>>,
+    sample_rate: u32,
     format: WavFormat,
     channel_count: usize,
+    /// Where the `data` chunk's size field is, once the header is written.
+    data_size_at: Option<u64>,
     data_bytes: u64,
     /// Set once the temporary file has been renamed to `path`.
     published: bool,
@@ -180,6 +230,8 @@ pub struct WavFileWriter {
     failed: bool,
     dither: Option<Tpdf>,
     bwf: Option<BwfInfo>,
+    /// The block being converted.
+    bytes: Vec<u8>,
 }
 
 impl std::fmt::Debug for WavFileWriter {
@@ -194,6 +246,9 @@ impl std::fmt::Debug for WavFileWriter {
     }
 }
 
+/// Output buffering: large writes keep the file system's work per byte low.
+const WRITE_BUFFER: usize = 1 << 20;
+
 impl WavFileWriter {
     /// Starts writing a WAV file that will appear at `path` on
     /// [`finish`](Self::finish).
@@ -206,42 +261,34 @@ impl WavFileWriter {
         if sample_rate == 0 {
             return Err(write_error(path, "sample rate must be above 0 Hz"));
         }
-        let channels = u16::try_from(channel_count)
+        if u16::try_from(channel_count)
             .ok()
             .filter(|&c| c > 0)
-            .ok_or_else(|| {
-                write_error(
-                    path,
-                    &format!("{channel_count} channels requested, 1 to 65535 are possible"),
-                )
-            })?;
+            .is_none()
+        {
+            return Err(write_error(
+                path,
+                &format!("{channel_count} channels requested, 1 to 65535 are possible"),
+            ));
+        }
         let Some(file_name) = path.file_name() else {
             return Err(write_error(path, "the path does not name a file"));
         };
         let (file, temp_path) = create_temp(path, file_name)?;
-        let cleanup = |err: MediaError| {
-            // Best effort: the original error is what matters.
-            let _ = fs::remove_file(&temp_path);
-            err
-        };
-        let sync_handle = file
-            .try_clone()
-            .map_err(|e| cleanup(MediaError::io(path, e)))?;
-        let writer =
-            hound::WavWriter::new(BufWriter::new(file), format.spec(sample_rate, channels))
-                .map_err(|e| cleanup(hound_error(path, e)))?;
         Ok(WavFileWriter {
             path: path.to_path_buf(),
             temp_path,
-            sync_handle,
-            writer: Some(writer),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            sample_rate,
             format,
             channel_count,
+            data_size_at: None,
             data_bytes: 0,
             published: false,
             failed: false,
             dither: None,
             bwf: None,
+            bytes: Vec::new(),
         })
     }
 
@@ -256,6 +303,29 @@ impl WavFileWriter {
     pub fn with_bwf(mut self, info: BwfInfo) -> Self {
         self.bwf = Some(info);
         self
+    }
+
+    /// Writes the header before the first samples.
+    fn start(&mut self) -> Result<(), MediaError> {
+        if self.data_size_at.is_some() {
+            return Ok(());
+        }
+        let h = header(
+            self.format,
+            self.sample_rate,
+            self.channel_count as u16,
+            self.bwf.as_ref(),
+        );
+        let file = self
+            .file
+            .as_mut()
+            .expect("the file is open until finish or drop consume self");
+        if let Err(e) = file.write_all(&h) {
+            self.failed = true;
+            return Err(MediaError::io(&self.path, e));
+        }
+        self.data_size_at = Some(h.len() as u64 - 4);
+        Ok(())
     }
 
     /// Appends one block of planar audio: one slice per channel, all the same
@@ -285,29 +355,44 @@ impl WavFileWriter {
                 "the file would exceed the 4 GiB size limit of WAV",
             ));
         }
-        let path = &self.path;
-        let format = self.format;
-        let writer = self
-            .writer
-            .as_mut()
-            .expect("the writer is present until finish or drop consume self");
-        for frame in 0..frames {
-            for channel in channels {
-                let x = channel[frame];
-                let result = match format {
-                    WavFormat::Int16 => {
-                        writer.write_sample(to_int_dithered(x, 16, self.dither.as_mut()) as i16)
+        self.start()?;
+        self.bytes.clear();
+        self.bytes.reserve(block_bytes as usize);
+        let dither = &mut self.dither;
+        let bytes = &mut self.bytes;
+        // One loop per format, so the conversion is not re-chosen per sample.
+        match self.format {
+            WavFormat::Int16 => {
+                for frame in 0..frames {
+                    for channel in channels {
+                        let v = to_int_dithered(channel[frame], 16, dither.as_mut()) as i16;
+                        bytes.extend_from_slice(&v.to_le_bytes());
                     }
-                    WavFormat::Int24 => {
-                        writer.write_sample(to_int_dithered(x, 24, self.dither.as_mut()))
-                    }
-                    WavFormat::Float32 => writer.write_sample(x),
-                };
-                if let Err(e) = result {
-                    self.failed = true;
-                    return Err(hound_error(path, e));
                 }
             }
+            WavFormat::Int24 => {
+                for frame in 0..frames {
+                    for channel in channels {
+                        let v = to_int_dithered(channel[frame], 24, dither.as_mut());
+                        bytes.extend_from_slice(&v.to_le_bytes()[..3]);
+                    }
+                }
+            }
+            WavFormat::Float32 => {
+                for frame in 0..frames {
+                    for channel in channels {
+                        bytes.extend_from_slice(&channel[frame].to_le_bytes());
+                    }
+                }
+            }
+        }
+        let file = self
+            .file
+            .as_mut()
+            .expect("the file is open until finish or drop consume self");
+        if let Err(e) = file.write_all(&self.bytes) {
+            self.failed = true;
+            return Err(MediaError::io(&self.path, e));
         }
         self.data_bytes += block_bytes;
         Ok(())
@@ -317,21 +402,29 @@ impl WavFileWriter {
     /// destination, replacing any file there.
     pub fn finish(mut self) -> Result<(), MediaError> {
         self.check_not_failed()?;
-        let writer = self
-            .writer
+        self.start()?;
+        let data_size_at = self
+            .data_size_at
+            .expect("start() wrote the header and set its data size position");
+        let data_bytes = self.data_bytes;
+        let file = self
+            .file
             .take()
-            .expect("the writer is present until finish or drop consume self");
-        writer.finalize().map_err(|e| hound_error(&self.path, e))?;
-        if let Some(info) = self.bwf.take() {
-            let with_chunks = insert_chunks(&self.path, &self.temp_path, &info)?;
-            let _ = fs::remove_file(&self.temp_path);
-            self.temp_path = with_chunks;
-            self.sync_handle =
-                File::open(&self.temp_path).map_err(|e| MediaError::io(&self.path, e))?;
-        }
-        self.sync_handle
-            .sync_all()
-            .map_err(|e| MediaError::io(&self.path, e))?;
+            .expect("the file is open until finish or drop consume self");
+        let result = (|| -> std::io::Result<()> {
+            let mut file = file.into_inner().map_err(|e| e.into_error())?;
+            let mut end = data_size_at + 4 + data_bytes;
+            if data_bytes % 2 == 1 {
+                file.write_all(&[0])?;
+                end += 1;
+            }
+            file.seek(SeekFrom::Start(4))?;
+            file.write_all(&((end - 8) as u32).to_le_bytes())?;
+            file.seek(SeekFrom::Start(data_size_at))?;
+            file.write_all(&(data_bytes as u32).to_le_bytes())?;
+            file.sync_all()
+        })();
+        result.map_err(|e| MediaError::io(&self.path, e))?;
         fs::rename(&self.temp_path, &self.path).map_err(|e| MediaError::io(&self.path, e))?;
         self.published = true;
         sync_parent_dir(&self.path);
@@ -362,10 +455,10 @@ impl WavFileWriter {
 
 impl Drop for WavFileWriter {
     fn drop(&mut self) {
-        // Close hound's handle first (it rewrites the header on drop), then
-        // remove the unpublished temporary file. Errors cannot be reported
-        // from drop; the file is hidden and clearly named if removal fails.
-        drop(self.writer.take());
+        // Close the handle, then remove the unpublished temporary file.
+        // Errors cannot be reported from drop; the file is hidden and
+        // clearly named if removal fails.
+        drop(self.file.take());
         if !self.published {
             let _ = fs::remove_file(&self.temp_path);
         }
@@ -423,108 +516,27 @@ pub(crate) fn to_int_dithered(x: f32, bits: u32, dither: Option<&mut Tpdf>) -> i
         None => to_int(x, bits),
         Some(d) => {
             let scale = (1i64 << (bits - 1)) as f64;
-            let v = (f64::from(x) * scale + d.next()).round();
-            v.clamp(-scale, scale - 1.0) as i32
+            clamp_bits(round_half_away(f64::from(x) * scale + d.next()), bits)
         }
     }
 }
 
-/// Copies the finished WAV at `temp` into a new temporary file beside
-/// `path` with `bext` (and `iXML`) chunks placed between `fmt ` and `data`.
-fn insert_chunks(path: &Path, temp: &Path, info: &BwfInfo) -> Result<PathBuf, MediaError> {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    let io = |e: std::io::Error| MediaError::io(path, e);
-    let mut src = File::open(temp).map_err(io)?;
-    let mut head = [0u8; 12];
-    src.read_exact(&mut head).map_err(io)?;
-    let mut fmt: Option<Vec<u8>> = None;
-    let mut data: Option<(u64, u64)> = None;
-    let mut pos = 12u64;
-    let len = src.metadata().map_err(io)?.len();
-    while pos + 8 <= len && data.is_none() {
-        let mut ch = [0u8; 8];
-        src.read_exact(&mut ch).map_err(io)?;
-        let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
-        if &ch[..4] == b"fmt " {
-            let mut b = vec![0u8; size as usize];
-            src.read_exact(&mut b).map_err(io)?;
-            fmt = Some(b);
-        } else if &ch[..4] == b"data" {
-            data = Some((pos + 8, size));
-        }
-        pos += 8 + size + (size & 1);
-        src.seek(SeekFrom::Start(pos)).map_err(io)?;
-    }
-    let (Some(fmt), Some((data_at, data_len))) = (fmt, data) else {
-        return Err(write_error(
-            path,
-            "the written file has no fmt or data chunk",
-        ));
-    };
-    let file_name = path.file_name().unwrap_or_default();
-    let (out, out_path) = create_temp(path, file_name)?;
-    let result = (|| -> std::io::Result<()> {
-        let mut w = BufWriter::new(out);
-        let chunk = |w: &mut BufWriter<File>, id: &[u8; 4], body: &[u8]| -> std::io::Result<()> {
-            w.write_all(id)?;
-            w.write_all(&(body.len() as u32).to_le_bytes())?;
-            w.write_all(body)?;
-            if body.len() % 2 == 1 {
-                w.write_all(&[0])?;
-            }
-            Ok(())
-        };
-        let bext = info.bext_bytes();
-        // An even length avoids the pad byte, which some readers do not skip
-        // (trailing whitespace after the root element is allowed in XML).
-        let mut ixml = info.ixml.as_deref().unwrap_or("").as_bytes().to_vec();
-        if ixml.len() % 2 == 1 {
-            ixml.push(b'\n');
-        }
-        let ixml = ixml.as_slice();
-        let pad = |n: usize| (n + (n & 1)) as u64;
-        let mut riff = 4 + 8 + pad(fmt.len()) + 8 + pad(bext.len()) + 8 + data_len + (data_len & 1);
-        if !ixml.is_empty() {
-            riff += 8 + pad(ixml.len());
-        }
-        w.write_all(b"RIFF")?;
-        w.write_all(&(riff as u32).to_le_bytes())?;
-        w.write_all(b"WAVE")?;
-        chunk(&mut w, b"fmt ", &fmt)?;
-        chunk(&mut w, b"bext", &bext)?;
-        if !ixml.is_empty() {
-            chunk(&mut w, b"iXML", ixml)?;
-        }
-        w.write_all(b"data")?;
-        w.write_all(&(data_len as u32).to_le_bytes())?;
-        src.seek(SeekFrom::Start(data_at))?;
-        let copied = std::io::copy(&mut (&mut src).take(data_len), &mut w)?;
-        if copied != data_len {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the audio data is shorter than its header says",
-            ));
-        }
-        if data_len & 1 == 1 {
-            w.write_all(&[0])?;
-        }
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&out_path);
-        return Err(io(e));
-    }
-    Ok(out_path)
+/// Rounds half away from zero, like `f64::round`, without a library call:
+/// `as` truncates toward zero (saturating; NaN gives 0).
+fn round_half_away(v: f64) -> i64 {
+    (v + 0.5f64.copysign(v)) as i64
+}
+
+fn clamp_bits(v: i64, bits: u32) -> i32 {
+    let top = 1i64 << (bits - 1);
+    v.clamp(-top, top - 1) as i32
 }
 
 /// Rounds `x` (full scale ±1.0) to a `bits`-bit signed integer, clipping.
 /// NaN becomes 0.
 fn to_int(x: f32, bits: u32) -> i32 {
     let scale = (1i64 << (bits - 1)) as f64;
-    let v = (f64::from(x) * scale).round();
-    // `as` saturates and maps NaN to 0; the clamp bounds it to the format.
-    v.clamp(-scale, scale - 1.0) as i32
+    clamp_bits(round_half_away(f64::from(x) * scale), bits)
 }
 
 fn check_lengths(path: &Path, channels: &[&[f32]]) -> Result<usize, MediaError> {
@@ -539,13 +551,6 @@ fn write_error(path: &Path, reason: &str) -> MediaError {
     MediaError::Write {
         path: path.to_path_buf(),
         reason: reason.to_string(),
-    }
-}
-
-fn hound_error(path: &Path, err: hound::Error) -> MediaError {
-    match err {
-        hound::Error::IoError(e) => MediaError::io(path, e),
-        other => write_error(path, &other.to_string()),
     }
 }
 
