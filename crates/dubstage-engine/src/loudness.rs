@@ -285,9 +285,10 @@ pub fn dialogue_gate(master: &[f64], dia: &[f64]) -> (Option<f64>, f64) {
 }
 
 /// Live loudness meters for the UI thread, fed from the audio thread's
-/// loudness ring ([`crate::AudioEngine::drain_loudness`]): master and the
-/// DIA, FX and MUS buses. Integrated loudness runs since the last reset
-/// (the editor resets when playback starts).
+/// loudness ring ([`crate::AudioEngine::drain_loudness`]): the master, then
+/// the project's buses in order (DIA, FX, MUS and user buses, up to
+/// [`crate::rt::LOUDNESS_BUSES`]). Integrated loudness runs since the last
+/// reset (the editor resets when playback starts).
 pub struct Live {
     rate: u32,
     meters: Vec<LoudnessMeter>,
@@ -304,9 +305,6 @@ pub struct LiveFigures {
     /// Highest true peak since the reset, dBTP.
     pub true_peak_max: f64,
 }
-
-/// Names of the live meters, in order.
-pub const LIVE_NAMES: [&str; 4] = ["Master", "DIA", "FX", "MUS"];
 
 impl Live {
     pub fn new(rate: u32) -> Live {
@@ -325,7 +323,7 @@ impl Live {
 
     /// Starts every measurement afresh.
     pub fn reset(&mut self) {
-        self.meters = (0..LIVE_NAMES.len())
+        self.meters = (0..=crate::rt::LOUDNESS_BUSES)
             .map(|_| LoudnessMeter::new(self.rate, Layout::Stereo))
             .collect();
     }
@@ -342,7 +340,7 @@ impl Live {
         }
     }
 
-    /// The meters' readings.
+    /// The meters' readings: master first, then bus by bus.
     pub fn figures(&self) -> Vec<LiveFigures> {
         self.meters
             .iter()

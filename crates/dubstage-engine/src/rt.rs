@@ -251,13 +251,17 @@ pub struct AudioProcessor {
     audition_mutes_mix: bool,
     /// Where the audition sounded in the last block (for telemetry).
     audition_at: Option<i64>,
-    /// Master and DIA/FX/MUS samples for the UI's live loudness meters.
+    /// Master and bus samples for the UI's live loudness meters.
     loud_tx: rtrb::Producer<f32>,
 }
 
+/// Buses the live loudness ring carries (the first ones of the project:
+/// DIA, FX, MUS, then user buses).
+pub const LOUDNESS_BUSES: usize = 8;
+
 /// Channels per frame in the live loudness ring: master L/R, then L/R of
-/// the first three buses (DIA, FX, MUS).
-pub const LOUDNESS_CHANNELS: usize = 8;
+/// each of [`LOUDNESS_BUSES`] buses (silence where the project has fewer).
+pub const LOUDNESS_CHANNELS: usize = 2 + 2 * LOUDNESS_BUSES;
 
 /// An empty plan, so the processor always has something to render.
 fn empty_plan(max_block: usize) -> Box<RenderPlan> {
@@ -396,7 +400,7 @@ impl AudioProcessor {
                 let need = k * LOUDNESS_CHANNELS;
                 if self.loud_tx.slots() >= need {
                     let bus = |b: usize| (b < block.bus_count()).then(|| block.bus(b));
-                    let buses = [bus(0), bus(1), bus(2)];
+                    let buses: [_; LOUDNESS_BUSES] = std::array::from_fn(bus);
                     for i in 0..k {
                         let _ = self.loud_tx.push(bl[i]);
                         let _ = self.loud_tx.push(br[i]);
@@ -914,7 +918,7 @@ impl AudioEngine {
 
     /// Hands the live loudness samples rendered since the last call to `f`,
     /// as interleaved frames of [`LOUDNESS_CHANNELS`] (master L/R, then
-    /// DIA, FX, MUS L/R). Returns how many frames there were.
+    /// each bus's L/R). Returns how many frames there were.
     pub fn drain_loudness(&mut self, mut f: impl FnMut(&[f32])) -> usize {
         let n = self.loud_rx.slots() / LOUDNESS_CHANNELS * LOUDNESS_CHANNELS;
         if n == 0 {

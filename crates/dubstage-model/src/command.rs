@@ -6,8 +6,8 @@
 //! from `Project::next_id`, which undo restores too).
 
 use crate::project::{
-    BusId, Clip, ClipChannels, ClipId, Fade, Marker, MarkerId, MediaId, MediaRef, Output, PanLaw,
-    Picture, Project, Track, TrackId, TrackKind,
+    Bus, BusId, Clip, ClipChannels, ClipId, Fade, Marker, MarkerId, MediaId, MediaRef, Output,
+    PanLaw, Picture, Project, Stem, Track, TrackId, TrackKind,
 };
 use crate::time::{FrameRate, SampleLen, SamplePos};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,23 @@ pub enum Command {
     },
     RenameTrack {
         track: TrackId,
+        name: String,
+    },
+    /// A user bus, after the others, feeding the master.
+    AddBus {
+        name: String,
+    },
+    InsertBus {
+        index: usize,
+        bus: Bus,
+    },
+    /// Removes a user bus no track sends to (the DIA, FX and MUS stem buses
+    /// stay).
+    RemoveBus {
+        bus: BusId,
+    },
+    RenameBus {
+        bus: BusId,
         name: String,
     },
     SetTrackGain {
@@ -207,6 +224,9 @@ impl Command {
             Command::AddTrack { .. } | Command::InsertTrack { .. } => "Add Track",
             Command::RemoveTrack { .. } => "Delete Track",
             Command::RenameTrack { .. } => "Rename Track",
+            Command::AddBus { .. } | Command::InsertBus { .. } => "Add Bus",
+            Command::RemoveBus { .. } => "Delete Bus",
+            Command::RenameBus { .. } => "Rename Bus",
             Command::SetTrackGain { .. } => "Track Gain",
             Command::SetTrackPan { .. } => "Track Pan",
             Command::SetTrackMute { .. } => "Mute",
@@ -249,6 +269,7 @@ pub enum Created {
     Media(MediaId),
     Clip(ClipId),
     Marker(MarkerId),
+    Bus(BusId),
 }
 
 /// Why a command could not be applied. The project is unchanged.
@@ -262,6 +283,10 @@ pub enum EditError {
     NoMedia(MediaId),
     #[error("no bus with id {0}")]
     NoBus(BusId),
+    #[error("the {0} bus is a stem bus (dialogue, effects or music) and stays")]
+    StemBus(String),
+    #[error("tracks still send to the {0} bus; route them elsewhere first")]
+    BusInUse(String),
     #[error("no marker with id {0}")]
     NoMarker(MarkerId),
     #[error("a clip must be at least one sample long")]
@@ -382,6 +407,48 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             let index = p.track_index(*track).ok_or(EditError::NoTrack(*track))?;
             let old = p.tracks.remove(index);
             done(C::InsertTrack { index, track: old })
+        }
+        C::AddBus { name } => {
+            let id = BusId(p.alloc_id());
+            p.buses.push(Bus {
+                id,
+                name: name.clone(),
+                gain_db: 0.0,
+                mute: false,
+            });
+            Ok((Created::Bus(id), vec![C::RemoveBus { bus: id }]))
+        }
+        C::InsertBus { index, bus } => {
+            if id_in_use(p, bus.id.0) {
+                return Err(EditError::DuplicateId(bus.id.0));
+            }
+            let index = (*index).min(p.buses.len());
+            p.buses.insert(index, bus.clone());
+            Ok((Created::Bus(bus.id), vec![C::RemoveBus { bus: bus.id }]))
+        }
+        C::RemoveBus { bus } => {
+            let index = p
+                .buses
+                .iter()
+                .position(|b| b.id == *bus)
+                .ok_or(EditError::NoBus(*bus))?;
+            let name = p.buses[index].name.clone();
+            if Stem::ALL.iter().any(|s| s.bus_id() == *bus) {
+                return Err(EditError::StemBus(name));
+            }
+            if p.tracks.iter().any(|t| t.output == Output::Bus(*bus)) {
+                return Err(EditError::BusInUse(name));
+            }
+            let old = p.buses.remove(index);
+            done(C::InsertBus { index, bus: old })
+        }
+        C::RenameBus { bus, name } => {
+            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
+            let old = std::mem::replace(&mut b.name, name.clone());
+            done(C::RenameBus {
+                bus: *bus,
+                name: old,
+            })
         }
         C::RenameTrack { track, name } => {
             let t = track_mut(p, *track)?;

@@ -60,7 +60,8 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let media = pick(p.media.len(), a).map(|i| p.media[i].id);
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
-    Some(match op % 30 {
+    let any_bus = pick(p.buses.len(), b).map(|i| p.buses[i].id);
+    Some(match op % 34 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -188,6 +189,18 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
         28 => Command::SetFrameRate {
             frame_rate: FrameRate::ALL[usize::from(b) % FrameRate::ALL.len()],
         },
+        29 => Command::AddBus {
+            name: format!("B{a}"),
+        },
+        30 => Command::RemoveBus { bus: any_bus? },
+        31 => Command::RenameBus {
+            bus: any_bus?,
+            name: format!("b{a}"),
+        },
+        32 => Command::SetTrackOutput {
+            track: track?,
+            output: Output::Bus(any_bus?),
+        },
         _ => Command::SetMediaPath {
             media: media?,
             path: format!("/elsewhere/m{b}.wav").into(),
@@ -297,4 +310,45 @@ fn guide_tracks_start_muted_and_kinds_route_to_their_stem() {
             (TrackKind::Guide, Output::Master, true),
         ]
     );
+}
+
+#[test]
+fn user_buses_come_and_go_but_stem_buses_and_buses_in_use_stay() {
+    let mut s = Session::new(base());
+    let dubstage_model::Created::Bus(b) = s
+        .apply(Command::AddBus {
+            name: "Crowd".into(),
+        })
+        .expect("add bus")
+    else {
+        panic!("AddBus creates a bus")
+    };
+    assert_eq!(s.project().buses.len(), 4);
+    s.apply(Command::RenameBus {
+        bus: b,
+        name: "Walla".into(),
+    })
+    .expect("rename");
+    assert_eq!(s.project().bus(b).map(|b| b.name.as_str()), Some("Walla"));
+    let t = s.project().tracks[0].id;
+    s.apply(Command::SetTrackOutput {
+        track: t,
+        output: Output::Bus(b),
+    })
+    .expect("route");
+    assert!(matches!(
+        s.apply(Command::RemoveBus { bus: b }),
+        Err(dubstage_model::EditError::BusInUse(_))
+    ));
+    assert!(matches!(
+        s.apply(Command::RemoveBus {
+            bus: Stem::Dialogue.bus_id()
+        }),
+        Err(dubstage_model::EditError::StemBus(_))
+    ));
+    assert!(s.undo(), "route undone");
+    s.apply(Command::RemoveBus { bus: b }).expect("remove");
+    assert_eq!(s.project().buses.len(), 3);
+    assert!(s.undo());
+    assert_eq!(s.project().bus(b).map(|b| b.name.as_str()), Some("Walla"));
 }

@@ -1407,9 +1407,18 @@ impl EditorApp {
         self.show_loudness = open;
     }
 
-    /// Live M/S bars and numbers for the master and the DIA/FX/MUS buses.
+    /// Live M/S bars and numbers for the master and every bus.
     fn live_meters(&mut self, ui: &mut egui::Ui) {
-        use dubstage_engine::loudness::LIVE_NAMES;
+        let names: Vec<String> = std::iter::once("Master".to_owned())
+            .chain(
+                self.editor
+                    .project()
+                    .buses
+                    .iter()
+                    .take(dubstage_engine::rt::LOUDNESS_BUSES)
+                    .map(|b| b.name.clone()),
+            )
+            .collect();
         ui.horizontal(|ui| {
             ui.strong("Live");
             ui.label(
@@ -1429,8 +1438,8 @@ impl EditorApp {
                     ui.strong(h);
                 }
                 ui.end_row();
-                for (name, f) in LIVE_NAMES.iter().zip(self.live.figures()) {
-                    ui.label(*name);
+                for (name, f) in names.iter().zip(self.live.figures()) {
+                    ui.label(name);
                     let m = f.momentary.unwrap_or(-70.0);
                     ui.add(
                         egui::ProgressBar::new((((m + 60.0) / 60.0) as f32).clamp(0.0, 1.0))

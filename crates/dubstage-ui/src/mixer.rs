@@ -26,6 +26,17 @@ pub fn mixer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
                     bus_strip(ui, editor, b);
                     ui.separator();
                 }
+                if ui
+                    .button("Add Bus")
+                    .on_hover_text("A user bus feeding the master: route tracks to it from their output menu; it is metered and exported as its own stem")
+                    .clicked()
+                {
+                    let n = editor.project().buses.len() + 1;
+                    editor.apply(Command::AddBus {
+                        name: format!("BUS{n}"),
+                    });
+                }
+                ui.separator();
                 master_strip(ui, editor);
             });
         });
@@ -176,9 +187,60 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
         .engine
         .meters()
         .and_then(|m| m.bus(id).map(|s| s.take()));
+    let stem = dubstage_model::Stem::ALL.iter().any(|s| s.bus_id() == id);
     strip(ui, |ui| {
-        ui.label(egui::RichText::new(&bus.name).strong());
-        ui.label(egui::RichText::new("bus, to master").small().weak());
+        if stem {
+            ui.label(egui::RichText::new(&bus.name).strong());
+            ui.label(egui::RichText::new("stem bus, to master").small().weak());
+        } else {
+            // A user bus: its name is editable (one undo step on Enter or
+            // when focus leaves) and it can be removed once unused.
+            let key = ui.scope_id().with(("bus name", id.0));
+            let mut name = ui
+                .data(|d| d.get_temp::<String>(key))
+                .unwrap_or_else(|| bus.name.clone());
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut name)
+                    .desired_width(STRIP_WIDTH - 10.0)
+                    .id_salt(key),
+            );
+            let r = r.on_hover_text("Bus name");
+            r.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::TextInput,
+                    true,
+                    format!("Name of {} bus", bus.name),
+                )
+            });
+            if r.lost_focus() {
+                ui.data_mut(|d| d.remove::<String>(key));
+                let name = name.trim().to_owned();
+                if !name.is_empty() && name != bus.name {
+                    editor.apply(Command::RenameBus { bus: id, name });
+                }
+            } else if r.has_focus() {
+                ui.data_mut(|d| d.insert_temp(key, name));
+            }
+            let in_use = editor
+                .project()
+                .tracks
+                .iter()
+                .any(|t| t.output == Output::Bus(id));
+            let remove = ui
+                .add_enabled(!in_use, egui::Button::new("Remove").small())
+                .on_hover_text("Delete this bus")
+                .on_disabled_hover_text("Tracks send to this bus; route them elsewhere first");
+            remove.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    !in_use,
+                    format!("Remove {} bus", bus.name),
+                )
+            });
+            if remove.clicked() {
+                editor.apply(Command::RemoveBus { bus: id });
+            }
+        }
         if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
             editor.apply(Command::SetBusMute {
                 bus: id,

@@ -2,7 +2,7 @@
 //! display and no sound card (the engine's processor is stepped here).
 
 use dubstage_engine::{AudioEngine, AudioProcessor, ProcessorConfig};
-use dubstage_model::{Project, SampleLen, SamplePos, file};
+use dubstage_model::{Command, Project, SampleLen, SamplePos, file};
 use dubstage_ui::editor::PLAY_BLOCK;
 use dubstage_ui::import::ImportTarget;
 use dubstage_ui::{Editor, EditorApp};
@@ -623,4 +623,60 @@ fn live_loudness_follows_playback_and_draws_the_graph() {
     );
     h.key_press(Key::Space);
     h.run_steps(1);
+}
+
+#[test]
+fn a_user_bus_is_added_renamed_metered_and_removed_from_the_mixer() {
+    let (mut h, _p) = demo();
+    h.get_by_label("Add Bus").click();
+    h.run_steps(2);
+    let bus = h.state().editor.project().buses[3].clone();
+    assert_eq!(bus.name, "BUS4");
+    assert_eq!(h.state().editor.session.undo_label(), Some("Add Bus"));
+    // Rename in the strip: one undo step on Enter.
+    h.get_by_label("Name of BUS4 bus").click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Name of BUS4 bus").type_text("Walla");
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    assert_eq!(
+        h.state()
+            .editor
+            .project()
+            .bus(bus.id)
+            .map(|b| b.name.clone()),
+        Some("Walla".to_owned())
+    );
+    // A track sent to it: the bus cannot be removed, and it is measured
+    // and exported like the stem buses.
+    let track = h.state().editor.project().tracks[0].id;
+    h.state_mut().editor.apply(Command::SetTrackOutput {
+        track,
+        output: dubstage_model::Output::Bus(bus.id),
+    });
+    h.run_steps(2);
+    h.get_by_label("Remove Walla bus").click();
+    h.run_steps(2);
+    assert_eq!(h.state().editor.project().buses.len(), 4, "still in use");
+    h.state_mut().show_loudness = true;
+    h.run_steps(2);
+    h.get_by_label("Analyse").click();
+    h.run_steps(1);
+    wait_for_job(&mut h);
+    let a = h.state().analysis.clone().expect("analysed");
+    assert_eq!(a.stems.len(), 4);
+    assert_eq!(a.stems[3].1, "Walla");
+    assert!(
+        a.stems[3].2.integrated.is_some(),
+        "the dialogue track feeds it"
+    );
+    h.state_mut().show_loudness = false;
+    h.state_mut().editor.undo(); // the routing
+    h.run_steps(2);
+    h.get_by_label("Remove Walla bus").click();
+    h.run_steps(2);
+    assert_eq!(h.state().editor.project().buses.len(), 3);
+    h.state_mut().editor.undo();
+    assert_eq!(h.state().editor.project().buses.len(), 4);
 }
