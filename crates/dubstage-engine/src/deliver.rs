@@ -347,13 +347,123 @@ pub struct ReportInfo {
     pub sample_rate: u32,
 }
 
-/// Writes `<stem>.qc.json` and `<stem>.qc.txt` beside the master; returns
-/// their paths.
-pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<(PathBuf, PathBuf), DeliverError> {
+/// Where the QC report of a delivery was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reports {
+    pub json: PathBuf,
+    pub txt: PathBuf,
+    /// A self-contained page for a browser.
+    pub html: PathBuf,
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The QC report as a readable, self-contained HTML page.
+fn html_report(d: &Delivery, info: &ReportInfo, checks: &[Check]) -> String {
+    let all_pass = checks.iter().all(|c| c.pass);
+    let v = |x: Option<f64>| x.map_or("&minus;inf".to_owned(), |v| format!("{v:.1}"));
+    let verdict = |pass: bool| {
+        if pass {
+            "<td class=\"pass\">PASS</td>"
+        } else {
+            "<td class=\"fail\">FAIL</td>"
+        }
+    };
+    let mut h = String::with_capacity(8192);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
+    h.push_str(&format!(
+        "<title>QC report: {}</title>\n",
+        html_escape(&info.project)
+    ));
+    h.push_str(
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .7em;text-align:right}\
+         th{background:#eee}td:first-child,th:first-child{text-align:left}\
+         .pass{background:#d6f5d6;font-weight:bold}.fail{background:#f8d0d0;font-weight:bold}\
+         .verdict{font-size:1.4em;padding:.4em .8em;display:inline-block}</style></head><body>\n",
+    );
+    h.push_str(&format!(
+        "<h1>QC report: {}</h1>\n<p class=\"verdict {}\">Overall: {}</p>\n",
+        html_escape(&info.project),
+        if all_pass { "pass" } else { "fail" },
+        if all_pass { "PASS" } else { "FAIL" }
+    ));
+    h.push_str("<table>\n");
+    for (k, val) in [
+        ("Preset", html_escape(d.preset.label)),
+        ("Start timecode", html_escape(&info.start_timecode)),
+        ("Duration", format!("{:.3} s", info.duration_s)),
+        (
+            "Format",
+            format!("{}, {} Hz", html_escape(&info.format), info.sample_rate),
+        ),
+        ("Gain applied", format!("{:+.2} dB", d.gain_db)),
+        (
+            "True-peak limiter",
+            if d.limited {
+                "on (master)"
+            } else {
+                "not needed"
+            }
+            .to_owned(),
+        ),
+        (
+            "Dialogue-gated loudness",
+            format!("{} LUFS", v(d.after.dialogue_gated)),
+        ),
+        (
+            "Dialogue",
+            format!("{:.1} % of the programme", d.after.dialogue_percent),
+        ),
+        ("Passes", d.passes.to_string()),
+    ] {
+        h.push_str(&format!("<tr><th>{k}</th><td>{val}</td></tr>\n"));
+    }
+    h.push_str("</table>\n<h2>Checks</h2>\n<table><tr><th>criterion</th><th>measured</th><th>result</th></tr>\n");
+    for c in checks {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td>{}</tr>\n",
+            html_escape(&c.criterion),
+            html_escape(&c.measured),
+            verdict(c.pass)
+        ));
+    }
+    h.push_str("</table>\n<h2>Files</h2>\n<table><tr><th>file</th><th>integrated (LUFS)</th><th>LRA (LU)</th><th>max M (LUFS)</th><th>max S (LUFS)</th><th>true peak (dBTP)</th><th>sample peak (dBFS)</th></tr>\n");
+    for f in &d.files {
+        let name = f
+            .file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td></tr>\n",
+            html_escape(&name),
+            v(f.figures.integrated),
+            v(f.figures.range),
+            v(f.figures.max_momentary),
+            v(f.figures.max_short_term),
+            f.figures.true_peak_dbtp,
+            f.figures.sample_peak_dbfs
+        ));
+    }
+    h.push_str("</table>\n<p>Measured per ITU-R BS.1770-4 / EBU R128 (true peak 4&times; oversampled) on the samples written to each file.</p>\n</body></html>\n");
+    h
+}
+
+/// Writes `<stem>.qc.json`, `<stem>.qc.txt` and `<stem>.qc.html` beside
+/// the master.
+pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, DeliverError> {
     let master = &d.files[0].file.path;
     let base = master.with_extension("");
     let json_path = base.with_extension("qc.json");
     let txt_path = base.with_extension("qc.txt");
+    let html_path = base.with_extension("qc.html");
     let checks = checks(d);
     let all_pass = checks.iter().all(|c| c.pass);
     let figs = |f: &Figures| {
@@ -478,5 +588,10 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<(PathBuf, PathBu
     };
     write(&json_path, &json)?;
     write(&txt_path, &txt)?;
-    Ok((json_path, txt_path))
+    write(&html_path, &html_report(d, info, &checks))?;
+    Ok(Reports {
+        json: json_path,
+        txt: txt_path,
+        html: html_path,
+    })
 }

@@ -188,15 +188,36 @@ fn the_qc_report_states_figures_and_verdicts() {
         format: "WAV 24-bit".into(),
         sample_rate: RATE,
     };
-    let (json, txt) = write_reports(&d, &info).unwrap();
-    let j = std::fs::read_to_string(json).unwrap();
+    let reports = write_reports(&d, &info).unwrap();
+    let j = std::fs::read_to_string(&reports.json).unwrap();
     assert!(j.contains("\"preset\": \"ebu-r128\""), "{j}");
     assert!(j.contains("\"project\": \"deliver \\\"test\\\"\""), "{j}");
     assert!(j.contains("\"result\": \"PASS\""), "{j}");
     assert_eq!(j.matches("\"stem\":").count(), 4);
-    let t = std::fs::read_to_string(txt).unwrap();
+    let t = std::fs::read_to_string(&reports.txt).unwrap();
     assert!(t.contains("PASS  integrated loudness -23.0 LUFS"), "{t}");
     assert!(t.contains("Overall: PASS"), "{t}");
+    // The page names every file with its figures, escapes the project
+    // name, and states the verdicts.
+    let h = std::fs::read_to_string(&reports.html).unwrap();
+    assert!(h.starts_with("<!DOCTYPE html>"));
+    assert!(h.contains("deliver &quot;test&quot;"), "{h}");
+    assert!(h.contains("Overall: PASS"));
+    assert_eq!(h.matches("<td class=\"pass\">PASS</td>").count(), 2);
+    for f in &d.files {
+        let name = f
+            .file
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let row = format!(
+            "<td>{name}</td><td>{:.1}</td>",
+            f.figures.integrated.unwrap()
+        );
+        assert!(h.contains(&row), "{row} in {h}");
+    }
 }
 
 #[test]

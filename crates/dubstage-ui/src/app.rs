@@ -89,6 +89,11 @@ pub struct EditorApp {
     /// The Loudness window, and its last analysis.
     pub show_loudness: bool,
     pub analysis: Option<dubstage_engine::loudness::Analysis>,
+    /// The last delivery's QC result, shown until closed.
+    pub delivered: Option<(
+        Box<dubstage_engine::deliver::Delivery>,
+        Result<dubstage_engine::deliver::Reports, String>,
+    )>,
     /// Live loudness of the mix while playing (since play started).
     pub live: dubstage_engine::loudness::Live,
     was_playing: bool,
@@ -155,6 +160,7 @@ impl EditorApp {
             job: None,
             show_loudness: false,
             analysis: None,
+            delivered: None,
             live: dubstage_engine::loudness::Live::new(editor.project().sample_rate.hz()),
             was_playing: false,
             last_live_point: i64::MIN / 2,
@@ -1162,10 +1168,16 @@ impl EditorApp {
         {
             let result = job.wait();
             crate::export::report(&mut self.editor, &result);
-            if let Ok(crate::export::JobResult::Analysed(a)) = result {
-                self.timeline.loudness_curve = a.curve.clone();
-                self.timeline.show_loudness_lane = true;
-                self.analysis = Some(*a);
+            match result {
+                Ok(crate::export::JobResult::Analysed(a)) => {
+                    self.timeline.loudness_curve = a.curve.clone();
+                    self.timeline.show_loudness_lane = true;
+                    self.analysis = Some(*a);
+                }
+                Ok(crate::export::JobResult::Delivered(d, reports)) => {
+                    self.delivered = Some((d, reports));
+                }
+                _ => {}
             }
         }
     }
@@ -1462,8 +1474,115 @@ impl EditorApp {
         }
     }
 
+    /// The QC result of the last delivery: verdicts, every file's figures,
+    /// and the report to open.
+    fn delivery_window(&mut self, ctx: &egui::Context) {
+        let Some((d, reports)) = &self.delivered else {
+            return;
+        };
+        let checks = dubstage_engine::deliver::checks(d);
+        let pass = checks.iter().all(|c| c.pass);
+        let mut open = true;
+        let mut close = false;
+        let mut notice = None;
+        egui::Window::new("Delivery Report")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                let (text, colour) = if pass {
+                    ("PASS", egui::Color32::from_rgb(80, 190, 100))
+                } else {
+                    ("FAIL", egui::Color32::from_rgb(230, 80, 70))
+                };
+                ui.horizontal(|ui| {
+                    ui.label(egui::RichText::new(text).strong().size(20.0).color(colour));
+                    ui.label(format!(
+                        "{}: gain {:+.2} dB{}, {} pass{}",
+                        d.preset.label,
+                        d.gain_db,
+                        if d.limited { ", limited" } else { "" },
+                        d.passes,
+                        if d.passes == 1 { "" } else { "es" }
+                    ));
+                });
+                for c in &checks {
+                    ui.label(format!(
+                        "{}  {}: {}",
+                        if c.pass { "PASS" } else { "FAIL" },
+                        c.criterion,
+                        c.measured
+                    ));
+                }
+                ui.label(format!(
+                    "Dialogue-gated {} LUFS, dialogue {:.1} % of the programme",
+                    d.after
+                        .dialogue_gated
+                        .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+                    d.after.dialogue_percent
+                ));
+                let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+                egui::Grid::new("delivered files")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for h in ["File", "LUFS", "LRA", "max M", "max S", "dBTP"] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for f in &d.files {
+                            ui.label(
+                                f.file
+                                    .path
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default(),
+                            );
+                            ui.label(v(f.figures.integrated));
+                            ui.label(v(f.figures.range));
+                            ui.label(v(f.figures.max_momentary));
+                            ui.label(v(f.figures.max_short_term));
+                            ui.label(format!("{:.1}", f.figures.true_peak_dbtp));
+                            ui.end_row();
+                        }
+                    });
+                ui.separator();
+                ui.horizontal(|ui| match reports {
+                    Ok(r) => {
+                        if ui
+                            .button("Open Report")
+                            .on_hover_text(r.html.display().to_string())
+                            .clicked()
+                        {
+                            notice = crate::export::open_in_system(&r.html).err();
+                        }
+                        if ui.button("Show Folder").clicked()
+                            && let Some(dir) = r.html.parent()
+                        {
+                            notice = crate::export::open_in_system(dir).err();
+                        }
+                        if ui.button("Close").clicked() {
+                            close = true;
+                        }
+                    }
+                    Err(e) => {
+                        ui.colored_label(colour, format!("The report could not be written: {e}"));
+                        if ui.button("Close").clicked() {
+                            close = true;
+                        }
+                    }
+                });
+            });
+        if let Some(e) = notice {
+            self.editor.notify(e, true);
+        }
+        if close || !open {
+            self.delivered = None;
+        }
+    }
+
     fn dialogs(&mut self, ctx: &egui::Context) {
         self.poll_job();
+        self.delivery_window(ctx);
         self.export_window(ctx);
         self.loudness_window(ctx);
         if let Some(job) = &self.job {

@@ -4,7 +4,7 @@
 
 use crate::editor::Editor;
 use dubstage_engine::deliver::{
-    Delivery, PRESETS, Preset, ReportInfo, checks, deliver, write_reports,
+    Delivery, PRESETS, Preset, ReportInfo, Reports, checks, deliver, write_reports,
 };
 use dubstage_engine::export::{
     EXPORT_BLOCK, ExportSettings, ExportedFile, bwf_info, export_at_rate, planned_paths,
@@ -122,7 +122,8 @@ impl ExportOptions {
 /// What a background export produced.
 pub enum JobResult {
     Plain(Vec<ExportedFile>),
-    Delivered(Box<Delivery>, Option<(PathBuf, PathBuf)>),
+    /// The delivery, and its reports (or why they could not be written).
+    Delivered(Box<Delivery>, Result<Reports, String>),
     Analysed(Box<Analysis>),
 }
 
@@ -345,7 +346,7 @@ fn render_files(
                 format: format_label.to_owned(),
                 sample_rate: rate,
             };
-            let reports = write_reports(&d, &info).ok();
+            let reports = write_reports(&d, &info).map_err(|e| e.to_string());
             Ok(JobResult::Delivered(Box::new(d), reports))
         }
     }
@@ -369,6 +370,37 @@ pub fn start_analysis(editor: &Editor, start: SamplePos, end: SamplePos) -> Job 
         .map(|a| JobResult::Analysed(Box::new(a)))
         .map_err(|e| e.to_string())
     })
+}
+
+/// Opens a file or folder with the desktop's default application (a
+/// browser for the HTML report, the file manager for a folder).
+pub fn open_in_system(path: &std::path::Path) -> Result<(), String> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    match std::process::Command::new(opener)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(mut child) => {
+            // Reap it whenever it ends, without holding up the editor.
+            std::thread::spawn(move || child.wait());
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "could not open {} ({opener}: {e}); it is in {}",
+            path.display(),
+            path.parent()
+                .map_or(String::new(), |p| p.display().to_string())
+        )),
+    }
 }
 
 /// Reports a finished job on the status line.
@@ -399,11 +431,12 @@ pub fn report(editor: &mut Editor, result: &Result<JobResult, String>) {
                     } else {
                         "CHECK FAILED"
                     },
-                    reports
-                        .as_ref()
-                        .map_or(String::new(), |(_, t)| format!("; report {}", t.display()))
+                    match reports {
+                        Ok(r) => format!("; report {}", r.html.display()),
+                        Err(e) => format!("; the report could not be written: {e}"),
+                    }
                 ),
-                !pass,
+                !pass || reports.is_err(),
             );
         }
         Ok(JobResult::Analysed(_)) => {}

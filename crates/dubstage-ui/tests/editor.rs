@@ -565,12 +565,29 @@ fn the_export_dialog_delivers_master_and_stems_to_a_preset_with_a_report() {
         "demo_MUS.wav",
         "MIX.qc.json",
         "MIX.qc.txt",
+        "MIX.qc.html",
     ] {
         assert!(
             names.iter().any(|n| n.ends_with(suffix)),
             "{suffix} in {names:?}"
         );
     }
+    // The result stays on screen: verdict, every file's figures, and the
+    // report to open.
+    h.run_steps(2);
+    let (d, reports) = h.state().delivered.clone().expect("delivery shown");
+    assert!(reports.is_ok());
+    assert_eq!(d.files.len(), 4);
+    assert!(h.query_by_label("Open Report").is_some());
+    assert!(h.query_by_label("Show Folder").is_some());
+    assert!(h.query_by_label_contains("demo_DIA.wav").is_some());
+    assert!(
+        h.query_by_label_contains("PASS  integrated loudness")
+            .is_some()
+    );
+    h.get_by_label("Close").click();
+    h.run_steps(2);
+    assert!(h.state().delivered.is_none());
 }
 
 #[test]

@@ -475,7 +475,7 @@ fn deliver_render(
         format: format.label().to_owned(),
         sample_rate: rate.hz(),
     };
-    let (json, txt) = write_reports(&d, &info)?;
+    let reports = write_reports(&d, &info)?;
     println!(
         "delivered {} for {}: gain {:+.2} dB{}, {} pass{}",
         project.name,
@@ -504,7 +504,12 @@ fn deliver_render(
             f.figures.true_peak_dbtp
         );
     }
-    println!("  report   {} and {}", json.display(), txt.display());
+    println!(
+        "  report   {}, {} and {}",
+        reports.html.display(),
+        reports.txt.display(),
+        reports.json.display()
+    );
     Ok(())
 }
 
