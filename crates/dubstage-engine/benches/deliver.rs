@@ -48,7 +48,11 @@ fn main() {
         stems_dir: Some(dir.path().to_owned()),
         overwrite: true,
         dither: false,
-        bwf: Some(dubstage_engine::export::bwf_info(&project, SamplePos(0))),
+        bwf: Some(dubstage_engine::export::bwf_info(
+            &project,
+            SamplePos(0),
+            &dubstage_engine::export::Slate::default(),
+        )),
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: false,

@@ -101,11 +101,19 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Scene and take for the iXML of a render, where the user knows them
+/// (empty: not written).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Slate {
+    pub scene: String,
+    pub take: String,
+}
+
 /// Broadcast Wave metadata for a render of `project` starting at timeline
 /// sample `start`: the time reference puts the file's first sample at its
 /// session timecode (01:00:00:00 for a mix from the top), and the iXML
-/// names the project and its tracks.
-pub fn bwf_info(project: &Project, start: SamplePos) -> BwfInfo {
+/// names the project, its tracks, and the scene and take when given.
+pub fn bwf_info(project: &Project, start: SamplePos, slate: &Slate) -> BwfInfo {
     let map = project.time_map();
     let session_start = project
         .start_timecode
@@ -119,15 +127,25 @@ pub fn bwf_info(project: &Project, start: SamplePos) -> BwfInfo {
         .unwrap_or(0);
     let (date, time) = utc_date_time(std::time::SystemTime::now());
     let tracks: Vec<String> = project.tracks.iter().map(|t| xml_escape(&t.name)).collect();
+    let element = |name: &str, v: &str| {
+        let v = v.trim();
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("<{name}>{}</{name}>", xml_escape(v))
+        }
+    };
     let ixml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BWFXML><IXML_VERSION>2.10</IXML_VERSION>\
-         <PROJECT>{}</PROJECT><TAPE>{}</TAPE><SPEED><TIMECODE_RATE>{}/{}</TIMECODE_RATE>\
+         <PROJECT>{}</PROJECT>{}{}<TAPE>{}</TAPE><SPEED><TIMECODE_RATE>{}/{}</TIMECODE_RATE>\
          <TIMECODE_FLAG>{}</TIMECODE_FLAG></SPEED><NOTE>Tracks: {}</NOTE>\
          <TRACK_LIST><TRACK_COUNT>2</TRACK_COUNT>\
          <TRACK><CHANNEL_INDEX>1</CHANNEL_INDEX><INTERLEAVE_INDEX>1</INTERLEAVE_INDEX><NAME>L</NAME></TRACK>\
          <TRACK><CHANNEL_INDEX>2</CHANNEL_INDEX><INTERLEAVE_INDEX>2</INTERLEAVE_INDEX><NAME>R</NAME></TRACK>\
          </TRACK_LIST></BWFXML>",
         xml_escape(&project.name),
+        element("SCENE", &slate.scene),
+        element("TAKE", &slate.take),
         xml_escape(&project.name),
         project.frame_rate.num(),
         project.frame_rate.den(),

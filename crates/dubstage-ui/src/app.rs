@@ -1309,6 +1309,24 @@ impl EditorApp {
                         );
                     });
                     ui.end_row();
+                    ui.label("Scene / take");
+                    ui.horizontal(|ui| {
+                        for (text, label) in [
+                            (&mut o.slate.scene, "Scene"),
+                            (&mut o.slate.take, "Take"),
+                        ] {
+                            let r = ui.add(
+                                egui::TextEdit::singleline(text)
+                                    .desired_width(60.0)
+                                    .hint_text(label),
+                            );
+                            r.on_hover_text("Written to the files' iXML; leave empty to omit")
+                                .widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, label)
+                                });
+                        }
+                    });
+                    ui.end_row();
                     ui.label("");
                     ui.checkbox(&mut o.overwrite, "Overwrite existing files");
                     ui.end_row();

@@ -7,7 +7,7 @@ use dubstage_engine::deliver::{
     Delivery, PRESETS, Preset, ReportInfo, Reports, checks, deliver, write_reports,
 };
 use dubstage_engine::export::{
-    EXPORT_BLOCK, ExportSettings, ExportedFile, bwf_info, export_at_rate, planned_paths,
+    EXPORT_BLOCK, ExportSettings, ExportedFile, Slate, bwf_info, export_at_rate, planned_paths,
 };
 use dubstage_engine::loudness::{Analysis, analyse};
 use dubstage_engine::{CompileOptions, Sources, compile};
@@ -46,6 +46,8 @@ pub struct ExportOptions {
     pub overwrite: bool,
     /// Also write the picture with the master as its sound (`<master>_review.mov`).
     pub review_copy: bool,
+    /// Scene and take for the files' iXML (empty: left out).
+    pub slate: Slate,
 }
 
 impl ExportOptions {
@@ -68,6 +70,7 @@ impl ExportOptions {
             template: "{project}_{stem}_{date}".to_owned(),
             overwrite: false,
             review_copy: false,
+            slate: Slate::default(),
         }
     }
 
@@ -220,7 +223,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         stems_dir: opts.stems.then(|| opts.folder.clone()),
         overwrite: opts.overwrite,
         dither: opts.dither && opts.format != WavFormat::Float32,
-        bwf: Some(bwf_info(&project, start)),
+        bwf: Some(bwf_info(&project, start, &opts.slate)),
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: opts.flac && opts.format != WavFormat::Float32,

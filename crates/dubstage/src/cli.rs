@@ -152,6 +152,12 @@ struct RenderArgs {
     /// Custom true-peak ceiling, with --target-lufs.
     #[arg(long, requires = "target_lufs", allow_hyphen_values = true)]
     ceiling_dbtp: Option<f64>,
+    /// Scene, written to the files' iXML.
+    #[arg(long, default_value = "")]
+    scene: String,
+    /// Take, written to the files' iXML.
+    #[arg(long, default_value = "")]
+    take: String,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -345,7 +351,14 @@ fn render(args: &RenderArgs) -> Result<()> {
             Format::Wav16 | Format::Flac16 => !args.no_dither,
             Format::Wav24 | Format::Flac24 => args.dither && !args.no_dither,
         },
-        bwf: Some(dubstage_engine::export::bwf_info(&project, start)),
+        bwf: Some(dubstage_engine::export::bwf_info(
+            &project,
+            start,
+            &dubstage_engine::export::Slate {
+                scene: args.scene.clone(),
+                take: args.take.clone(),
+            },
+        )),
         gain_db: 0.0,
         limiter_ceiling: None,
         flac: args.format.is_flac(),

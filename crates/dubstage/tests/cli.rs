@@ -529,18 +529,26 @@ fn loudness_measures_master_stems_and_dialogue() {
     );
 }
 
-/// The `bext` chunk body of a WAV file.
-fn bext_of(path: &Path) -> Vec<u8> {
+/// The body of chunk `id` of a WAV file.
+fn chunk_of(path: &Path, id: &[u8; 4]) -> Vec<u8> {
     let b = std::fs::read(path).expect("read");
     let mut i = 12;
     while i + 8 <= b.len() {
         let n = u32::from_le_bytes(b[i + 4..i + 8].try_into().expect("4 bytes")) as usize;
-        if &b[i..i + 4] == b"bext" {
+        if &b[i..i + 4] == id {
             return b[i + 8..i + 8 + n].to_vec();
         }
         i += 8 + n + (n & 1);
     }
-    panic!("no bext chunk in {}", path.display())
+    panic!(
+        "no {} chunk in {}",
+        String::from_utf8_lossy(id),
+        path.display()
+    )
+}
+
+fn bext_of(path: &Path) -> Vec<u8> {
+    chunk_of(path, b"bext")
 }
 
 #[test]
@@ -558,8 +566,21 @@ fn renders_are_broadcast_wave_at_their_timecode_and_16_bit_is_dithered() {
         "11s",
         "--stems",
         dir.path().join("stems").to_str().unwrap(),
+        "--scene",
+        "12A",
+        "--take",
+        "3",
     ]);
     assert!(r.ok, "{}", r.stderr);
+    let ixml = String::from_utf8(chunk_of(&out, b"iXML")).expect("UTF-8 iXML");
+    for part in [
+        "<PROJECT>Kitchen – Night (demo)</PROJECT>",
+        "<SCENE>12A</SCENE>",
+        "<TAKE>3</TAKE>",
+        "<TIMECODE_RATE>24/1</TIMECODE_RATE>",
+    ] {
+        assert!(ixml.contains(part), "{part} in {ixml}");
+    }
     let bext = bext_of(&out);
     let tref = u64::from(u32::from_le_bytes(bext[338..342].try_into().unwrap()))
         | (u64::from(u32::from_le_bytes(bext[342..346].try_into().unwrap())) << 32);
