@@ -529,6 +529,28 @@ fn loudness_measures_master_stems_and_dialogue() {
     );
 }
 
+/// Integrated loudness, loudness range and true peak of a file as ffmpeg's
+/// `ebur128` filter measures them (its summary).
+fn ffmpeg_r128(path: &Path) -> (f64, f64, f64) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-i"])
+        .arg(path)
+        .args(["-filter_complex", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg is installed by make test");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let summary = text.rsplit("Summary:").next().expect("a summary");
+    let value = |key: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {summary}"))
+    };
+    (value("I:"), value("LRA:"), value("Peak:"))
+}
+
 /// The body of chunk `id` of a WAV file.
 fn chunk_of(path: &Path, id: &[u8; 4]) -> Vec<u8> {
     let b = std::fs::read(path).expect("read");
@@ -646,6 +668,18 @@ fn render_with_a_preset_normalises_and_writes_the_qc_report() {
     let json = std::fs::read_to_string(dir.path().join("r128.qc.json")).unwrap();
     assert!(json.contains("\"result\": \"PASS\""), "{json}");
     assert!(dir.path().join("r128.qc.txt").exists());
+    assert!(dir.path().join("r128.qc.html").exists());
+    // An independent meter (ffmpeg's ebur128 filter) agrees with the report.
+    let (i, lra, tp) = ffmpeg_r128(&out);
+    assert!((i - -23.0).abs() <= 0.1, "ffmpeg integrated {i}");
+    let report_lra: f64 = json
+        .split("\"loudness_range_lu\": ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("the master's LRA in the report");
+    assert!((lra - report_lra).abs() <= 1.0, "LRA {lra} vs {report_lra}");
+    assert!(tp <= -1.0 + 0.2, "ffmpeg true peak {tp}");
     check_fails(
         &[
             "render",
