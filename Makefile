@@ -11,8 +11,9 @@ CARGO ?= cargo
 # Build: ALSA headers for audio I/O, pkg-config to find them.
 # Tools: ffmpeg (picture, media fixtures), sox and espeak-ng (demo asset script).
 APT_PACKAGES := pkg-config libasound2-dev ffmpeg
-# Runtime libraries of the editor window (X11/Wayland, OpenGL).
-APT_GUI := libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri
+# Runtime libraries of the editor window (X11/Wayland, OpenGL), and xdg-open
+# for opening QC reports.
+APT_GUI := xdg-utils libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libgl1 libglx-mesa0 libgl1-mesa-dri
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := assets/demo/demo.dubstage
 OUT := out

@@ -1239,23 +1239,32 @@ impl EditorApp {
                     ui.label("Files");
                     ui.checkbox(&mut o.stems, "Master and stems (one per bus)");
                     ui.end_row();
-                    ui.label("Format");
-                    ui.horizontal_wrapped(|ui| {
-                        for (f, flac, l) in [
+                    // WAV on one row, FLAC on the next: a grid cell does
+                    // not grow for wrapped content.
+                    let rows: [&[(WavFormat, bool, &str)]; 2] = [
+                        &[
                             (WavFormat::Int16, false, "WAV 16-bit"),
                             (WavFormat::Int24, false, "WAV 24-bit"),
                             (WavFormat::Float32, false, "WAV 32-bit float"),
+                        ],
+                        &[
                             (WavFormat::Int16, true, "FLAC 16-bit"),
                             (WavFormat::Int24, true, "FLAC 24-bit"),
-                        ] {
-                            if ui.radio(o.format == f && o.flac == flac, l).clicked() {
-                                o.format = f;
-                                o.flac = flac;
-                                o.dither = f == WavFormat::Int16;
+                        ],
+                    ];
+                    for (k, row) in rows.into_iter().enumerate() {
+                        ui.label(if k == 0 { "Format" } else { "" });
+                        ui.horizontal(|ui| {
+                            for &(f, flac, l) in row {
+                                if ui.radio(o.format == f && o.flac == flac, l).clicked() {
+                                    o.format = f;
+                                    o.flac = flac;
+                                    o.dither = f == WavFormat::Int16;
+                                }
                             }
-                        }
-                    });
-                    ui.end_row();
+                        });
+                        ui.end_row();
+                    }
                     ui.label("Sample rate");
                     ui.horizontal(|ui| {
                         for r in [44_100u32, 48_000, 96_000] {
