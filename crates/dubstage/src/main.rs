@@ -9,11 +9,35 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     dubstage_media::install_quiet_decode_panic_hook();
+    // A file-size limit (ulimit -f) must fail the write with an error the
+    // user can read, like a full disk does, not kill the process.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" before any other
+    // thread exists; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match cli::run(std::env::args_os()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each cause once (library errors
+/// already name their cause in their message).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }

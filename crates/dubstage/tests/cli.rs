@@ -829,3 +829,58 @@ fn a_review_copy_puts_the_master_on_the_picture_in_sync() {
         &["needs a picture"],
     );
 }
+
+/// A write that fails part-way (here a file-size limit, which fails writes
+/// the way a full disk does) and a destination that cannot be written give
+/// one clear error line, and no file — finished or temporary — is left.
+#[test]
+fn a_failing_write_leaves_no_file_behind_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("mix.wav");
+    for preset in [None, Some("ebu-r128")] {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("ulimit -f 400 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_dubstage"))
+            .args([
+                "render",
+                demo.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .arg("--stems")
+            .arg(dir.path());
+        if let Some(p) = preset {
+            cmd.args(["--preset", p]);
+        }
+        let r = finish(&mut cmd);
+        assert!(!r.ok, "the render must fail: {}", r.stdout);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", r.stderr);
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains("mix"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("too large"), "{}", lines[0]);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    // A "folder" that is a file.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    check_fails(
+        &[
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            file.join("mix.wav").to_str().unwrap(),
+            "--range",
+            "0s",
+            "1s",
+        ],
+        &["not-a-folder"],
+    );
+}
