@@ -1,11 +1,20 @@
-//! A look-ahead peak limiter for delivery: the output is delayed by the
+//! A look-ahead true-peak limiter for delivery: the output is delayed by the
 //! look-ahead, and the gain is already down when a peak arrives, so no
 //! sample exceeds the ceiling and nothing below it is touched except around
 //! peaks (a smoothed gain over the look-ahead, then an exponential release).
 //!
-//! Inter-sample (true) peaks are handled by the caller with a ceiling a
-//! little under the true-peak target and a verify pass (see the engine's
-//! `deliver` module). Allocation happens in `new` only.
+//! Peaks are detected on the 4× oversampled signal (the BS.1770-4 Annex 2
+//! interpolator of [`crate::loudness`]), so the gain also comes down for
+//! peaks *between* samples; the audio is delayed by the interpolator's
+//! group delay on top of the look-ahead to line the two up. What gain
+//! modulation itself adds is left to the caller's verify pass (see the
+//! engine's `deliver` module). Allocation happens in `new` only.
+
+use crate::loudness::{TP_GAIN, TP_HISTORY, TP_TAPS};
+
+/// Samples by which the interpolated peaks lag the input: the centre of the
+/// 12-tap window, plus one for safety.
+const DETECT_DELAY: usize = 7;
 
 /// Linked-stereo look-ahead limiter.
 #[derive(Debug, Clone)]
@@ -28,6 +37,9 @@ pub struct Limiter {
     gain: f32,
     /// Samples processed (the first `look` outputs are the delay's silence).
     seen: u64,
+    /// The last 12 input samples per channel (newest last), for the
+    /// interpolated peak.
+    hist: [[f32; TP_HISTORY + 1]; 2],
 }
 
 impl Limiter {
@@ -38,8 +50,8 @@ impl Limiter {
             ceiling,
             look,
             release: 1.0 - (-1.0 / (rate as f32 * release_s.max(1e-3))).exp(),
-            dl: vec![0.0; look],
-            dr: vec![0.0; look],
+            dl: vec![0.0; look + DETECT_DELAY],
+            dr: vec![0.0; look + DETECT_DELAY],
             queue: vec![(0, 1.0); 2 * look + 1],
             q_head: 0,
             q_len: 0,
@@ -48,17 +60,46 @@ impl Limiter {
             pos: 0,
             gain: 1.0,
             seen: 0,
+            hist: [[0.0; TP_HISTORY + 1]; 2],
         }
+    }
+
+    /// The largest magnitude of the 4× interpolated signal around the
+    /// newest samples (and of the samples themselves).
+    fn interpolated_peak(&mut self, l: f32, r: f32) -> f32 {
+        let mut peak = 0f32;
+        for (h, x) in self.hist.iter_mut().zip([l, r]) {
+            h.copy_within(1.., 0);
+            h[TP_HISTORY] = x;
+            let loudest = h.iter().fold(0f32, |m, v| m.max(v.abs()));
+            if loudest * TP_GAIN <= self.ceiling {
+                // No interpolated value can reach the ceiling: nothing to
+                // limit here, whatever the exact peak.
+                peak = peak.max(loudest);
+                continue;
+            }
+            let mut acc = [0f32; 4];
+            for (k, taps) in TP_TAPS.iter().enumerate() {
+                let v = h[TP_HISTORY - k];
+                for (a, t) in acc.iter_mut().zip(taps) {
+                    *a += t * v;
+                }
+            }
+            peak = acc.iter().fold(peak, |m, a| m.max(a.abs()));
+            peak = peak.max(h[TP_HISTORY - DETECT_DELAY + 1].abs());
+            peak = peak.max(h[TP_HISTORY - DETECT_DELAY + 2].abs());
+        }
+        peak
     }
 
     /// Delay the output has relative to the input, in samples.
     pub fn latency(&self) -> usize {
-        self.look
+        self.look + DETECT_DELAY
     }
 
     /// Processes one frame; returns the output frame (delayed by `latency`).
     pub fn process(&mut self, l: f32, r: f32) -> (f32, f32) {
-        let p = l.abs().max(r.abs());
+        let p = self.interpolated_peak(l, r);
         let required = if p > self.ceiling {
             self.ceiling / p
         } else {
@@ -95,7 +136,7 @@ impl Limiter {
         let out = (self.dl[self.pos] * self.gain, self.dr[self.pos] * self.gain);
         self.dl[self.pos] = l;
         self.dr[self.pos] = r;
-        self.pos = (self.pos + 1) % self.look;
+        self.pos = (self.pos + 1) % self.dl.len();
         self.seen += 1;
         // Guard against rounding: the ceiling is a hard limit.
         (
@@ -151,5 +192,33 @@ mod tests {
             .iter()
             .fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(peak > 0.45, "{peak}");
+    }
+
+    #[test]
+    fn inter_sample_peaks_are_limited_too() {
+        // Loud bright material (noise and a 11 kHz tone), limited by 10 dB:
+        // the 4x oversampled peak of the output stays near the ceiling.
+        let rate = 48_000;
+        let ceiling = 10f32.powf(-1.0 / 20.0);
+        let mut lim = Limiter::new(rate, ceiling, 0.0015, 0.08);
+        let mut x = 0x1357_9bdfu32;
+        let sig: Vec<f32> = (0..rate as usize * 4)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let noise = (x as f32 / u32::MAX as f32) * 2.0 - 1.0;
+                let tone =
+                    (2.0 * std::f32::consts::PI * 11_000.0 * i as f32 / rate as f32 + 0.7).sin();
+                2.0 * (0.5 * noise + 0.5 * tone)
+            })
+            .collect();
+        let (mut l, mut r) = (sig.clone(), sig);
+        lim.process_block(&mut l, &mut r);
+        let mut tp = crate::loudness::TruePeak::default();
+        tp.push(&l);
+        let over_db = 20.0 * (tp.true_peak() / ceiling).log10();
+        assert!(over_db < 0.1, "true peak {over_db:.2} dB over the ceiling");
+        assert!(tp.sample_peak() <= ceiling);
     }
 }

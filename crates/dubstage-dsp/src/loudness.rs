@@ -118,7 +118,7 @@ pub fn gated_loudness(blocks: &[f64]) -> Option<f64> {
 /// ITU-R BS.1770-4 Annex 2: the 48-tap interpolation filter for 4×
 /// oversampling, as 12 taps × 4 phases (`TP_TAPS[k][p]` multiplies the
 /// sample `k` steps back, for output phase `p`).
-const TP_TAPS: [[f32; 4]; 12] = [
+pub(crate) const TP_TAPS: [[f32; 4]; 12] = [
     [
         0.001_708_984_4,
         -0.029_174_805,
@@ -144,11 +144,11 @@ const TP_TAPS: [[f32; 4]; 12] = [
 ];
 
 /// Samples of history the interpolator needs.
-const TP_HISTORY: usize = 11;
+pub(crate) const TP_HISTORY: usize = 11;
 
 /// Largest gain of any phase (the sum of its taps' magnitudes): no
 /// interpolated value exceeds the window's largest sample times this.
-const TP_GAIN: f32 = 2.04;
+pub(crate) const TP_GAIN: f32 = 2.04;
 
 /// Samples checked against [`TP_GAIN`] at a time.
 const TP_SPAN: usize = 64;

@@ -58,19 +58,48 @@ fn main() {
         flac: false,
         stem_template: None,
     };
-    let t = Instant::now();
     let mut make = plan;
-    let d = deliver(
-        &mut make,
-        RATE as u32,
-        &settings,
-        PRESETS[0],
-        &mut |_, _| true,
-    )
-    .expect("delivery");
+    for preset in PRESETS {
+        let t = Instant::now();
+        let d =
+            deliver(&mut make, RATE as u32, &settings, preset, &mut |_, _| true).expect("delivery");
+        let delivery = t.elapsed().as_secs_f64();
+        println!(
+            "| delivery to {}: analyse, render master + 3 stems, verify ({} pass{}, {}; delivered {:.2} LUFS{}) | {delivery:.2} s | {:.0}× |",
+            preset.name,
+            d.passes,
+            if d.passes == 1 { "" } else { "es" },
+            if d.limited {
+                "limited"
+            } else {
+                "no limiting needed"
+            },
+            d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY),
+            if preset.dialogue_gated {
+                format!(
+                    ", dialogue-gated {:.2}",
+                    d.after.dialogue_gated.unwrap_or(f64::NEG_INFINITY)
+                )
+            } else {
+                String::new()
+            },
+            seconds / delivery
+        );
+    }
+    // A custom target louder than the mix's peaks allow: the limiter is
+    // needed, and more passes may be.
+    let loud = dubstage_engine::deliver::Preset {
+        name: "custom",
+        label: "custom -7 LUFS, -1 dBTP",
+        target_lufs: -7.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    };
+    let t = Instant::now();
+    let d = deliver(&mut make, RATE as u32, &settings, loud, &mut |_, _| true).expect("delivery");
     let delivery = t.elapsed().as_secs_f64();
     println!(
-        "| delivery to EBU R128: analyse, render master + 3 stems, verify ({} pass{}, {}) | {delivery:.2} s | {:.0}× |",
+        "| delivery to a custom -7 LUFS / -1 dBTP ({} pass{}, {}; delivered {:.2} LUFS, {:.2} dBTP) | {delivery:.2} s | {:.0}× |",
         d.passes,
         if d.passes == 1 { "" } else { "es" },
         if d.limited {
@@ -78,11 +107,12 @@ fn main() {
         } else {
             "no limiting needed"
         },
+        d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY),
+        d.files[0].figures.true_peak_dbtp,
         seconds / delivery
     );
     println!(
-        "(programme measured {:.1} LUFS, delivered {:.2} LUFS)",
-        a.master.integrated.unwrap_or(f64::NEG_INFINITY),
-        d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY)
+        "(programme measured {:.1} LUFS before normalisation)",
+        a.master.integrated.unwrap_or(f64::NEG_INFINITY)
     );
 }

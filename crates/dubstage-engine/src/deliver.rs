@@ -2,11 +2,13 @@
 //! limiter when the ceiling needs it → verify) and the QC report.
 //!
 //! The gain is applied to the master and every stem alike, so unlimited
-//! stems still sum to the unlimited master. The limiter works on sample
-//! peaks under a ceiling 0.3 dB below the true-peak target; the verify pass
-//! measures the written master (4× oversampled true peak) and, when the
-//! limiter cost loudness or an inter-sample peak got through, renders again
-//! with the gain or ceiling corrected (at most four passes).
+//! stems still sum to the unlimited master. The limiter detects peaks on
+//! the 4× oversampled signal, under a ceiling 0.1 dB below the true-peak
+//! target; the verify pass measures the written master (4× oversampled true
+//! peak) and, when the limiter cost loudness or a peak got through, renders
+//! again with the gain or ceiling corrected (at most [`MAX_PASSES`] passes).
+//! Once limiting bends the gain-to-loudness curve, the next gain comes from
+//! the slope between the last two passes (a secant step), not 1 dB per dB.
 //!
 //! Every written file is measured as it is written ([`export_measured`]):
 //! the meters see exactly the samples handed to the writer, on worker
@@ -76,6 +78,13 @@ pub fn preset(name: &str) -> Option<Preset> {
     PRESETS.iter().copied().find(|p| p.name == name)
 }
 
+/// Most renders a delivery makes before it reports what it got.
+pub const MAX_PASSES: u32 = 6;
+
+/// dB of gain per LU of loudness beyond which the limiter is taken to be
+/// saturated (the target cannot be reached under the ceiling).
+const MAX_SLOPE: f64 = 8.0;
+
 /// Tolerance of the integrated (or dialogue-gated) loudness, LU.
 pub const LOUDNESS_TOLERANCE: f64 = 0.1;
 
@@ -114,6 +123,8 @@ pub struct Delivery {
     pub limited: bool,
     pub passes: u32,
     pub files: Vec<DeliveredFile>,
+    /// Why the target was missed, when it was.
+    pub note: Option<String>,
 }
 
 fn measured(a: &Analysis, p: &Preset) -> Option<f64> {
@@ -195,6 +206,34 @@ pub fn export_measured(
     })
 }
 
+/// Renders and measures the master alone, as an export with `settings`
+/// would write it (gain and limiter), without writing anything.
+fn probe(
+    plan: RenderPlan,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Meter, DeliverError> {
+    type Piece = (Vec<f32>, Vec<f32>);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(16);
+        let rate = settings.sample_rate;
+        let worker = scope.spawn(move || {
+            let mut m = Meter::new(rate);
+            for (l, r) in rx {
+                m.push(&l, &r);
+            }
+            m
+        });
+        let done = crate::export::probe_master(plan, settings, progress, &mut |_, l, r| {
+            let _ = tx.send((l.to_vec(), r.to_vec()));
+        });
+        drop(tx);
+        let meter = worker.join().map_err(|_| AnalysisError::Meter)?;
+        done?;
+        Ok(meter)
+    })
+}
+
 /// Normalises and exports to `preset`: `plan` builds a fresh render plan of
 /// the project (called once per pass). `progress(pass, fraction)` returns
 /// false to cancel.
@@ -220,9 +259,17 @@ pub fn deliver(
     let loudness = measured(&before, &preset).ok_or(DeliverError::Silent(what))?;
     let mut gain_db = preset.target_lufs - loudness;
     let predicted_tp = before.master.true_peak_dbtp + gain_db;
-    let mut ceiling_db = preset.ceiling_dbtp - 0.3;
+    let mut ceiling_db = preset.ceiling_dbtp - 0.1;
     let mut limited = predicted_tp > preset.ceiling_dbtp;
     let mut passes = 0;
+    // (gain, measured loudness) of the last pass.
+    let mut last: Option<(f64, f64)> = None;
+    // Without the limiter the gain is exact (loudness and true peak move by
+    // it, dB for dB), so the first pass writes the files. With it, passes
+    // render and measure the master alone until the gain and ceiling are
+    // found, then one pass writes every file (the render is deterministic:
+    // the written master is the one measured) and verifies it.
+    let mut writing = !limited;
     loop {
         passes += 1;
         let s = ExportSettings {
@@ -231,51 +278,111 @@ pub fn deliver(
             overwrite: settings.overwrite || passes > 1,
             ..settings.clone()
         };
-        let files = export_measured(plan(), rate, &s, &mut |f| progress("rendering", f))?;
-        let master_meter = &files.first().ok_or(AnalysisError::EmptyRange)?.1;
+        let (files, master_meter) = if writing {
+            let mut files = export_measured(plan(), rate, &s, &mut |f| progress("rendering", f))?;
+            if files.is_empty() {
+                return Err(AnalysisError::EmptyRange.into());
+            }
+            let master = files.remove(0);
+            (Some((master.0, files)), master.1)
+        } else {
+            let s = ExportSettings {
+                sample_rate: rate,
+                ..s.clone()
+            };
+            (
+                None,
+                probe(plan(), &s, &mut |f| progress("fitting the limiter", f))?,
+            )
+        };
         let master = master_meter.figures();
-        // The programme as delivered: master and stems as written; the
-        // dialogue gate (which depends on the DIA stem alone) applied to
-        // the written master's gating blocks.
+        // The dialogue gate depends on the DIA stem alone: apply it to the
+        // master's gating blocks as rendered.
         let (dialogue_gated, dialogue_percent) =
             dialogue_gate(master_meter.blocks(), &before.dia_blocks);
-        let after = Analysis {
-            master,
-            stems: bus_ids
-                .iter()
-                .zip(files.iter().skip(1))
-                .map(|((id, name), (_, m))| (*id, name.clone(), m.figures()))
-                .collect(),
-            dialogue_gated,
-            dialogue_percent,
-            ..before.clone()
-        };
-        let got = measured(&after, &preset).ok_or(DeliverError::Silent(what))?;
+        let got = if preset.dialogue_gated {
+            dialogue_gated
+        } else {
+            master.integrated
+        }
+        .ok_or(DeliverError::Silent(what))?;
         let loud_err = preset.target_lufs - got;
         let tp_over = master.true_peak_dbtp - preset.ceiling_dbtp;
-        if (loud_err.abs() <= LOUDNESS_TOLERANCE && tp_over <= 0.0) || passes >= 4 {
-            let delivered = files
-                .into_iter()
-                .map(|(file, m)| DeliveredFile {
-                    file,
-                    figures: m.figures(),
-                })
-                .collect();
-            return Ok(Delivery {
-                preset,
-                before,
-                after,
-                gain_db,
-                limited,
-                passes,
-                files: delivered,
-            });
+        // dB of gain per LU of loudness: 1 until limiting flattens the
+        // curve, then measured from the last two passes.
+        let slope = match last {
+            Some((g0, l0)) if (got - l0).abs() > 1e-3 => (gain_db - g0) / (got - l0),
+            Some(_) => f64::INFINITY,
+            None => 1.0,
+        };
+        // Past this, more gain only drives the limiter harder: the target
+        // is out of reach under this ceiling.
+        let saturated = limited && tp_over <= 0.0 && loud_err > 0.0 && slope >= MAX_SLOPE;
+        let done = loud_err.abs() <= LOUDNESS_TOLERANCE && tp_over <= 0.0;
+        let last_chance = passes + 1 >= MAX_PASSES;
+        match files {
+            Some((master_file, stems)) if done || saturated || passes >= MAX_PASSES => {
+                let note = (!done).then(|| {
+                    if saturated {
+                        format!(
+                            "{:.1} LUFS cannot be reached under {:.1} dBTP with a transparent limiter: the mix gets to {got:.1} LUFS with {gain_db:+.1} dB of gain. Lower the target, or compress the mix.",
+                            preset.target_lufs, preset.ceiling_dbtp
+                        )
+                    } else {
+                        format!(
+                            "after {passes} passes the master measures {got:.2} LUFS and {:.2} dBTP",
+                            master.true_peak_dbtp
+                        )
+                    }
+                });
+                let after = Analysis {
+                    master,
+                    stems: bus_ids
+                        .iter()
+                        .zip(&stems)
+                        .map(|((id, name), (_, m))| (*id, name.clone(), m.figures()))
+                        .collect(),
+                    dialogue_gated,
+                    dialogue_percent,
+                    ..before.clone()
+                };
+                let delivered = std::iter::once((master_file, master_meter))
+                    .chain(stems)
+                    .map(|(file, m)| DeliveredFile {
+                        file,
+                        figures: m.figures(),
+                    })
+                    .collect();
+                return Ok(Delivery {
+                    preset,
+                    before,
+                    after,
+                    gain_db,
+                    limited,
+                    passes,
+                    files: delivered,
+                    note,
+                });
+            }
+            None if done || saturated || last_chance => {
+                // Found (or as close as it gets): write it.
+                writing = true;
+                continue;
+            }
+            _ => {}
         }
+        // Not there yet (or the written files missed): fit again, on the
+        // master alone.
+        writing = false;
+        let slope = slope.clamp(1.0, MAX_SLOPE);
+        last = Some((gain_db, got));
         if tp_over > 0.0 {
             limited = true;
-            ceiling_db -= tp_over + 0.1;
+            ceiling_db -= tp_over + 0.05;
+            // A lower ceiling changes the curve: start the slope afresh.
+            last = None;
         }
-        gain_db += loud_err;
+        gain_db += loud_err * slope;
     }
 }
 
@@ -393,6 +500,12 @@ fn html_report(d: &Delivery, info: &ReportInfo, checks: &[Check]) -> String {
         if all_pass { "pass" } else { "fail" },
         if all_pass { "PASS" } else { "FAIL" }
     ));
+    if let Some(n) = &d.note {
+        h.push_str(&format!(
+            "<p><strong>Note:</strong> {}</p>\n",
+            html_escape(n)
+        ));
+    }
     h.push_str("<table>\n");
     for (k, val) in [
         ("Preset", html_escape(d.preset.label)),
@@ -501,7 +614,7 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, Deliver
         })
         .collect();
     let json = format!(
-        "{{\n  \"project\": {},\n  \"preset\": {},\n  \"target_lufs\": {},\n  \"ceiling_dbtp\": {},\n  \"start_timecode\": {},\n  \"duration_s\": {:.3},\n  \"format\": {},\n  \"sample_rate\": {},\n  \"gain_db\": {:.2},\n  \"limiter\": {},\n  \"dialogue_gated_lufs\": {},\n  \"dialogue_percent\": {:.1},\n  \"result\": \"{}\",\n  \"checks\": [\n{}\n  ],\n  \"files\": [\n{}\n  ]\n}}\n",
+        "{{\n  \"project\": {},\n  \"preset\": {},\n  \"target_lufs\": {},\n  \"ceiling_dbtp\": {},\n  \"start_timecode\": {},\n  \"duration_s\": {:.3},\n  \"format\": {},\n  \"sample_rate\": {},\n  \"gain_db\": {:.2},\n  \"limiter\": {},\n  \"dialogue_gated_lufs\": {},\n  \"dialogue_percent\": {:.1},\n  \"result\": \"{}\",\n  \"note\": {},\n  \"checks\": [\n{}\n  ],\n  \"files\": [\n{}\n  ]\n}}\n",
         json_str(&info.project),
         json_str(d.preset.name),
         d.preset.target_lufs,
@@ -515,6 +628,7 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, Deliver
         json_num(d.after.dialogue_gated),
         d.after.dialogue_percent,
         if all_pass { "PASS" } else { "FAIL" },
+        d.note.as_deref().map_or("null".to_owned(), json_str),
         check_json.join(",\n"),
         files.join(",\n")
     );
@@ -544,8 +658,11 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, Deliver
         ));
     }
     txt.push_str(&format!(
-        "\nOverall: {}\n\n{:<40} {:>9} {:>6} {:>7} {:>7} {:>9}\n",
+        "\nOverall: {}{}\n\n{:<40} {:>9} {:>6} {:>7} {:>7} {:>9}\n",
         if all_pass { "PASS" } else { "FAIL" },
+        d.note
+            .as_deref()
+            .map_or(String::new(), |n| format!("\nNote:    {n}")),
         "file",
         "LUFS",
         "LRA",

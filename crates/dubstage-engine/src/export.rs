@@ -50,6 +50,8 @@ pub struct ExportSettings {
 enum Writer {
     Wav(Box<WavFileWriter>),
     Flac(dubstage_media::FlacFileWriter),
+    /// Renders for measurement only.
+    Discard,
 }
 
 impl Writer {
@@ -57,6 +59,7 @@ impl Writer {
         match self {
             Writer::Wav(w) => w.write_planar(ch),
             Writer::Flac(w) => w.write_planar(ch),
+            Writer::Discard => Ok(()),
         }
     }
 
@@ -64,6 +67,7 @@ impl Writer {
         match self {
             Writer::Wav(w) => (*w).finish(),
             Writer::Flac(w) => w.finish(),
+            Writer::Discard => Ok(()),
         }
     }
 }
@@ -247,7 +251,18 @@ pub fn export(
     settings: &ExportSettings,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Vec<ExportedFile>, ExportError> {
-    export_tapped(plan, settings, progress, &mut |_, _, _| {})
+    export_tapped(plan, settings, progress, &mut |_, _, _| {}, true)
+}
+
+/// Renders the master exactly as [`export`] would (gain, limiter) and shows
+/// it to `tap`, writing nothing: for measuring a candidate gain.
+pub fn probe_master(
+    plan: RenderPlan,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+    tap: Tap<'_>,
+) -> Result<(), ExportError> {
+    export_tapped(plan, settings, progress, tap, false).map(|_| ())
 }
 
 fn export_tapped(
@@ -255,18 +270,24 @@ fn export_tapped(
     settings: &ExportSettings,
     progress: &mut dyn FnMut(f64) -> bool,
     tap: Tap<'_>,
+    write_files: bool,
 ) -> Result<Vec<ExportedFile>, ExportError> {
     let total: SampleLen = settings.end - settings.start;
     if total.0 <= 0 {
         return Err(ExportError::EmptyRange);
     }
-    let targets = planned_paths(&plan, settings);
-    if !settings.overwrite
+    let targets = if write_files {
+        planned_paths(&plan, settings)
+    } else {
+        vec![(settings.master.clone(), None)]
+    };
+    if write_files
+        && !settings.overwrite
         && let Some((p, _)) = targets.iter().find(|(p, _)| p.exists())
     {
         return Err(ExportError::Exists(p.clone()));
     }
-    if let Some(dir) = &settings.stems_dir {
+    if write_files && let Some(dir) = &settings.stems_dir {
         std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
             path: dir.clone(),
             source,
@@ -275,6 +296,9 @@ fn export_tapped(
     let mut writers = targets
         .iter()
         .map(|(p, stem)| {
+            if !write_files {
+                return Ok(Writer::Discard);
+            }
             if settings.flac {
                 let bits = match settings.format {
                     WavFormat::Int16 => 16,
@@ -395,7 +419,7 @@ pub fn export_at_rate_tapped(
     tap: Tap<'_>,
 ) -> Result<Vec<ExportedFile>, ExportError> {
     if settings.sample_rate == project_rate {
-        return export_tapped(plan, settings, progress, tap);
+        return export_tapped(plan, settings, progress, tap, true);
     }
     let targets = planned_paths(&plan, settings);
     if !settings.overwrite

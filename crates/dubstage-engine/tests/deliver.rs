@@ -227,3 +227,37 @@ fn civil_dates_for_file_names_and_bext() {
     assert_eq!(civil_date(11_016), (2000, 2, 29));
     assert_eq!(civil_date(20_780), (2026, 11, 23));
 }
+
+/// A target the mix cannot reach under its ceiling: the limiter holds the
+/// true peak, the delivery stops once more gain buys no loudness, and says
+/// so instead of passing.
+#[test]
+fn an_unreachable_target_is_reported_not_forced() {
+    let (project, sources) = scene();
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), "hot", WavFormat::Int24);
+    let preset = dubstage_engine::deliver::Preset {
+        name: "custom",
+        label: "custom -3 LUFS, -1 dBTP",
+        target_lufs: -3.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    };
+    let d = deliver(
+        &mut || plan_of(&project, &sources),
+        RATE,
+        &s,
+        preset,
+        &mut |_, _| true,
+    )
+    .expect("delivered, with a failed check");
+    assert!(d.limited);
+    assert!(d.passes <= dubstage_engine::deliver::MAX_PASSES);
+    let note = d.note.clone().expect("a note on the miss");
+    assert!(note.contains("cannot be reached"), "{note}");
+    let master = measure_file(&s.master).unwrap();
+    assert!(master.true_peak_dbtp <= -1.0, "{}", master.true_peak_dbtp);
+    let c = checks(&d);
+    assert!(!c[0].pass, "loudness misses");
+    assert!(c[1].pass, "the ceiling holds");
+}

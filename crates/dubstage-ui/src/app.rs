@@ -1541,6 +1541,9 @@ impl EditorApp {
                         c.measured
                     ));
                 }
+                if let Some(n) = &d.note {
+                    ui.colored_label(egui::Color32::from_rgb(230, 160, 60), n);
+                }
                 ui.label(format!(
                     "Dialogue-gated {} LUFS, dialogue {:.1} % of the programme",
                     d.after

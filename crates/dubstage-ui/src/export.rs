@@ -430,9 +430,14 @@ pub fn report(editor: &mut Editor, result: &Result<JobResult, String>) {
                     d.preset.name,
                     summary.join(", "),
                     if pass {
-                        "all checks pass"
+                        "all checks pass".to_owned()
                     } else {
-                        "CHECK FAILED"
+                        format!(
+                            "CHECK FAILED{}",
+                            d.note
+                                .as_deref()
+                                .map_or(String::new(), |n| format!(" ({n})"))
+                        )
                     },
                     match reports {
                         Ok(r) => format!("; report {}", r.html.display()),

@@ -498,6 +498,9 @@ fn deliver_render(
         d.passes,
         if d.passes == 1 { "" } else { "es" }
     );
+    if let Some(n) = &d.note {
+        println!("  note: {n}");
+    }
     for c in checks(&d) {
         println!(
             "  {}  {}: {}",
