@@ -59,13 +59,23 @@ fn main() {
         stem_template: None,
     };
     let mut make = plan;
-    for preset in PRESETS {
+    // A custom target louder than the mix's peaks allow: the limiter is
+    // needed, and more passes.
+    let loud = dubstage_engine::deliver::Preset {
+        name: "custom -7 LUFS / -1 dBTP",
+        label: "custom -7 LUFS, -1 dBTP",
+        target_lufs: -7.0,
+        ceiling_dbtp: -1.0,
+        dialogue_gated: false,
+    };
+    for preset in PRESETS.into_iter().chain([loud]) {
         let t = Instant::now();
         let d =
             deliver(&mut make, RATE as u32, &settings, preset, &mut |_, _| true).expect("delivery");
         let delivery = t.elapsed().as_secs_f64();
+        let master = d.files[0].figures;
         println!(
-            "| delivery to {}: analyse, render master + 3 stems, verify ({} pass{}, {}; delivered {:.2} LUFS{}) | {delivery:.2} s | {:.0}× |",
+            "| delivery to {}: analyse, render master + 3 stems, verify ({} pass{}, {}; delivered {:.2} LUFS{}, {:.2} dBTP) | {delivery:.2} s | {:.0}× |",
             preset.name,
             d.passes,
             if d.passes == 1 { "" } else { "es" },
@@ -74,7 +84,7 @@ fn main() {
             } else {
                 "no limiting needed"
             },
-            d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY),
+            master.integrated.unwrap_or(f64::NEG_INFINITY),
             if preset.dialogue_gated {
                 format!(
                     ", dialogue-gated {:.2}",
@@ -83,34 +93,10 @@ fn main() {
             } else {
                 String::new()
             },
+            master.true_peak_dbtp,
             seconds / delivery
         );
     }
-    // A custom target louder than the mix's peaks allow: the limiter is
-    // needed, and more passes may be.
-    let loud = dubstage_engine::deliver::Preset {
-        name: "custom",
-        label: "custom -7 LUFS, -1 dBTP",
-        target_lufs: -7.0,
-        ceiling_dbtp: -1.0,
-        dialogue_gated: false,
-    };
-    let t = Instant::now();
-    let d = deliver(&mut make, RATE as u32, &settings, loud, &mut |_, _| true).expect("delivery");
-    let delivery = t.elapsed().as_secs_f64();
-    println!(
-        "| delivery to a custom -7 LUFS / -1 dBTP ({} pass{}, {}; delivered {:.2} LUFS, {:.2} dBTP) | {delivery:.2} s | {:.0}× |",
-        d.passes,
-        if d.passes == 1 { "" } else { "es" },
-        if d.limited {
-            "limited"
-        } else {
-            "no limiting needed"
-        },
-        d.files[0].figures.integrated.unwrap_or(f64::NEG_INFINITY),
-        d.files[0].figures.true_peak_dbtp,
-        seconds / delivery
-    );
     println!(
         "(programme measured {:.1} LUFS before normalisation)",
         a.master.integrated.unwrap_or(f64::NEG_INFINITY)

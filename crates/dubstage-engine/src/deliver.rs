@@ -548,12 +548,7 @@ fn html_report(d: &Delivery, info: &ReportInfo, checks: &[Check]) -> String {
     }
     h.push_str("</table>\n<h2>Files</h2>\n<table><tr><th>file</th><th>integrated (LUFS)</th><th>LRA (LU)</th><th>max M (LUFS)</th><th>max S (LUFS)</th><th>true peak (dBTP)</th><th>sample peak (dBFS)</th></tr>\n");
     for f in &d.files {
-        let name = f
-            .file
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = f.file.file_name();
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td></tr>\n",
             html_escape(&name),
@@ -672,12 +667,7 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, Deliver
     ));
     for f in &d.files {
         let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
-        let name = f
-            .file
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = f.file.file_name();
         txt.push_str(&format!(
             "{:<40} {:>9} {:>6} {:>7} {:>7} {:>9.1}\n",
             name,

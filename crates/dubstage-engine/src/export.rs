@@ -182,6 +182,16 @@ pub struct ExportedFile {
     pub frames: u64,
 }
 
+impl ExportedFile {
+    /// The file's name, without its folder.
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("{0} already exists; choose another name or allow overwriting")]

@@ -1560,13 +1560,7 @@ impl EditorApp {
                         }
                         ui.end_row();
                         for f in &d.files {
-                            ui.label(
-                                f.file
-                                    .path
-                                    .file_name()
-                                    .map(|n| n.to_string_lossy().into_owned())
-                                    .unwrap_or_default(),
-                            );
+                            ui.label(f.file.file_name());
                             ui.label(v(f.figures.integrated));
                             ui.label(v(f.figures.range));
                             ui.label(v(f.figures.max_momentary));
