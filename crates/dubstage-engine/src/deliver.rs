@@ -244,6 +244,14 @@ pub fn deliver(
     preset: Preset,
     progress: &mut dyn FnMut(&str, f64) -> bool,
 ) -> Result<Delivery, DeliverError> {
+    // Refuse before any work when a file would be replaced without leave.
+    if !settings.overwrite
+        && let Some((p, _)) = crate::export::planned_paths(&plan(), settings)
+            .into_iter()
+            .find(|(p, _)| p.exists())
+    {
+        return Err(ExportError::Exists(p).into());
+    }
     let before = analyse_master(plan(), rate, settings.start, settings.end, &mut |f| {
         progress("analysing", f)
     })?;
@@ -270,16 +278,19 @@ pub fn deliver(
     // found, then one pass writes every file (the render is deterministic:
     // the written master is the one measured) and verifies it.
     let mut writing = !limited;
+    // Files of an earlier writing pass of this delivery may be replaced.
+    let mut wrote = false;
     loop {
         passes += 1;
         let s = ExportSettings {
             gain_db: gain_db as f32,
             limiter_ceiling: limited.then(|| 10f32.powf(ceiling_db as f32 / 20.0)),
-            overwrite: settings.overwrite || passes > 1,
+            overwrite: settings.overwrite || wrote,
             ..settings.clone()
         };
         let (files, master_meter) = if writing {
             let mut files = export_measured(plan(), rate, &s, &mut |f| progress("rendering", f))?;
+            wrote = true;
             if files.is_empty() {
                 return Err(AnalysisError::EmptyRange.into());
             }

@@ -261,3 +261,35 @@ fn an_unreachable_target_is_reported_not_forced() {
     assert!(!c[0].pass, "loudness misses");
     assert!(c[1].pass, "the ceiling holds");
 }
+
+/// An existing file is never replaced without leave: the delivery refuses
+/// before it renders anything, and the file is untouched.
+#[test]
+fn a_delivery_never_replaces_a_file_unasked() {
+    let (project, sources) = scene();
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), "taken", WavFormat::Int24);
+    std::fs::write(&s.master, b"precious").unwrap();
+    let mut stages = Vec::new();
+    let r = deliver(
+        &mut || plan_of(&project, &sources),
+        RATE,
+        &s,
+        PRESETS[0],
+        &mut |stage, _| {
+            stages.push(stage.to_owned());
+            true
+        },
+    );
+    assert!(
+        matches!(
+            r,
+            Err(dubstage_engine::deliver::DeliverError::Export(
+                dubstage_engine::export::ExportError::Exists(_)
+            ))
+        ),
+        "{r:?}"
+    );
+    assert!(stages.is_empty(), "nothing rendered: {stages:?}");
+    assert_eq!(std::fs::read(&s.master).unwrap(), b"precious");
+}
