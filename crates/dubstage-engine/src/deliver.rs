@@ -234,6 +234,95 @@ fn probe(
     })
 }
 
+/// Most memory a delivery keeps its rendered (pre-gain) master in, to try
+/// gains and ceilings without rendering the mix again: 1 GiB, about 46
+/// minutes of 48 kHz stereo. Longer programmes render for every try.
+const CACHE_BYTES: u64 = 1 << 30;
+
+/// The rendered master of the delivery's range (and the limiter's delay
+/// beyond it), before gain.
+struct MasterCache {
+    l: Vec<f32>,
+    r: Vec<f32>,
+}
+
+/// Renders the master once into memory, when it fits [`CACHE_BYTES`].
+fn render_master(
+    plan: RenderPlan,
+    settings: &ExportSettings,
+    frames: i64,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Option<MasterCache>, DeliverError> {
+    if frames <= 0 || frames as u64 * 8 > CACHE_BYTES {
+        return Ok(None);
+    }
+    let mut renderer = crate::render::Renderer::new(Box::new(plan));
+    renderer.locate(settings.start);
+    let mut cache = MasterCache {
+        l: Vec::with_capacity(frames as usize),
+        r: Vec::with_capacity(frames as usize),
+    };
+    let mut done = 0i64;
+    while done < frames {
+        let want = (frames - done).min(crate::export::EXPORT_BLOCK as i64) as usize;
+        let block = renderer.render_block(want);
+        let (l, r) = block.master();
+        cache.l.extend_from_slice(l);
+        cache.r.extend_from_slice(r);
+        done += block.frames as i64;
+        if !progress(done as f64 / frames as f64) {
+            return Err(ExportError::Cancelled.into());
+        }
+    }
+    Ok(Some(cache))
+}
+
+/// [`probe`] from the cached master: the same chain (gain, limiter), no
+/// rendering.
+fn probe_cached(
+    cache: &MasterCache,
+    settings: &ExportSettings,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Meter, DeliverError> {
+    let total = (settings.end - settings.start).0;
+    type Piece = (Vec<f32>, Vec<f32>);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(16);
+        let rate = settings.sample_rate;
+        let worker = scope.spawn(move || {
+            let mut m = Meter::new(rate);
+            for (l, r) in rx {
+                m.push(&l, &r);
+            }
+            m
+        });
+        let mut chain = crate::export::MasterChain::new(settings);
+        let frames = ((total + chain.delay()) as usize).min(cache.l.len());
+        let mut done = 0usize;
+        let mut cancelled = false;
+        for (l, r) in cache.l[..frames]
+            .chunks(crate::export::EXPORT_BLOCK)
+            .zip(cache.r[..frames].chunks(crate::export::EXPORT_BLOCK))
+        {
+            let (ol, or) = chain.process(l, r);
+            if !ol.is_empty() {
+                let _ = tx.send((ol.to_vec(), or.to_vec()));
+            }
+            done += l.len();
+            if !progress(done as f64 / frames.max(1) as f64) {
+                cancelled = true;
+                break;
+            }
+        }
+        drop(tx);
+        let meter = worker.join().map_err(|_| AnalysisError::Meter)?;
+        if cancelled {
+            return Err(ExportError::Cancelled.into());
+        }
+        Ok(meter)
+    })
+}
+
 /// Normalises and exports to `preset`: `plan` builds a fresh render plan of
 /// the project (called once per pass). `progress(pass, fraction)` returns
 /// false to cancel.
@@ -280,6 +369,9 @@ pub fn deliver(
     let mut writing = !limited;
     // Files of an earlier writing pass of this delivery may be replaced.
     let mut wrote = false;
+    // The pre-gain master, kept for the passes that fit the limiter.
+    let mut cache: Option<MasterCache> = None;
+    let mut cache_tried = false;
     loop {
         passes += 1;
         let s = ExportSettings {
@@ -301,10 +393,18 @@ pub fn deliver(
                 sample_rate: rate,
                 ..s.clone()
             };
-            (
-                None,
-                probe(plan(), &s, &mut |f| progress("fitting the limiter", f))?,
-            )
+            if cache.is_none() && !cache_tried {
+                cache_tried = true;
+                let frames = (s.end - s.start).0 + crate::export::MasterChain::new(&s).delay();
+                cache = render_master(plan(), &s, frames, &mut |f| {
+                    progress("fitting the limiter", f * 0.5)
+                })?;
+            }
+            let meter = match &cache {
+                Some(c) => probe_cached(c, &s, &mut |f| progress("fitting the limiter", f))?,
+                None => probe(plan(), &s, &mut |f| progress("fitting the limiter", f))?,
+            };
+            (None, meter)
         };
         let master = master_meter.figures();
         // The dialogue gate depends on the DIA stem alone: apply it to the

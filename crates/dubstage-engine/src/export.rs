@@ -344,13 +344,10 @@ fn export_tapped(
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.locate(settings.start);
     let gain = dubstage_dsp::db_to_gain(settings.gain_db);
-    let mut limiter = settings
-        .limiter_ceiling
-        .map(|c| dubstage_dsp::limiter::Limiter::new(settings.sample_rate, c, 0.0015, 0.08));
+    let mut chain = MasterChain::new(settings);
     // The limiter delays the master: render that much further and drop its
     // first outputs, so every file starts and ends on the same samples.
-    let delay = limiter.as_ref().map_or(0, |l| l.latency()) as i64;
-    let (mut ml, mut mr) = (Vec::new(), Vec::new());
+    let delay = chain.delay();
     let mut done: i64 = 0;
     while done < total.0 + delay {
         let want = (total.0 + delay - done).min(EXPORT_BLOCK as i64) as usize;
@@ -359,20 +356,10 @@ fn export_tapped(
         // Frames of this block that belong to the range (the stems' part).
         let in_range = (total.0 - done).clamp(0, k) as usize;
         let (l, r) = block.master();
-        ml.clear();
-        mr.clear();
-        ml.extend(l.iter().map(|v| v * gain));
-        mr.extend(r.iter().map(|v| v * gain));
-        if let Some(lim) = limiter.as_mut() {
-            lim.process_block(&mut ml, &mut mr);
-            // Skip the delay's leading output.
-            let skip = (delay - done).clamp(0, k) as usize;
-            ml.drain(..skip);
-            mr.drain(..skip);
-        }
-        peaks[0] = peaks[0].max(peak2(&ml, &mr));
-        writers[0].write_planar(&[&ml, &mr])?;
-        tap(0, &ml, &mr);
+        let (ml, mr) = chain.process(l, r);
+        peaks[0] = peaks[0].max(peak2(ml, mr));
+        writers[0].write_planar(&[ml, mr])?;
+        tap(0, ml, mr);
         for (i, w) in writers.iter_mut().enumerate().skip(1) {
             let (bl, br) = block.bus(i - 1);
             let bl: Vec<f32> = bl[..in_range].iter().map(|v| v * gain).collect();
@@ -399,6 +386,59 @@ fn export_tapped(
         });
     }
     Ok(out)
+}
+
+/// The master's processing in an export: the gain, then the look-ahead
+/// limiter with its delay taken off the front. Exports and measuring passes
+/// both run it, so they produce the same samples.
+pub struct MasterChain {
+    gain: f32,
+    limiter: Option<dubstage_dsp::limiter::Limiter>,
+    delay: i64,
+    fed: i64,
+    l: Vec<f32>,
+    r: Vec<f32>,
+}
+
+impl MasterChain {
+    pub fn new(settings: &ExportSettings) -> MasterChain {
+        let limiter = settings
+            .limiter_ceiling
+            .map(|c| dubstage_dsp::limiter::Limiter::new(settings.sample_rate, c, 0.0015, 0.08));
+        MasterChain {
+            gain: dubstage_dsp::db_to_gain(settings.gain_db),
+            delay: limiter.as_ref().map_or(0, |l| l.latency()) as i64,
+            limiter,
+            fed: 0,
+            l: Vec::new(),
+            r: Vec::new(),
+        }
+    }
+
+    /// Frames the chain delays the master by: feed this many more than
+    /// the range.
+    pub fn delay(&self) -> i64 {
+        self.delay
+    }
+
+    /// Feeds the next rendered master frames; returns the processed frames
+    /// that belong to the range so far.
+    pub fn process(&mut self, l: &[f32], r: &[f32]) -> (&[f32], &[f32]) {
+        let k = l.len() as i64;
+        self.l.clear();
+        self.r.clear();
+        self.l.extend(l.iter().map(|v| v * self.gain));
+        self.r.extend(r.iter().map(|v| v * self.gain));
+        if let Some(lim) = self.limiter.as_mut() {
+            lim.process_block(&mut self.l, &mut self.r);
+            // Skip the delay's leading output.
+            let skip = (self.delay - self.fed).clamp(0, k) as usize;
+            self.l.drain(..skip);
+            self.r.drain(..skip);
+        }
+        self.fed += k;
+        (&self.l, &self.r)
+    }
 }
 
 fn peak2(l: &[f32], r: &[f32]) -> f32 {
