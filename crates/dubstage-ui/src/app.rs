@@ -1477,15 +1477,19 @@ impl EditorApp {
                     ui.strong(h);
                 }
                 ui.end_row();
+                // Bars span -60 to 0 LUFS.
+                let bar = |ui: &mut egui::Ui, x: Option<f64>| {
+                    let level = x.unwrap_or(-70.0);
+                    ui.add(
+                        egui::ProgressBar::new((((level + 60.0) / 60.0) as f32).clamp(0.0, 1.0))
+                            .desired_width(110.0)
+                            .text(format!("{} LUFS", v(x))),
+                    );
+                };
                 for (name, f) in names.iter().zip(self.live.figures()) {
                     ui.label(name);
-                    let m = f.momentary.unwrap_or(-70.0);
-                    ui.add(
-                        egui::ProgressBar::new((((m + 60.0) / 60.0) as f32).clamp(0.0, 1.0))
-                            .desired_width(120.0)
-                            .text(format!("{} LUFS", v(f.momentary))),
-                    );
-                    ui.label(v(f.short_term));
+                    bar(ui, f.momentary);
+                    bar(ui, f.short_term);
                     ui.label(v(f.integrated));
                     ui.label(v(f.range));
                     ui.label(if f.true_peak_max.is_finite() {

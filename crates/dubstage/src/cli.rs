@@ -45,7 +45,8 @@ enum Command {
     Loudness {
         /// The .dubstage project file.
         project: PathBuf,
-        /// Range: session timecode, seconds (12.5s) or samples. Default: the whole session.
+        /// Range: session timecode, seconds (12.5s), samples or marker names. Default: the whole
+        /// session.
         #[arg(long, num_args = 2, value_names = ["START", "END"])]
         range: Option<Vec<String>>,
         /// Measure clips whose media is missing as silence instead of refusing.
@@ -113,8 +114,8 @@ struct RenderArgs {
     /// Output file for the stereo master (WAV, or FLAC with --format flac16|flac24).
     #[arg(short, long)]
     output: PathBuf,
-    /// Range to render: session timecode (01:00:10:00), seconds from the session start (12.5s)
-    /// or samples (480000). Default: the whole session.
+    /// Range to render: session timecode (01:00:10:00), seconds from the session start (12.5s),
+    /// samples (480000) or marker names ("Door"). Default: the whole session.
     #[arg(long, num_args = 2, value_names = ["START", "END"])]
     range: Option<Vec<String>>,
     /// Sample format.
@@ -253,9 +254,17 @@ pub(crate) fn load_project(path: &Path) -> Result<Project> {
     Ok(loaded.project)
 }
 
-/// Parses a range bound: timecode, seconds (`12.5s`) or samples.
+/// Parses a range bound: timecode, seconds (`12.5s`), samples, or a
+/// marker's name.
 pub(crate) fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
     let s = s.trim();
+    if let Some(m) = p
+        .markers
+        .iter()
+        .find(|m| !m.name.is_empty() && m.name.eq_ignore_ascii_case(s))
+    {
+        return Ok(m.position);
+    }
     if s.contains([':', ';']) {
         let tc = Timecode::parse(s)?;
         return Ok(p.time_map().samples_at(tc)?);
@@ -269,9 +278,21 @@ pub(crate) fn parse_position(p: &Project, s: &str) -> Result<SamplePos> {
         }
         return Ok(SamplePos::ZERO + p.sample_rate.seconds_f64(v));
     }
-    let v: i64 = s
-        .parse()
-        .with_context(|| format!("`{s}` is not a timecode, seconds (12.5s) or a sample count"))?;
+    let v: i64 = s.parse().with_context(|| {
+        let names: Vec<String> = p
+            .markers
+            .iter()
+            .map(|m| format!("\"{}\"", m.name))
+            .collect();
+        format!(
+            "`{s}` is not a timecode, seconds (12.5s), a sample count or a marker{}",
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            }
+        )
+    })?;
     Ok(SamplePos(v))
 }
 

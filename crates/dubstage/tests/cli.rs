@@ -884,3 +884,35 @@ fn a_failing_write_leaves_no_file_behind_and_says_why() {
         &["not-a-folder"],
     );
 }
+
+/// A range can run between two markers, named as in the project.
+#[test]
+fn a_range_between_two_markers_renders_exactly_that() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("scene.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "door",
+        "Ben sits",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let frames = hound::WavReader::open(&out).unwrap().duration();
+    assert_eq!(frames, 1_179_569 - 576_000);
+    check_fails(
+        &[
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            dir.path().join("x.wav").to_str().unwrap(),
+            "--range",
+            "Door",
+            "Window",
+        ],
+        &["`Window` is not", "a marker", "\"Ben sits\""],
+    );
+}
