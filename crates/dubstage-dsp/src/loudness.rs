@@ -213,9 +213,22 @@ impl TruePeak {
     /// The true peak so far (linear), including the filter's tail after the
     /// last sample pushed.
     pub fn true_peak(&self) -> f32 {
-        let mut tail = self.clone();
-        tail.push(&[0.0; TP_HISTORY]);
-        tail.peak.max(self.sample_peak)
+        // The history followed by silence, interpolated without touching
+        // the state (and without allocating: live meters read this every
+        // frame).
+        let mut w = [0f32; 2 * TP_HISTORY];
+        w[..TP_HISTORY].copy_from_slice(&self.buf[..TP_HISTORY]);
+        let mut peak = self.peak;
+        for n in TP_HISTORY..w.len() {
+            let mut acc = [0f32; 4];
+            for (k, taps) in TP_TAPS.iter().enumerate() {
+                for (a, t) in acc.iter_mut().zip(taps) {
+                    *a += t * w[n - k];
+                }
+            }
+            peak = acc.iter().fold(peak, |m, a| m.max(a.abs()));
+        }
+        peak.max(self.sample_peak)
     }
 
     /// The largest sample magnitude so far.
@@ -431,6 +444,11 @@ impl LoudnessMeter {
     /// Samples per hop (100 ms).
     pub fn hop(&self) -> usize {
         self.hop
+    }
+
+    /// Hops (100 ms steps) completed so far.
+    pub fn hops(&self) -> u64 {
+        self.hops
     }
 
     /// After every hop: frames fed so far, momentary and short-term

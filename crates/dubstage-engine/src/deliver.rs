@@ -213,10 +213,20 @@ fn probe(
     settings: &ExportSettings,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Meter, DeliverError> {
+    metered(settings.sample_rate, |send| {
+        crate::export::probe_master(plan, settings, progress, &mut |_, l, r| send(l, r))?;
+        Ok(())
+    })
+}
+
+/// Runs `feed`, measuring everything it sends on a meter thread beside it.
+fn metered(
+    rate: u32,
+    feed: impl FnOnce(&mut dyn FnMut(&[f32], &[f32])) -> Result<(), DeliverError>,
+) -> Result<Meter, DeliverError> {
     type Piece = (Vec<f32>, Vec<f32>);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(16);
-        let rate = settings.sample_rate;
         let worker = scope.spawn(move || {
             let mut m = Meter::new(rate);
             for (l, r) in rx {
@@ -224,12 +234,13 @@ fn probe(
             }
             m
         });
-        let done = crate::export::probe_master(plan, settings, progress, &mut |_, l, r| {
+        // A meter thread that stopped shows up when joined.
+        let fed = feed(&mut |l, r| {
             let _ = tx.send((l.to_vec(), r.to_vec()));
         });
         drop(tx);
         let meter = worker.join().map_err(|_| AnalysisError::Meter)?;
-        done?;
+        fed?;
         Ok(meter)
     })
 }
@@ -285,41 +296,24 @@ fn probe_cached(
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Meter, DeliverError> {
     let total = (settings.end - settings.start).0;
-    type Piece = (Vec<f32>, Vec<f32>);
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(16);
-        let rate = settings.sample_rate;
-        let worker = scope.spawn(move || {
-            let mut m = Meter::new(rate);
-            for (l, r) in rx {
-                m.push(&l, &r);
-            }
-            m
-        });
+    metered(settings.sample_rate, |send| {
         let mut chain = crate::export::MasterChain::new(settings);
         let frames = ((total + chain.delay()) as usize).min(cache.l.len());
         let mut done = 0usize;
-        let mut cancelled = false;
         for (l, r) in cache.l[..frames]
             .chunks(crate::export::EXPORT_BLOCK)
             .zip(cache.r[..frames].chunks(crate::export::EXPORT_BLOCK))
         {
             let (ol, or) = chain.process(l, r);
             if !ol.is_empty() {
-                let _ = tx.send((ol.to_vec(), or.to_vec()));
+                send(ol, or);
             }
             done += l.len();
             if !progress(done as f64 / frames.max(1) as f64) {
-                cancelled = true;
-                break;
+                return Err(ExportError::Cancelled.into());
             }
         }
-        drop(tx);
-        let meter = worker.join().map_err(|_| AnalysisError::Meter)?;
-        if cancelled {
-            return Err(ExportError::Cancelled.into());
-        }
-        Ok(meter)
+        Ok(())
     })
 }
 

@@ -293,6 +293,9 @@ pub struct Live {
     rate: u32,
     meters: Vec<LoudnessMeter>,
     scratch: Vec<Vec<f32>>,
+    /// The readings, brought up to date when a 100 ms hop completes (the
+    /// gated figures sort every block so far: not work for every frame).
+    readings: Vec<LiveFigures>,
 }
 
 /// What a live meter shows.
@@ -312,6 +315,7 @@ impl Live {
             rate,
             meters: Vec::new(),
             scratch: vec![Vec::new(); crate::rt::LOUDNESS_CHANNELS],
+            readings: Vec::new(),
         };
         l.reset();
         l
@@ -326,6 +330,21 @@ impl Live {
         self.meters = (0..=crate::rt::LOUDNESS_BUSES)
             .map(|_| LoudnessMeter::new(self.rate, Layout::Stereo))
             .collect();
+        self.update();
+    }
+
+    fn update(&mut self) {
+        self.readings = self
+            .meters
+            .iter()
+            .map(|m| LiveFigures {
+                momentary: m.momentary(),
+                short_term: m.short_term(),
+                integrated: m.integrated(),
+                range: m.range(),
+                true_peak_max: db(m.true_peak()),
+            })
+            .collect();
     }
 
     /// Adds interleaved frames of `rt::LOUDNESS_CHANNELS` channels.
@@ -335,22 +354,18 @@ impl Live {
             s.clear();
             s.extend(frames.chunks_exact(ch).map(|f| f[c]));
         }
+        let before = self.meters.first().map_or(0, LoudnessMeter::hops);
         for (k, m) in self.meters.iter_mut().enumerate() {
             m.push(&[&self.scratch[2 * k], &self.scratch[2 * k + 1]]);
         }
+        if self.meters.first().map_or(0, LoudnessMeter::hops) != before {
+            self.update();
+        }
     }
 
-    /// The meters' readings: master first, then bus by bus.
+    /// The meters' readings (as of the last completed 100 ms): master
+    /// first, then bus by bus.
     pub fn figures(&self) -> Vec<LiveFigures> {
-        self.meters
-            .iter()
-            .map(|m| LiveFigures {
-                momentary: m.momentary(),
-                short_term: m.short_term(),
-                integrated: m.integrated(),
-                range: m.range(),
-                true_peak_max: db(m.true_peak()),
-            })
-            .collect()
+        self.readings.clone()
     }
 }
