@@ -66,6 +66,9 @@ pub enum ToAudio {
     /// When on, Stop returns the playhead to where play started (the
     /// Pro Tools habit); when off (default), it stays where it stopped.
     SetReturnToStart(bool),
+    /// Shuttle: play at this many times normal speed, backwards when
+    /// negative (J/K/L). Starts the transport; Play and Stop return to 1.
+    Shuttle(i8),
     Control(Control),
     /// Start auditioning a sound (replaces the one auditioning).
     Audition(Box<AuditionVoice>),
@@ -236,6 +239,8 @@ pub struct AudioProcessor {
     playing: bool,
     loop_range: Option<(i64, i64)>,
     stop_at: Option<i64>,
+    /// Transport speed (1: normal; others: shuttle).
+    speed: i8,
     stop_fade_left: u32,
     stop_position: i64,
     return_to_start: bool,
@@ -373,6 +378,10 @@ impl AudioProcessor {
                 self.mix_audition(None, &mut l[done..], &mut r[done..]);
                 return;
             }
+            if self.playing && self.speed != 1 {
+                self.pull_shuttle(&mut l[done..], &mut r[done..]);
+                return;
+            }
             let pos = self.renderer.position().0;
             let mut want = n - done;
             if self.playing {
@@ -452,6 +461,61 @@ impl AudioProcessor {
         }
     }
 
+    /// Shuttle playback: every `|speed|`-th sample of the mix, backwards
+    /// when the speed is negative (monitoring only: no loop, no loudness
+    /// feed, no audition). Backwards play stops at the session start.
+    fn pull_shuttle(&mut self, l: &mut [f32], r: &mut [f32]) {
+        let step = usize::from(self.speed.unsigned_abs()).max(1);
+        let n = l.len();
+        let mut done = 0;
+        while done < n {
+            let max = self.renderer.plan().max_block.max(step);
+            let span = ((n - done) * step).min(max / step * step);
+            let pos = self.renderer.position().0;
+            let start = if self.speed < 0 {
+                (pos - span as i64).max(0)
+            } else {
+                pos
+            };
+            let want = if self.speed < 0 {
+                (pos - start) as usize
+            } else {
+                span
+            };
+            if want < step {
+                // Reached the start going backwards.
+                l[done..].fill(0.0);
+                r[done..].fill(0.0);
+                self.playing = false;
+                self.speed = 1;
+                self.stop_at = None;
+                self.stop_position = start;
+                self.renderer.locate(SamplePos(start));
+                return;
+            }
+            self.renderer.locate(SamplePos(start));
+            let block = self.renderer.render_block(want);
+            let got = block.frames;
+            let (bl, br) = block.master();
+            let k = (got / step).min(n - done);
+            for i in 0..k {
+                let src = if self.speed < 0 {
+                    got - 1 - i * step
+                } else {
+                    i * step
+                };
+                l[done + i] = bl[src];
+                r[done + i] = br[src];
+            }
+            if self.speed < 0 {
+                self.renderer.locate(SamplePos(start));
+            }
+            let retired = self.renderer.take_retired();
+            self.dispose(retired);
+            done += k;
+        }
+    }
+
     /// Adds the auditioned sound after the mix (and its meters). `timeline`
     /// is the position of the block's first sample while the transport plays.
     fn mix_audition(&mut self, timeline: Option<i64>, l: &mut [f32], r: &mut [f32]) {
@@ -489,6 +553,7 @@ impl AudioProcessor {
     }
 
     fn begin_stop(&mut self) {
+        self.speed = 1;
         if self.playing {
             self.playing = false;
             self.stop_at = None;
@@ -537,7 +602,20 @@ impl AudioProcessor {
                         self.has_plan = true;
                     }
                 }
+                ToAudio::Shuttle(speed) => {
+                    if !self.playing {
+                        if self.stop_fade_left > 0 {
+                            self.stop_fade_left = 0;
+                            self.renderer.locate(SamplePos(self.stop_position));
+                        }
+                        self.play_start = self.renderer.position().0;
+                    }
+                    self.playing = speed != 0;
+                    self.speed = if speed == 0 { 1 } else { speed };
+                    self.stop_at = None;
+                }
                 ToAudio::Play => {
+                    self.speed = 1;
                     if self.stop_fade_left > 0 {
                         self.stop_fade_left = 0;
                         self.renderer.locate(SamplePos(self.stop_position));
@@ -806,6 +884,7 @@ impl AudioEngine {
             telemetry: telemetry.clone(),
             config,
             playing: false,
+            speed: 1,
             loop_range: None,
             stop_at: None,
             stop_fade_left: 0,
@@ -894,6 +973,11 @@ impl AudioEngine {
     }
 
     /// Whether Stop returns the playhead to where play started.
+    /// Plays at `speed` times normal speed (negative: backwards).
+    pub fn shuttle(&mut self, speed: i8) -> Result<(), SendError> {
+        self.send(ToAudio::Shuttle(speed))
+    }
+
     pub fn set_return_to_start(&mut self, on: bool) -> Result<(), SendError> {
         self.send(ToAudio::SetReturnToStart(on))
     }

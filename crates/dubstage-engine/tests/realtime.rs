@@ -670,3 +670,43 @@ fn audition_can_silence_the_mix_and_never_changes_the_offline_render() {
     // What is exported is the project alone.
     assert_eq!(sc.offline(0, 4_096), before);
 }
+
+#[test]
+fn shuttle_forward_plays_every_second_sample_at_twice_speed() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.locate(SamplePos(1_000)).expect("locate");
+    e.shuttle(2).expect("shuttle");
+    let out = callback(&mut p, 700);
+    let offline = sc.offline(1_000, 1_400);
+    for i in 0..700 {
+        assert_eq!(out[2 * i], offline[4 * i], "left at {i}");
+        assert_eq!(out[2 * i + 1], offline[4 * i + 1], "right at {i}");
+    }
+    assert_eq!(e.telemetry().playhead, SamplePos(2_400));
+    assert!(e.telemetry().playing);
+}
+
+#[test]
+fn shuttle_backwards_plays_the_mix_reversed_and_stops_at_the_start() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    e.locate(SamplePos(3_000)).expect("locate");
+    e.shuttle(-1).expect("shuttle");
+    let out = callback(&mut p, 1_000);
+    let offline = sc.offline(2_000, 1_000);
+    for i in 0..1_000 {
+        assert_eq!(out[2 * i], offline[2 * (999 - i)], "left at {i}");
+    }
+    assert_eq!(e.telemetry().playhead, SamplePos(2_000));
+    // Four times backwards reaches the session start and stops there.
+    e.shuttle(-4).expect("shuttle");
+    let _ = run(&mut p, 4, 512);
+    let t = e.telemetry();
+    assert_eq!(t.playhead, SamplePos(0));
+    assert!(!t.playing);
+    // Play returns to normal speed.
+    e.play().expect("play");
+    let out = callback(&mut p, 256);
+    assert_eq!(out, sc.offline(0, 256));
+}

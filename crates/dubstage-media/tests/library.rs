@@ -1,7 +1,9 @@
 //! The sound library index over a generated folder tree whose files carry
 //! BWF `bext`, `iXML` and RIFF `INFO` metadata (written here, by hand).
 
-use dubstage_media::library::{Library, Query, ScanProgress, Sort, SoundKind, scan};
+use dubstage_media::library::{
+    Library, Query, ScanProgress, Sort, SoundKind, kind_hint, read_header, scan,
+};
 use std::path::{Path, PathBuf};
 
 /// A WAV file: `fmt `, optional `bext`/`iXML`/`LIST INFO`, then `data`.
@@ -11,6 +13,8 @@ struct Wav<'a> {
     bits: u16,
     frames: u32,
     bext: Option<(&'a str, &'a str)>,
+    /// The `bext` TimeReference (samples since midnight).
+    time_ref: u64,
     ixml: Option<&'a str>,
     info: &'a [(&'a [u8; 4], &'a str)],
 }
@@ -50,7 +54,7 @@ fn write_wav(path: &Path, w: &Wav<'_>) {
         b.extend(fixed("REF", 32));
         b.extend(fixed("2026-11-23", 10));
         b.extend(fixed("12:00:00", 8));
-        b.extend_from_slice(&0u64.to_le_bytes());
+        b.extend_from_slice(&w.time_ref.to_le_bytes());
         b.extend_from_slice(&2u16.to_le_bytes());
         b.extend(vec![0u8; 64 + 10 + 180]);
         chunk(&mut body, b"bext", &b);
@@ -86,6 +90,7 @@ fn plain(frames: u32) -> Wav<'static> {
         bits: 24,
         frames,
         bext: None,
+        time_ref: 0,
         ixml: None,
         info: &[],
     }
@@ -294,4 +299,157 @@ fn a_cancelled_scan_keeps_the_previous_index() {
     let (lib, report) = scan(&[dir.path().to_owned()], &previous, &progress);
     assert!(report.cancelled);
     assert_eq!(lib, previous);
+}
+
+/// Files named in the UCS style, in folders whose names say nothing.
+fn ucs_tree(root: &Path) {
+    for name in [
+        "FOLYFtsp_Gravel Walk_ABC.wav",
+        "FEETGrvl_Crunch Slow_XYZ.wav",
+        "AMBRoom_Kitchen Night_ABC.wav",
+        "DOORSlid_Patio_ABC.wav",
+        "WHSH_Fast By_ABC.wav",
+        "CRWDWalla_Pub_ABC.wav",
+    ] {
+        write_wav(&root.join("lib/a").join(name), &plain(4_800));
+    }
+}
+
+#[test]
+fn ucs_subcategories_are_found_by_full_name_forms_and_synonyms() {
+    let dir = tempfile::tempdir().unwrap();
+    ucs_tree(dir.path());
+    let (lib, _) = scan(
+        &[dir.path().join("lib")],
+        &Library::default(),
+        &ScanProgress::default(),
+    );
+    let index = dir.path().join("library.dslb");
+    lib.save(&index).unwrap();
+    let loaded = Library::load(&index).unwrap();
+    for lib in [&lib, &loaded] {
+        let find = |text: &str| {
+            let mut n = names(
+                lib,
+                &lib.search(&Query {
+                    text: text.into(),
+                    ..Query::default()
+                }),
+            );
+            n.sort();
+            n
+        };
+        let steps = [
+            "FEETGrvl_Crunch Slow_XYZ.wav",
+            "FOLYFtsp_Gravel Walk_ABC.wav",
+        ];
+        // FOLEY/Ftsp is FOOTSTEPS; FEET is the FOOTSTEPS category.
+        assert_eq!(find("footsteps"), steps);
+        assert_eq!(find("footstep"), steps);
+        assert_eq!(find("Footsteps gravel"), steps);
+        assert_eq!(find("foley footstep"), ["FOLYFtsp_Gravel Walk_ABC.wav"]);
+        // AMB/Room is ROOM TONE, and ambience by its other names.
+        assert_eq!(find("room tone"), ["AMBRoom_Kitchen Night_ABC.wav"]);
+        assert_eq!(find("roomtone"), ["AMBRoom_Kitchen Night_ABC.wav"]);
+        assert_eq!(find("ambiance kitchen"), ["AMBRoom_Kitchen Night_ABC.wav"]);
+        assert_eq!(find("atmos"), ["AMBRoom_Kitchen Night_ABC.wav"]);
+        // Category names in the singular, subcategories by name.
+        assert_eq!(find("door"), ["DOORSlid_Patio_ABC.wav"]);
+        assert_eq!(find("sliding door"), ["DOORSlid_Patio_ABC.wav"]);
+        assert_eq!(find("crowd walla"), ["CRWDWalla_Pub_ABC.wav"]);
+        assert_eq!(find("swoosh"), ["WHSH_Fast By_ABC.wav"]);
+        // Words that match nothing still find nothing.
+        assert!(find("helicopter").is_empty());
+        assert!(find("footsteps kitchen").is_empty());
+        assert!(find("room tone gravel").is_empty());
+    }
+    let steps = lib
+        .entries
+        .iter()
+        .find(|e| e.name().starts_with("FOLY"))
+        .unwrap();
+    assert_eq!(
+        (steps.category.as_str(), steps.sub_category.as_str()),
+        ("FOLEY", "Ftsp")
+    );
+}
+
+#[test]
+fn entries_get_the_kind_hint_of_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(&dir.path().join("dia_ben_01.wav"), &plain(480));
+    write_wav(&dir.path().join("door_slam_fx.wav"), &plain(480));
+    write_wav(&dir.path().join("mix.wav"), &plain(480));
+    let (lib, _) = scan(
+        &[dir.path().to_owned()],
+        &Library::default(),
+        &ScanProgress::default(),
+    );
+    let kind = |n: &str| lib.entries.iter().find(|e| e.name() == n).unwrap().kind;
+    assert_eq!(kind("dia_ben_01.wav"), Some(SoundKind::Dialogue));
+    assert_eq!(kind("door_slam_fx.wav"), Some(SoundKind::Effect));
+    assert_eq!(kind("mix.wav"), None);
+}
+
+#[test]
+fn bwf_time_reference_scene_and_take_from_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    // One hour past midnight at 48 kHz.
+    let bext = dir.path().join("bext.wav");
+    write_wav(
+        &bext,
+        &Wav {
+            bext: Some(("", "")),
+            time_ref: 3600 * 48_000,
+            ..plain(480)
+        },
+    );
+    let h = read_header(&bext).unwrap();
+    assert_eq!(h.time_reference, Some(172_800_000));
+    assert_eq!((h.scene.as_str(), h.take.as_str()), ("", ""));
+
+    let none = dir.path().join("plain.wav");
+    write_wav(&none, &plain(480));
+    assert_eq!(read_header(&none).unwrap().time_reference, None);
+
+    // iXML only, beyond 32 bits: 23 h at 192 kHz.
+    let t = 23 * 3600 * 192_000u64;
+    let xml = format!(
+        "<BWFXML><SCENE>12A</SCENE><TAKE>3</TAKE><TAPE>DAY04</TAPE><BEXT>\
+         <BWF_TIME_REFERENCE_LOW>{}</BWF_TIME_REFERENCE_LOW>\
+         <BWF_TIME_REFERENCE_HIGH>{}</BWF_TIME_REFERENCE_HIGH></BEXT></BWFXML>",
+        t & 0xFFFF_FFFF,
+        t >> 32
+    );
+    let ixml = dir.path().join("T003.wav");
+    write_wav(
+        &ixml,
+        &Wav {
+            rate: 192_000,
+            ixml: Some(&xml),
+            ..plain(480)
+        },
+    );
+    let h = read_header(&ixml).unwrap();
+    assert_eq!(h.time_reference, Some(t));
+    assert_eq!(
+        (h.scene.as_str(), h.take.as_str(), h.tape.as_str()),
+        ("12A", "3", "DAY04")
+    );
+    // A production recorder's file: nothing in the name, scene and take in iXML.
+    assert_eq!(kind_hint(&ixml, Some(&h)), Some(SoundKind::Dialogue));
+    assert_eq!(kind_hint(&ixml, None), None);
+
+    // Both: the bext wins.
+    let both = dir.path().join("both.wav");
+    write_wav(
+        &both,
+        &Wav {
+            bext: Some(("", "")),
+            time_ref: 48_000,
+            ixml: Some(&xml),
+            ..plain(480)
+        },
+    );
+    assert_eq!(read_header(&both).unwrap().time_reference, Some(48_000));
 }

@@ -104,6 +104,33 @@ pub enum Command {
         track: TrackId,
         output: Output,
     },
+    /// Changes a track's kind. With `output: None` its output follows the
+    /// kind's default bus when it was on the old kind's default (the user
+    /// did not re-route it); `Some` sets the output exactly (undo).
+    SetTrackKind {
+        track: TrackId,
+        kind: TrackKind,
+        output: Option<Output>,
+    },
+    SetTrackColour {
+        track: TrackId,
+        colour: Option<[u8; 3]>,
+    },
+    SetProjectName {
+        name: String,
+    },
+    RenameClip {
+        clip: ClipId,
+        name: String,
+    },
+    SetStartTimecode {
+        timecode: crate::Timecode,
+    },
+    /// Changes the sample rate of a project that has no media yet
+    /// (positions are sample counts, so a project with clips keeps its rate).
+    SetSampleRate {
+        rate: crate::SampleRate,
+    },
     AddMedia {
         path: PathBuf,
         name: String,
@@ -233,6 +260,12 @@ impl Command {
             Command::SetTrackSolo { .. } => "Solo",
             Command::SetTrackSoloSafe { .. } => "Solo Safe",
             Command::SetTrackOutput { .. } => "Track Output",
+            Command::SetTrackKind { .. } => "Track Kind",
+            Command::SetTrackColour { .. } => "Track Colour",
+            Command::SetProjectName { .. } => "Project Name",
+            Command::RenameClip { .. } => "Rename Clip",
+            Command::SetStartTimecode { .. } => "Start Timecode",
+            Command::SetSampleRate { .. } => "Sample Rate",
             Command::AddMedia { .. } | Command::InsertMedia { .. } => "Import Media",
             Command::RemoveMedia { .. } => "Remove Media",
             Command::SetMediaPath { .. } => "Relink Media",
@@ -277,6 +310,10 @@ pub enum Created {
 pub enum EditError {
     #[error("no track with id {0}")]
     NoTrack(TrackId),
+    #[error(
+        "the sample rate of a project with media cannot change (its positions are samples at the current rate)"
+    )]
+    RateWithMedia,
     #[error("no clip with id {0}")]
     NoClip(ClipId),
     #[error("no media with id {0}")]
@@ -388,6 +425,7 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 solo: false,
                 solo_safe: false,
                 output,
+                colour: None,
                 clips: Vec::new(),
             });
             Ok((Created::Track(id), vec![C::RemoveTrack { track: id }]))
@@ -512,6 +550,57 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 track: *track,
                 output: old,
             })
+        }
+        C::SetTrackKind {
+            track,
+            kind,
+            output,
+        } => {
+            if let Some(Output::Bus(b)) = output
+                && p.bus(*b).is_none()
+            {
+                return Err(EditError::NoBus(*b));
+            }
+            let (old_kind, old_output) = {
+                let t = p.track(*track).ok_or(EditError::NoTrack(*track))?;
+                (t.kind, t.output)
+            };
+            let new_output = match output {
+                Some(o) => *o,
+                None if old_output == p.default_output(old_kind) => p.default_output(*kind),
+                None => old_output,
+            };
+            let t = track_mut(p, *track)?;
+            t.kind = *kind;
+            t.output = new_output;
+            done(C::SetTrackKind {
+                track: *track,
+                kind: old_kind,
+                output: Some(old_output),
+            })
+        }
+        C::SetTrackColour { track, colour } => {
+            let t = track_mut(p, *track)?;
+            let old = std::mem::replace(&mut t.colour, *colour);
+            done(C::SetTrackColour {
+                track: *track,
+                colour: old,
+            })
+        }
+        C::SetProjectName { name } => {
+            let old = std::mem::replace(&mut p.name, name.clone());
+            done(C::SetProjectName { name: old })
+        }
+        C::SetStartTimecode { timecode } => {
+            let old = std::mem::replace(&mut p.start_timecode, *timecode);
+            done(C::SetStartTimecode { timecode: old })
+        }
+        C::SetSampleRate { rate } => {
+            if *rate != p.sample_rate && !p.media.is_empty() {
+                return Err(EditError::RateWithMedia);
+            }
+            let old = std::mem::replace(&mut p.sample_rate, *rate);
+            done(C::SetSampleRate { rate: old })
         }
         C::AddMedia {
             path,
@@ -710,6 +799,15 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             t.clips.push(copy);
             sort_clips(t);
             Ok((Created::Clip(id), vec![C::RemoveClip { clip: id }]))
+        }
+        C::RenameClip { clip, name } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            let old = std::mem::replace(&mut c.name, name.clone());
+            put_clip(p, c)?;
+            done(C::RenameClip {
+                clip: *clip,
+                name: old,
+            })
         }
         C::SetClipGain { clip, gain_db } => {
             let g = gain(*gain_db, "clip gain")?;

@@ -13,6 +13,7 @@ pub mod time;
 pub use command::{Command, Created, EditError, NewClip, Session};
 pub use project::{
     Bus, BusId, Clip, ClipChannels, ClipId, Fade, FadeShape, Marker, MarkerId, Master, MediaId,
-    MediaRef, Output, PanLaw, Picture, Project, Stem, Track, TrackId, TrackKind, pan_label,
+    MediaRef, Output, PanLaw, Picture, Project, SavedView, Stem, Track, TrackId, TrackKind,
+    pan_label,
 };
 pub use time::{FrameRate, SampleLen, SamplePos, SampleRate, TimeError, TimeMap, Timecode};

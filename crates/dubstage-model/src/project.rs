@@ -272,6 +272,9 @@ pub struct Track {
     #[serde(default)]
     pub solo_safe: bool,
     pub output: Output,
+    /// The user's colour for the track (RGB); `None`: the kind's colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<[u8; 3]>,
     /// Clips ordered by position (kept sorted by every command).
     #[serde(default)]
     pub clips: Vec<Clip>,
@@ -441,6 +444,36 @@ pub struct Project {
     /// The next free id (shared by every kind of id). Kept in the file so ids are never reused.
     #[serde(default)]
     pub next_id: u32,
+    /// How the editor last showed the project (zoom, scroll, playhead,
+    /// track heights). Not an edit: no command changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<SavedView>,
+}
+
+/// The editor's view of a project, kept in the file so it reopens as it was left.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SavedView {
+    /// Timeline samples per horizontal point.
+    #[serde(default)]
+    pub samples_per_point: f64,
+    /// Timeline sample at the left edge of the clip area.
+    #[serde(default)]
+    pub scroll_samples: f64,
+    /// Vertical scroll of the track area, in points.
+    #[serde(default)]
+    pub scroll_y: f32,
+    /// Where the playhead was.
+    #[serde(default)]
+    pub playhead: SamplePos,
+    /// Height of every track without its own, in points.
+    #[serde(default)]
+    pub track_height: f32,
+    /// Tracks with their own height.
+    #[serde(default)]
+    pub track_heights: Vec<(TrackId, f32)>,
+    /// Vertical waveform zoom (1 = full scale).
+    #[serde(default)]
+    pub waveform_zoom: f32,
 }
 
 fn default_buses() -> Vec<Bus> {
@@ -480,6 +513,7 @@ impl Project {
             master: Master::default(),
             picture: None,
             next_id: FIRST_FREE_ID,
+            view: None,
         }
     }
 

@@ -1,57 +1,15 @@
-//! The editor window: menu bar, transport bar, timeline, mixer, dialogs and
-//! keyboard shortcuts. `EditorApp::ui` draws one frame.
+//! The editor window: menu bar, transport bar, timeline, mixer and the
+//! windows around them. `EditorApp::ui` draws one frame. What the menus and
+//! keys can do is listed once, in [`crate::actions`].
 
+use crate::dialogs::{Dialogs, FileRequest, Purpose};
 use crate::editor::Editor;
+use crate::file_browser::BrowseMode;
 use crate::import::{ImportJob, ImportTarget};
+use crate::windows::Windows;
 use crate::{mixer, timeline};
-use dubstage_media::WavFormat;
 use dubstage_model::{Command, Project, SampleLen, SamplePos, Timecode, TrackKind, file};
-use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
-
-/// Keyboard shortcuts, in the order Help → Keyboard Shortcuts lists them.
-pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Space", "Play / stop"),
-    ("Enter", "Return to start"),
-    ("L", "Loop on / off"),
-    ("S", "Split at playhead"),
-    ("Shift+S", "Split the clip under the mouse, at the mouse"),
-    ("Drag on empty space", "Rubber-band selection (Shift adds)"),
-    ("M", "Add marker at playhead"),
-    ("Ctrl+Alt+Left / Right", "Previous / next marker"),
-    (", / .", "Nudge selection by one frame"),
-    ("Shift+, / Shift+.", "Nudge selection by one second"),
-    ("Delete / Backspace", "Delete selection"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-    ("Ctrl+X / C / V", "Cut / copy / paste at playhead"),
-    ("Ctrl+D", "Duplicate"),
-    ("Ctrl+A", "Select all"),
-    ("+ / -", "Zoom in / out"),
-    ("Ctrl+0", "Zoom to fit"),
-    ("N", "Snap on / off"),
-    ("F", "Follow playhead on / off"),
-    ("Ctrl+Wheel", "Zoom around the mouse"),
-    ("Shift+Wheel", "Scroll in time"),
-    ("Alt+drag", "Copy clips"),
-    ("Shift+drag fader", "Fine fader"),
-    ("Double-click fader / pan", "Reset to 0 dB / centre"),
-    ("Ctrl+S / Ctrl+Shift+S", "Save / save as"),
-    ("Ctrl+I", "Import audio"),
-    ("Ctrl+B", "Sound library on / off"),
-    (
-        "Space (library active)",
-        "Preview the selected sound / stop",
-    ),
-    (
-        "Ctrl+Space",
-        "Audition the selected sound at the playhead, with pre-roll",
-    ),
-    ("Ctrl+Enter", "Spot the selected sound to the playhead"),
-    (
-        "Drag a library result",
-        "Spot it onto a track at the drop point",
-    ),
-];
 
 /// An action the user asked for that needs a decision first (unsaved changes).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,10 +25,13 @@ pub struct EditorApp {
     pub import: Option<ImportJob>,
     /// Waiting for Save / Don't Save / Cancel.
     pub confirm: Option<Pending>,
+    /// What to do once a Save As started by "Save" in the unsaved-changes
+    /// question has saved.
+    after_save: Option<Pending>,
     /// Set when the user confirmed quitting; the host closes the window.
     pub quit_requested: bool,
-    /// Text of the timecode field while the user types in it.
-    pub timecode_edit: Option<String>,
+    /// The timecode field while the user types in it.
+    pub timecode_edit: Option<crate::widgets::LineEdit>,
     /// Makes a fresh engine for New/Open (the host knows the device).
     pub engine_factory: Box<dyn FnMut(u32) -> dubstage_engine::AudioEngine>,
     pub timeline: timeline::TimelineState,
@@ -79,7 +40,7 @@ pub struct EditorApp {
     /// Recently opened or saved projects, newest first (File → Open Recent).
     pub recent: Vec<PathBuf>,
     /// The Audio Device window, when open.
-    pub audio_dialog: Option<AudioDialog>,
+    pub audio_dialog: Option<crate::windows::audio_device::AudioDialog>,
     /// The sound library panel (kept across projects).
     pub library: crate::library::LibraryState,
     /// The Export dialog's choices, while it is open.
@@ -96,37 +57,19 @@ pub struct EditorApp {
     )>,
     /// Live loudness of the mix while playing (since play started).
     pub live: dubstage_engine::loudness::Live,
+    /// File dialogs (the desktop's on a thread, or the built-in browser).
+    pub dialogs: Dialogs,
+    /// The other windows (Markers, Project Settings, Import).
+    pub windows: Windows,
+    /// The last action run (from a menu or a key), for tests and the status line.
+    pub last_action: Option<&'static str>,
     was_playing: bool,
     /// Timeline sample of the last live point added to the loudness graph.
     last_live_point: i64,
-}
-
-/// The Audio Device window: output device and buffer size.
-#[derive(Debug, Clone)]
-pub struct AudioDialog {
-    pub devices: Vec<String>,
-    /// `None`: the system default.
-    pub device: Option<String>,
-    pub buffer: u32,
-    pub list_error: Option<String>,
-}
-
-impl AudioDialog {
-    fn new(editor: &Editor) -> AudioDialog {
-        let (devices, list_error) = match dubstage_engine::backend::output_devices() {
-            Ok(d) => (d, None),
-            Err(e) => (Vec::new(), Some(e.to_string())),
-        };
-        let info = editor.engine.stream_info();
-        AudioDialog {
-            devices,
-            device: info
-                .filter(|i| i.backend != "null")
-                .map(|i| i.device.clone()),
-            buffer: info.and_then(|i| i.buffer_frames).unwrap_or(512),
-            list_error,
-        }
-    }
+    /// The window title last sent to the host (sent again only when it changes).
+    title_sent: String,
+    /// The context of the frame being drawn (for dialogs opened by actions).
+    ctx: egui::Context,
 }
 
 /// How many projects File → Open Recent lists.
@@ -162,11 +105,17 @@ impl EditorApp {
             analysis: None,
             delivered: None,
             live: dubstage_engine::loudness::Live::new(editor.project().sample_rate.hz()),
+            dialogs: Dialogs::new(),
+            windows: Windows::default(),
+            last_action: None,
             was_playing: false,
             last_live_point: i64::MIN / 2,
+            title_sent: String::new(),
+            ctx: egui::Context::default(),
             editor,
             import: None,
             confirm: None,
+            after_save: None,
             quit_requested: false,
             timecode_edit: None,
             engine_factory,
@@ -176,6 +125,9 @@ impl EditorApp {
 
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.ctx = ctx.clone();
+        self.keep_engine_rate();
         self.editor.sync_engine();
         self.editor.sync_picture();
         if self.recovery_offer.is_none() {
@@ -195,8 +147,20 @@ impl EditorApp {
             // The library panel claims it back if the press is inside it.
             self.library.active = false;
         }
-        self.shortcuts(ui.ctx());
-        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        // Buttons never keep the keyboard: keys are the editor's shortcuts
+        // (arrows and Tab step the playhead, not widget focus).
+        if !ctx.text_edit_focused() {
+            ctx.memory_mut(|m| {
+                m.move_focus(egui::FocusDirection::None);
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
+        }
+        if !self.modal_open() {
+            crate::actions::handle_keys(self, &ctx);
+        }
+        egui::Panel::top("menu").show(ui, |ui| crate::actions::menu_bar(self, ui));
         egui::Panel::top("transport").show(ui, |ui| self.transport(ui));
         egui::Panel::bottom("status")
             .exact_size(22.0)
@@ -218,6 +182,12 @@ impl EditorApp {
                     crate::library::library_ui(ui, &mut self.library, &mut self.editor)
                 });
         }
+        if std::mem::take(&mut self.library.wants_folder) {
+            self.add_library_folder();
+        }
+        if std::mem::take(&mut self.editor.picture.wants_dialog) {
+            self.set_picture_dialog();
+        }
         self.picture_viewer(ui);
         if self.editor.show_side_panel {
             egui::Panel::right("side")
@@ -236,20 +206,529 @@ impl EditorApp {
                 if let Some(movie) = movies.first() {
                     self.editor.set_picture_file(movie);
                 }
-                if !audio.is_empty() {
-                    self.start_import(audio, target);
+                if audio.is_empty() {
+                    continue;
+                }
+                match target {
+                    // Dropped on empty space: the Import dialog decides.
+                    ImportTarget::NewTrack { position } => self.open_import_dialog(audio, position),
+                    target => self.start_import(audio, target),
                 }
             }
         });
-        self.dialogs(ui.ctx());
+        self.windows_ui(&ctx);
         // Ask for the frame of where the timeline left the playhead this frame.
         self.editor.sync_picture();
         let title = self.editor.title();
-        ui.ctx()
-            .send_viewport_cmd(egui::ViewportCommand::Title(title));
-        if self.editor.is_playing() || self.import.is_some() {
-            ui.ctx().request_repaint();
+        if title != self.title_sent {
+            // Only on change: a viewport command every frame asks for
+            // another frame, and an idle editor would never rest.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title_sent = title;
         }
+        if self.editor.is_playing() || self.import.is_some() {
+            ctx.request_repaint();
+        }
+    }
+
+    /// A window that takes the keyboard for itself is open (a file dialog,
+    /// the unsaved-changes question, recovery).
+    fn modal_open(&self) -> bool {
+        self.dialogs.browser().is_some() || self.confirm.is_some() || self.recovery_offer.is_some()
+    }
+
+    /// A project rate change (Project Settings, or its undo) needs an
+    /// engine at the new rate.
+    fn keep_engine_rate(&mut self) {
+        let rate = self.editor.project().sample_rate.hz();
+        if self.editor.engine.config().project_rate != rate {
+            let engine = (self.engine_factory)(rate);
+            self.editor.replace_engine(engine);
+        }
+    }
+
+    /// Every window and dialog, front-most last.
+    fn windows_ui(&mut self, ctx: &egui::Context) {
+        self.poll_job();
+        crate::windows::delivery::delivery_window(self, ctx);
+        crate::windows::export::export_window(self, ctx);
+        crate::windows::loudness::loudness_window(self, ctx);
+        crate::windows::markers::show(
+            ctx,
+            &mut self.windows.markers,
+            &mut self.windows.markers_state,
+            &mut self.editor,
+        );
+        timeline::clip_window(ctx, &mut self.editor, &mut self.timeline);
+        if let Some(mut s) = self.windows.settings.take() {
+            use crate::windows::project_settings::{SettingsAction, show};
+            match show(ctx, &mut s, &mut self.editor) {
+                SettingsAction::None => self.windows.settings = Some(s),
+                SettingsAction::Close => {}
+                SettingsAction::New {
+                    name,
+                    sample_rate,
+                    frame_rate,
+                    start,
+                } => {
+                    let mut project = Project::new(&name);
+                    project.sample_rate = sample_rate;
+                    project.frame_rate = frame_rate;
+                    project.start_timecode = start;
+                    let engine = (self.engine_factory)(sample_rate.hz());
+                    self.replace_editor(Editor::new(project, None, engine));
+                    self.editor.notify(
+                        format!("new project \"{name}\": File > Save to choose where it lives"),
+                        false,
+                    );
+                }
+            }
+        }
+        if let Some(mut d) = self.windows.import.take() {
+            use crate::windows::import::{ImportAction, show};
+            let map = self.editor.project().time_map();
+            match show(ctx, &mut d, &map) {
+                ImportAction::None => self.windows.import = Some(d),
+                ImportAction::Cancel => {}
+                ImportAction::Import(files, target) => self.start_import(files, target),
+            }
+        }
+        if let Some(job) = &self.job {
+            let mut cancel = false;
+            egui::Window::new("Working")
+                .collapsible(false)
+                .resizable(false)
+                .anchor(egui::Align2::CENTER_BOTTOM, [0.0, -40.0])
+                .show(ctx, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::ProgressBar::new(job.fraction())
+                                .text(job.stage())
+                                .desired_width(300.0),
+                        );
+                        if ui.button("Cancel").clicked() {
+                            cancel = true;
+                        }
+                    });
+                });
+            if cancel {
+                job.cancel();
+            }
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        self.confirm_window(ctx);
+        self.recovery_window(ctx);
+        crate::windows::audio_device::audio_window(self, ctx);
+        let mut show = self.editor.show_shortcuts;
+        crate::actions::shortcuts_window(ctx, &mut show);
+        self.editor.show_shortcuts = show;
+        let mut about = self.editor.show_about;
+        egui::Window::new("About Dubstage")
+            .open(&mut about)
+            .show(ctx, |ui| {
+                ui.label(format!("Dubstage {}", env!("CARGO_PKG_VERSION")));
+                ui.label("Sound editing and mixing for film. MIT OR Apache-2.0.");
+            });
+        self.editor.show_about = about;
+        // Escape closes the front-most simple window.
+        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) && !ctx.text_edit_focused() {
+            if self.editor.show_shortcuts {
+                self.editor.show_shortcuts = false;
+            } else if self.editor.show_about {
+                self.editor.show_about = false;
+            } else if self.audio_dialog.is_some() {
+                self.audio_dialog = None;
+            } else if self.delivered.is_some() {
+                self.delivered = None;
+            } else if self.show_loudness {
+                self.show_loudness = false;
+            }
+        }
+        if let Some((purpose, paths)) = self.dialogs.show(ctx) {
+            self.file_chosen(purpose, paths);
+        }
+    }
+
+    fn confirm_window(&mut self, ctx: &egui::Context) {
+        let Some(action) = self.confirm.clone() else {
+            return;
+        };
+        let mut close = ctx.input(|i| i.key_pressed(egui::Key::Escape));
+        egui::Window::new("Unsaved changes")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "Save the changes to \"{}\" first?",
+                    self.editor.project().name
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        close = true;
+                        if self.editor.path.is_some() {
+                            if self.editor.save() {
+                                self.perform(action.clone());
+                            }
+                        } else {
+                            // Never saved: Save As first, then go on.
+                            self.save_as(Some(action.clone()));
+                        }
+                    }
+                    if ui.button("Don't Save").clicked() {
+                        close = true;
+                        self.perform(action.clone());
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.confirm = None;
+        }
+    }
+
+    fn recovery_window(&mut self, ctx: &egui::Context) {
+        let Some(rec) = self.recovery_offer.clone() else {
+            return;
+        };
+        egui::Window::new("Recover unsaved changes")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "\"{}\" has unsaved changes from a session that ended unexpectedly.",
+                    self.editor.project().name
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Recover").clicked() {
+                        self.recover(&rec);
+                    }
+                    if ui.button("Discard").clicked() {
+                        self.editor.discard_recovery();
+                        self.recovery_offer = None;
+                    }
+                });
+            });
+    }
+
+    /// Opens a file dialog (refused with a message while one is open).
+    pub fn open_file_dialog(&mut self, ctx: &egui::Context, request: FileRequest) {
+        if let Err(e) = self.dialogs.open(ctx, request) {
+            self.editor.notify(e, false);
+        }
+    }
+
+    /// Opens a file dialog outside a frame's drawing (actions run before
+    /// the panels; the context is not needed for the built-in browser).
+    fn open_file_dialog_now(&mut self, request: FileRequest) {
+        let ctx = self.ctx.clone();
+        self.open_file_dialog(&ctx, request);
+    }
+
+    /// What a closed dialog chose.
+    fn file_chosen(&mut self, purpose: Purpose, paths: Vec<PathBuf>) {
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        match purpose {
+            Purpose::OpenProject => self.open(&first),
+            Purpose::SaveProjectAs => {
+                let mut path = first;
+                if path.extension().is_none() {
+                    path.set_extension(file::EXTENSION);
+                }
+                if self.save_to(&path)
+                    && let Some(next) = self.after_save.take()
+                {
+                    self.perform(next);
+                }
+                self.after_save = None;
+            }
+            Purpose::ImportAudio => {
+                let at = self.editor.playhead();
+                self.open_import_dialog(paths, at);
+            }
+            Purpose::SetPicture => {
+                self.editor.set_picture_file(&first);
+            }
+            Purpose::AddLibraryFolder => self.library.add_folder(first),
+            Purpose::ExportFolder => {
+                if let Some(o) = &mut self.export_options {
+                    o.folder = first;
+                }
+            }
+            Purpose::ExportMix => crate::export::export_mix(&mut self.editor, &first),
+            Purpose::RelinkFolder => self.editor.relink_in(&first),
+        }
+    }
+
+    /// Saves where the project lives, or asks where (never saved yet).
+    pub fn save(&mut self) {
+        if self.editor.path.is_some() {
+            let view = self.saved_view();
+            self.editor.save_with_view(view);
+        } else {
+            self.save_as(None);
+        }
+    }
+
+    fn save_to(&mut self, path: &std::path::Path) -> bool {
+        let view = self.saved_view();
+        self.editor.save_to_with_view(path, view)
+    }
+
+    /// The view to keep in the file: zoom, scroll, playhead, heights.
+    fn saved_view(&self) -> dubstage_model::SavedView {
+        let v = &self.editor.view;
+        dubstage_model::SavedView {
+            samples_per_point: v.samples_per_point,
+            scroll_samples: v.scroll_samples,
+            scroll_y: v.scroll_y,
+            playhead: self.editor.playhead(),
+            track_height: v.track_height,
+            track_heights: v.track_heights.iter().map(|(k, h)| (*k, *h)).collect(),
+            waveform_zoom: v.waveform_zoom,
+        }
+    }
+
+    /// File → Save As; `then` runs once it has saved.
+    pub fn save_as(&mut self, then: Option<Pending>) {
+        self.after_save = then;
+        let name = format!("{}.{}", self.editor.project().name, file::EXTENSION);
+        let dir = self
+            .editor
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_owned);
+        let request = FileRequest::new(
+            Purpose::SaveProjectAs,
+            "Save project as",
+            BrowseMode::SaveFile,
+        )
+        .filter("Dubstage project", &[file::EXTENSION])
+        .in_dir(dir.as_deref())
+        .named(&name);
+        self.open_file_dialog_now(request);
+    }
+
+    pub fn open_project_settings(&mut self, for_new: bool) {
+        self.windows.settings = Some(crate::windows::project_settings::ProjectSettings::new(
+            &self.editor,
+            for_new,
+        ));
+    }
+
+    pub fn import_dialog(&mut self) {
+        let dir = self
+            .editor
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_owned);
+        let request = FileRequest::new(Purpose::ImportAudio, "Import audio", BrowseMode::OpenFiles)
+            .filter(
+                "Audio",
+                &[
+                    "wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "aac", "mp4",
+                ],
+            )
+            .in_dir(dir.as_deref());
+        self.open_file_dialog_now(request);
+    }
+
+    /// The Import dialog on `files`, placing at `position` by default.
+    pub fn open_import_dialog(&mut self, files: Vec<PathBuf>, position: SamplePos) {
+        let selected = self
+            .editor
+            .selected_track
+            .and_then(|t| self.editor.project().track(t))
+            .map(|t| (t.id, t.name.clone()));
+        self.windows.import = Some(crate::windows::import::ImportDialog::new(
+            files, position, selected,
+        ));
+    }
+
+    pub fn open_export(&mut self) {
+        self.export_options = Some(crate::export::ExportOptions::new(&self.editor));
+    }
+
+    pub fn export_mix_dialog(&mut self) {
+        let name = format!("{}.wav", self.editor.project().name);
+        let request = FileRequest::new(Purpose::ExportMix, "Export mix", BrowseMode::SaveFile)
+            .filter("WAV", &["wav"])
+            .named(&name);
+        self.open_file_dialog_now(request);
+    }
+
+    pub fn relink_dialog(&mut self) {
+        let request = FileRequest::new(
+            Purpose::RelinkFolder,
+            "Folder to search for the missing files",
+            BrowseMode::PickFolder,
+        );
+        self.open_file_dialog_now(request);
+    }
+
+    pub fn set_picture_dialog(&mut self) {
+        let request = FileRequest::new(Purpose::SetPicture, "Set Picture", BrowseMode::OpenFile)
+            .filter("Movies", crate::picture::MOVIE_EXTENSIONS);
+        self.open_file_dialog_now(request);
+    }
+
+    pub fn add_library_folder(&mut self) {
+        let request = FileRequest::new(
+            Purpose::AddLibraryFolder,
+            "Add a sound library folder",
+            BrowseMode::PickFolder,
+        );
+        self.open_file_dialog_now(request);
+    }
+
+    pub fn open_audio_device(&mut self) {
+        self.audio_dialog = Some(crate::windows::audio_device::AudioDialog::new(&self.editor));
+    }
+
+    /// Space: previews the selected library sound when the library is in
+    /// use, else plays or stops.
+    pub fn play_or_preview(&mut self) {
+        let lib_ready = self.library.show && self.library.active && self.library.selected.is_some();
+        if lib_ready || self.library.previewing || self.library.auditioning {
+            crate::library::toggle_preview(&mut self.library, &mut self.editor);
+        } else {
+            self.editor.toggle_play();
+        }
+    }
+
+    pub fn split_at_mouse(&mut self) {
+        match self.timeline.hover {
+            Some((clip, at)) => {
+                self.editor.apply(Command::SplitClip { clip, at });
+            }
+            None => self
+                .editor
+                .notify("point at a clip to split it at the mouse", false),
+        }
+    }
+
+    /// One frame of the project rate, in samples (nudge step).
+    fn one_frame(&self) -> SampleLen {
+        let map = self.editor.project().time_map();
+        map.frame_start(1) - map.frame_start(0)
+    }
+
+    pub fn nudge_frames(&mut self, n: i64) {
+        let f = self.one_frame();
+        self.editor.nudge(SampleLen(f.0 * n));
+    }
+
+    pub fn nudge_seconds(&mut self, n: i64) {
+        let s = self.editor.project().sample_rate.seconds(n);
+        self.editor.nudge(s);
+    }
+
+    pub fn step_seconds(&mut self, n: i64) {
+        let s = self.editor.project().sample_rate.seconds(n);
+        let to = (self.editor.playhead() + s).max(SamplePos::ZERO);
+        self.editor.locate(to);
+    }
+
+    /// L: forward; again: twice as fast (up to 8×).
+    pub fn shuttle_forward(&mut self) {
+        let s = self.editor.shuttle_speed();
+        let playing = self.editor.is_playing();
+        let next = match (playing, s) {
+            (false, _) => 1,
+            (true, 0) => 2,
+            (true, s) if s > 0 => (s.saturating_mul(2)).min(8),
+            (true, _) => 1,
+        };
+        if next == 1 {
+            if playing {
+                self.editor.stop();
+            }
+            self.editor.play();
+        } else {
+            self.editor.shuttle(next);
+        }
+    }
+
+    /// J: backwards; again: twice as fast (up to 8×).
+    pub fn shuttle_back(&mut self) {
+        let s = self.editor.shuttle_speed();
+        let next = if self.editor.is_playing() && s < 0 {
+            (s.saturating_mul(2)).max(-8)
+        } else {
+            -1
+        };
+        self.editor.shuttle(next);
+    }
+
+    /// Keyboard zoom keeps the playhead where it is on screen (centred when
+    /// it was out of view).
+    pub fn zoom_on_playhead(&mut self, factor: f64) {
+        let w = f64::from(self.timeline.clip_area_width);
+        let v = &self.editor.view;
+        let ph = self.editor.playhead().0 as f64;
+        let x = (ph - v.scroll_samples) / v.samples_per_point;
+        let anchor_x = if (0.0..=w).contains(&x) { x } else { w / 2.0 };
+        self.editor.zoom(factor, ph, anchor_x);
+    }
+
+    pub fn waveform_zoom(&mut self, factor: f32) {
+        let z = (self.editor.view.waveform_zoom * factor).clamp(0.25, 64.0);
+        self.editor.view.waveform_zoom = z;
+    }
+
+    pub fn all_tracks_height(&mut self, factor: f32) {
+        let h = self.editor.view.track_height * factor;
+        let v = &mut self.editor.view;
+        for t in v.track_heights.values_mut() {
+            *t = (*t * factor).clamp(
+                crate::editor::MIN_TRACK_HEIGHT,
+                crate::editor::MAX_TRACK_HEIGHT,
+            );
+        }
+        v.track_height = h.clamp(
+            crate::editor::MIN_TRACK_HEIGHT,
+            crate::editor::MAX_TRACK_HEIGHT,
+        );
+    }
+
+    pub fn rename_selected_track(&mut self) {
+        if let Some(t) = self
+            .editor
+            .selected_track
+            .and_then(|t| self.editor.project().track(t))
+        {
+            let (id, name) = (t.id, t.name.clone());
+            self.timeline.start_rename(id, &name);
+        }
+    }
+
+    pub fn delete_selected_track(&mut self) {
+        if let Some(track) = self.editor.selected_track {
+            self.editor.apply(Command::RemoveTrack { track });
+        }
+    }
+
+    /// Up/Down: the track above or below becomes the selected one.
+    pub fn select_track_by(&mut self, delta: i64) {
+        let p = self.editor.project();
+        if p.tracks.is_empty() {
+            return;
+        }
+        let i = self
+            .editor
+            .selected_track
+            .and_then(|t| p.track_index(t))
+            .map_or(0, |i| {
+                (i as i64 + delta).clamp(0, p.tracks.len() as i64 - 1) as usize
+            });
+        self.editor.selected_track = Some(p.tracks[i].id);
     }
 
     /// The picture viewer, docked or in its own window, when there is a picture.
@@ -290,425 +769,6 @@ impl EditorApp {
         }
         if self.editor.is_playing() {
             ui.ctx().request_repaint();
-        }
-    }
-
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        let none = Modifiers::NONE;
-        let cmd = Modifiers::COMMAND;
-        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
-        let frame = self.one_frame();
-        let second = self.editor.project().sample_rate.seconds(1);
-        let pressed = |m: Modifiers, k: Key| {
-            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)))
-        };
-        let lib_ready = self.library.show && self.library.active && self.library.selected.is_some();
-        if pressed(cmd, Key::Space) {
-            crate::library::audition_at_playhead(&mut self.library, &mut self.editor);
-        }
-        if pressed(cmd, Key::Enter) {
-            crate::library::spot_to_playhead(&mut self.library, &mut self.editor);
-        }
-        if pressed(cmd, Key::B) {
-            self.library.show = !self.library.show;
-        }
-        if pressed(none, Key::Space) {
-            if lib_ready || self.library.previewing {
-                crate::library::toggle_preview(&mut self.library, &mut self.editor);
-            } else {
-                self.editor.toggle_play();
-            }
-        }
-        if pressed(none, Key::Enter) {
-            self.editor.locate(SamplePos::ZERO);
-        }
-        if pressed(none, Key::L) {
-            let on = !self.editor.loop_on;
-            self.editor.set_loop(on, None);
-        }
-        if pressed(Modifiers::SHIFT, Key::S) {
-            match self.timeline.hover {
-                Some((clip, at)) => {
-                    self.editor.apply(Command::SplitClip { clip, at });
-                }
-                None => self
-                    .editor
-                    .notify("point at a clip to split it at the mouse", false),
-            }
-        }
-        if pressed(none, Key::S) {
-            self.editor.split_at_playhead();
-        }
-        if pressed(none, Key::M) {
-            self.editor.add_marker();
-        }
-        if pressed(Modifiers::COMMAND | Modifiers::ALT, Key::ArrowRight) {
-            self.editor.jump_marker(true);
-        }
-        if pressed(Modifiers::COMMAND | Modifiers::ALT, Key::ArrowLeft) {
-            self.editor.jump_marker(false);
-        }
-        if pressed(Modifiers::SHIFT, Key::Comma) {
-            self.editor.nudge(-second);
-        }
-        if pressed(Modifiers::SHIFT, Key::Period) {
-            self.editor.nudge(second);
-        }
-        if pressed(none, Key::Comma) {
-            self.editor.nudge(-frame);
-        }
-        if pressed(none, Key::Period) {
-            self.editor.nudge(frame);
-        }
-        if pressed(none, Key::Delete) || pressed(none, Key::Backspace) {
-            self.editor.delete_selection();
-        }
-        if pressed(cmd_shift, Key::Z) || pressed(cmd, Key::Y) {
-            self.editor.redo();
-        }
-        if pressed(cmd, Key::Z) {
-            self.editor.undo();
-        }
-        if pressed(cmd, Key::X) {
-            self.editor.cut_selection();
-        }
-        if pressed(cmd, Key::C) {
-            self.editor.copy_selection();
-        }
-        if pressed(cmd, Key::V) {
-            self.editor.paste();
-        }
-        if pressed(cmd, Key::D) {
-            self.editor.duplicate_selection();
-        }
-        if pressed(cmd, Key::A) {
-            self.editor.select_all();
-        }
-        if pressed(none, Key::Plus) || pressed(none, Key::Equals) {
-            self.zoom_centre(2.0);
-        }
-        if pressed(none, Key::Minus) {
-            self.zoom_centre(0.5);
-        }
-        if pressed(cmd, Key::Num0) {
-            self.editor.zoom_to_fit(self.timeline.clip_area_width);
-        }
-        if pressed(none, Key::N) {
-            self.editor.view.snap = !self.editor.view.snap;
-        }
-        if pressed(none, Key::F) {
-            self.editor.view.follow = !self.editor.view.follow;
-        }
-        if pressed(cmd_shift, Key::S) {
-            self.editor.save_as_dialog();
-        }
-        if pressed(cmd, Key::S) {
-            self.editor.save();
-        }
-        if pressed(cmd, Key::I) {
-            self.import_dialog();
-        }
-    }
-
-    /// One frame of the project rate, in samples (nudge step).
-    fn one_frame(&self) -> SampleLen {
-        let p = self.editor.project();
-        let map = p.time_map();
-        map.frame_start(1) - map.frame_start(0)
-    }
-
-    fn zoom_centre(&mut self, factor: f64) {
-        let w = f64::from(self.timeline.clip_area_width);
-        let v = self.editor.view;
-        let anchor = v.scroll_samples + w / 2.0 * v.samples_per_point;
-        self.editor.zoom(factor, anchor, w / 2.0);
-    }
-
-    fn menu_bar(&mut self, ui: &mut egui::Ui) {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui.button("New").clicked() {
-                    self.request(Pending::New);
-                }
-                if ui.button("Open…").clicked() {
-                    self.request(Pending::Open(None));
-                }
-                ui.menu_button("Open Recent", |ui| {
-                    if self.recent.is_empty() {
-                        ui.label("(none yet)");
-                    }
-                    for p in self.recent.clone() {
-                        let name = p.file_name().map_or_else(
-                            || p.display().to_string(),
-                            |n| n.to_string_lossy().into_owned(),
-                        );
-                        if ui
-                            .button(name)
-                            .on_hover_text(p.display().to_string())
-                            .clicked()
-                        {
-                            self.request(Pending::Open(Some(p)));
-                        }
-                    }
-                });
-                if ui.button("Save").clicked() {
-                    self.editor.save();
-                }
-                if ui.button("Save As…").clicked() {
-                    self.editor.save_as_dialog();
-                }
-                ui.separator();
-                if ui.button("Import Audio…").clicked() {
-                    self.import_dialog();
-                }
-                if ui.button("Export…").clicked() {
-                    self.export_options = Some(crate::export::ExportOptions::new(&self.editor));
-                }
-                if ui.button("Export Mix As…").clicked() {
-                    self.export_dialog();
-                }
-                if ui.button("Set Picture…").clicked() {
-                    crate::picture::set_picture_dialog(&mut self.editor);
-                }
-                let offline = !self.editor.offline.is_empty();
-                if ui
-                    .add_enabled(offline, egui::Button::new("Relink Offline Media…"))
-                    .on_hover_text("Find missing files by name in a folder")
-                    .clicked()
-                    && let Some(dir) = rfd::FileDialog::new()
-                        .set_title("Folder to search for the missing files")
-                        .pick_folder()
-                {
-                    self.editor.relink_in(&dir);
-                }
-                ui.menu_button("Autosave", |ui| {
-                    for (secs, label) in [
-                        (30, "Every 30 seconds"),
-                        (60, "Every minute"),
-                        (300, "Every 5 minutes"),
-                        (0, "Off"),
-                    ] {
-                        let current = self.editor.autosave_interval.as_secs();
-                        if ui.radio(current == secs, label).clicked() {
-                            self.editor.set_autosave_seconds(secs);
-                        }
-                    }
-                });
-                ui.separator();
-                if ui.button("Quit").clicked() {
-                    self.request(Pending::Quit);
-                }
-            });
-            ui.menu_button("Edit", |ui| {
-                let undo = self
-                    .editor
-                    .session
-                    .undo_label()
-                    .map_or("Undo".to_owned(), |l| format!("Undo {l}"));
-                if ui
-                    .add_enabled(self.editor.session.can_undo(), egui::Button::new(undo))
-                    .clicked()
-                {
-                    self.editor.undo();
-                }
-                let redo = self
-                    .editor
-                    .session
-                    .redo_label()
-                    .map_or("Redo".to_owned(), |l| format!("Redo {l}"));
-                if ui
-                    .add_enabled(self.editor.session.can_redo(), egui::Button::new(redo))
-                    .clicked()
-                {
-                    self.editor.redo();
-                }
-                ui.separator();
-                let has_sel = !self.editor.selection.is_empty();
-                if ui.add_enabled(has_sel, egui::Button::new("Cut")).clicked() {
-                    self.editor.cut_selection();
-                }
-                if ui.add_enabled(has_sel, egui::Button::new("Copy")).clicked() {
-                    self.editor.copy_selection();
-                }
-                if ui.button("Paste").clicked() {
-                    self.editor.paste();
-                }
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Duplicate"))
-                    .clicked()
-                {
-                    self.editor.duplicate_selection();
-                }
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Delete"))
-                    .clicked()
-                {
-                    self.editor.delete_selection();
-                }
-                if ui.button("Split at Playhead").clicked() {
-                    self.editor.split_at_playhead();
-                }
-                if ui.button("Select All").clicked() {
-                    self.editor.select_all();
-                }
-                ui.separator();
-                if ui.button("Add Marker").clicked() {
-                    self.editor.add_marker();
-                }
-                ui.separator();
-                if ui.button("Audio Device…").clicked() {
-                    self.audio_dialog = Some(AudioDialog::new(&self.editor));
-                }
-            });
-            ui.menu_button("Track", |ui| {
-                for kind in TrackKind::ALL {
-                    if ui.button(format!("New {} Track", kind.label())).clicked() {
-                        self.add_track(kind);
-                    }
-                }
-                ui.separator();
-                let sel = self.editor.selected_track;
-                if ui
-                    .add_enabled(sel.is_some(), egui::Button::new("Delete Track"))
-                    .clicked()
-                    && let Some(track) = sel
-                {
-                    self.editor.apply(Command::RemoveTrack { track });
-                }
-                if ui
-                    .add_enabled(sel.is_some(), egui::Button::new("Rename Track"))
-                    .clicked()
-                    && let Some(track) = sel
-                {
-                    self.timeline.renaming = Some(track);
-                }
-            });
-            ui.menu_button("Picture", |ui| self.picture_menu(ui));
-            ui.menu_button("View", |ui| {
-                if ui.button("Zoom In").clicked() {
-                    self.zoom_centre(2.0);
-                }
-                if ui.button("Zoom Out").clicked() {
-                    self.zoom_centre(0.5);
-                }
-                if ui.button("Zoom to Fit").clicked() {
-                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
-                }
-                ui.separator();
-                ui.checkbox(&mut self.editor.show_mixer, "Mixer");
-                ui.checkbox(&mut self.editor.show_side_panel, "Media Pool");
-                ui.checkbox(&mut self.library.show, "Sound Library");
-                ui.checkbox(&mut self.show_loudness, "Loudness");
-                ui.checkbox(&mut self.timeline.show_loudness_lane, "Loudness Graph");
-                ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
-                ui.checkbox(&mut self.editor.view.follow, "Follow Playhead");
-                ui.add_enabled_ui(self.editor.view.follow, |ui| {
-                    ui.radio_value(
-                        &mut self.editor.view.follow_continuous,
-                        false,
-                        "Follow by Page",
-                    );
-                    ui.radio_value(
-                        &mut self.editor.view.follow_continuous,
-                        true,
-                        "Follow Continuously",
-                    );
-                });
-                let mut rts = self.editor.return_to_start;
-                if ui.checkbox(&mut rts, "Return to Start on Stop").changed() {
-                    self.editor.set_return_to_start(rts);
-                }
-                ui.checkbox(&mut self.editor.view.snap, "Snap");
-            });
-            ui.menu_button("Help", |ui| {
-                if ui.button("Keyboard Shortcuts").clicked() {
-                    self.editor.show_shortcuts = true;
-                }
-                if ui.button("About Dubstage").clicked() {
-                    self.editor.show_about = true;
-                }
-            });
-        });
-    }
-
-    fn picture_menu(&mut self, ui: &mut egui::Ui) {
-        let has = self.editor.project().picture.is_some();
-        if ui.button("Set Picture…").clicked() {
-            crate::picture::set_picture_dialog(&mut self.editor);
-        }
-        let has_tc = self
-            .editor
-            .project()
-            .picture
-            .as_ref()
-            .is_some_and(|p| p.timecode.is_some());
-        if ui
-            .add_enabled(has_tc, egui::Button::new("Place by Movie Timecode"))
-            .clicked()
-        {
-            self.editor.place_picture_by_timecode();
-        }
-        if ui
-            .add_enabled(has, egui::Button::new("Use Movie Frame Rate"))
-            .clicked()
-        {
-            self.editor.use_movie_frame_rate();
-        }
-        if ui
-            .add_enabled(
-                has,
-                egui::Button::new("Import Picture Audio as Guide Track"),
-            )
-            .clicked()
-        {
-            self.import_guide();
-        }
-        ui.separator();
-        ui.checkbox(&mut self.editor.picture.show, "Picture Viewer");
-        ui.checkbox(&mut self.editor.picture.burn_in, "Timecode Burn-in");
-        ui.checkbox(&mut self.editor.picture.safe_area, "Safe Area Guides");
-        ui.separator();
-        if ui
-            .add_enabled(has, egui::Button::new("Remove Picture"))
-            .clicked()
-        {
-            self.editor.remove_picture();
-        }
-    }
-
-    /// Picture → Import Picture Audio as Guide Track: decodes the movie's
-    /// first audio stream in the background onto a new Guide track, in sync
-    /// with the picture.
-    pub fn import_guide(&mut self) {
-        match self.editor.picture_audio() {
-            Ok((movie, audio_index, position)) => self.start_import(
-                vec![movie],
-                ImportTarget::Guide {
-                    position,
-                    audio_index,
-                },
-            ),
-            Err(e) => self.editor.notify(e, true),
-        }
-    }
-
-    fn add_track(&mut self, kind: TrackKind) {
-        let n = self
-            .editor
-            .project()
-            .tracks
-            .iter()
-            .filter(|t| t.kind == kind)
-            .count()
-            + 1;
-        if let Some(dubstage_model::Created::Track(t)) = self.editor.apply(Command::AddTrack {
-            kind,
-            name: format!("{} {n}", kind.label()),
-        }) {
-            self.editor.selected_track = Some(t);
         }
     }
 
@@ -780,29 +840,26 @@ impl EditorApp {
         let current = map.timecode_at(self.editor.playhead()).to_string();
         let font = egui::FontId::monospace(20.0);
         match &mut self.timecode_edit {
-            Some(text) => {
-                let r = ui.add(
-                    egui::TextEdit::singleline(text)
-                        .font(font)
-                        .desired_width(150.0),
-                );
-                r.widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Locate to timecode")
-                });
-                let (enter, escape) =
-                    ui.input(|i| (i.key_pressed(Key::Enter), i.key_pressed(Key::Escape)));
-                if enter {
-                    let entered = text.clone();
-                    self.timecode_edit = None;
-                    match Timecode::parse(entered.trim()).and_then(|tc| map.samples_at(tc)) {
-                        Ok(pos) => self.editor.locate(pos),
-                        Err(e) => self.editor.notify(e.to_string(), true),
+            Some(edit) => {
+                let outcome = ui
+                    .scope(|ui| {
+                        ui.style_mut().override_font_id = Some(font);
+                        crate::widgets::line_edit(ui, edit, "Locate to timecode", 150.0)
+                    })
+                    .inner;
+                match outcome {
+                    crate::widgets::LineOutcome::Commit => {
+                        let entered = edit.text.trim().to_owned();
+                        self.timecode_edit = None;
+                        if entered != current {
+                            match Timecode::parse(&entered).and_then(|tc| map.samples_at(tc)) {
+                                Ok(pos) => self.editor.locate(pos),
+                                Err(e) => self.editor.notify(e.to_string(), true),
+                            }
+                        }
                     }
-                } else if escape || r.lost_focus() {
-                    self.timecode_edit = None;
-                } else if !r.has_focus() {
-                    // Just opened: take the keyboard.
-                    r.request_focus();
+                    crate::widgets::LineOutcome::Cancel => self.timecode_edit = None,
+                    _ => {}
                 }
             }
             None => {
@@ -810,7 +867,7 @@ impl EditorApp {
                     .add(egui::Button::new(egui::RichText::new(&current).font(font)).frame(false))
                     .on_hover_text("Playhead timecode: click to type a timecode and locate");
                 if r.clicked() {
-                    self.timecode_edit = Some(current);
+                    self.timecode_edit = Some(crate::widgets::LineEdit::new(current));
                 }
             }
         }
@@ -862,12 +919,8 @@ impl EditorApp {
             ui.separator();
             relink = ui.button("Relink Offline Media…").clicked();
         }
-        if relink
-            && let Some(dir) = rfd::FileDialog::new()
-                .set_title("Folder to search for the missing files")
-                .pick_folder()
-        {
-            self.editor.relink_in(&dir);
+        if relink {
+            self.relink_dialog();
         }
     }
 
@@ -908,105 +961,13 @@ impl EditorApp {
         // The user saved or chose not to: the autosave is not needed any more.
         self.editor.discard_recovery();
         match action {
-            Pending::New => {
-                let project = Project::new("Untitled");
-                let engine = (self.engine_factory)(project.sample_rate.hz());
-                self.replace_editor(Editor::new(project, None, engine));
-            }
-            Pending::Open(path) => {
-                let path = path.or_else(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Open project")
-                        .add_filter("Dubstage project", &[file::EXTENSION])
-                        .pick_file()
-                });
-                if let Some(path) = path {
-                    self.open(&path);
-                }
+            Pending::New => self.open_project_settings(true),
+            Pending::Open(Some(path)) => self.open(&path),
+            Pending::Open(None) => {
+                let request = crate::actions::open_request(self);
+                self.open_file_dialog_now(request);
             }
             Pending::Quit => self.quit_requested = true,
-        }
-    }
-
-    fn audio_window(&mut self, ctx: &egui::Context) {
-        let Some(mut d) = self.audio_dialog.take() else {
-            return;
-        };
-        let mut open = true;
-        let mut apply = false;
-        let rate = self.editor.project().sample_rate.hz();
-        egui::Window::new("Audio Device")
-            .open(&mut open)
-            .resizable(false)
-            .show(ctx, |ui| {
-                ui.label(format!("Now: {}", self.editor.device_label()));
-                let t = self.editor.telemetry;
-                if !t.output_latency.is_zero() {
-                    ui.label(format!(
-                        "Output latency reported by the device: {:.1} ms",
-                        t.output_latency.as_secs_f64() * 1000.0
-                    ));
-                }
-                if let Some(e) = &d.list_error {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
-                }
-                ui.separator();
-                egui::ComboBox::from_label("Output")
-                    .selected_text(
-                        d.device
-                            .clone()
-                            .unwrap_or_else(|| "System default".to_owned()),
-                    )
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut d.device, None, "System default");
-                        for name in d.devices.clone() {
-                            ui.selectable_value(&mut d.device, Some(name.clone()), name);
-                        }
-                    });
-                egui::ComboBox::from_label("Buffer")
-                    .selected_text(format!("{} frames", d.buffer))
-                    .show_ui(ui, |ui| {
-                        for f in dubstage_engine::backend::BUFFER_SIZES {
-                            ui.selectable_value(&mut d.buffer, f, format!("{f} frames"));
-                        }
-                    });
-                ui.label(format!(
-                    "Buffer latency at {rate} Hz: {:.1} ms",
-                    f64::from(d.buffer) * 1000.0 / f64::from(rate)
-                ));
-                if ui.button("Apply").clicked() {
-                    apply = true;
-                }
-            });
-        if apply {
-            let request = dubstage_engine::backend::DeviceRequest {
-                device: d.device.clone(),
-                buffer_frames: Some(d.buffer),
-                project_rate: rate,
-            };
-            use dubstage_engine::backend::Backend;
-            let engine = match dubstage_engine::backend::CpalBackend
-                .open(&request, crate::editor::PLAY_BLOCK)
-            {
-                Ok(e) => Ok(e),
-                Err(e) => {
-                    self.editor
-                        .notify(format!("{e}; using silent playback instead"), true);
-                    dubstage_engine::backend::NullBackend::paced()
-                        .open(&request, crate::editor::PLAY_BLOCK)
-                }
-            };
-            match engine {
-                Ok(engine) => {
-                    self.editor.replace_engine(engine);
-                    let label = self.editor.device_label();
-                    self.editor.notify(format!("audio: {label}"), false);
-                }
-                Err(e) => self.editor.notify(e.to_string(), true),
-            }
-        }
-        if open && !apply {
-            self.audio_dialog = Some(d);
         }
     }
 
@@ -1056,28 +1017,11 @@ impl EditorApp {
                     editor.notify(w, false);
                 }
                 self.replace_editor(editor);
-                self.editor.zoom_to_fit(self.timeline.clip_area_width);
+                if !self.editor.restored_view {
+                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
+                }
             }
             Err(e) => self.editor.notify(format!("could not open: {e}"), true),
-        }
-    }
-
-    fn import_dialog(&mut self) {
-        let files = rfd::FileDialog::new()
-            .set_title("Import audio")
-            .add_filter(
-                "Audio",
-                &[
-                    "wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "aac", "mp4",
-                ],
-            )
-            .pick_files();
-        if let Some(files) = files {
-            let target = ImportTarget::AtPlayhead {
-                track: self.editor.selected_track,
-                position: self.editor.playhead(),
-            };
-            self.start_import(files, target);
         }
     }
 
@@ -1108,19 +1052,6 @@ impl EditorApp {
         if self.import.as_ref().is_some_and(ImportJob::is_done) {
             self.finish_import();
         }
-    }
-
-    fn export_dialog(&mut self) {
-        let name = format!("{}.wav", self.editor.project().name);
-        let Some(path) = rfd::FileDialog::new()
-            .set_title("Export mix")
-            .add_filter("WAV", &["wav"])
-            .set_file_name(name)
-            .save_file()
-        else {
-            return;
-        };
-        crate::export::export_mix(&mut self.editor, &path);
     }
 
     /// Feeds the live loudness meters from the engine and adds points to
@@ -1162,7 +1093,7 @@ impl EditorApp {
     }
 
     /// Picks up a finished background render or analysis.
-    fn poll_job(&mut self) {
+    pub fn poll_job(&mut self) {
         if self.job.as_ref().is_some_and(crate::export::Job::is_done)
             && let Some(job) = self.job.take()
         {
@@ -1182,533 +1113,36 @@ impl EditorApp {
         }
     }
 
-    /// The Export dialog: range, stems, format, dither, delivery preset,
-    /// folder and file name.
-    fn export_window(&mut self, ctx: &egui::Context) {
-        use crate::export::RangeChoice;
-        let Some(mut o) = self.export_options.take() else {
-            return;
-        };
-        let mut open = true;
-        let mut start = false;
-        egui::Window::new("Export")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                let markers: Vec<String> = self
-                    .editor
-                    .project()
-                    .markers
-                    .iter()
-                    .map(|m| m.name.clone())
-                    .collect();
-                egui::Grid::new("export grid").num_columns(2).show(ui, |ui| {
-                    ui.label("Range");
-                    ui.vertical(|ui| {
-                        ui.radio_value(&mut o.range, RangeChoice::Session, "Whole session");
-                        ui.add_enabled_ui(self.editor.loop_range.is_some(), |ui| {
-                            ui.radio_value(&mut o.range, RangeChoice::Loop, "Loop / selection range");
-                        });
-                        if markers.len() >= 2 {
-                            let (mut a, mut b) = match o.range {
-                                RangeChoice::Markers(a, b) => (a, b),
-                                _ => (0, markers.len() - 1),
-                            };
-                            ui.horizontal(|ui| {
-                                let chosen = matches!(o.range, RangeChoice::Markers(..));
-                                if ui.radio(chosen, "Between markers").clicked() {
-                                    o.range = RangeChoice::Markers(a, b);
-                                }
-                                for (id, v) in [("from marker", &mut a), ("to marker", &mut b)] {
-                                    egui::ComboBox::from_id_salt(id)
-                                        .selected_text(markers[*v].clone())
-                                        .show_ui(ui, |ui| {
-                                            for (i, m) in markers.iter().enumerate() {
-                                                ui.selectable_value(v, i, m);
-                                            }
-                                        });
-                                }
-                            });
-                            if matches!(o.range, RangeChoice::Markers(..)) {
-                                o.range = RangeChoice::Markers(a, b);
-                            }
-                        }
-                    });
-                    ui.end_row();
-                    ui.label("Files");
-                    ui.checkbox(&mut o.stems, "Master and stems (one per bus)");
-                    ui.end_row();
-                    // WAV on one row, FLAC on the next: a grid cell does
-                    // not grow for wrapped content.
-                    let rows: [&[(WavFormat, bool, &str)]; 2] = [
-                        &[
-                            (WavFormat::Int16, false, "WAV 16-bit"),
-                            (WavFormat::Int24, false, "WAV 24-bit"),
-                            (WavFormat::Float32, false, "WAV 32-bit float"),
-                        ],
-                        &[
-                            (WavFormat::Int16, true, "FLAC 16-bit"),
-                            (WavFormat::Int24, true, "FLAC 24-bit"),
-                        ],
-                    ];
-                    for (k, row) in rows.into_iter().enumerate() {
-                        ui.label(if k == 0 { "Format" } else { "" });
-                        ui.horizontal(|ui| {
-                            for &(f, flac, l) in row {
-                                if ui.radio(o.format == f && o.flac == flac, l).clicked() {
-                                    o.format = f;
-                                    o.flac = flac;
-                                    o.dither = f == WavFormat::Int16;
-                                }
-                            }
-                        });
-                        ui.end_row();
-                    }
-                    ui.label("Sample rate");
-                    ui.horizontal(|ui| {
-                        for r in [44_100u32, 48_000, 96_000] {
-                            ui.radio_value(&mut o.sample_rate, r, format!("{:.1} kHz", f64::from(r) / 1000.0));
-                        }
-                    });
-                    ui.end_row();
-                    ui.label("Dither");
-                    ui.add_enabled(
-                        o.format != WavFormat::Float32,
-                        egui::Checkbox::new(&mut o.dither, "TPDF dither"),
-                    );
-                    ui.end_row();
-                    ui.label("Loudness");
-                    egui::ComboBox::from_id_salt("export preset")
-                        .selected_text(
-                            o.preset
-                                .and_then(|i| dubstage_engine::deliver::PRESETS.get(i))
-                                .map_or("No normalisation", |p| p.label),
-                        )
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut o.preset, None, "No normalisation");
-                            for (i, p) in dubstage_engine::deliver::PRESETS.iter().enumerate() {
-                                ui.selectable_value(&mut o.preset, Some(i), p.label);
-                            }
-                        });
-                    ui.end_row();
-                    ui.label("Folder");
-                    ui.horizontal(|ui| {
-                        ui.label(o.folder.display().to_string());
-                        if ui.button("Choose…").clicked()
-                            && let Some(d) = rfd::FileDialog::new()
-                                .set_title("Export folder")
-                                .pick_folder()
-                        {
-                            o.folder = d;
-                        }
-                    });
-                    ui.end_row();
-                    ui.label("File name");
-                    ui.vertical(|ui| {
-                        ui.text_edit_singleline(&mut o.template).on_hover_text(
-                            "{project}, {stem} (MIX for the master) and {date} are replaced; stems add _DIA, _FX, …",
-                        );
-                        ui.label(
-                            egui::RichText::new(
-                                o.master_path(self.editor.project()).display().to_string(),
-                            )
-                            .small()
-                            .weak(),
-                        );
-                    });
-                    ui.end_row();
-                    ui.label("Scene / take");
-                    ui.horizontal(|ui| {
-                        for (text, label) in [
-                            (&mut o.slate.scene, "Scene"),
-                            (&mut o.slate.take, "Take"),
-                        ] {
-                            let r = ui.add(
-                                egui::TextEdit::singleline(text)
-                                    .desired_width(60.0)
-                                    .hint_text(label),
-                            );
-                            r.on_hover_text("Written to the files' iXML; leave empty to omit")
-                                .widget_info(|| {
-                                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, label)
-                                });
-                        }
-                    });
-                    ui.end_row();
-                    ui.label("");
-                    ui.checkbox(&mut o.overwrite, "Overwrite existing files");
-                    ui.end_row();
-                    ui.label("");
-                    let has_picture = self.editor.project().picture.is_some();
-                    ui.add_enabled(
-                        has_picture && !o.flac,
-                        egui::Checkbox::new(&mut o.review_copy, "Review copy: picture with the master (MOV)"),
-                    );
-                    ui.end_row();
-                });
-                ui.separator();
-                ui.add_enabled_ui(self.job.is_none(), |ui| {
-                    if ui.button("Start Export").clicked() {
-                        start = true;
-                    }
-                });
-            });
-        if start && let Some(job) = crate::export::start_export(&mut self.editor, &o) {
-            self.job = Some(job);
-            open = false;
-        }
-        if open {
-            self.export_options = Some(o);
+    /// Picture → Import Picture Audio as Guide Track: decodes the movie's
+    /// first audio stream in the background onto a new Guide track, in sync
+    /// with the picture.
+    pub fn import_guide(&mut self) {
+        match self.editor.picture_audio() {
+            Ok((movie, audio_index, position)) => self.start_import(
+                vec![movie],
+                ImportTarget::Guide {
+                    position,
+                    audio_index,
+                },
+            ),
+            Err(e) => self.editor.notify(e, true),
         }
     }
 
-    /// The Loudness window: offline analysis of the session (or loop range)
-    /// per stem and master, with dialogue-gated loudness.
-    fn loudness_window(&mut self, ctx: &egui::Context) {
-        if !self.show_loudness {
-            return;
+    pub fn add_track(&mut self, kind: TrackKind) {
+        let n = self
+            .editor
+            .project()
+            .tracks
+            .iter()
+            .filter(|t| t.kind == kind)
+            .count()
+            + 1;
+        if let Some(dubstage_model::Created::Track(t)) = self.editor.apply(Command::AddTrack {
+            kind,
+            name: format!("{} {n}", kind.label()),
+        }) {
+            self.editor.selected_track = Some(t);
         }
-        let mut open = true;
-        egui::Window::new("Loudness")
-            .open(&mut open)
-            .default_width(520.0)
-            .show(ctx, |ui| {
-                ui.horizontal(|ui| {
-                    let range = self
-                        .editor
-                        .loop_range
-                        .unwrap_or((SamplePos::ZERO, self.editor.project().end()));
-                    if ui
-                        .add_enabled(self.job.is_none(), egui::Button::new("Analyse"))
-                        .on_hover_text("Measure the loop range, or the whole session without one")
-                        .clicked()
-                        && range.1 > range.0
-                    {
-                        self.job = Some(crate::export::start_analysis(
-                            &self.editor,
-                            range.0,
-                            range.1,
-                        ));
-                    }
-                    ui.label(
-                        egui::RichText::new(
-                            "EBU R128 / ITU-R BS.1770-4, offline through the mix engine",
-                        )
-                        .small()
-                        .weak(),
-                    );
-                });
-                self.live_meters(ui);
-                ui.separator();
-                let Some(a) = &self.analysis else {
-                    ui.label("No analysis yet.");
-                    return;
-                };
-                let map = self.editor.project().time_map();
-                ui.label(format!(
-                    "{} to {}",
-                    map.timecode_at(a.start),
-                    map.timecode_at(a.end)
-                ));
-                let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
-                egui::Grid::new("loudness grid")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for h in ["", "Integrated", "LRA", "Max M", "Max S", "True peak"] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                        let row =
-                            |ui: &mut egui::Ui,
-                             name: &str,
-                             f: &dubstage_engine::loudness::Figures| {
-                                ui.label(name);
-                                ui.label(format!("{} LUFS", v(f.integrated)));
-                                ui.label(format!("{} LU", v(f.range)));
-                                ui.label(v(f.max_momentary));
-                                ui.label(v(f.max_short_term));
-                                ui.label(format!("{:.1} dBTP", f.true_peak_dbtp));
-                                ui.end_row();
-                            };
-                        row(ui, "Master", &a.master);
-                        for (_, name, f) in &a.stems {
-                            row(ui, name, f);
-                        }
-                    });
-                ui.separator();
-                ui.label(format!(
-                    "Dialogue-gated loudness: {} LUFS ({:.1} % of the programme is dialogue)",
-                    v(a.dialogue_gated),
-                    a.dialogue_percent
-                ));
-            });
-        self.show_loudness = open;
-    }
-
-    /// Live M/S bars and numbers for the master and every bus.
-    fn live_meters(&mut self, ui: &mut egui::Ui) {
-        let names: Vec<String> = std::iter::once("Master".to_owned())
-            .chain(
-                self.editor
-                    .project()
-                    .buses
-                    .iter()
-                    .take(dubstage_engine::rt::LOUDNESS_BUSES)
-                    .map(|b| b.name.clone()),
-            )
-            .collect();
-        ui.horizontal(|ui| {
-            ui.strong("Live");
-            ui.label(
-                egui::RichText::new("integrated and true-peak max since play started")
-                    .small()
-                    .weak(),
-            );
-            if ui.button("Reset").clicked() {
-                self.live.reset();
-            }
-        });
-        let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
-        egui::Grid::new("live loudness")
-            .striped(true)
-            .show(ui, |ui| {
-                for h in ["", "Momentary", "Short-term", "Integrated", "LRA", "TP max"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                // Bars span -60 to 0 LUFS.
-                let bar = |ui: &mut egui::Ui, x: Option<f64>| {
-                    let level = x.unwrap_or(-70.0);
-                    ui.add(
-                        egui::ProgressBar::new((((level + 60.0) / 60.0) as f32).clamp(0.0, 1.0))
-                            .desired_width(110.0)
-                            .text(format!("{} LUFS", v(x))),
-                    );
-                };
-                for (name, f) in names.iter().zip(self.live.figures()) {
-                    ui.label(name);
-                    bar(ui, f.momentary);
-                    bar(ui, f.short_term);
-                    ui.label(v(f.integrated));
-                    ui.label(v(f.range));
-                    ui.label(if f.true_peak_max.is_finite() {
-                        format!("{:.1} dBTP", f.true_peak_max)
-                    } else {
-                        "-inf".to_owned()
-                    });
-                    ui.end_row();
-                }
-            });
-        if self.editor.is_playing() {
-            ui.ctx().request_repaint();
-        }
-    }
-
-    /// The QC result of the last delivery: verdicts, every file's figures,
-    /// and the report to open.
-    fn delivery_window(&mut self, ctx: &egui::Context) {
-        let Some((d, reports)) = &self.delivered else {
-            return;
-        };
-        let checks = dubstage_engine::deliver::checks(d);
-        let pass = checks.iter().all(|c| c.pass);
-        let mut open = true;
-        let mut close = false;
-        let mut notice = None;
-        egui::Window::new("Delivery Report")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                let (text, colour) = if pass {
-                    ("PASS", egui::Color32::from_rgb(80, 190, 100))
-                } else {
-                    ("FAIL", egui::Color32::from_rgb(230, 80, 70))
-                };
-                ui.horizontal(|ui| {
-                    ui.label(egui::RichText::new(text).strong().size(20.0).color(colour));
-                    ui.label(format!(
-                        "{}: gain {:+.2} dB{}, {} pass{}",
-                        d.preset.label,
-                        d.gain_db,
-                        if d.limited { ", limited" } else { "" },
-                        d.passes,
-                        if d.passes == 1 { "" } else { "es" }
-                    ));
-                });
-                for c in &checks {
-                    ui.label(format!(
-                        "{}  {}: {}",
-                        if c.pass { "PASS" } else { "FAIL" },
-                        c.criterion,
-                        c.measured
-                    ));
-                }
-                if let Some(n) = &d.note {
-                    ui.colored_label(egui::Color32::from_rgb(230, 160, 60), n);
-                }
-                ui.label(format!(
-                    "Dialogue-gated {} LUFS, dialogue {:.1} % of the programme",
-                    d.after
-                        .dialogue_gated
-                        .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
-                    d.after.dialogue_percent
-                ));
-                let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
-                egui::Grid::new("delivered files")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for h in ["File", "LUFS", "LRA", "max M", "max S", "dBTP"] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
-                        for f in &d.files {
-                            ui.label(f.file.file_name());
-                            ui.label(v(f.figures.integrated));
-                            ui.label(v(f.figures.range));
-                            ui.label(v(f.figures.max_momentary));
-                            ui.label(v(f.figures.max_short_term));
-                            ui.label(format!("{:.1}", f.figures.true_peak_dbtp));
-                            ui.end_row();
-                        }
-                    });
-                ui.separator();
-                ui.horizontal(|ui| match reports {
-                    Ok(r) => {
-                        if ui
-                            .button("Open Report")
-                            .on_hover_text(r.html.display().to_string())
-                            .clicked()
-                        {
-                            notice = crate::export::open_in_system(&r.html).err();
-                        }
-                        if ui.button("Show Folder").clicked()
-                            && let Some(dir) = r.html.parent()
-                        {
-                            notice = crate::export::open_in_system(dir).err();
-                        }
-                        if ui.button("Close").clicked() {
-                            close = true;
-                        }
-                    }
-                    Err(e) => {
-                        ui.colored_label(colour, format!("The report could not be written: {e}"));
-                        if ui.button("Close").clicked() {
-                            close = true;
-                        }
-                    }
-                });
-            });
-        if let Some(e) = notice {
-            self.editor.notify(e, true);
-        }
-        if close || !open {
-            self.delivered = None;
-        }
-    }
-
-    fn dialogs(&mut self, ctx: &egui::Context) {
-        self.poll_job();
-        self.delivery_window(ctx);
-        self.export_window(ctx);
-        self.loudness_window(ctx);
-        if let Some(job) = &self.job {
-            let mut cancel = false;
-            egui::Window::new("Working")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_BOTTOM, [0.0, -40.0])
-                .show(ctx, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.add(
-                            egui::ProgressBar::new(job.fraction())
-                                .text(job.stage())
-                                .desired_width(300.0),
-                        );
-                        if ui.button("Cancel").clicked() {
-                            cancel = true;
-                        }
-                    });
-                });
-            if cancel {
-                job.cancel();
-            }
-            ctx.request_repaint_after(std::time::Duration::from_millis(100));
-        }
-        if let Some(action) = self.confirm.clone() {
-            let mut close = false;
-            egui::Window::new("Unsaved changes")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .show(ctx, |ui| {
-                    ui.label(format!(
-                        "Save the changes to \"{}\" first?",
-                        self.editor.project().name
-                    ));
-                    ui.horizontal(|ui| {
-                        if ui.button("Save").clicked() {
-                            close = true;
-                            if self.editor.save() {
-                                self.perform(action.clone());
-                            }
-                        }
-                        if ui.button("Don't Save").clicked() {
-                            close = true;
-                            self.perform(action.clone());
-                        }
-                        if ui.button("Cancel").clicked() {
-                            close = true;
-                        }
-                    });
-                });
-            if close {
-                self.confirm = None;
-            }
-        }
-        if let Some(rec) = self.recovery_offer.clone() {
-            egui::Window::new("Recover unsaved changes")
-                .collapsible(false)
-                .resizable(false)
-                .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-                .show(ctx, |ui| {
-                    ui.label(format!(
-                        "\"{}\" has unsaved changes from a session that ended unexpectedly.",
-                        self.editor.project().name
-                    ));
-                    ui.horizontal(|ui| {
-                        if ui.button("Recover").clicked() {
-                            self.recover(&rec);
-                        }
-                        if ui.button("Discard").clicked() {
-                            self.editor.discard_recovery();
-                            self.recovery_offer = None;
-                        }
-                    });
-                });
-        }
-        self.audio_window(ctx);
-        let mut show = self.editor.show_shortcuts;
-        egui::Window::new("Keyboard Shortcuts")
-            .open(&mut show)
-            .show(ctx, |ui| {
-                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                    for (k, what) in SHORTCUTS {
-                        ui.label(egui::RichText::new(*k).monospace());
-                        ui.label(*what);
-                        ui.end_row();
-                    }
-                });
-            });
-        self.editor.show_shortcuts = show;
-        let mut about = self.editor.show_about;
-        egui::Window::new("About Dubstage")
-            .open(&mut about)
-            .show(ctx, |ui| {
-                ui.label(format!("Dubstage {}", env!("CARGO_PKG_VERSION")));
-                ui.label("Sound editing and mixing for film. MIT OR Apache-2.0.");
-            });
-        self.editor.show_about = about;
     }
 }

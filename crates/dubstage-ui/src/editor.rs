@@ -21,8 +21,11 @@ use std::time::{Duration, Instant};
 /// Largest block the engine renders at once during playback.
 pub const PLAY_BLOCK: usize = 1024;
 
-/// What the timeline shows: zoom and scroll.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How long each scrub step plays, in milliseconds.
+pub const SCRUB_MS: i64 = 70;
+
+/// What the timeline shows: zoom, scroll, track heights.
+#[derive(Debug, Clone, PartialEq)]
 pub struct View {
     /// Samples per horizontal point.
     pub samples_per_point: f64,
@@ -30,12 +33,52 @@ pub struct View {
     pub scroll_samples: f64,
     /// Vertical scroll of the track area, in points.
     pub scroll_y: f32,
+    /// Height of every track without its own.
     pub track_height: f32,
+    /// Tracks with their own height (dragged at the header's lower edge).
+    pub track_heights: HashMap<TrackId, f32>,
+    /// Vertical waveform zoom: 1 draws full scale at the lane's height.
+    pub waveform_zoom: f32,
     /// Keep the playhead in view while playing.
     pub follow: bool,
     /// Scroll continuously (playhead fixed on screen) instead of by pages.
     pub follow_continuous: bool,
     pub snap: bool,
+}
+
+/// Track heights offered in menus (label, points).
+pub const TRACK_HEIGHTS: [(&str, f32); 5] = [
+    ("Mini", 28.0),
+    ("Small", 44.0),
+    ("Medium", 64.0),
+    ("Large", 110.0),
+    ("Extra Large", 180.0),
+];
+
+/// Smallest and largest track height, in points.
+pub const MIN_TRACK_HEIGHT: f32 = 24.0;
+pub const MAX_TRACK_HEIGHT: f32 = 400.0;
+
+impl View {
+    /// The height of a track.
+    pub fn height_of(&self, track: TrackId) -> f32 {
+        self.track_heights
+            .get(&track)
+            .copied()
+            .unwrap_or(self.track_height)
+    }
+
+    /// Sets one track's height (clamped).
+    pub fn set_height(&mut self, track: TrackId, h: f32) {
+        self.track_heights
+            .insert(track, h.clamp(MIN_TRACK_HEIGHT, MAX_TRACK_HEIGHT));
+    }
+
+    /// Sets every track's height (clamped), dropping per-track heights.
+    pub fn set_all_heights(&mut self, h: f32) {
+        self.track_height = h.clamp(MIN_TRACK_HEIGHT, MAX_TRACK_HEIGHT);
+        self.track_heights.clear();
+    }
 }
 
 impl Default for View {
@@ -45,6 +88,8 @@ impl Default for View {
             scroll_samples: -4800.0,
             scroll_y: 0.0,
             track_height: 64.0,
+            track_heights: HashMap::new(),
+            waveform_zoom: 1.0,
             follow: true,
             follow_continuous: false,
             snap: true,
@@ -143,6 +188,8 @@ pub struct Editor {
     /// Stop returns the playhead to where play started.
     pub return_to_start: bool,
     play_started_at: SamplePos,
+    /// Shuttle speed of the current play (0: normal play).
+    shuttle_speed: i8,
     pub loop_on: bool,
     pub loop_range: Option<(SamplePos, SamplePos)>,
     /// Where the playhead is when stopped (and where play starts).
@@ -151,6 +198,8 @@ pub struct Editor {
     pub live_gain: HashMap<GainKey, f32>,
     pub live_pan: HashMap<TrackId, f32>,
     pub meter_state: crate::widgets::MeterStates,
+    /// The view came from the project file (the timeline does not fit it).
+    pub restored_view: bool,
     /// Position shown when stopped, and while the engine has not reported.
     compiled_revision: Option<u64>,
     clipboard: Vec<(usize, dubstage_model::Clip)>,
@@ -218,12 +267,14 @@ impl Editor {
             engine_confirmed_play: false,
             return_to_start: false,
             play_started_at: SamplePos::ZERO,
+            shuttle_speed: 0,
             loop_on: false,
             loop_range: None,
             cursor: SamplePos::ZERO,
             live_gain: HashMap::new(),
             live_pan: HashMap::new(),
             meter_state: Default::default(),
+            restored_view: false,
             compiled_revision: None,
             clipboard: Vec::new(),
             autosave_interval: Duration::from_secs(30),
@@ -233,8 +284,42 @@ impl Editor {
         };
         e.load_media();
         e.selected_track = e.project().tracks.first().map(|t| t.id);
+        e.restore_view();
         e.sync_engine();
         e
+    }
+
+    /// Takes the view the project was saved with (zoom, scroll, playhead,
+    /// track heights), when it has one.
+    fn restore_view(&mut self) {
+        let Some(v) = self.project().view.clone() else {
+            return;
+        };
+        let valid = |x: f64| x.is_finite();
+        if valid(v.samples_per_point) && v.samples_per_point > 0.0 && valid(v.scroll_samples) {
+            self.view.samples_per_point = v.samples_per_point.clamp(1.0 / 16.0, 200_000.0);
+            self.view.scroll_samples = v.scroll_samples;
+            self.restored_view = true;
+        }
+        if v.scroll_y.is_finite() {
+            self.view.scroll_y = v.scroll_y.max(0.0);
+        }
+        if v.track_height.is_finite() && v.track_height > 0.0 {
+            self.view.set_all_heights(v.track_height);
+        }
+        for (t, h) in v.track_heights {
+            if h.is_finite() && self.project().track(t).is_some() {
+                self.view.set_height(t, h);
+            }
+        }
+        if v.waveform_zoom.is_finite() && v.waveform_zoom > 0.0 {
+            self.view.waveform_zoom = v.waveform_zoom.clamp(0.25, 64.0);
+        }
+        if v.playhead >= SamplePos::ZERO {
+            self.cursor = v.playhead;
+            let r = self.engine.locate(v.playhead);
+            self.send(r);
+        }
     }
 
     /// Opens a project file.
@@ -575,6 +660,7 @@ impl Editor {
         self.play_started_at = self.cursor;
         self.playing = true;
         self.engine_confirmed_play = false;
+        self.shuttle_speed = 0;
     }
 
     pub fn stop(&mut self) {
@@ -587,6 +673,7 @@ impl Editor {
         };
         self.playing = false;
         self.engine_confirmed_play = false;
+        self.shuttle_speed = 0;
     }
 
     pub fn toggle_play(&mut self) {
@@ -605,6 +692,45 @@ impl Editor {
         self.telemetry.playhead = pos;
         // Until the engine reports from the new position, show the cursor.
         self.engine_confirmed_play = false;
+    }
+
+    /// Scrubbing while stopped: moves the cursor to `pos` and plays
+    /// `SCRUB_MS` of the mix from there, so a drag in the ruler is heard.
+    pub fn scrub(&mut self, pos: SamplePos) {
+        self.cursor = pos;
+        let len = self.project().sample_rate.seconds(1).0 * SCRUB_MS / 1000;
+        let r = self.engine.play_range(pos, pos + SampleLen(len));
+        self.send(r);
+        self.telemetry.playhead = pos;
+    }
+
+    /// Shuttle (J/K/L): plays at `speed` times normal (negative: backwards).
+    /// Speed 0 stops.
+    pub fn shuttle(&mut self, speed: i8) {
+        if speed == 0 {
+            if self.playing {
+                self.stop();
+            }
+            self.shuttle_speed = 0;
+            return;
+        }
+        if !self.playing {
+            let r = self.engine.set_loop(None);
+            self.send(r);
+            let r = self.engine.locate(self.cursor);
+            self.send(r);
+            self.play_started_at = self.cursor;
+        }
+        let r = self.engine.shuttle(speed);
+        self.send(r);
+        self.playing = true;
+        self.engine_confirmed_play = false;
+        self.shuttle_speed = speed;
+    }
+
+    /// The shuttle speed while shuttling (0 at normal play or stopped).
+    pub fn shuttle_speed(&self) -> i8 {
+        if self.playing { self.shuttle_speed } else { 0 }
     }
 
     pub fn set_loop(&mut self, on: bool, range: Option<(SamplePos, SamplePos)>) {
@@ -806,6 +932,50 @@ impl Editor {
         });
     }
 
+    /// Steps the playhead by `frames` picture frames (negative: back),
+    /// landing on the first sample of the frame.
+    pub fn step_frames(&mut self, frames: i64) {
+        let map = self.project().time_map();
+        let f = map.frame_at(self.playhead());
+        let target = map.frame_start(f + frames).max(SamplePos::ZERO);
+        self.locate(target);
+    }
+
+    /// Moves the playhead to the next (or previous) clip start or end on
+    /// the selected track.
+    pub fn jump_clip_edge(&mut self, forward: bool) {
+        let at = self.playhead();
+        let p = self.project();
+        let Some(track) = self.selected_track.and_then(|t| p.track(t)) else {
+            self.notify("select a track to move between its clip edges", false);
+            return;
+        };
+        let mut edges: Vec<SamplePos> = track
+            .clips
+            .iter()
+            .flat_map(|c| [c.position, c.end()])
+            .collect();
+        edges.sort();
+        let target = if forward {
+            edges.into_iter().find(|&e| e > at)
+        } else {
+            edges.into_iter().rev().find(|&e| e < at)
+        };
+        match target {
+            Some(t) => self.locate(t),
+            None => {
+                let name = track.name.clone();
+                self.notify(
+                    format!(
+                        "no clip edge {} the playhead on {name}",
+                        if forward { "after" } else { "before" }
+                    ),
+                    false,
+                );
+            }
+        }
+    }
+
     /// Moves the playhead to the next (or previous) marker.
     pub fn jump_marker(&mut self, forward: bool) {
         let at = self.playhead();
@@ -837,16 +1007,35 @@ impl Editor {
         self.view.scroll_samples = -pad;
     }
 
-    /// Saves to the current path (atomically, keeping a backup).
+    /// Saves to the current path (atomically, keeping a backup). A project
+    /// never saved has no path: File → Save As chooses one.
     pub fn save(&mut self) -> bool {
+        let view = self.project().view.clone().unwrap_or_default();
+        self.save_with_view(view)
+    }
+
+    /// Saves to the current path with the editor's view kept in the file.
+    pub fn save_with_view(&mut self, view: dubstage_model::SavedView) -> bool {
         let Some(path) = self.path.clone() else {
-            return self.save_as_dialog();
+            self.notify(
+                "the project has not been saved yet: use File > Save As",
+                false,
+            );
+            return false;
         };
-        self.save_to(&path)
+        self.save_to_with_view(&path, view)
     }
 
     pub fn save_to(&mut self, path: &Path) -> bool {
-        match file::save(self.session.project(), path) {
+        let view = self.project().view.clone().unwrap_or_default();
+        self.save_to_with_view(path, view)
+    }
+
+    /// Saves to `path` (atomically, keeping a backup), the view with it.
+    pub fn save_to_with_view(&mut self, path: &Path, view: dubstage_model::SavedView) -> bool {
+        let mut project = self.session.project().clone();
+        project.view = Some(view);
+        match file::save(&project, path) {
             Ok(()) => {
                 // The autosave of the old name is obsolete once saved.
                 self.discard_recovery();
@@ -860,22 +1049,6 @@ impl Editor {
                 self.notify(format!("could not save: {e}"), true);
                 false
             }
-        }
-    }
-
-    pub fn save_as_dialog(&mut self) -> bool {
-        let dialog = rfd::FileDialog::new()
-            .set_title("Save project as")
-            .add_filter("Dubstage project", &[file::EXTENSION])
-            .set_file_name(format!("{}.{}", self.project().name, file::EXTENSION));
-        match dialog.save_file() {
-            Some(mut path) => {
-                if path.extension().is_none() {
-                    path.set_extension(file::EXTENSION);
-                }
-                self.save_to(&path)
-            }
-            None => false,
         }
     }
 

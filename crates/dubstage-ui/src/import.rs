@@ -11,9 +11,74 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
+/// The track an imported file goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlannedTrack {
+    /// A new track of its own.
+    New { kind: TrackKind, name: String },
+    /// One new track shared by every file planned onto it.
+    Shared { kind: TrackKind, name: String },
+    /// A track that exists.
+    Existing(TrackId),
+}
+
+/// Where imported clips start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Every file at the import position.
+    Playhead,
+    /// One after the other from the import position.
+    EndToEnd,
+    /// At the file's BWF time reference (its original time of day), the
+    /// way production sound lands in sync; files without one go to the
+    /// import position, and say so.
+    TimeReference,
+}
+
+/// One file of an import plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedFile {
+    pub path: PathBuf,
+    pub track: PlannedTrack,
+    /// BWF time reference: samples since midnight, at the file's own rate.
+    pub time_reference: Option<(u64, u32)>,
+}
+
+/// What the Import dialog decided: each file's track and the placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportPlan {
+    pub files: Vec<PlannedFile>,
+    pub placement: Placement,
+    /// The import position (the playhead when the dialog opened).
+    pub position: SamplePos,
+}
+
+/// The timeline position of a BWF time reference (`samples` since
+/// midnight at `file_rate`) in a project whose sample 0 is `start`:
+/// exact integer arithmetic, no rounding to frames.
+pub fn time_reference_position(
+    samples: u64,
+    file_rate: u32,
+    map: &dubstage_model::TimeMap,
+) -> SamplePos {
+    let rate = u128::from(map.sample_rate.hz());
+    let at_project_rate = (u128::from(samples) * rate + u128::from(file_rate.max(1)) / 2)
+        / u128::from(file_rate.max(1));
+    let midnight = map
+        .samples_at(dubstage_model::Timecode::new(0, 0, 0, 0))
+        .unwrap_or(SamplePos::ZERO);
+    SamplePos(
+        i64::try_from(at_project_rate)
+            .unwrap_or(i64::MAX)
+            .saturating_add(midnight.0),
+    )
+}
+
 /// Where imported clips go.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ImportTarget {
+    /// The Import dialog's plan.
+    Planned(std::sync::Arc<ImportPlan>),
     /// On this track (or a new one when `None`), at `position`, end to end.
     AtPlayhead {
         track: Option<TrackId>,
@@ -74,6 +139,7 @@ impl ImportJob {
         let done = Arc::new(AtomicUsize::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
         let (d, c) = (done.clone(), cancel.clone());
+        let job_target = target.clone();
         let handle = std::thread::Builder::new()
             .name("dubstage-import".into())
             .spawn(move || {
@@ -81,14 +147,14 @@ impl ImportJob {
                     imported: Vec::new(),
                     failed: Vec::new(),
                     cancelled: false,
-                    target,
+                    target: job_target,
                 };
                 for path in files {
                     if c.load(Ordering::Relaxed) {
                         result.cancelled = true;
                         break;
                     }
-                    let loaded = match target {
+                    let loaded = match result.target {
                         ImportTarget::Guide { audio_index, .. } => crate::picture::decode_guide(
                             &path,
                             audio_index,
@@ -158,8 +224,8 @@ impl ImportJob {
             target,
         };
         match self.handle.take() {
-            Some(h) => h.join().unwrap_or_else(|_| empty(self.target)),
-            None => empty(self.target),
+            Some(h) => h.join().unwrap_or_else(|_| empty(self.target.clone())),
+            None => empty(self.target.clone()),
         }
     }
 }
@@ -179,6 +245,11 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
         editor.notify("import cancelled", false);
     }
     if result.imported.is_empty() {
+        return;
+    }
+    if let ImportTarget::Planned(plan) = &result.target {
+        let plan = plan.clone();
+        apply_planned(editor, result, &plan);
         return;
     }
     let p = editor.project();
@@ -212,6 +283,7 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             });
             (id, position)
         }
+        ImportTarget::Planned(_) => return,
         ImportTarget::AtPlayhead { position, .. } | ImportTarget::NewTrack { position } => {
             let id = TrackId(next);
             next += 1;
@@ -220,8 +292,12 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
                 .first()
                 .map(|i| display_name(&i.path))
                 .unwrap_or_default();
+            let kind = result
+                .imported
+                .first()
+                .map_or(TrackKind::Sfx, |i| guess_kind(&i.path));
             cmds.push(Command::AddTrack {
-                kind: TrackKind::Sfx,
+                kind,
                 name: name
                     .rsplit_once('.')
                     .map_or(name.clone(), |(stem, _)| stem.to_owned()),
@@ -316,4 +392,171 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
             false,
         );
     }
+}
+
+/// The kind of track a file most likely belongs on (UCS category, iXML /
+/// bext, name words like "dia", "amb", "fx", "mus"); SFX when nothing says.
+pub fn guess_kind(path: &std::path::Path) -> TrackKind {
+    let header = dubstage_media::library::read_header(path).ok();
+    dubstage_media::library::kind_hint(path, header.as_ref())
+        .map_or(TrackKind::Sfx, crate::library::track_kind)
+}
+
+fn stem_of(path: &std::path::Path) -> String {
+    let name = display_name(path);
+    name.rsplit_once('.')
+        .map_or(name.clone(), |(stem, _)| stem.to_owned())
+}
+
+/// Applies an import planned in the Import dialog: new tracks, media and
+/// clips as one undo step.
+fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
+    let map = editor.project().time_map();
+    let mut next = editor.project().peek_next_id();
+    let mut notes: Vec<(String, bool)> = Vec::new();
+    let mut cmds = Vec::new();
+    let mut shared: Vec<((TrackKind, String), TrackId)> = Vec::new();
+    let mut new_tracks: Vec<TrackId> = Vec::new();
+    let mut position = plan.position;
+    let mut no_reference: Vec<String> = Vec::new();
+    let mut before_start: Vec<String> = Vec::new();
+    let mut sources = Vec::new();
+    let mut imported = result.imported;
+    let n = imported.len();
+    for item in &mut imported {
+        let Some(pf) = plan.files.iter().find(|f| f.path == item.path) else {
+            continue;
+        };
+        let track = match &pf.track {
+            PlannedTrack::Existing(t) if editor.project().track(*t).is_some() => *t,
+            PlannedTrack::Existing(_) => {
+                notes.push((
+                    format!(
+                        "{}: its track is gone; not imported",
+                        display_name(&item.path)
+                    ),
+                    true,
+                ));
+                continue;
+            }
+            PlannedTrack::New { kind, name } => {
+                let id = TrackId(next);
+                next += 1;
+                cmds.push(Command::AddTrack {
+                    kind: *kind,
+                    name: name.clone(),
+                });
+                new_tracks.push(id);
+                id
+            }
+            PlannedTrack::Shared { kind, name } => {
+                let key = (*kind, name.clone());
+                match shared.iter().find(|(k, _)| *k == key) {
+                    Some((_, id)) => *id,
+                    None => {
+                        let id = TrackId(next);
+                        next += 1;
+                        cmds.push(Command::AddTrack {
+                            kind: *kind,
+                            name: name.clone(),
+                        });
+                        shared.push((key, id));
+                        new_tracks.push(id);
+                        id
+                    }
+                }
+            }
+        };
+        let length = SampleLen(item.audio.frames() as i64);
+        let at = match (plan.placement, pf.time_reference) {
+            (Placement::TimeReference, Some((samples, rate))) => {
+                let at = time_reference_position(samples, rate, &map);
+                if at < SamplePos::ZERO {
+                    before_start.push(display_name(&item.path));
+                    SamplePos::ZERO
+                } else {
+                    at
+                }
+            }
+            (Placement::TimeReference, None) => {
+                no_reference.push(display_name(&item.path));
+                plan.position
+            }
+            (Placement::Playhead, _) => plan.position,
+            (Placement::EndToEnd, _) => {
+                let at = position;
+                position += length;
+                at
+            }
+        };
+        let media = MediaId(next);
+        next += 1;
+        cmds.push(Command::AddMedia {
+            path: item.path.clone(),
+            name: display_name(&item.path),
+            channels: item.audio.channels.len() as u16,
+            length,
+        });
+        cmds.push(Command::AddClip {
+            track,
+            clip: NewClip {
+                name: stem_of(&item.path),
+                ..NewClip::new(media, at, length)
+            },
+        });
+        next += 1;
+        sources.push((
+            media,
+            item.path.clone(),
+            item.audio.clone(),
+            item.peaks.take(),
+        ));
+        if let Some(w) = &item.warning {
+            notes.push((w.clone(), true));
+        }
+    }
+    for (text, error) in notes {
+        editor.notify(text, error);
+    }
+    if editor.apply_group("Import", cmds).is_none() {
+        return;
+    }
+    for (id, path, audio, peaks) in sources {
+        editor.add_source(id, &path, audio, peaks);
+    }
+    if let Some(first) = new_tracks.first() {
+        editor.selected_track = Some(*first);
+    }
+    if !no_reference.is_empty() {
+        editor.notify(
+            format!(
+                "no BWF time reference in {}: placed at the playhead",
+                no_reference.join(", ")
+            ),
+            true,
+        );
+    }
+    if !before_start.is_empty() {
+        editor.notify(
+            format!(
+                "the time reference of {} is before the session start: placed at the start",
+                before_start.join(", ")
+            ),
+            true,
+        );
+    }
+    editor.notify(
+        format!(
+            "imported {n} file{} onto {} new track{}{}",
+            if n == 1 { "" } else { "s" },
+            new_tracks.len(),
+            if new_tracks.len() == 1 { "" } else { "s" },
+            if result.failed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", result.failed.len())
+            }
+        ),
+        false,
+    );
 }

@@ -6,15 +6,19 @@
 //! through `dubstage_engine::AudioEngine` (messages and telemetry), and to
 //! the project only through `Session` commands.
 
+pub mod actions;
 pub mod app;
+pub mod dialogs;
 pub mod editor;
 pub mod export;
+pub mod file_browser;
 pub mod import;
 pub mod library;
 pub mod mixer;
 pub mod picture;
 pub mod timeline;
 pub mod widgets;
+pub mod windows;
 
 pub use app::EditorApp;
 pub use editor::Editor;

@@ -5,6 +5,7 @@
 
 use crate::editor::{Editor, data_dir, peaks_for};
 use crate::import::{ImportResult, ImportTarget, Imported};
+use crate::widgets::Named;
 use dubstage_engine::AuditionVoice;
 use dubstage_media::library::{Library, Query, ScanProgress, ScanReport, Sort, SoundKind, scan};
 use dubstage_media::peaks::PeakPyramid;
@@ -72,6 +73,8 @@ pub struct LibraryState {
     pub previewing: bool,
     /// Audition at Playhead is running (stopping the transport ends it).
     pub auditioning: bool,
+    /// Add Folder… was clicked: the editor opens a folder dialog.
+    pub wants_folder: bool,
     drag_from: Option<usize>,
     preview_started: Option<std::time::Instant>,
     /// Where the playhead was when Audition at Playhead started.
@@ -103,6 +106,7 @@ impl Default for LibraryState {
             active: false,
             previewing: false,
             auditioning: false,
+            wants_folder: false,
             drag_from: None,
             preview_started: None,
             audition_spot: None,
@@ -117,7 +121,8 @@ pub fn default_index_path() -> PathBuf {
 }
 
 /// Kind of track for a sound's kind.
-fn track_kind(k: SoundKind) -> TrackKind {
+/// The track kind for a library sound kind.
+pub fn track_kind(k: SoundKind) -> TrackKind {
     match k {
         SoundKind::Dialogue => TrackKind::Dialogue,
         SoundKind::Foley => TrackKind::Foley,
@@ -387,6 +392,12 @@ fn stop(lib: &mut LibraryState, editor: &mut Editor) {
         editor.stop();
     }
     editor.stop_audition();
+    if lib.auditioning
+        && let Some(at) = lib.audition_spot
+    {
+        // Back to the audition point, ready for Spot or the next take.
+        editor.locate(at);
+    }
     lib.previewing = false;
     lib.auditioning = false;
 }
@@ -432,7 +443,12 @@ pub fn spot_to_playhead(lib: &mut LibraryState, editor: &mut Editor) {
         editor.notify("select a sound in the library first", false);
         return;
     };
-    let at = editor.playhead();
+    // While an audition is set, the sound goes where it was auditioned,
+    // wherever the transport has since moved.
+    let at = match lib.audition_spot {
+        Some(at) if lib.auditioning => at,
+        _ => editor.playhead(),
+    };
     let track = target_track(editor, &payload, editor.selected_track);
     spot(lib, editor, payload, track, at);
 }
@@ -570,12 +586,8 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
     }
     ui.horizontal(|ui| {
         ui.heading("Library");
-        if ui.button("Add Folder…").clicked()
-            && let Some(dir) = rfd::FileDialog::new()
-                .set_title("Add a sound library folder")
-                .pick_folder()
-        {
-            lib.add_folder(dir);
+        if ui.button("Add Folder…").clicked() {
+            lib.wants_folder = true;
         }
         if ui
             .add_enabled(!lib.library.folders.is_empty(), egui::Button::new("Rescan"))
@@ -640,7 +652,7 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
     search.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Library search"));
     ui.horizontal_wrapped(|ui| {
         let ch = lib.query.channels;
-        egui::ComboBox::from_id_salt("library channels")
+        let named = egui::ComboBox::from_id_salt("library channels")
             .selected_text(match ch {
                 None => "any channels".to_owned(),
                 Some(1) => "mono".to_owned(),
@@ -652,6 +664,9 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                 ui.selectable_value(&mut lib.query.channels, Some(1), "mono");
                 ui.selectable_value(&mut lib.query.channels, Some(2), "stereo");
             });
+        named.response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Channels filter")
+        });
         let mut min = lib.query.min_seconds.unwrap_or(0.0);
         ui.label("min");
         if ui
@@ -660,6 +675,7 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                     .range(0.0..=3600.0)
                     .suffix(" s"),
             )
+            .named("Shortest duration")
             .on_hover_text("Shortest duration (0: any)")
             .changed()
         {
@@ -673,12 +689,13 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                     .range(0.0..=3600.0)
                     .suffix(" s"),
             )
+            .named("Longest duration")
             .on_hover_text("Longest duration (0: any)")
             .changed()
         {
             lib.query.max_seconds = (max > 0.0).then_some(max);
         }
-        egui::ComboBox::from_id_salt("library sort")
+        let named = egui::ComboBox::from_id_salt("library sort")
             .selected_text(match lib.query.sort {
                 Sort::Relevance => "by relevance",
                 Sort::Name => "by name",
@@ -689,9 +706,12 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                 ui.selectable_value(&mut lib.query.sort, Sort::Name, "by name");
                 ui.selectable_value(&mut lib.query.sort, Sort::Duration, "by duration");
             });
+        named
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Sort results"));
         let folders = lib.library.folders.clone();
         if folders.len() > 1 {
-            egui::ComboBox::from_id_salt("library folder")
+            let named = egui::ComboBox::from_id_salt("library folder")
                 .selected_text(
                     lib.query
                         .folder
@@ -711,6 +731,9 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
                         ui.selectable_value(&mut lib.query.folder, Some(f), name);
                     }
                 });
+            named.response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Folder filter")
+            });
         }
     });
     lib.refresh_results();
@@ -950,6 +973,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
                 .speed(0.2)
                 .suffix(" dB"),
         );
+        let r = r.named("Audition gain");
         if r.changed() {
             let res = editor.engine.set_audition_gain_db(lib.gain_db);
             if let Err(e) = res {
@@ -972,6 +996,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
                 .range(0.0..=10.0)
                 .speed(0.1)
                 .suffix(" s"),
-        );
+        )
+        .named("Pre-roll");
     });
 }

@@ -90,7 +90,7 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
             .collect();
         outputs.push((Output::Master, "Master".to_owned()));
         let mut chosen = None;
-        egui::ComboBox::from_id_salt(("out", id.0))
+        let named = egui::ComboBox::from_id_salt(("out", id.0))
             .width(STRIP_WIDTH - 12.0)
             .selected_text(current)
             .show_ui(ui, |ui| {
@@ -100,6 +100,13 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
                     }
                 }
             });
+        named.response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::ComboBox,
+                true,
+                format!("Output of {}", track.name),
+            )
+        });
         if let Some(output) = chosen
             && output != track.output
         {

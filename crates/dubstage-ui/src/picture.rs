@@ -58,6 +58,8 @@ pub struct PictureState {
     av_live: Option<f32>,
     /// Text of the placement field while the user types in it.
     start_edit: Option<String>,
+    /// Set Picture… was clicked in the viewer: the editor opens the dialog.
+    pub wants_dialog: bool,
 }
 
 impl PictureState {
@@ -375,7 +377,7 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
         ui.heading("Picture");
         ui.label("No picture. Use File > Set Picture… or drop a movie on the timeline.");
         if ui.button("Set Picture…").clicked() {
-            set_picture_dialog(editor);
+            editor.picture.wants_dialog = true;
         }
         return;
     };
@@ -394,7 +396,7 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
         ui.toggle_value(&mut editor.picture.safe_area, "Safe areas")
             .on_hover_text("Action-safe (93%) and title-safe (90%) guides");
         let dock = editor.picture.dock;
-        egui::ComboBox::from_id_salt("picture dock")
+        let named = egui::ComboBox::from_id_salt("picture dock")
             .selected_text(match dock {
                 Dock::Right => "Dock right",
                 Dock::Left => "Dock left",
@@ -405,6 +407,9 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
                 ui.selectable_value(&mut editor.picture.dock, Dock::Left, "Dock left");
                 ui.selectable_value(&mut editor.picture.dock, Dock::Window, "Own window");
             });
+        named
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Picture dock"));
     });
     // Leave room for the settings below the frame.
     let settings_height = 150.0;
@@ -482,9 +487,14 @@ fn draw_frame(ui: &egui::Ui, editor: &Editor, pic: &Picture, rect: Rect) {
         }
     }
     if st.burn_in {
-        let frame = st
-            .wanted
-            .map_or_else(|| "--".to_owned(), |f| format!("{f}"));
+        // The frame on screen, which while the cache builds may lag the
+        // one asked for (that one is named after the arrow).
+        let shown = st.texture.as_ref().and(st.texture_index);
+        let frame = match (shown, st.wanted) {
+            (Some(s), Some(w)) if s != w => format!("{s} (wanted {w})"),
+            (Some(s), _) => format!("{s}"),
+            (None, _) => "--".to_owned(),
+        };
         let text = format!("{tc}   fr {frame}");
         let font = FontId::monospace((img.height() / 16.0).clamp(11.0, 28.0));
         let galley = painter.layout_no_wrap(text, font, Color32::WHITE);
@@ -547,9 +557,10 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                     egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Picture start timecode")
                 });
                 let r = r.on_hover_text("Session timecode of the movie's first frame");
+                let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
                 if r.lost_focus() {
                     let typed = editor.picture.start_edit.take().unwrap_or_default();
-                    if typed != shown {
+                    if typed != shown && !escape {
                         match Timecode::parse(&typed).and_then(|tc| map.samples_at(tc)) {
                             Ok(pos) => editor.set_picture_position(pos),
                             Err(e) => editor.notify(e.to_string(), true),
@@ -580,6 +591,9 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                         .speed(1.0)
                         .suffix(" ms"),
                 );
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "A/V offset")
+                });
                 let r = r.on_hover_text("Positive: the picture is shown later");
                 if r.dragged() {
                     editor.picture.av_live = Some(ms);
@@ -627,19 +641,6 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
         ui.colored_label(Color32::from_rgb(240, 120, 90), e);
     }
 }
-
-/// File → Set Picture…: the file dialog, then [`Editor::set_picture_file`].
-pub fn set_picture_dialog(editor: &mut Editor) {
-    let file = rfd::FileDialog::new()
-        .set_title("Set Picture")
-        .add_filter("Movies", MOVIE_EXTENSIONS)
-        .add_filter("All files", &["*"])
-        .pick_file();
-    if let Some(path) = file {
-        editor.set_picture_file(&path);
-    }
-}
-
 /// Height of the picture strip in the timeline.
 pub const STRIP_HEIGHT: f32 = 44.0;
 

@@ -61,13 +61,14 @@ pub enum Drag {
 #[derive(Debug, Default)]
 pub struct TimelineState {
     pub clip_area_width: f32,
-    pub renaming: Option<TrackId>,
-    rename_text: String,
+    /// A track being renamed, with the text typed so far.
+    pub renaming: Option<(TrackId, crate::widgets::LineEdit)>,
     pub drag: Option<Drag>,
     /// Where the dragged clips would land now (preview).
     preview: Option<(i64, isize)>,
     snap_guide: Option<SamplePos>,
-    fade_menu: Option<(ClipId, bool)>,
+    /// The clip window (typed name, gain, fades, start), when open.
+    pub clip_props: Option<ClipProps>,
     fitted: bool,
     /// Scratch for waveform columns (reused every frame).
     columns: Vec<(f32, f32)>,
@@ -76,7 +77,7 @@ pub struct TimelineState {
     /// The clip under the mouse and the timeline sample there (split at mouse).
     pub hover: Option<(ClipId, SamplePos)>,
     /// A marker being renamed, with the text typed so far.
-    pub renaming_marker: Option<(dubstage_model::MarkerId, String)>,
+    pub renaming_marker: Option<(dubstage_model::MarkerId, crate::widgets::LineEdit)>,
     /// Loudness over time (position, momentary, short-term LUFS) from the
     /// last analysis and from live playback, drawn as a lane under the ruler.
     pub loudness_curve: Vec<(SamplePos, f32, f32)>,
@@ -84,6 +85,13 @@ pub struct TimelineState {
     /// A library sound dropped on the timeline: what, on which track (a new
     /// one when `None`), where.
     pub spot_drop: Option<(crate::library::SpotPayload, Option<TrackId>, SamplePos)>,
+}
+
+impl TimelineState {
+    /// Opens the name field of a track, with its current name.
+    pub fn start_rename(&mut self, track: TrackId, name: &str) {
+        self.renaming = Some((track, crate::widgets::LineEdit::new(name)));
+    }
 }
 
 /// Converts between timeline samples and screen x.
@@ -129,11 +137,13 @@ pub fn timeline_ui(
             full.left() + HEADER_WIDTH,
             full.top() + RULER_HEIGHT + strip + loudness_h,
         ),
-        full.max,
+        pos2(full.right(), full.bottom() - OVERVIEW_HEIGHT),
     );
     state.clip_area_width = area.width().max(100.0);
     if !state.fitted {
-        editor.zoom_to_fit(state.clip_area_width);
+        if !editor.restored_view {
+            editor.zoom_to_fit(state.clip_area_width);
+        }
         state.fitted = true;
     }
     handle_wheel(ui, editor, area, full);
@@ -172,6 +182,11 @@ pub fn timeline_ui(
         loudness_lane(ui, state, &map, header, rect);
     }
     ruler_ui(ui, editor, state, &map, full);
+    overview_ui(
+        ui,
+        editor,
+        Rect::from_min_max(pos2(area.left(), area.bottom()), full.max),
+    );
     rubber_band(ui, editor, state, &bg, &map, area);
     // Click on empty space: locate and deselect.
     if bg.clicked()
@@ -204,6 +219,64 @@ pub fn timeline_ui(
         );
     }
     dropped_files(ui, editor, area, &map)
+}
+
+/// Height of the overview bar under the tracks.
+pub const OVERVIEW_HEIGHT: f32 = 14.0;
+
+/// The overview under the tracks: the whole session with the visible part
+/// as a handle; drag it (or click beside it) to scroll in time.
+fn overview_ui(ui: &mut egui::Ui, editor: &mut Editor, rect: Rect) {
+    let r = ui.interact(
+        rect,
+        ui.scope_id().with("overview"),
+        Sense::click_and_drag(),
+    );
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ScrollBar, true, "Timeline overview"));
+    let painter = ui.painter().with_clip_rect(rect);
+    painter.rect_filled(rect, 0.0, ui.visuals().faint_bg_color);
+    let v = &editor.view;
+    let visible = f64::from(rect.width()) * v.samples_per_point;
+    let end = (editor.project().end().0 as f64).max(v.scroll_samples + visible);
+    let start = v.scroll_samples.min(0.0);
+    let total = (end - start).max(1.0);
+    let x_of = |s: f64| rect.left() + ((s - start) / total) as f32 * rect.width();
+    // Clips, as thin marks.
+    for (_, c) in editor.project().clips() {
+        let (a, b) = (x_of(c.position.0 as f64), x_of(c.end().0 as f64));
+        painter.rect_filled(
+            Rect::from_x_y_ranges(
+                a..=b.max(a + 1.0),
+                rect.center().y - 1.0..=rect.center().y + 1.0,
+            ),
+            0.0,
+            ui.visuals().weak_text_color(),
+        );
+    }
+    let thumb = Rect::from_x_y_ranges(
+        x_of(v.scroll_samples)..=x_of(v.scroll_samples + visible).max(x_of(v.scroll_samples) + 6.0),
+        rect.top() + 2.0..=rect.bottom() - 2.0,
+    );
+    painter.rect_stroke(
+        thumb,
+        2.0,
+        Stroke::new(1.0, ui.visuals().strong_text_color()),
+        StrokeKind::Inside,
+    );
+    let ph = x_of(editor.playhead().0 as f64);
+    painter.vline(
+        ph,
+        rect.y_range(),
+        Stroke::new(1.0, Color32::from_rgb(255, 80, 60)),
+    );
+    if r.dragged() {
+        editor.view.scroll_samples += f64::from(r.drag_delta().x) / f64::from(rect.width()) * total;
+    } else if r.clicked()
+        && let Some(p) = r.interact_pointer_pos()
+    {
+        let at = start + f64::from((p.x - rect.left()) / rect.width()) * total;
+        editor.view.scroll_samples = at - visible / 2.0;
+    }
 }
 
 /// Height of the loudness lane.
@@ -289,17 +362,17 @@ fn rubber_band(
         if !additive {
             editor.selection.clear();
         }
-        let h = editor.view.track_height;
+        let rows = track_rows(editor);
         let hits: Vec<ClipId> = editor
             .project()
             .tracks
             .iter()
-            .enumerate()
-            .filter(|(ti, _)| {
-                let top = area.top() + *ti as f32 * h - editor.view.scroll_y;
+            .zip(&rows)
+            .filter(|(_, (y, h))| {
+                let top = area.top() + y - editor.view.scroll_y;
                 top + h > band.top() && top < band.bottom()
             })
-            .flat_map(|(_, t)| t.clips.iter())
+            .flat_map(|(t, _)| t.clips.iter())
             .filter(|c| (c.position.0 as f64) < s1 && (c.end().0 as f64) > s0)
             .map(|c| c.id)
             .collect();
@@ -328,7 +401,7 @@ fn handle_wheel(ui: &egui::Ui, editor: &mut Editor, area: Rect, full: Rect) {
         (scroll.x, scroll.y)
     };
     editor.view.scroll_samples -= f64::from(dx) * editor.view.samples_per_point;
-    let content = editor.project().tracks.len() as f32 * editor.view.track_height;
+    let content = content_height(editor);
     let max_scroll = (content - area.height() + 40.0).max(0.0);
     editor.view.scroll_y = (editor.view.scroll_y - dy).clamp(0.0, max_scroll);
 }
@@ -349,13 +422,40 @@ fn follow_playhead(editor: &mut Editor, width: f32) {
     }
 }
 
+/// Each track's top (from the first track's top, unscrolled) and height.
+pub fn track_rows(editor: &Editor) -> Vec<(f32, f32)> {
+    let mut y = 0.0;
+    editor
+        .project()
+        .tracks
+        .iter()
+        .map(|t| {
+            let h = editor.view.height_of(t.id);
+            let row = (y, h);
+            y += h;
+            row
+        })
+        .collect()
+}
+
+/// The height of all tracks together.
+fn content_height(editor: &Editor) -> f32 {
+    editor
+        .project()
+        .tracks
+        .iter()
+        .map(|t| editor.view.height_of(t.id))
+        .sum()
+}
+
 fn track_at(editor: &Editor, area: Rect, y: f32) -> Option<usize> {
     let rel = y - area.top() + editor.view.scroll_y;
     if rel < 0.0 {
         return None;
     }
-    let i = (rel / editor.view.track_height) as usize;
-    (i < editor.project().tracks.len()).then_some(i)
+    track_rows(editor)
+        .iter()
+        .position(|(top, h)| rel >= *top && rel < top + h)
 }
 
 /// Snaps `s` to frames, clip edges, markers and the playhead (within
@@ -432,7 +532,7 @@ fn ruler_ui(
         .map(|f| f * frame_samples)
         .chain(steps_secs.iter().map(|s| s * rate))
         .find(|s| *s >= min_step)
-        .unwrap_or(3600.0 * rate);
+        .unwrap_or_else(|| (min_step / (3600.0 * rate)).ceil() * 3600.0 * rate);
     let first = (map.sample(rect.left()) / step).floor() as i64;
     let last = (map.sample(rect.right()) / step).ceil() as i64;
     let text_colour = ui.visuals().text_color();
@@ -485,10 +585,16 @@ fn ruler_ui(
         .iter()
         .map(|m| (m.id, m.position, m.name.clone()))
         .collect();
+    // Labels that would overlap the previous one are left out (the marker
+    // line stays; zoom in or open the Markers window to read it).
+    let mut last_label_end = f32::NEG_INFINITY;
     for (id, position, name) in markers {
         let x = map.x(position.0 as f64);
         let gold = Color32::from_rgb(240, 200, 60);
         painter.vline(x, rect.y_range(), Stroke::new(1.0, gold));
+        if x < last_label_end + 4.0 || x < rect.left() - 200.0 || x > rect.right() {
+            continue;
+        }
         let label = painter.text(
             pos2(x + 2.0, rect.top() + 15.0),
             egui::Align2::LEFT_TOP,
@@ -496,6 +602,7 @@ fn ruler_ui(
             egui::FontId::proportional(11.0),
             gold,
         );
+        last_label_end = label.right();
         let hit = Rect::from_min_max(pos2(x - 3.0, label.top()), label.max).intersect(rect);
         if !hit.is_positive() {
             continue;
@@ -508,7 +615,7 @@ fn ruler_ui(
             "{name}: click to locate; double-click or right-click to rename"
         ));
         if r.double_clicked() || secondary {
-            state.renaming_marker = Some((id, name.clone()));
+            state.renaming_marker = Some((id, crate::widgets::LineEdit::new(name.clone())));
             marker_hit = true;
         } else if r.clicked() {
             editor.locate(position);
@@ -545,7 +652,12 @@ fn ruler_ui(
     {
         let s = SamplePos(map.sample(pos.x).max(0.0).round() as i64);
         if s != editor.playhead() {
-            editor.locate(s);
+            if editor.is_playing() {
+                editor.locate(s);
+            } else {
+                // Stopped: a short burst of sound from each new position.
+                editor.scrub(s);
+            }
         }
     }
     if let (Some(Drag::Range { start }), Some(pos)) = (&state.drag, response.interact_pointer_pos())
@@ -586,32 +698,39 @@ fn ruler_ui(
 }
 
 fn marker_rename_window(ui: &egui::Ui, editor: &mut Editor, state: &mut TimelineState) {
-    let Some((id, mut text)) = state.renaming_marker.take() else {
+    let Some((id, mut edit)) = state.renaming_marker.take() else {
         return;
     };
     let mut keep = true;
+    let mut commit = false;
     egui::Window::new("Rename marker")
         .collapsible(false)
         .resizable(false)
         .show(ui.ctx(), |ui| {
-            let r = ui.text_edit_singleline(&mut text);
-            r.request_focus();
-            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            match crate::widgets::line_edit(ui, &mut edit, "Marker name", 200.0) {
+                crate::widgets::LineOutcome::Editing | crate::widgets::LineOutcome::Idle => {}
+                crate::widgets::LineOutcome::Commit => commit = true,
+                crate::widgets::LineOutcome::Cancel => keep = false,
+            }
             ui.horizontal(|ui| {
-                if ui.button("Rename").clicked() || (r.lost_focus() && enter) {
-                    editor.apply(Command::RenameMarker {
-                        marker: id,
-                        name: text.clone(),
-                    });
-                    keep = false;
+                if ui.button("Rename").clicked() {
+                    commit = true;
                 }
-                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                if ui.button("Cancel").clicked() {
                     keep = false;
                 }
             });
         });
+    if commit && keep {
+        let name = edit.text.trim().to_owned();
+        keep = false;
+        let current = editor.project().markers.iter().find(|m| m.id == id);
+        if !name.is_empty() && current.is_some_and(|m| m.name != name) {
+            editor.apply(Command::RenameMarker { marker: id, name });
+        }
+    }
     if keep {
-        state.renaming_marker = Some((id, text));
+        state.renaming_marker = Some((id, edit));
     }
 }
 
@@ -623,7 +742,7 @@ fn tracks_ui(
     area: Rect,
     full: Rect,
 ) {
-    let h = editor.view.track_height;
+    let rows = track_rows(editor);
     let tracks: Vec<TrackId> = editor.project().tracks.iter().map(|t| t.id).collect();
     let clip_painter = ui.painter().with_clip_rect(area);
     let header_clip = Rect::from_min_max(
@@ -631,7 +750,8 @@ fn tracks_ui(
         pos2(area.left(), full.bottom()),
     );
     for (ti, tid) in tracks.iter().enumerate() {
-        let top = area.top() + ti as f32 * h - editor.view.scroll_y;
+        let (y, h) = rows[ti];
+        let top = area.top() + y - editor.view.scroll_y;
         if top > full.bottom() || top + h < area.top() {
             continue;
         }
@@ -659,7 +779,8 @@ fn tracks_ui(
         for (id, t0, pos0) in clips {
             let Some((_, c)) = p.clip(*id) else { continue };
             let ti = (*t0 as isize + dtrack).clamp(0, tracks.len() as isize - 1) as usize;
-            let top = area.top() + ti as f32 * h - editor.view.scroll_y;
+            let (y, h) = rows[ti];
+            let top = area.top() + y - editor.view.scroll_y;
             let x0 = map.x((pos0.0 + dt) as f64);
             let x1 = map.x((pos0.0 + dt + c.length.0) as f64);
             let r = Rect::from_x_y_ranges(x0..=x1, top + 2.0..=top + h - 2.0);
@@ -679,12 +800,22 @@ fn header_ui(
     let Some(track) = editor.project().track(id).cloned() else {
         return;
     };
+    let selected = editor.selected_track == Some(id);
+    let colour = crate::widgets::colour_of(&track);
     let painter = ui.painter().with_clip_rect(clip);
-    painter.rect_filled(rect.shrink(0.5), 0.0, ui.visuals().panel_fill);
+    let fill = if selected {
+        ui.visuals().selection.bg_fill.gamma_multiply(0.45)
+    } else {
+        ui.visuals().panel_fill
+    };
+    painter.rect_filled(rect.shrink(0.5), 0.0, fill);
     painter.rect_filled(
-        Rect::from_min_size(rect.min, vec2(5.0, rect.height())),
+        Rect::from_min_size(
+            rect.min,
+            vec2(if selected { 8.0 } else { 5.0 }, rect.height()),
+        ),
         0.0,
-        track_colour(track.kind),
+        colour,
     );
     painter.hline(
         rect.x_range(),
@@ -694,7 +825,36 @@ fn header_ui(
     if !clip.intersects(rect) {
         return;
     }
-    let inner = rect.shrink2(vec2(4.0, 4.0)).translate(vec2(5.0, 0.0));
+    // The header itself: click selects the track, right-click opens its menu.
+    let visible = rect.intersect(clip);
+    let bg = ui.interact(
+        visible,
+        ui.scope_id().with(("header", id.0)),
+        Sense::click(),
+    );
+    let header_label = format!("Track header {}", track.name);
+    bg.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::Button, true, selected, &header_label)
+    });
+    if bg.clicked() || bg.secondary_clicked() {
+        editor.selected_track = Some(id);
+    }
+    track_menu(&bg, editor, state, &track);
+    // The lower edge: drag to change this track's height.
+    let edge = Rect::from_min_max(pos2(rect.left(), rect.bottom() - 4.0), rect.max).intersect(clip);
+    if edge.is_positive() {
+        let er = ui.interact(edge, ui.scope_id().with(("height", id.0)), Sense::drag());
+        let edge_label = format!("Height of {}", track.name);
+        er.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, &edge_label));
+        if er.hovered() || er.dragged() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeVertical);
+        }
+        if er.dragged() {
+            let h = editor.view.height_of(id) + er.drag_delta().y;
+            editor.view.set_height(id, h);
+        }
+    }
+    let inner = rect.shrink2(vec2(4.0, 4.0)).translate(vec2(6.0, 0.0));
     let mut child = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(inner)
@@ -702,35 +862,33 @@ fn header_ui(
     );
     child.set_clip_rect(clip.intersect(rect));
     let ui = &mut child;
-    if state.renaming == Some(id) {
-        if state.rename_text.is_empty() {
-            state.rename_text = track.name.clone();
-        }
-        let r = ui.add(egui::TextEdit::singleline(&mut state.rename_text).desired_width(150.0));
-        r.request_focus();
-        if r.lost_focus() {
-            let name = std::mem::take(&mut state.rename_text);
-            state.renaming = None;
-            if !ui.input(|i| i.key_pressed(egui::Key::Escape))
-                && !name.trim().is_empty()
-                && name != track.name
-            {
-                editor.apply(Command::RenameTrack { track: id, name });
+    let renaming = state.renaming.as_mut().filter(|(t, _)| *t == id);
+    if let Some((_, edit)) = renaming {
+        match crate::widgets::line_edit(ui, edit, &format!("Name of {}", track.name), 150.0) {
+            crate::widgets::LineOutcome::Editing | crate::widgets::LineOutcome::Idle => {}
+            crate::widgets::LineOutcome::Cancel => state.renaming = None,
+            crate::widgets::LineOutcome::Commit => {
+                let name = edit.text.trim().to_owned();
+                state.renaming = None;
+                if !name.is_empty() && name != track.name {
+                    editor.apply(Command::RenameTrack { track: id, name });
+                }
             }
         }
     } else {
         let r = ui
             .add(egui::Label::new(egui::RichText::new(&track.name).strong()).sense(Sense::click()))
             .on_hover_text(format!(
-                "{} track — double-click to rename",
+                "{} track — double-click to rename, right-click for more",
                 track.kind.label()
             ));
         if r.clicked() {
             editor.selected_track = Some(id);
         }
         if r.double_clicked() {
-            state.renaming = Some(id);
+            state.start_rename(id, &track.name);
         }
+        track_menu(&r, editor, state, &track);
     }
     ui.horizontal(|ui| {
         if crate::widgets::toggle(ui, track.mute, "M", &format!("Mute {}", track.name)).clicked() {
@@ -759,6 +917,68 @@ fn header_ui(
             .small()
             .monospace(),
         );
+    });
+}
+
+/// The track's context menu: rename, kind, colour, height, delete.
+fn track_menu(
+    r: &egui::Response,
+    editor: &mut Editor,
+    state: &mut TimelineState,
+    track: &dubstage_model::Track,
+) {
+    let id = track.id;
+    r.context_menu(|ui| {
+        if ui.button("Rename…").clicked() {
+            state.start_rename(id, &track.name);
+            ui.close();
+        }
+        ui.menu_button("Kind", |ui| {
+            for kind in dubstage_model::TrackKind::ALL {
+                if ui.radio(track.kind == kind, kind.label()).clicked() {
+                    editor.apply(Command::SetTrackKind {
+                        track: id,
+                        kind,
+                        output: None,
+                    });
+                    ui.close();
+                }
+            }
+        });
+        ui.menu_button("Colour", |ui| {
+            if ui.radio(track.colour.is_none(), "Kind's colour").clicked() {
+                editor.apply(Command::SetTrackColour {
+                    track: id,
+                    colour: None,
+                });
+                ui.close();
+            }
+            for (name, rgb) in crate::widgets::TRACK_PALETTE {
+                let text =
+                    egui::RichText::new(name).color(Color32::from_rgb(rgb[0], rgb[1], rgb[2]));
+                if ui.radio(track.colour == Some(rgb), text).clicked() {
+                    editor.apply(Command::SetTrackColour {
+                        track: id,
+                        colour: Some(rgb),
+                    });
+                    ui.close();
+                }
+            }
+        });
+        ui.menu_button("Height", |ui| {
+            let current = editor.view.height_of(id);
+            for (name, h) in crate::editor::TRACK_HEIGHTS {
+                if ui.radio((current - h).abs() < 0.5, name).clicked() {
+                    editor.view.set_height(id, h);
+                    ui.close();
+                }
+            }
+        });
+        ui.separator();
+        if ui.button("Delete Track").clicked() {
+            editor.apply(Command::RemoveTrack { track: id });
+            ui.close();
+        }
     });
 }
 
@@ -821,7 +1041,8 @@ fn clips_ui(
                 x += 8.0;
             }
         } else if let Some(pk) = editor.peaks.get(&c.media) {
-            draw_waveform(&painter, pk, c, map, rect, area, &mut state.columns);
+            let zoom = editor.view.waveform_zoom;
+            draw_waveform(&painter, pk, c, map, rect, area, zoom, &mut state.columns);
         }
         let stroke = if selected {
             Stroke::new(2.0, Color32::WHITE)
@@ -937,18 +1158,27 @@ fn clips_ui(
             editor.selected_track = Some(tid);
         }
         if r.secondary_clicked() {
-            let p = r.interact_pointer_pos().unwrap_or(rect.center());
-            state.fade_menu = Some((c.id, p.x < rect.center().x));
+            // The clip under a right-click is the one the menu acts on.
+            if !editor.selection.contains(&c.id) {
+                editor.selection.clear();
+                editor.selection.insert(c.id);
+            }
+            editor.selected_track = Some(tid);
         }
-        if state.fade_menu.is_some_and(|(id, _)| id == c.id) {
-            fade_shape_menu(&r, editor, state, c.id);
-        }
+        clip_menu(&r, editor, state, c);
         if r.drag_started()
             && let Some(p) = ui
                 .input(|i| i.pointer.press_origin())
                 .or(r.interact_pointer_pos())
         {
             let origin = map.sample(p.x);
+            // Trimming, fading or changing the gain of a clip selects it
+            // (so S, Delete and nudges act on the clip just touched).
+            if !editor.selection.contains(&c.id) {
+                editor.selection.clear();
+                editor.selection.insert(c.id);
+            }
+            editor.selected_track = Some(tid);
             state.drag = Some(match zone(p) {
                 Zone::FadeIn => Drag::FadeIn { clip: c.id },
                 Zone::FadeOut => Drag::FadeOut { clip: c.id },
@@ -968,10 +1198,6 @@ fn clips_ui(
                     edge: c.end(),
                 },
                 Zone::Body => {
-                    if !editor.selection.contains(&c.id) {
-                        editor.selection.clear();
-                        editor.selection.insert(c.id);
-                    }
                     let p2 = editor.project();
                     let clips = editor
                         .selection
@@ -1009,66 +1235,312 @@ enum Zone {
     Body,
 }
 
-fn fade_shape_menu(
+/// The clip's context menu: rename, typed gain / fades / start, fade
+/// shapes, channels, split, delete.
+fn clip_menu(
     r: &egui::Response,
     editor: &mut Editor,
     state: &mut TimelineState,
-    clip: ClipId,
+    c: &dubstage_model::Clip,
 ) {
-    let Some((_, is_in)) = state.fade_menu else {
-        return;
-    };
-    let Some((_, c)) = editor.project().clip(clip) else {
-        state.fade_menu = None;
-        return;
-    };
+    let clip = c.id;
     let (fi, fo) = (c.fade_in, c.fade_out);
-    let mut chosen = None;
-    let mut channels = None;
-    let popup = egui::Popup::menu(r).open(true).show(|ui| {
-        ui.label(if is_in {
-            "Fade-in shape"
-        } else {
-            "Fade-out shape"
-        });
-        for shape in FadeShape::ALL {
-            if ui.button(shape.label()).clicked() {
-                chosen = Some(shape);
+    r.context_menu(|ui| {
+        for (label, field) in [
+            ("Rename…", ClipField::Name),
+            ("Clip Gain…", ClipField::Gain),
+            ("Fade Lengths…", ClipField::FadeIn),
+            ("Spot to Timecode…", ClipField::Start),
+        ] {
+            if ui.button(label).clicked() {
+                state.clip_props = Some(ClipProps::new(editor, clip, field));
+                ui.close();
             }
         }
         ui.separator();
-        ui.label("Channels");
-        if ui.button("Stereo (1–2)").clicked() {
-            channels = Some(ClipChannels::Stereo);
+        for (title, is_in) in [("Fade-in Shape", true), ("Fade-out Shape", false)] {
+            let current = if is_in { fi.shape } else { fo.shape };
+            ui.menu_button(title, |ui| {
+                for shape in FadeShape::ALL {
+                    if ui.radio(current == shape, shape.label()).clicked() {
+                        let (fade_in, fade_out) = if is_in {
+                            (Fade::new(fi.length, shape), fo)
+                        } else {
+                            (fi, Fade::new(fo.length, shape))
+                        };
+                        editor.apply(Command::SetClipFades {
+                            clip,
+                            fade_in,
+                            fade_out,
+                        });
+                        ui.close();
+                    }
+                }
+            });
         }
-        for ch in 0..2u16 {
-            if ui.button(format!("Mono: channel {}", ch + 1)).clicked() {
-                channels = Some(ClipChannels::Mono(ch));
+        ui.menu_button("Channels", |ui| {
+            let channels = editor
+                .project()
+                .media(c.media)
+                .map_or(2, |m| m.channels)
+                .max(1);
+            let mut choice = None;
+            if channels >= 2
+                && ui
+                    .radio(c.channels == ClipChannels::Stereo, "Stereo (1–2)")
+                    .clicked()
+            {
+                choice = Some(ClipChannels::Stereo);
             }
+            for ch in 0..channels {
+                let this = ClipChannels::Mono(ch);
+                if ui
+                    .radio(c.channels == this, format!("Mono: channel {}", ch + 1))
+                    .clicked()
+                {
+                    choice = Some(this);
+                }
+            }
+            if let Some(ch) = choice {
+                editor.apply(Command::SetClipChannels { clip, channels: ch });
+                ui.close();
+            }
+        });
+        ui.separator();
+        if ui.button("Split at Playhead").clicked() {
+            editor.split_at_playhead();
+            ui.close();
+        }
+        if ui.button("Delete").clicked() {
+            editor.apply(Command::RemoveClip { clip });
+            ui.close();
         }
     });
-    if let Some(shape) = chosen {
-        let (fade_in, fade_out) = if is_in {
-            (Fade::new(fi.length, shape), fo)
-        } else {
-            (fi, Fade::new(fo.length, shape))
+}
+
+/// A field of the clip window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipField {
+    Name,
+    Gain,
+    FadeIn,
+    FadeOut,
+    Start,
+}
+
+/// The clip window: name, gain (dB), fade lengths (frames or timecode),
+/// start (timecode), typed in. Each field applies on Enter or when it
+/// loses focus, as one undo step.
+#[derive(Debug, Clone)]
+pub struct ClipProps {
+    pub clip: ClipId,
+    fields: [(ClipField, crate::widgets::LineEdit); 5],
+}
+
+impl ClipProps {
+    pub fn new(editor: &Editor, clip: ClipId, focus: ClipField) -> ClipProps {
+        let values = clip_values(editor, clip);
+        let field = |f: ClipField, i: usize| {
+            let text = values.get(i).cloned().unwrap_or_default();
+            if f == focus {
+                (f, crate::widgets::LineEdit::new(text))
+            } else {
+                (f, crate::widgets::LineEdit::idle(text))
+            }
         };
-        editor.apply(Command::SetClipFades {
+        ClipProps {
             clip,
-            fade_in,
-            fade_out,
+            fields: [
+                field(ClipField::Name, 0),
+                field(ClipField::Gain, 1),
+                field(ClipField::FadeIn, 2),
+                field(ClipField::FadeOut, 3),
+                field(ClipField::Start, 4),
+            ],
+        }
+    }
+}
+
+/// The clip's values as the clip window shows them.
+fn clip_values(editor: &Editor, clip: ClipId) -> Vec<String> {
+    let p = editor.project();
+    let Some((_, c)) = p.clip(clip) else {
+        return Vec::new();
+    };
+    let map = p.time_map();
+    let frames = |len: SampleLen| {
+        let f = map.frame_at(SamplePos(len.0));
+        let start = map.frame_start(f).0;
+        if start == len.0 {
+            format!("{f}")
+        } else {
+            let next = map.frame_start(f + 1).0;
+            format!(
+                "{:.2}",
+                f as f64 + (len.0 - start) as f64 / (next - start).max(1) as f64
+            )
+        }
+    };
+    vec![
+        c.name.clone(),
+        format!("{:.1}", c.gain_db),
+        frames(c.fade_in.length),
+        frames(c.fade_out.length),
+        map.timecode_at(c.position).to_string(),
+    ]
+}
+
+/// Parses a length typed as frames (`12`, `12.5`) or as a duration timecode
+/// (`00:00:01:12`).
+fn parse_length(text: &str, map: &dubstage_model::TimeMap) -> Result<SampleLen, String> {
+    let t = text.trim();
+    if t.contains(':') || t.contains(';') {
+        // A duration as timecode: its frame count at the project rate.
+        let tc = dubstage_model::Timecode::parse(t).map_err(|e| e.to_string())?;
+        let frames = tc.to_frames(map.frame_rate).map_err(|e| e.to_string())?;
+        return Ok(SampleLen(map.frame_start(frames).0));
+    }
+    let frames: f64 = t
+        .parse()
+        .map_err(|_| format!("\"{t}\" is not a number of frames or a timecode"))?;
+    if !(0.0..=1.0e7).contains(&frames) {
+        return Err(format!("{t} frames is out of range"));
+    }
+    let whole = frames.floor();
+    let start = map.frame_start(whole as i64).0;
+    let next = map.frame_start(whole as i64 + 1).0;
+    Ok(SampleLen(
+        start + ((frames - whole) * (next - start) as f64).round() as i64,
+    ))
+}
+
+/// Draws the clip window; closes when the clip is gone or on Close / Escape.
+pub fn clip_window(ctx: &egui::Context, editor: &mut Editor, state: &mut TimelineState) {
+    let Some(mut props) = state.clip_props.take() else {
+        return;
+    };
+    let Some((_, c)) = editor
+        .project()
+        .clip(props.clip)
+        .map(|(t, c)| (t.id, c.clone()))
+    else {
+        return;
+    };
+    let mut open = true;
+    let mut close = false;
+    let mut commits: Vec<(ClipField, String)> = Vec::new();
+    egui::Window::new("Clip")
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("clip fields")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for (field, edit) in &mut props.fields {
+                        let label = match field {
+                            ClipField::Name => "Clip name",
+                            ClipField::Gain => "Clip gain (dB)",
+                            ClipField::FadeIn => "Fade in (frames or timecode)",
+                            ClipField::FadeOut => "Fade out (frames or timecode)",
+                            ClipField::Start => "Start timecode",
+                        };
+                        ui.label(label);
+                        match crate::widgets::line_edit(ui, edit, label, 160.0) {
+                            crate::widgets::LineOutcome::Commit => {
+                                commits.push((*field, edit.text.clone()));
+                            }
+                            crate::widgets::LineOutcome::Cancel => close = true,
+                            _ => {}
+                        }
+                        ui.end_row();
+                    }
+                });
+            if ui.button("Close").clicked() {
+                close = true;
+            }
         });
-        state.fade_menu = None;
+    let any_active = props.fields.iter().any(|(_, e)| e.is_active());
+    if !any_active && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+        close = true;
     }
-    if let Some(ch) = channels {
-        editor.apply(Command::SetClipChannels { clip, channels: ch });
-        state.fade_menu = None;
+    for (field, text) in commits {
+        apply_clip_field(editor, &c, field, &text);
     }
-    if popup.is_none_or(|p| p.response.clicked_elsewhere())
-        && chosen.is_none()
-        && channels.is_none()
-    {
-        state.fade_menu = None;
+    // Show the values as they are now (after the edit or its refusal).
+    let values = clip_values(editor, props.clip);
+    for (i, (_, edit)) in props.fields.iter_mut().enumerate() {
+        if !edit.is_active()
+            && let Some(v) = values.get(i)
+        {
+            edit.text.clone_from(v);
+        }
+    }
+    if open && !close {
+        state.clip_props = Some(props);
+    }
+}
+
+fn apply_clip_field(editor: &mut Editor, c: &dubstage_model::Clip, field: ClipField, text: &str) {
+    let map = editor.project().time_map();
+    let clip = c.id;
+    let t = text.trim();
+    match field {
+        ClipField::Name => {
+            if t != c.name {
+                editor.apply(Command::RenameClip {
+                    clip,
+                    name: t.to_owned(),
+                });
+            }
+        }
+        ClipField::Gain => match t.trim_end_matches("dB").trim().parse::<f32>() {
+            Ok(db) if db.is_finite() => {
+                if (db - c.gain_db).abs() > 1e-4 {
+                    editor.apply(Command::SetClipGain { clip, gain_db: db });
+                }
+            }
+            _ => editor.notify(format!("\"{t}\" is not a gain in dB"), true),
+        },
+        ClipField::FadeIn | ClipField::FadeOut => match parse_length(t, &map) {
+            Ok(len) => {
+                let len = SampleLen(len.0.clamp(0, c.length.0));
+                let (mut fi, mut fo) = (c.fade_in, c.fade_out);
+                if field == ClipField::FadeIn {
+                    fi.length = len;
+                } else {
+                    fo.length = len;
+                }
+                if fi != c.fade_in || fo != c.fade_out {
+                    editor.apply(Command::SetClipFades {
+                        clip,
+                        fade_in: fi,
+                        fade_out: fo,
+                    });
+                }
+            }
+            Err(e) => editor.notify(e, true),
+        },
+        ClipField::Start => {
+            match dubstage_model::Timecode::parse(t)
+                .map_err(|e| e.to_string())
+                .and_then(|tc| map.samples_at(tc).map_err(|e| e.to_string()))
+            {
+                Ok(position) => {
+                    if position != c.position {
+                        let track = editor.project().clip(clip).map(|(t, _)| t.id);
+                        if let Some(track) = track {
+                            editor.apply(Command::MoveClip {
+                                clip,
+                                track,
+                                position,
+                            });
+                        }
+                    }
+                }
+                Err(e) => editor.notify(e, true),
+            }
+        }
     }
 }
 
@@ -1211,7 +1683,12 @@ fn drag_finish(
 }
 
 /// Draws a clip's waveform from the peak pyramid level that matches the
-/// zoom (one min/max per point column; never raw samples at wide zoom).
+/// zoom (one min/max per point column; never raw samples at wide zoom),
+/// scaled by the clip gain and the vertical waveform zoom.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a waveform needs its clip, mapping, rectangles and zoom"
+)]
 fn draw_waveform(
     painter: &egui::Painter,
     peaks: &PeakPyramid,
@@ -1219,6 +1696,7 @@ fn draw_waveform(
     map: &Mapping,
     rect: Rect,
     area: Rect,
+    zoom: f32,
     columns: &mut Vec<(f32, f32)>,
 ) {
     let channels: Vec<usize> = match c.channels {
@@ -1228,7 +1706,7 @@ fn draw_waveform(
     if channels.is_empty() {
         return;
     }
-    let gain = dubstage_dsp_gain(c.gain_db);
+    let gain = dubstage_dsp_gain(c.gain_db) * zoom;
     let body = Rect::from_min_max(rect.min + vec2(0.0, 14.0), rect.max);
     let lane_h = body.height() / channels.len() as f32;
     let x_start = rect.left().max(area.left()).floor();

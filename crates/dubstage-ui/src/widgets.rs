@@ -126,6 +126,8 @@ pub fn fader(ui: &mut egui::Ui, db: &mut f32, label: &str, height: f32) -> Fader
                 .max_decimals(1)
                 .custom_formatter(|v, _| db_text(v as f32)),
         );
+        let value_label = format!("{label} value");
+        dv.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, &value_label));
         if dv.changed() {
             *db = if typed < FLOOR_DB { SILENCE_DB } else { typed };
             result.changed = true;
@@ -237,4 +239,117 @@ pub fn toggle(ui: &mut egui::Ui, on: bool, text: &str, label: &str) -> egui::Res
     let r = ui.selectable_label(on, text).on_hover_text(label);
     r.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, label));
     r
+}
+
+/// The colour a track is drawn in: the user's, else its kind's.
+pub fn colour_of(track: &dubstage_model::Track) -> Color32 {
+    match track.colour {
+        Some([r, g, b]) => Color32::from_rgb(r, g, b),
+        None => track_colour(track.kind),
+    }
+}
+
+/// The colours offered for tracks (name, RGB).
+pub const TRACK_PALETTE: [(&str, [u8; 3]); 8] = [
+    ("Blue", [86, 156, 214]),
+    ("Orange", [214, 157, 86]),
+    ("Red", [206, 98, 98]),
+    ("Green", [110, 180, 120]),
+    ("Purple", [170, 120, 210]),
+    ("Teal", [80, 190, 190]),
+    ("Yellow", [210, 190, 80]),
+    ("Pink", [220, 120, 170]),
+];
+
+/// A line of text being edited (a rename, a typed value): what was typed,
+/// whether the field still has to take the keyboard, and whether it has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineEdit {
+    pub text: String,
+    focus_pending: bool,
+    active: bool,
+}
+
+impl LineEdit {
+    /// A field that takes the keyboard as soon as it is shown.
+    pub fn new(text: impl Into<String>) -> LineEdit {
+        LineEdit {
+            text: text.into(),
+            focus_pending: true,
+            active: false,
+        }
+    }
+
+    /// A field in a form: it waits to be clicked.
+    pub fn idle(text: impl Into<String>) -> LineEdit {
+        LineEdit {
+            text: text.into(),
+            focus_pending: false,
+            active: false,
+        }
+    }
+
+    /// Whether the user is typing in it.
+    pub fn is_active(&self) -> bool {
+        self.active || self.focus_pending
+    }
+}
+
+/// What happened to a [`LineEdit`] this frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// Not being typed in.
+    Idle,
+    Editing,
+    /// Enter, Tab or a click elsewhere: use the text.
+    Commit,
+    /// Escape: drop the text.
+    Cancel,
+}
+
+/// A one-line text field that takes the keyboard when it opens, commits on
+/// Enter or when it loses focus, cancels on Escape, and then gives the
+/// keyboard back (it asks for focus once, never every frame).
+pub fn line_edit(ui: &mut egui::Ui, edit: &mut LineEdit, label: &str, width: f32) -> LineOutcome {
+    let r = ui.add(egui::TextEdit::singleline(&mut edit.text).desired_width(width));
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, label));
+    if edit.focus_pending {
+        edit.focus_pending = false;
+        edit.active = true;
+        r.request_focus();
+        return LineOutcome::Editing;
+    }
+    let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+    if r.has_focus() {
+        edit.active = true;
+        if escape {
+            r.surrender_focus();
+            edit.active = false;
+            return LineOutcome::Cancel;
+        }
+        return LineOutcome::Editing;
+    }
+    if !edit.active {
+        return LineOutcome::Idle;
+    }
+    edit.active = false;
+    if escape {
+        LineOutcome::Cancel
+    } else {
+        LineOutcome::Commit
+    }
+}
+
+/// Gives a widget its accessible name (for widgets whose text is a value,
+/// like a drag value).
+pub trait Named {
+    fn named(self, label: &str) -> Self;
+}
+
+impl Named for egui::Response {
+    fn named(self, label: &str) -> egui::Response {
+        let role = egui::Role::SpinButton;
+        self.widget_info(|| egui::WidgetInfo::labeled(role, true, label));
+        self
+    }
 }

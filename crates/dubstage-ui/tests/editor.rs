@@ -1,6 +1,9 @@
 //! The editor driven as a user would, through accessible labels, with no
 //! display and no sound card (the engine's processor is stepped here).
 
+mod common;
+
+use common::*;
 use dubstage_engine::{AudioEngine, AudioProcessor, ProcessorConfig};
 use dubstage_model::{Command, Project, SampleLen, SamplePos, file};
 use dubstage_ui::editor::PLAY_BLOCK;
@@ -10,62 +13,6 @@ use egui::{Key, Modifiers, Pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
-
-fn engine(rate: u32) -> (AudioEngine, AudioProcessor) {
-    AudioEngine::pair(ProcessorConfig {
-        project_rate: rate,
-        device_rate: rate,
-        channels: 2,
-        max_block: PLAY_BLOCK,
-    })
-}
-
-fn demo_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/demo.dubstage")
-}
-
-/// The editor on `project`, and the processor its engine talks to.
-fn harness(
-    project: Project,
-    path: Option<PathBuf>,
-) -> (Harness<'static, EditorApp>, AudioProcessor) {
-    let (e, processor) = engine(project.sample_rate.hz());
-    let mut editor = Editor::new(project, path, e);
-    editor.view.snap = false;
-    let app = EditorApp::new(editor, Box::new(|rate| engine(rate).0));
-    let mut h = Harness::builder()
-        .with_size(vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut EditorApp| app.ui(ui), app);
-    h.run_steps(3);
-    (h, processor)
-}
-
-fn demo() -> (Harness<'static, EditorApp>, AudioProcessor) {
-    let loaded = file::load(&demo_path()).expect("demo loads");
-    harness(loaded.project, Some(demo_path()))
-}
-
-/// Presses at `from`, moves in steps to `to`, releases.
-fn drag(h: &mut Harness<'static, EditorApp>, from: Pos2, to: Pos2) {
-    h.hover_at(from);
-    h.run_steps(1);
-    h.drag_at(from);
-    h.run_steps(1);
-    for k in 1..=5 {
-        let t = k as f32 / 5.0;
-        h.hover_at(from + (to - from) * t);
-        h.run_steps(1);
-    }
-    h.drop_at(to);
-    h.run_steps(2);
-}
-
-fn clip_by_name<'a>(p: &'a Project, name: &str) -> &'a dubstage_model::Clip {
-    p.clips()
-        .map(|(_, c)| c)
-        .find(|c| c.name == name)
-        .expect("clip exists")
-}
 
 #[test]
 fn dragging_a_clip_moves_it_and_undo_restores() {
@@ -411,7 +358,8 @@ fn a_marker_is_renamed_from_the_ruler() {
         h.state().timeline.renaming_marker.is_some(),
         "right-click opens rename"
     );
-    h.state_mut().timeline.renaming_marker = Some((marker.id, "Door slam".to_owned()));
+    h.state_mut().timeline.renaming_marker =
+        Some((marker.id, dubstage_ui::widgets::LineEdit::new("Door slam")));
     h.run_steps(1);
     h.get_by_label("Rename").click();
     h.run_steps(2);

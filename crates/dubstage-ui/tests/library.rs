@@ -231,3 +231,72 @@ fn dragging_a_result_onto_a_track_spots_it_at_the_drop_point() {
     let got = amb.clips[0].position.0 as f64;
     assert!((got - expected).abs() <= spp * 2.0, "{got} vs {expected}");
 }
+
+#[test]
+fn stopping_an_audition_with_space_returns_to_its_point_and_spot_lands_there() {
+    let dir = tempfile::tempdir().unwrap();
+    sounds(&dir.path().join("sounds"));
+    let (mut h, mut processor) = harness(dir.path());
+    select_first_result(&mut h, "heel wood");
+    h.state_mut().library.preroll = 0.5;
+    let point = SamplePos(96_000);
+    h.state_mut().editor.locate(point);
+    h.run_steps(1);
+    h.get_by_label("Audition at Playhead").click();
+    h.run_steps(1);
+    assert!(h.state().library.auditioning);
+    // Play two seconds: the transport runs past the audition point.
+    let mut out = vec![0.0f32; 2 * 1024];
+    for _ in 0..94 {
+        processor.process(&mut out);
+    }
+    h.run_steps(1);
+    assert!(h.state().editor.playhead() > point + dubstage_model::SampleLen(24_000));
+    // The library has the keyboard (the user clicked in it): Space stops.
+    h.state_mut().library.active = true;
+    h.key_press(Key::Space);
+    h.run_steps(2);
+    assert!(!h.state().library.auditioning);
+    assert_eq!(
+        h.state().editor.playhead(),
+        point,
+        "back to the audition point"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_steps(2);
+    let p = h.state().editor.project();
+    let steps = p
+        .tracks
+        .iter()
+        .find(|t| t.kind == TrackKind::Foley)
+        .unwrap();
+    assert_eq!(steps.clips[0].position, point, "spotted where auditioned");
+}
+
+#[test]
+fn searching_footsteps_finds_ucs_footstep_sounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let sounds_dir = dir.path().join("sounds");
+    std::fs::create_dir_all(&sounds_dir).unwrap();
+    tone(&sounds_dir.join("FOLYFtsp_Heel Gravel_ABC.wav"), 0.5, 0.1);
+    tone(&sounds_dir.join("DOORWood_Slam Heavy.wav"), 0.5, 0.2);
+    let (mut h, _p) = harness(dir.path());
+    for query in ["footsteps", "footstep"] {
+        h.get_by_label("Library search").click();
+        h.run_steps(1);
+        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        h.get_by_label("Library search").type_text(query);
+        h.run_steps(2);
+        let lib = &h.state().library;
+        let names: Vec<String> = lib
+            .results()
+            .iter()
+            .map(|&i| lib.library.entries[i].name())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["FOLYFtsp_Heel Gravel_ABC.wav".to_owned()],
+            "{query}"
+        );
+    }
+}

@@ -22,6 +22,14 @@ pub struct HeaderInfo {
     pub originator: String,
     /// A category found in the metadata (iXML/ID3 genre), if any.
     pub category: String,
+    /// Where the file starts, in samples since midnight at `sample_rate`
+    /// (BWF `bext` TimeReference, or iXML `BWF_TIME_REFERENCE_*` when the
+    /// file has no `bext`).
+    pub time_reference: Option<u64>,
+    /// Production sound report fields from iXML (empty when absent).
+    pub scene: String,
+    pub take: String,
+    pub tape: String,
 }
 
 /// The largest metadata chunk read (iXML can be long; more is not text we need).
@@ -124,6 +132,7 @@ fn wav(r: &mut (impl Read + Seek), len: u64) -> io::Result<HeaderInfo> {
     let mut data_size: Option<u64> = None;
     let mut ds64_data: Option<u64> = None;
     let mut block_align = 0u16;
+    let mut ixml_time: Option<u64> = None;
     let mut pos = 12u64;
     while pos + 8 <= len {
         let mut ch = [0u8; 8];
@@ -172,6 +181,14 @@ fn wav(r: &mut (impl Read + Seek), len: u64) -> io::Result<HeaderInfo> {
                     texts.push(&field_text(&b[..256]));
                     info.originator = field_text(&b[256..288]);
                 }
+                // Description[256], Originator[32], OriginatorReference[32],
+                // OriginationDate[10], OriginationTime[8], then TimeReference
+                // as two little-endian u32, low word first.
+                if b.len() >= 346 {
+                    let low = u64::from(u32le(&b[338..]));
+                    let high = u64::from(u32le(&b[342..]));
+                    info.time_reference = Some(high << 32 | low);
+                }
             }
             b"iXML" => {
                 let b = read_chunk(r, size)?;
@@ -180,6 +197,23 @@ fn wav(r: &mut (impl Read + Seek), len: u64) -> io::Result<HeaderInfo> {
                     for v in xml_values(&xml, tag) {
                         texts.push(&v);
                     }
+                }
+                let first = |tag: &str| xml_values(&xml, tag).into_iter().next();
+                for (field, tag) in [
+                    (&mut info.scene, "SCENE"),
+                    (&mut info.take, "TAKE"),
+                    (&mut info.tape, "TAPE"),
+                ] {
+                    if field.is_empty()
+                        && let Some(v) = first(tag)
+                    {
+                        *field = v;
+                    }
+                }
+                let word = |tag: &str| first(tag).and_then(|v| v.parse::<u32>().ok());
+                if let Some(low) = word("BWF_TIME_REFERENCE_LOW") {
+                    let high = word("BWF_TIME_REFERENCE_HIGH").unwrap_or(0);
+                    ixml_time = Some(u64::from(high) << 32 | u64::from(low));
                 }
                 for tag in ["CATEGORY", "CATEGORYFULL", "CATID"] {
                     if info.category.is_empty()
@@ -229,6 +263,7 @@ fn wav(r: &mut (impl Read + Seek), len: u64) -> io::Result<HeaderInfo> {
     };
     info.frames = data / align.max(1);
     info.description = texts.join();
+    info.time_reference = info.time_reference.or(ixml_time);
     Ok(info)
 }
 

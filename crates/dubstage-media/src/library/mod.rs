@@ -5,15 +5,22 @@
 //!
 //! * [`scan`] walks the folders (with progress and cancel).
 //! * [`Library::search`] finds entries where every word of the query appears
-//!   in the name, folder, description or category, with filters and a sort.
+//!   in the name, folder, description or category (with the UCS
+//!   subcategory's full name, singular and plural forms and synonyms:
+//!   `FOLYFtsp_…` is found by "footstep", `AMBRoom_…` by "room tone"), with
+//!   filters and a sort.
 //! * [`Library::save`] / [`Library::load`] keep the index in a small binary
 //!   file (see [`Library::save`] for the layout).
 
+mod hint;
 mod meta;
 pub mod ucs;
 
+pub use hint::kind_hint;
 pub use meta::{HeaderInfo, read_header};
-pub use ucs::{Category, SoundKind, category_from_name, kind_of_category};
+pub use ucs::{
+    Category, SoundKind, category_from_name, kind_of_category, search_terms, subcategory_name,
+};
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +48,7 @@ pub struct Entry {
     pub category: String,
     /// Subcategory from the CatID (`Ftsp`).
     pub sub_category: String,
+    /// The kind of track it probably goes on ([`kind_hint`]).
     pub kind: Option<SoundKind>,
     /// Why the file could not be read (then it is listed, not searched).
     pub error: Option<String>,
@@ -92,6 +100,7 @@ impl Entry {
     }
 
     fn fill(&mut self, h: HeaderInfo) {
+        self.kind = kind_hint(&self.path, Some(&h));
         self.sample_rate = h.sample_rate;
         self.channels = h.channels;
         self.bits = h.bits;
@@ -103,28 +112,54 @@ impl Entry {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match category_from_name(&stem) {
+        // The name's CatID, else the metadata's (an iXML CATID like
+        // "FOLYFtsp" with a known subcategory), else its category as is.
+        let from_metadata = || {
+            category_from_name(&h.category).filter(|c| c.sub_name().is_some() && !c.sub.is_empty())
+        };
+        match category_from_name(&stem).or_else(from_metadata) {
             Some(c) => {
                 self.category = c.name;
                 self.sub_category = c.sub;
-                self.kind = Some(c.kind);
             }
-            None => {
-                self.kind = kind_of_category(&h.category);
-                self.category = h.category.to_uppercase();
-            }
+            None => self.category = h.category.to_uppercase(),
         }
     }
 
+    /// The subcategory's full name (`FOOTSTEPS` for `FOLEY`/`Ftsp`).
+    fn sub_category_name(&self) -> Option<&'static str> {
+        let stem = self.path.file_stem().map(|s| s.to_string_lossy());
+        stem.and_then(|s| category_from_name(&s))
+            .filter(|c| c.name == self.category && c.sub == self.sub_category)
+            .and_then(|c| c.sub_name())
+            .or_else(|| subcategory_name(&self.category, &self.sub_category))
+    }
+
+    /// Builds the search text from the fields (so an index saved before
+    /// new search terms existed gets them when loaded).
     fn index_text(&mut self) {
         let name = self.name().to_lowercase();
         self.name_len = name.len();
+        let category = self.category.to_lowercase();
+        let sub = self.sub_category.to_lowercase();
+        let mut cat = format!("{category} {sub}");
+        for t in search_terms(&self.category, self.sub_category_name()) {
+            // A term that begins a word already there ("door" in "doors")
+            // is found through that word.
+            let known = if t.contains(' ') {
+                format!(" {cat} ").contains(&format!(" {t} "))
+            } else {
+                cat.split(' ').any(|w| w.starts_with(t.as_str()))
+            };
+            if !known {
+                cat.push(' ');
+                cat.push_str(&t);
+            }
+        }
         self.haystack = format!(
-            "{name}\u{1}{}\u{1}{}\u{1}{} {}\u{1}{}",
+            "{name}\u{1}{}\u{1}{}\u{1}{cat}\u{1}{}",
             self.folder().to_string_lossy().to_lowercase(),
             self.description.to_lowercase(),
-            self.category.to_lowercase(),
-            self.sub_category.to_lowercase(),
             self.originator.to_lowercase()
         );
     }
