@@ -636,7 +636,9 @@ fn ruler_ui(
         Stroke::NONE,
     ));
     if response.drag_started()
-        && let Some(pos) = response.interact_pointer_pos()
+        && let Some(pos) = ui
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos())
     {
         state.drag = Some(if (pos.x - ph_x).abs() <= 7.0 {
             Drag::Scrub
@@ -861,6 +863,9 @@ fn header_ui(
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     child.set_clip_rect(clip.intersect(rect));
+    // Text in the header is not selectable: a click or right-click anywhere
+    // on it reaches the header (select, menu).
+    child.style_mut().interaction.selectable_labels = false;
     let ui = &mut child;
     let renaming = state.renaming.as_mut().filter(|(t, _)| *t == id);
     if let Some((_, edit)) = renaming {

@@ -137,25 +137,19 @@ impl Entry {
 
     /// Builds the search text from the fields (so an index saved before
     /// new search terms existed gets them when loaded).
-    fn index_text(&mut self) {
+    fn index_text(&mut self, terms: &mut TermCache) {
         let name = self.name().to_lowercase();
         self.name_len = name.len();
-        let category = self.category.to_lowercase();
-        let sub = self.sub_category.to_lowercase();
-        let mut cat = format!("{category} {sub}");
-        for t in search_terms(&self.category, self.sub_category_name()) {
-            // A term that begins a word already there ("door" in "doors")
-            // is found through that word.
-            let known = if t.contains(' ') {
-                format!(" {cat} ").contains(&format!(" {t} "))
-            } else {
-                cat.split(' ').any(|w| w.starts_with(t.as_str()))
-            };
-            if !known {
-                cat.push(' ');
-                cat.push_str(&t);
-            }
-        }
+        let key = (
+            self.category.clone(),
+            self.sub_category.clone(),
+            self.sub_category_name(),
+        );
+        let cat = terms
+            .entry(key)
+            .or_insert_with_key(|(category, sub, sub_name)| {
+                category_text(category, sub, *sub_name)
+            });
         self.haystack = format!(
             "{name}\u{1}{}\u{1}{}\u{1}{cat}\u{1}{}",
             self.folder().to_string_lossy().to_lowercase(),
@@ -163,6 +157,30 @@ impl Entry {
             self.originator.to_lowercase()
         );
     }
+}
+
+/// Category search texts by category, subcategory and its full name (the
+/// same for every file of a subcategory).
+type TermCache = std::collections::HashMap<(String, String, Option<&'static str>), String>;
+
+/// The lower-case search text of a category and subcategory: both as
+/// written, then [`search_terms`].
+fn category_text(category: &str, sub: &str, sub_name: Option<&str>) -> String {
+    let mut cat = format!("{} {}", category.to_lowercase(), sub.to_lowercase());
+    for t in search_terms(category, sub_name) {
+        // A term that begins a word already there ("door" in "doors") is
+        // found through that word.
+        let known = if t.contains(' ') {
+            format!(" {cat} ").contains(&format!(" {t} "))
+        } else {
+            cat.split(' ').any(|w| w.starts_with(t.as_str()))
+        };
+        if !known {
+            cat.push(' ');
+            cat.push_str(&t);
+        }
+    }
+    cat
 }
 
 /// The index.
@@ -281,6 +299,7 @@ pub fn scan(
         .map(|e| (e.path.as_path(), e))
         .collect();
     let mut entries = Vec::with_capacity(files.len());
+    let mut terms = TermCache::new();
     for (path, size, mtime) in files {
         if progress.cancel.load(Ordering::Relaxed) {
             report.cancelled = true;
@@ -303,7 +322,7 @@ pub fn scan(
                     Ok(h) => e.fill(h),
                     Err(reason) => e.error = Some(reason),
                 }
-                e.index_text();
+                e.index_text(&mut terms);
                 e
             }
         };
@@ -500,6 +519,7 @@ impl Library {
         }
         let n = r.u32()? as usize;
         let mut entries = Vec::with_capacity(n.min(1 << 20));
+        let mut terms = TermCache::new();
         for _ in 0..n {
             let mut e = Entry::new(r.path()?, r.u64()?, r.u64()?);
             e.sample_rate = r.u32()?;
@@ -514,7 +534,7 @@ impl Library {
             if r.take(1)?[0] == 1 {
                 e.error = Some(r.string()?);
             }
-            e.index_text();
+            e.index_text(&mut terms);
             entries.push(e);
         }
         let mut lib = Library {
