@@ -204,8 +204,40 @@ fn save_then_reopen_gives_the_same_project() {
     assert!(!h.state().editor.session.is_dirty());
     let saved = h.state().editor.project().clone();
     let reopened = Editor::open(&path, engine(48_000).0).expect("reopens");
-    assert_eq!(reopened.project(), &saved);
+    // The file also keeps how the editor showed it; the project is the same.
+    assert!(reopened.project().view.is_some());
+    let mut project = reopened.project().clone();
+    project.view = None;
+    assert_eq!(project, saved);
     assert!(reopened.offline.is_empty());
+}
+
+#[test]
+fn zoom_scroll_playhead_and_track_heights_are_kept_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = demo_copy(dir.path());
+    let loaded = file::load(&path).expect("copy loads");
+    let (mut h, _p) = harness(loaded.project, Some(path.clone()));
+    let anna = h.state().editor.project().tracks[0].id;
+    {
+        let e = &mut h.state_mut().editor;
+        e.view.samples_per_point = 123.0;
+        e.view.scroll_samples = 48_000.0;
+        e.view.set_height(anna, 150.0);
+        e.view.waveform_zoom = 4.0;
+        e.locate(SamplePos(480_000));
+    }
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(2);
+    let loaded = file::load(&path).expect("saved project loads");
+    let (h2, _p2) = harness(loaded.project, Some(path));
+    let v = &h2.state().editor.view;
+    assert_eq!(v.samples_per_point, 123.0);
+    assert_eq!(v.scroll_samples, 48_000.0);
+    assert_eq!(v.height_of(anna), 150.0);
+    assert_eq!(v.waveform_zoom, 4.0);
+    assert_eq!(h2.state().editor.playhead(), SamplePos(480_000));
 }
 
 #[test]

@@ -247,13 +247,21 @@ fn import_puts_each_file_on_its_own_track_of_its_kind_at_its_bwf_time() {
         let t = track_named(p, stem);
         assert_eq!(t.clips.len(), 1);
         let expected = tr.expect("reference") as i64 - hour as i64;
-        assert_eq!(t.clips[0].position, SamplePos(expected), "{name} at its time");
+        assert_eq!(
+            t.clips[0].position,
+            SamplePos(expected),
+            "{name} at its time"
+        );
         let (kind, stem_bus) = if name.starts_with("room") {
             (TrackKind::Ambience, Stem::Effects)
         } else {
             (TrackKind::Dialogue, Stem::Dialogue)
         };
-        assert_eq!((t.kind, t.output), (kind, Output::Bus(stem_bus.bus_id())), "{name}");
+        assert_eq!(
+            (t.kind, t.output),
+            (kind, Output::Bus(stem_bus.bus_id())),
+            "{name}"
+        );
     }
     // ... and the kind of a track can be changed afterwards; its bus follows.
     let amb = track_named(p, "room tone kitchen").id;
@@ -456,8 +464,11 @@ fn the_clip_menu_opens_and_typed_gain_and_fades_apply() {
     h.run_steps(2);
     let c = clip_by_name(h.state().editor.project(), "Door close").clone();
     assert_eq!(c.gain_db, -6.5);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Fade in (frames or timecode)")
-        .click();
+    h.get_by_role_and_label(
+        egui::accesskit::Role::TextInput,
+        "Fade in (frames or timecode)",
+    )
+    .click();
     h.run_steps(1);
     type_into(&mut h, "Fade in (frames or timecode)", "3");
     h.key_press(Key::Enter);
