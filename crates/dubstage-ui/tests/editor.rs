@@ -4,9 +4,7 @@
 mod common;
 
 use common::*;
-use dubstage_engine::{AudioEngine, AudioProcessor, ProcessorConfig};
-use dubstage_model::{Command, Project, SampleLen, SamplePos, file};
-use dubstage_ui::editor::PLAY_BLOCK;
+use dubstage_model::{Command, SampleLen, SamplePos, file};
 use dubstage_ui::import::ImportTarget;
 use dubstage_ui::{Editor, EditorApp};
 use egui::{Key, Modifiers, Pos2, vec2};
