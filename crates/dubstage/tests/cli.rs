@@ -489,6 +489,15 @@ fn library_scans_searches_and_forgets_folders() {
         "{}",
         r.stdout
     );
+    // The UCS subcategory is found by the words a Foley editor types.
+    for query in ["footsteps", "footstep"] {
+        let r = dubstage_with_data(&["library", "search", query], &data);
+        assert!(
+            r.ok && r.stdout.contains("Gravel Steps") && r.stdout.contains("1 results"),
+            "{query}: {}",
+            r.stdout
+        );
+    }
     let r = dubstage_with_data(&["library", "remove", sounds.to_str().unwrap()], &data);
     assert!(
         r.ok && r.stdout.contains("0 files in 0 folders"),
