@@ -42,6 +42,8 @@ pub struct PlannedFile {
     pub track: PlannedTrack,
     /// BWF time reference: samples since midnight, at the file's own rate.
     pub time_reference: Option<(u64, u32)>,
+    /// Only these frames of the file (a library selection).
+    pub range: Option<(usize, usize)>,
 }
 
 /// What the Import dialog decided: each file's track and the placement.
@@ -230,8 +232,8 @@ impl ImportJob {
     }
 }
 
-/// Adds the imported files to the project as one undo step: media entries
-/// and clips laid end to end from the target position.
+/// Adds the imported files to the project as one undo step, where the
+/// target says (every kind of target becomes an `ImportPlan`).
 pub fn apply_import(editor: &mut Editor, result: ImportResult) {
     for (path, reason) in &result.failed {
         let name = path.display().to_string();
@@ -247,150 +249,78 @@ pub fn apply_import(editor: &mut Editor, result: ImportResult) {
     if result.imported.is_empty() {
         return;
     }
-    if let ImportTarget::Planned(plan) = &result.target {
-        let plan = plan.clone();
-        apply_planned(editor, result, &plan);
-        return;
-    }
+    let plan = match &result.target {
+        ImportTarget::Planned(plan) => (**plan).clone(),
+        other => plan_for(editor, other, &result.imported),
+    };
+    apply_planned(editor, result, &plan);
+}
+
+/// The plan of a direct import (a drop, a spot, the picture's audio): one
+/// track for all the files, end to end or at one position.
+fn plan_for(editor: &Editor, target: &ImportTarget, imported: &[Imported]) -> ImportPlan {
     let p = editor.project();
-    let mut next = p.peek_next_id();
-    let mut cmds = Vec::new();
-    let (track, mut position) = match result.target {
-        ImportTarget::AtPlayhead {
-            track: Some(t),
-            position,
-        } if p.track(t).is_some() => (t, position),
-        ImportTarget::Spot {
-            track: Some(t),
-            position,
-            ..
-        } if p.track(t).is_some() => (t, position),
-        ImportTarget::Spot { kind, position, .. } => {
-            let id = TrackId(next);
-            next += 1;
-            cmds.push(Command::AddTrack {
-                kind,
-                name: kind.label().to_owned(),
-            });
-            (id, position)
+    let existing = |t: &Option<TrackId>| t.filter(|t| p.track(*t).is_some());
+    let first = imported.first().map(|i| i.path.as_path());
+    let (track, placement, position, range) = match target {
+        ImportTarget::AtPlayhead { track, position } => match existing(track) {
+            Some(t) => (
+                PlannedTrack::Existing(t),
+                Placement::EndToEnd,
+                *position,
+                None,
+            ),
+            None => (named_after(first), Placement::EndToEnd, *position, None),
+        },
+        ImportTarget::NewTrack { position } => {
+            (named_after(first), Placement::EndToEnd, *position, None)
         }
-        ImportTarget::Guide { position, .. } => {
-            let id = TrackId(next);
-            next += 1;
-            cmds.push(Command::AddTrack {
+        ImportTarget::Spot {
+            track,
+            kind,
+            position,
+            range,
+        } => {
+            let track = match existing(track) {
+                Some(t) => PlannedTrack::Existing(t),
+                None => PlannedTrack::Shared {
+                    kind: *kind,
+                    name: kind.label().to_owned(),
+                },
+            };
+            (track, Placement::Playhead, *position, *range)
+        }
+        ImportTarget::Guide { position, .. } => (
+            PlannedTrack::Shared {
                 kind: TrackKind::Guide,
                 name: "Guide".to_owned(),
-            });
-            (id, position)
-        }
-        ImportTarget::Planned(_) => return,
-        ImportTarget::AtPlayhead { position, .. } | ImportTarget::NewTrack { position } => {
-            let id = TrackId(next);
-            next += 1;
-            let name = result
-                .imported
-                .first()
-                .map(|i| display_name(&i.path))
-                .unwrap_or_default();
-            let kind = result
-                .imported
-                .first()
-                .map_or(TrackKind::Sfx, |i| guess_kind(&i.path));
-            cmds.push(Command::AddTrack {
-                kind,
-                name: name
-                    .rsplit_once('.')
-                    .map_or(name.clone(), |(stem, _)| stem.to_owned()),
-            });
-            (id, position)
-        }
-    };
-    let mut sources: Vec<(
-        MediaId,
-        PathBuf,
-        Arc<AudioBuffer>,
-        Option<dubstage_media::peaks::PeakPyramid>,
-    )> = Vec::new();
-    let mut imported = result.imported;
-    for item in &mut imported {
-        let media = MediaId(next);
-        next += 1;
-        let length = SampleLen(item.audio.frames() as i64);
-        let name = display_name(&item.path);
-        cmds.push(Command::AddMedia {
-            path: item.path.clone(),
-            name: name.clone(),
-            channels: item.audio.channels.len() as u16,
-            length,
-        });
-        // A spotted selection is a clip of that part of the file.
-        let (offset, clip_len) = match result.target {
-            ImportTarget::Spot {
-                range: Some((a, b)),
-                ..
-            } if b > a && b as i64 <= length.0 => (SamplePos(a as i64), SampleLen((b - a) as i64)),
-            _ => (SamplePos::ZERO, length),
-        };
-        cmds.push(Command::AddClip {
-            track,
-            clip: NewClip {
-                name: name
-                    .rsplit_once('.')
-                    .map_or(name.clone(), |(s, _)| s.to_owned()),
-                source_offset: offset,
-                ..NewClip::new(media, position, clip_len)
             },
-        });
-        next += 1; // the clip's id
-        position += clip_len;
-        sources.push((
-            media,
-            item.path.clone(),
-            item.audio.clone(),
-            item.peaks.take(),
-        ));
-        if let Some(w) = &item.warning {
-            editor.notify(w.clone(), true);
-        }
+            Placement::Playhead,
+            *position,
+            None,
+        ),
+        ImportTarget::Planned(plan) => return (**plan).clone(),
+    };
+    ImportPlan {
+        files: imported
+            .iter()
+            .map(|i| PlannedFile {
+                path: i.path.clone(),
+                track: track.clone(),
+                time_reference: None,
+                range,
+            })
+            .collect(),
+        placement,
+        position,
     }
-    let n = imported.len();
-    if editor.apply_group("Import", cmds).is_some() {
-        for (id, path, audio, peaks) in sources {
-            editor.add_source(id, &path, audio, peaks);
-        }
-        editor.selected_track = Some(track);
-        if let ImportTarget::Spot { position, .. } = result.target {
-            let map = editor.project().time_map();
-            let track_name = editor
-                .project()
-                .track(track)
-                .map(|t| t.name.clone())
-                .unwrap_or_default();
-            let file = imported
-                .first()
-                .map(|i| display_name(&i.path))
-                .unwrap_or_default();
-            editor.notify(
-                format!(
-                    "spotted {file} on {track_name} at {}",
-                    map.timecode_at(position)
-                ),
-                false,
-            );
-            return;
-        }
-        editor.notify(
-            format!(
-                "imported {n} file{}{}",
-                if n == 1 { "" } else { "s" },
-                if result.failed.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} failed", result.failed.len())
-                }
-            ),
-            false,
-        );
+}
+
+/// A new track of the first file's kind, named after it.
+fn named_after(first: Option<&std::path::Path>) -> PlannedTrack {
+    PlannedTrack::Shared {
+        kind: first.map_or(TrackKind::Sfx, guess_kind),
+        name: first.map(stem_of).unwrap_or_default(),
     }
 }
 
@@ -408,8 +338,8 @@ fn stem_of(path: &std::path::Path) -> String {
         .map_or(name.clone(), |(stem, _)| stem.to_owned())
 }
 
-/// Applies an import planned in the Import dialog: new tracks, media and
-/// clips as one undo step.
+/// Applies an import plan (the Import dialog's, or a direct import's):
+/// new tracks, media and clips as one undo step.
 fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
     let map = editor.project().time_map();
     let mut next = editor.project().peek_next_id();
@@ -421,6 +351,9 @@ fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
     let mut no_reference: Vec<String> = Vec::new();
     let mut before_start: Vec<String> = Vec::new();
     let mut sources = Vec::new();
+    let mut first_track: Option<TrackId> = None;
+    let mut placed: Vec<(String, SamplePos)> = Vec::new();
+    let spot = matches!(result.target, ImportTarget::Spot { .. });
     let mut imported = result.imported;
     let n = imported.len();
     for item in &mut imported {
@@ -467,7 +400,17 @@ fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
                 }
             }
         };
-        let length = SampleLen(item.audio.frames() as i64);
+        let file_length = SampleLen(item.audio.frames() as i64);
+        // A spotted selection is a clip of that part of the file.
+        let (offset, length) = match pf.range {
+            Some((a, b)) if b > a && b as i64 <= file_length.0 => {
+                (SamplePos(a as i64), SampleLen((b - a) as i64))
+            }
+            _ => (SamplePos::ZERO, file_length),
+        };
+        if first_track.is_none() {
+            first_track = Some(track);
+        }
         let at = match (plan.placement, pf.time_reference) {
             (Placement::TimeReference, Some((samples, rate))) => {
                 let at = time_reference_position(samples, rate, &map);
@@ -495,15 +438,17 @@ fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
             path: item.path.clone(),
             name: display_name(&item.path),
             channels: item.audio.channels.len() as u16,
-            length,
+            length: file_length,
         });
         cmds.push(Command::AddClip {
             track,
             clip: NewClip {
                 name: stem_of(&item.path),
+                source_offset: offset,
                 ..NewClip::new(media, at, length)
             },
         });
+        placed.push((display_name(&item.path), at));
         next += 1;
         sources.push((
             media,
@@ -524,8 +469,18 @@ fn apply_planned(editor: &mut Editor, result: ImportResult, plan: &ImportPlan) {
     for (id, path, audio, peaks) in sources {
         editor.add_source(id, &path, audio, peaks);
     }
-    if let Some(first) = new_tracks.first() {
-        editor.selected_track = Some(*first);
+    if let Some(t) = first_track {
+        editor.selected_track = Some(t);
+    }
+    if spot && let (Some(t), Some((file, at))) = (first_track, placed.first()) {
+        let track_name = editor
+            .project()
+            .track(t)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        let tc = map.timecode_at(*at);
+        editor.notify(format!("spotted {file} on {track_name} at {tc}"), false);
+        return;
     }
     if !no_reference.is_empty() {
         editor.notify(

@@ -109,6 +109,7 @@ impl ImportDialog {
                     },
                 },
                 time_reference: f.time_reference,
+                range: None,
             })
             .collect();
         ImportPlan {
