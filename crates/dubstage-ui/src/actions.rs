@@ -371,11 +371,11 @@ pub const ACTIONS: &[Action] = &[
             [k(CMD, Key::L)],
             always,
             |a| {
-                let on = !a.editor.loop_on;
+                let on = !a.editor.transport.loop_on;
                 a.editor.set_loop(on, None)
             }
         ),
-        |a| a.editor.loop_on,
+        |a| a.editor.transport.loop_on,
     ),
     sep(action!(
         "transport.frame_back",
@@ -473,11 +473,11 @@ pub const ACTIONS: &[Action] = &[
             [],
             always,
             |a| {
-                let on = !a.editor.return_to_start;
+                let on = !a.editor.transport.return_to_start;
                 a.editor.set_return_to_start(on)
             }
         ),
-        |a| a.editor.return_to_start,
+        |a| a.editor.transport.return_to_start,
     )),
     // Track
     action!(

@@ -8,7 +8,7 @@ use crate::file_browser::BrowseMode;
 use crate::import::{ImportJob, ImportTarget};
 use crate::windows::Windows;
 use crate::{mixer, timeline};
-use dubstage_model::{Command, Project, SampleLen, SamplePos, Timecode, TrackKind, file};
+use dubstage_model::{Command, Project, SampleLen, SamplePos, TrackKind, file};
 use std::path::PathBuf;
 
 /// An action the user asked for that needs a decision first (unsaved changes).
@@ -241,7 +241,7 @@ impl EditorApp {
     /// engine at the new rate.
     fn keep_engine_rate(&mut self) {
         let rate = self.editor.project().sample_rate.hz();
-        if self.editor.engine.config().project_rate != rate {
+        if self.editor.transport.engine.config().project_rate != rate {
             let engine = (self.engine_factory)(rate);
             self.editor.replace_engine(engine);
         }
@@ -773,103 +773,16 @@ impl EditorApp {
     }
 
     fn transport(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            if ui
-                .button("Home")
-                .on_hover_text("Return to start (Enter)")
-                .clicked()
-            {
-                self.editor.locate(SamplePos::ZERO);
-            }
-            let playing = self.editor.is_playing();
-            let label = if playing { "Stop" } else { "Play" };
-            if ui
-                .add(egui::Button::new(label).selected(playing))
-                .on_hover_text("Play / stop (Space)")
-                .clicked()
-            {
-                self.editor.toggle_play();
-            }
-            let mut loop_on = self.editor.loop_on;
-            if ui
-                .toggle_value(&mut loop_on, "Loop")
-                .on_hover_text("Loop the range dragged in the ruler (L)")
-                .changed()
-            {
-                self.editor.set_loop(loop_on, None);
-            }
-            ui.separator();
-            self.timecode_field(ui);
-            let p = self.editor.project();
-            let ph = self.editor.playhead();
-            ui.label(
-                egui::RichText::new(format!(
-                    "{:.3} s  ·  {} smp",
-                    p.sample_rate.to_seconds(ph - SamplePos::ZERO),
-                    ph.0
-                ))
-                .monospace()
-                .weak(),
-            );
-            ui.separator();
-            ui.toggle_value(&mut self.editor.view.snap, "Snap")
-                .on_hover_text("Snap to frames, clip edges, markers and the playhead (N)");
-            ui.toggle_value(&mut self.editor.view.follow, "Follow")
-                .on_hover_text("Keep the playhead in view while playing (F)");
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let t = self.editor.telemetry;
-                ui.label(
-                    egui::RichText::new(format!(
-                        "DSP {:>3.0}%  xruns {}",
-                        t.load_peak.max(t.load) * 100.0,
-                        t.xruns
-                    ))
-                    .monospace(),
-                );
-                ui.separator();
-                let rate = self.editor.project().sample_rate;
-                ui.label(format!("{rate} · {}", self.editor.project().frame_rate));
-                ui.separator();
-                ui.label(self.editor.device_label());
-            });
-        });
-    }
-
-    fn timecode_field(&mut self, ui: &mut egui::Ui) {
-        let map = self.editor.project().time_map();
-        let current = map.timecode_at(self.editor.playhead()).to_string();
-        let font = egui::FontId::monospace(20.0);
-        match &mut self.timecode_edit {
-            Some(edit) => {
-                let outcome = ui
-                    .scope(|ui| {
-                        ui.style_mut().override_font_id = Some(font);
-                        crate::widgets::line_edit(ui, edit, "Locate to timecode", 150.0)
-                    })
-                    .inner;
-                match outcome {
-                    crate::widgets::LineOutcome::Commit => {
-                        let entered = edit.text.trim().to_owned();
-                        self.timecode_edit = None;
-                        if entered != current {
-                            match Timecode::parse(&entered).and_then(|tc| map.samples_at(tc)) {
-                                Ok(pos) => self.editor.locate(pos),
-                                Err(e) => self.editor.notify(e.to_string(), true),
-                            }
-                        }
-                    }
-                    crate::widgets::LineOutcome::Cancel => self.timecode_edit = None,
-                    _ => {}
-                }
-            }
-            None => {
-                let r = ui
-                    .add(egui::Button::new(egui::RichText::new(&current).font(font)).frame(false))
-                    .on_hover_text("Playhead timecode: click to type a timecode and locate");
-                if r.clicked() {
-                    self.timecode_edit = Some(crate::widgets::LineEdit::new(current));
-                }
-            }
+        let e = &mut self.editor;
+        let errors = crate::transport::transport_bar(
+            ui,
+            &mut e.transport,
+            &mut e.view,
+            e.session.project(),
+            &mut self.timecode_edit,
+        );
+        for err in errors {
+            self.editor.notify(err, true);
         }
     }
 
@@ -1069,6 +982,7 @@ impl EditorApp {
         self.was_playing = playing;
         let live = &mut self.live;
         self.editor
+            .transport
             .engine
             .drain_loudness(|frames| live.feed(frames));
         if playing && self.timeline.show_loudness_lane {

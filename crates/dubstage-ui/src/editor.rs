@@ -5,8 +5,7 @@
 //! (one undo step) and the editor recompiles and sends a new render plan
 //! when the project's revision changes.
 
-use dubstage_engine::backend::StreamInfo;
-use dubstage_engine::{AudioEngine, CompileOptions, Sources, TelemetrySnapshot, compile};
+use dubstage_engine::{AudioEngine, CompileOptions, Sources, compile};
 use dubstage_media::AudioBuffer;
 use dubstage_media::peaks::{CacheKey, PeakPyramid, cache_path};
 use dubstage_model::{
@@ -20,9 +19,6 @@ use std::time::{Duration, Instant};
 
 /// Largest block the engine renders at once during playback.
 pub const PLAY_BLOCK: usize = 1024;
-
-/// How long each scrub step plays, in milliseconds.
-pub const SCRUB_MS: i64 = 70;
 
 /// What the timeline shows: zoom, scroll, track heights.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,7 +165,8 @@ pub struct Editor {
     pub offline: HashMap<MediaId, String>,
     /// The file each loaded source was decoded from.
     loaded_from: HashMap<MediaId, PathBuf>,
-    pub engine: AudioEngine,
+    /// The audio engine and what it is doing.
+    pub transport: crate::transport::Transport,
     pub selection: BTreeSet<ClipId>,
     pub selected_track: Option<TrackId>,
     pub view: View,
@@ -181,23 +178,6 @@ pub struct Editor {
     pub show_shortcuts: bool,
     pub show_about: bool,
     pub notices: Vec<Notice>,
-    pub telemetry: TelemetrySnapshot,
-    /// What the user asked the transport to do (the engine confirms through telemetry).
-    playing: bool,
-    engine_confirmed_play: bool,
-    /// Stop returns the playhead to where play started.
-    pub return_to_start: bool,
-    play_started_at: SamplePos,
-    /// Shuttle speed of the current play (0: normal play).
-    shuttle_speed: i8,
-    pub loop_on: bool,
-    pub loop_range: Option<(SamplePos, SamplePos)>,
-    /// Where the playhead is when stopped (and where play starts).
-    pub cursor: SamplePos,
-    /// Live fader values while a drag is under way (committed on release).
-    pub live_gain: HashMap<GainKey, f32>,
-    pub live_pan: HashMap<TrackId, f32>,
-    pub meter_state: crate::widgets::MeterStates,
     /// The view came from the project file (the timeline does not fit it).
     pub restored_view: bool,
     /// Position shown when stopped, and while the engine has not reported.
@@ -241,7 +221,7 @@ impl Editor {
             peaks: HashMap::new(),
             offline: HashMap::new(),
             loaded_from: HashMap::new(),
-            engine,
+            transport: crate::transport::Transport::new(engine),
             selection: BTreeSet::new(),
             selected_track: None,
             view: View::default(),
@@ -251,29 +231,6 @@ impl Editor {
             show_shortcuts: false,
             show_about: false,
             notices: Vec::new(),
-            telemetry: TelemetrySnapshot {
-                playhead: SamplePos::ZERO,
-                playing: false,
-                xruns: 0,
-                callbacks: 0,
-                load: 0.0,
-                load_peak: 0.0,
-                return_ring_full: 0,
-                device_error: None,
-                output_latency: std::time::Duration::ZERO,
-                audition: None,
-            },
-            playing: false,
-            engine_confirmed_play: false,
-            return_to_start: false,
-            play_started_at: SamplePos::ZERO,
-            shuttle_speed: 0,
-            loop_on: false,
-            loop_range: None,
-            cursor: SamplePos::ZERO,
-            live_gain: HashMap::new(),
-            live_pan: HashMap::new(),
-            meter_state: Default::default(),
             restored_view: false,
             compiled_revision: None,
             clipboard: Vec::new(),
@@ -316,9 +273,7 @@ impl Editor {
             self.view.waveform_zoom = v.waveform_zoom.clamp(0.25, 64.0);
         }
         if v.playhead >= SamplePos::ZERO {
-            self.cursor = v.playhead;
-            let r = self.engine.locate(v.playhead);
-            self.send(r);
+            self.transport.locate(v.playhead);
         }
     }
 
@@ -603,185 +558,84 @@ impl Editor {
                 self.session.project(),
                 &self.sources,
                 CompileOptions {
-                    max_block: self.engine.config().max_block,
+                    max_block: self.transport.engine.config().max_block,
                 },
             );
-            match self.engine.set_plan(plan) {
+            match self.transport.engine.set_plan(plan) {
                 Ok(()) => self.compiled_revision = Some(rev),
                 Err(e) => self.notify(e.to_string(), true),
             }
         }
-        self.engine.collect_garbage();
-        self.telemetry = self.engine.telemetry();
-        if self.playing {
-            if self.telemetry.playing {
-                self.engine_confirmed_play = true;
-            } else if self.engine_confirmed_play {
-                // The engine stopped by itself (end of a play range).
-                self.playing = false;
-                self.cursor = self.telemetry.playhead;
-            }
-        }
-        if let Some(err) = self.telemetry.device_error
-            && self.engine.stream_info().is_some()
-        {
-            self.engine.close();
-            self.notify(format!("{}; playback stopped", err.message()), true);
+        self.transport.poll();
+        for e in self.transport.take_errors() {
+            self.notify(e, true);
         }
     }
 
     /// The playhead: the engine's while playing, the cursor when stopped.
     pub fn playhead(&self) -> SamplePos {
-        if self.playing && self.engine_confirmed_play {
-            self.telemetry.playhead
-        } else {
-            self.cursor
-        }
+        self.transport.playhead()
     }
 
     pub fn is_playing(&self) -> bool {
-        self.playing
-    }
-
-    fn send(&mut self, r: Result<(), dubstage_engine::rt::SendError>) {
-        if let Err(e) = r {
-            self.notify(e.to_string(), true);
-        }
+        self.transport.is_playing()
     }
 
     pub fn play(&mut self) {
-        let loop_range = if self.loop_on { self.loop_range } else { None };
-        let r = self.engine.set_loop(loop_range);
-        self.send(r);
-        let r = self.engine.locate(self.cursor);
-        self.send(r);
-        let r = self.engine.play();
-        self.send(r);
-        self.play_started_at = self.cursor;
-        self.playing = true;
-        self.engine_confirmed_play = false;
-        self.shuttle_speed = 0;
+        self.transport.play();
     }
 
     pub fn stop(&mut self) {
-        let r = self.engine.stop();
-        self.send(r);
-        self.cursor = if self.return_to_start {
-            self.play_started_at
-        } else {
-            self.playhead()
-        };
-        self.playing = false;
-        self.engine_confirmed_play = false;
-        self.shuttle_speed = 0;
+        self.transport.stop();
     }
 
     pub fn toggle_play(&mut self) {
-        if self.is_playing() {
-            self.stop();
-        } else {
-            self.play();
-        }
+        self.transport.toggle_play();
     }
 
     /// Moves the playhead (seamlessly while playing).
     pub fn locate(&mut self, pos: SamplePos) {
-        self.cursor = pos;
-        let r = self.engine.locate(pos);
-        self.send(r);
-        self.telemetry.playhead = pos;
-        // Until the engine reports from the new position, show the cursor.
-        self.engine_confirmed_play = false;
+        self.transport.locate(pos);
     }
 
-    /// Scrubbing while stopped: moves the cursor to `pos` and plays
-    /// `SCRUB_MS` of the mix from there, so a drag in the ruler is heard.
+    /// Scrubbing while stopped: a short burst of the mix from `pos`.
     pub fn scrub(&mut self, pos: SamplePos) {
-        self.cursor = pos;
-        let len = self.project().sample_rate.seconds(1).0 * SCRUB_MS / 1000;
-        let r = self.engine.play_range(pos, pos + SampleLen(len));
-        self.send(r);
-        self.telemetry.playhead = pos;
+        let rate = self.project().sample_rate;
+        self.transport.scrub(pos, rate);
     }
 
-    /// Shuttle (J/K/L): plays at `speed` times normal (negative: backwards).
-    /// Speed 0 stops.
+    /// Shuttle (J/K/L): `speed` times normal, backwards when negative; 0 stops.
     pub fn shuttle(&mut self, speed: i8) {
-        if speed == 0 {
-            if self.playing {
-                self.stop();
-            }
-            self.shuttle_speed = 0;
-            return;
-        }
-        if !self.playing {
-            let r = self.engine.set_loop(None);
-            self.send(r);
-            let r = self.engine.locate(self.cursor);
-            self.send(r);
-            self.play_started_at = self.cursor;
-        }
-        let r = self.engine.shuttle(speed);
-        self.send(r);
-        self.playing = true;
-        self.engine_confirmed_play = false;
-        self.shuttle_speed = speed;
+        self.transport.shuttle(speed);
     }
 
-    /// The shuttle speed while shuttling (0 at normal play or stopped).
     pub fn shuttle_speed(&self) -> i8 {
-        if self.playing { self.shuttle_speed } else { 0 }
+        self.transport.shuttle_speed()
     }
 
     pub fn set_loop(&mut self, on: bool, range: Option<(SamplePos, SamplePos)>) {
-        self.loop_on = on;
-        if range.is_some() {
-            self.loop_range = range;
-        }
-        let r = self
-            .engine
-            .set_loop(if self.loop_on { self.loop_range } else { None });
-        self.send(r);
+        self.transport.set_loop(on, range);
     }
 
-    /// Whether Stop returns the playhead to where play started.
     pub fn set_return_to_start(&mut self, on: bool) {
-        self.return_to_start = on;
-        let r = self.engine.set_return_to_start(on);
-        self.send(r);
+        self.transport.set_return_to_start(on);
     }
 
     /// Replaces the audio engine (another device or buffer size) without
     /// touching the project: stops, swaps, and resends plan and transport state.
     pub fn replace_engine(&mut self, engine: AudioEngine) {
-        if self.playing {
-            self.stop();
-        }
-        self.engine = engine;
+        self.transport.replace_engine(engine);
         self.compiled_revision = None;
-        let rts = self.return_to_start;
-        self.set_return_to_start(rts);
-        let (on, range) = (self.loop_on, self.loop_range);
-        self.set_loop(on, range);
-        let cursor = self.cursor;
-        self.locate(cursor);
         self.sync_engine();
     }
 
     /// Live control while a fader or knob is being dragged.
     pub fn control(&mut self, c: dubstage_engine::Control) {
-        let r = self.engine.control(c);
-        self.send(r);
+        self.transport.control(c);
     }
 
     pub fn device_label(&self) -> String {
-        match self.engine.stream_info() {
-            Some(StreamInfo {
-                backend, device, ..
-            }) if backend == "null" => format!("{device} — silent playback"),
-            Some(info) => info.describe(),
-            None => "no audio device — playback stopped".to_owned(),
-        }
+        self.transport.device_label()
     }
 
     /// Splits every selected clip (or the clips under the playhead on the

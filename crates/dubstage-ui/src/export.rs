@@ -79,7 +79,7 @@ impl ExportOptions {
         let p = editor.project();
         let (a, b) = match self.range {
             RangeChoice::Session => (SamplePos::ZERO, p.end()),
-            RangeChoice::Loop => editor.loop_range?,
+            RangeChoice::Loop => editor.transport.loop_range?,
             RangeChoice::Markers(i, j) => {
                 let a = p.markers.get(i)?.position;
                 let b = p.markers.get(j)?.position;

@@ -17,6 +17,7 @@ pub mod library;
 pub mod mixer;
 pub mod picture;
 pub mod timeline;
+pub mod transport;
 pub mod widgets;
 pub mod windows;
 

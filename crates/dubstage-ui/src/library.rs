@@ -351,11 +351,11 @@ impl LibraryState {
 impl Editor {
     /// Starts `voice` on the audition path with the library's gain and mix setting.
     fn start_voice(&mut self, lib: &LibraryState, voice: AuditionVoice) {
-        let r = self.engine.set_audition_gain_db(lib.gain_db);
+        let r = self.transport.engine.set_audition_gain_db(lib.gain_db);
         self.report(r);
-        let r = self.engine.set_audition_mutes_mix(lib.mute_mix);
+        let r = self.transport.engine.set_audition_mutes_mix(lib.mute_mix);
         self.report(r);
-        let r = self.engine.audition(voice);
+        let r = self.transport.engine.audition(voice);
         self.report(r);
     }
 
@@ -366,7 +366,7 @@ impl Editor {
     }
 
     pub fn stop_audition(&mut self) {
-        let r = self.engine.stop_audition();
+        let r = self.transport.engine.stop_audition();
         self.report(r);
     }
 }
@@ -423,6 +423,7 @@ pub fn audition_at_playhead(lib: &mut LibraryState, editor: &mut Editor) {
     let start = SamplePos((at.0 - preroll).max(0));
     if lib.looped {
         let range = editor
+            .transport
             .loop_range
             .unwrap_or((start, SamplePos(at.0 + len.max(1))));
         editor.set_loop(true, Some(range));
@@ -550,7 +551,7 @@ pub fn poll(lib: &mut LibraryState, editor: &mut Editor) {
     // A one-shot preview that has played out: ready to play again.
     if lib.previewing
         && !lib.looped
-        && editor.telemetry.audition.is_none()
+        && editor.transport.telemetry.audition.is_none()
         && lib
             .preview_started
             .is_some_and(|t| t.elapsed() > std::time::Duration::from_millis(300))
@@ -927,7 +928,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
                 toggle_preview(lib, editor);
             }
             if (lib.previewing || lib.auditioning)
-                && let Some(at) = editor.telemetry.audition
+                && let Some(at) = editor.transport.telemetry.audition
             {
                 let start = lib.range.map_or(0, |r| r.0);
                 let x = x_of(start + at.max(0) as usize);
@@ -975,7 +976,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
         );
         let r = r.named("Audition gain");
         if r.changed() {
-            let res = editor.engine.set_audition_gain_db(lib.gain_db);
+            let res = editor.transport.engine.set_audition_gain_db(lib.gain_db);
             if let Err(e) = res {
                 editor.notify(e.to_string(), true);
             }
@@ -985,7 +986,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
             .on_hover_text("Silence the mix while auditioning")
             .changed()
         {
-            let res = editor.engine.set_audition_mutes_mix(lib.mute_mix);
+            let res = editor.transport.engine.set_audition_mutes_mix(lib.mute_mix);
             if let Err(e) = res {
                 editor.notify(e.to_string(), true);
             }

@@ -61,6 +61,7 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         return;
     };
     let meter_reading = editor
+        .transport
         .engine
         .meters()
         .and_then(|m| m.track(id).map(|s| s.take()));
@@ -134,11 +135,11 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
             if !r.dragged() {
                 editor.apply(Command::SetTrackPan { track: id, pan });
             } else {
-                editor.live_pan.insert(id, pan);
+                editor.transport.live_pan.insert(id, pan);
             }
         }
         if r.drag_stopped()
-            && let Some(pan) = editor.live_pan.remove(&id)
+            && let Some(pan) = editor.transport.live_pan.remove(&id)
         {
             editor.apply(Command::SetTrackPan { track: id, pan });
         }
@@ -191,6 +192,7 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
         return;
     };
     let reading = editor
+        .transport
         .engine
         .meters()
         .and_then(|m| m.bus(id).map(|s| s.take()));
@@ -268,7 +270,7 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
 
 fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     let gain = editor.project().master.gain_db;
-    let reading = editor.engine.meters().map(|m| m.master().take());
+    let reading = editor.transport.engine.meters().map(|m| m.master().take());
     strip(ui, |ui| {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("stereo out").small().weak());
@@ -298,7 +300,13 @@ fn fader_and_meter(
     let h = ui.available_height() - 34.0;
     ui.horizontal(|ui| {
         gain_fader(ui, editor, key, current_db, label, h);
-        meter(ui, &mut editor.meter_state, meter_key, reading, h + 20.0);
+        meter(
+            ui,
+            &mut editor.transport.meter_state,
+            meter_key,
+            reading,
+            h + 20.0,
+        );
     });
 }
 
@@ -312,10 +320,15 @@ fn gain_fader(
     label: &str,
     height: f32,
 ) {
-    let mut db = editor.live_gain.get(&key).copied().unwrap_or(current_db);
+    let mut db = editor
+        .transport
+        .live_gain
+        .get(&key)
+        .copied()
+        .unwrap_or(current_db);
     let f = fader(ui, &mut db, label, height);
     if f.changed {
-        editor.live_gain.insert(key, db);
+        editor.transport.live_gain.insert(key, db);
         editor.control(match key {
             GainKey::Track(track) => Control::TrackGain { track, gain_db: db },
             GainKey::Bus(bus) => Control::BusGain { bus, gain_db: db },
@@ -323,7 +336,7 @@ fn gain_fader(
         });
     }
     if f.committed
-        && let Some(gain_db) = editor.live_gain.remove(&key)
+        && let Some(gain_db) = editor.transport.live_gain.remove(&key)
     {
         editor.apply(match key {
             GainKey::Track(track) => Command::SetTrackGain { track, gain_db },

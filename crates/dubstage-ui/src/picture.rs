@@ -119,7 +119,8 @@ impl Editor {
         let ph = self.playhead();
         if self.is_playing() {
             let rate = f64::from(self.project().sample_rate.hz());
-            let latency = (self.telemetry.output_latency.as_secs_f64() * rate).round() as i64;
+            let latency =
+                (self.transport.telemetry.output_latency.as_secs_f64() * rate).round() as i64;
             SamplePos(ph.0 - latency)
         } else {
             ph
@@ -611,7 +612,7 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                 }
             });
             ui.end_row();
-            let latency = editor.telemetry.output_latency.as_secs_f64() * 1000.0;
+            let latency = editor.transport.telemetry.output_latency.as_secs_f64() * 1000.0;
             ui.label("Output latency");
             ui.label(format!("{latency:.1} ms (compensated)"));
             ui.end_row();

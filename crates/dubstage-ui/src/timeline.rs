@@ -566,12 +566,12 @@ fn ruler_ui(
         }
     }
     // Loop range.
-    if let Some((a, b)) = editor.loop_range {
+    if let Some((a, b)) = editor.transport.loop_range {
         let r = Rect::from_x_y_ranges(
             map.x(a.0 as f64)..=map.x(b.0 as f64),
             rect.bottom() - 8.0..=rect.bottom(),
         );
-        let c = if editor.loop_on {
+        let c = if editor.transport.loop_on {
             Color32::from_rgb(90, 170, 90)
         } else {
             Color32::from_gray(110)
@@ -672,7 +672,7 @@ fn ruler_ui(
             (*start, end)
         };
         if b > a {
-            editor.loop_range = Some((a, b));
+            editor.transport.loop_range = Some((a, b));
         }
         // Stopped, the cursor follows the pointer so the picture shows the
         // frame under it; it goes back to the range start on release.
@@ -682,8 +682,8 @@ fn ruler_ui(
     }
     if response.drag_stopped() {
         if matches!(state.drag, Some(Drag::Range { .. })) {
-            let on = editor.loop_on;
-            let range = editor.loop_range;
+            let on = editor.transport.loop_on;
+            let range = editor.transport.loop_range;
             editor.set_loop(on, range);
             if let Some((a, _)) = range {
                 editor.locate(a);
@@ -909,6 +909,7 @@ fn header_ui(
             });
         }
         let gain = editor
+            .transport
             .live_gain
             .get(&crate::editor::GainKey::Track(id))
             .copied()

@@ -177,7 +177,7 @@ fn preview_plays_on_the_audition_path_and_audition_at_playhead_prerolls() {
     assert!(h.state().library.auditioning);
     processor.process(&mut out);
     h.run_steps(1);
-    let ph = h.state().editor.telemetry.playhead.0;
+    let ph = h.state().editor.transport.telemetry.playhead.0;
     assert!(
         (48_000..48_000 + 4096).contains(&ph),
         "pre-roll from 1 s: {ph}"

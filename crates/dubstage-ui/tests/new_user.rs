@@ -397,7 +397,7 @@ fn dragging_the_playhead_in_the_ruler_scrubs_with_sound() {
     // The engine plays a short burst from the new position.
     p.process(&mut out);
     assert!(
-        h.state().editor.engine.telemetry().playing,
+        h.state().editor.transport.engine.telemetry().playing,
         "scrub is heard"
     );
     assert!(

@@ -63,18 +63,19 @@ fn check_playback(editor: &mut Editor, checks: usize, frames: i64) {
         std::thread::sleep(Duration::from_millis(15));
         editor.sync_engine();
         editor.sync_picture();
-        if !editor.telemetry.playing {
+        if !editor.transport.telemetry.playing {
             continue;
         }
-        let latency = (editor.telemetry.output_latency.as_secs_f64() * sr as f64).round() as i64;
+        let latency =
+            (editor.transport.telemetry.output_latency.as_secs_f64() * sr as f64).round() as i64;
         assert!(
             latency > 0,
             "the null backend reports its buffer as latency"
         );
-        let heard = editor.telemetry.playhead.0 - latency;
+        let heard = editor.transport.telemetry.playhead.0 - latency;
         let want = editor.picture_frame();
         let expected = expected_frame(heard, pic.position.0, num, den, sr).filter(|&f| f < frames);
-        if editor.playhead() != editor.telemetry.playhead {
+        if editor.playhead() != editor.transport.telemetry.playhead {
             continue; // the editor has not confirmed play from the engine yet
         }
         assert_eq!(want, expected, "heard sample {heard}");
@@ -404,7 +405,7 @@ fn dragging_in_the_ruler_or_the_playhead_updates_the_frame_live() {
     h.drop_at(from + vec2(240.0, 0.0));
     h.run_steps(2);
     // Released: the loop range is set and the cursor is back at its start.
-    let (a, _) = h.state().editor.loop_range.expect("range");
+    let (a, _) = h.state().editor.transport.loop_range.expect("range");
     assert_eq!(h.state().editor.playhead(), a);
     // Grab the playhead's handle and scrub.
     let spp = h.state().editor.view.samples_per_point;
@@ -425,5 +426,5 @@ fn dragging_in_the_ruler_or_the_playhead_updates_the_frame_live() {
     );
     h.drop_at(grab + vec2(150.0, 0.0));
     h.run_steps(1);
-    assert_eq!(h.state().editor.loop_range.map(|r| r.0), Some(a));
+    assert_eq!(h.state().editor.transport.loop_range.map(|r| r.0), Some(a));
 }

@@ -19,7 +19,7 @@ impl AudioDialog {
             Ok(d) => (d, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
-        let info = editor.engine.stream_info();
+        let info = editor.transport.engine.stream_info();
         AudioDialog {
             devices,
             device: info
@@ -43,7 +43,7 @@ pub fn audio_window(app: &mut EditorApp, ctx: &egui::Context) {
         .resizable(false)
         .show(ctx, |ui| {
             ui.label(format!("Now: {}", app.editor.device_label()));
-            let t = app.editor.telemetry;
+            let t = app.editor.transport.telemetry;
             if !t.output_latency.is_zero() {
                 ui.label(format!(
                     "Output latency reported by the device: {:.1} ms",

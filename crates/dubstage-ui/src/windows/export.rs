@@ -30,7 +30,7 @@ pub fn export_window(app: &mut EditorApp, ctx: &egui::Context) {
                 ui.label("Range");
                 ui.vertical(|ui| {
                     ui.radio_value(&mut o.range, RangeChoice::Session, "Whole session");
-                    ui.add_enabled_ui(app.editor.loop_range.is_some(), |ui| {
+                    ui.add_enabled_ui(app.editor.transport.loop_range.is_some(), |ui| {
                         ui.radio_value(&mut o.range, RangeChoice::Loop, "Loop / selection range");
                     });
                     if markers.len() >= 2 {

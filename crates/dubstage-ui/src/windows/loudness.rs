@@ -38,6 +38,7 @@ pub fn loudness_window(app: &mut EditorApp, ctx: &egui::Context) {
             ui.horizontal(|ui| {
                 let range = app
                     .editor
+                    .transport
                     .loop_range
                     .unwrap_or((SamplePos::ZERO, app.editor.project().end()));
                 if ui
