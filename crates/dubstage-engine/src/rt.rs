@@ -137,9 +137,18 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Counts an under/overrun (from a backend).
+    /// Counts an under/overrun (from a backend) while something is heard:
+    /// the transport plays or a sound is auditioned. A late callback while
+    /// all is silent loses nothing, and is not counted.
     pub fn count_xrun(&self) {
-        self.xruns.fetch_add(1, Ordering::Relaxed);
+        if self.sounding() {
+            self.xruns.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the output carries sound (playing, or an audition sounding).
+    fn sounding(&self) -> bool {
+        self.playing.load(Ordering::Relaxed) || self.audition_pos.load(Ordering::Relaxed) != 0
     }
 
     /// Records a device error (from a backend's error callback).
@@ -747,7 +756,7 @@ impl AudioProcessor {
             t.load.store(load.to_bits(), Ordering::Relaxed);
             t.load_peak.fetch_max(load.to_bits(), Ordering::Relaxed);
             if load > 1.0 {
-                t.xruns.fetch_add(1, Ordering::Relaxed);
+                t.count_xrun();
             }
         }
     }

@@ -710,3 +710,17 @@ fn shuttle_backwards_plays_the_mix_reversed_and_stops_at_the_start() {
     let out = callback(&mut p, 256);
     assert_eq!(out, sc.offline(0, 256));
 }
+
+#[test]
+fn xruns_are_counted_only_while_something_is_heard() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    let _ = callback(&mut p, 256);
+    // Stopped: a late callback loses nothing and is not counted.
+    p.telemetry().count_xrun();
+    assert_eq!(e.telemetry().xruns, 0);
+    e.play().expect("play");
+    let _ = callback(&mut p, 256);
+    p.telemetry().count_xrun();
+    assert_eq!(e.telemetry().xruns, 1);
+}
