@@ -851,9 +851,35 @@ pub fn action(id: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.id == id)
 }
 
-/// A shortcut's text as menus and Help show it (`Ctrl+Shift+S`).
+/// A shortcut's text as menus and Help show it (`Ctrl+Shift+S`, `Ctrl+Alt+]`).
 pub fn shortcut_text(ctx: &egui::Context, k: &KeyboardShortcut) -> String {
-    ctx.format_shortcut(k)
+    let key = match k.logical_key {
+        Key::Plus => "+",
+        Key::Minus => "-",
+        Key::Equals => "=",
+        Key::Comma => ",",
+        Key::Period => ".",
+        Key::OpenBracket => "[",
+        Key::CloseBracket => "]",
+        Key::ArrowLeft => "Left",
+        Key::ArrowRight => "Right",
+        Key::ArrowUp => "Up",
+        Key::ArrowDown => "Down",
+        _ => return ctx.format_shortcut(k),
+    };
+    let m = k.modifiers;
+    let mut parts: Vec<&str> = Vec::new();
+    if m.command || m.ctrl {
+        parts.push("Ctrl");
+    }
+    if m.alt {
+        parts.push("Alt");
+    }
+    if m.shift {
+        parts.push("Shift");
+    }
+    parts.push(key);
+    parts.join("+")
 }
 
 /// Runs the action whose key was pressed this frame (at most one per key

@@ -70,7 +70,12 @@ pub struct EditorApp {
     title_sent: String,
     /// The context of the frame being drawn (for dialogs opened by actions).
     ctx: egui::Context,
+    /// Until when the meters still fall after a stop (frames are drawn).
+    meters_until: Option<std::time::Instant>,
 }
+
+/// How long meters take to fall to the floor after a stop.
+const METER_FALL: std::time::Duration = std::time::Duration::from_millis(2000);
 
 /// How many projects File → Open Recent lists.
 pub const RECENT_MAX: usize = 10;
@@ -112,6 +117,7 @@ impl EditorApp {
             last_live_point: i64::MIN / 2,
             title_sent: String::new(),
             ctx: egui::Context::default(),
+            meters_until: None,
             editor,
             import: None,
             confirm: None,
@@ -228,6 +234,16 @@ impl EditorApp {
         }
         if self.editor.is_playing() || self.import.is_some() {
             ctx.request_repaint();
+            self.meters_until = Some(std::time::Instant::now() + METER_FALL);
+        } else if self.library.previewing {
+            ctx.request_repaint();
+        } else if let Some(until) = self.meters_until {
+            // After a stop the meters fall back to the floor, then all rests.
+            if std::time::Instant::now() < until {
+                ctx.request_repaint_after(std::time::Duration::from_millis(33));
+            } else {
+                self.meters_until = None;
+            }
         }
     }
 
@@ -914,7 +930,9 @@ impl EditorApp {
         new.view.follow = old.view.follow;
         new.view.follow_continuous = old.view.follow_continuous;
         new.view.snap = old.view.snap;
-        new.view.track_height = old.view.track_height;
+        if !new.restored_view {
+            new.view.track_height = old.view.track_height;
+        }
         new.autosave_interval = old.autosave_interval;
         new.autosave_edits = old.autosave_edits;
         self.editor = new;

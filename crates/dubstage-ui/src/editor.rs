@@ -854,7 +854,9 @@ impl Editor {
 
     /// Fits the whole session into `width` points.
     pub fn zoom_to_fit(&mut self, width: f32) {
-        let end = self.project().end().0.max(48_000) as f64;
+        // An empty session shows its first ten seconds.
+        let least = self.project().sample_rate.seconds(10).0;
+        let end = self.project().end().0.max(least) as f64;
         let pad = end * 0.03;
         self.view.samples_per_point =
             ((end + 2.0 * pad) / f64::from(width.max(100.0))).max(1.0 / 16.0);

@@ -137,6 +137,9 @@ struct RowClick {
 }
 
 /// A file browser window. See the module documentation.
+/// How many browsers were made (each gets a window of its own).
+static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 pub struct FileBrowser {
     title: String,
     id: Id,
@@ -192,7 +195,13 @@ impl FileBrowser {
     ) -> FileBrowser {
         let mut browser = FileBrowser {
             title: title.to_owned(),
-            id: Id::unique(("dubstage_file_browser", title)),
+            // A new window each time (its size does not carry over and
+            // grow from one opening to the next).
+            id: Id::unique((
+                "dubstage_file_browser",
+                title,
+                OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            )),
             mode,
             dir: PathBuf::new(),
             home: home_from_env(),

@@ -69,6 +69,8 @@ pub struct TimelineState {
     snap_guide: Option<SamplePos>,
     /// The clip window (typed name, gain, fades, start), when open.
     pub clip_props: Option<ClipProps>,
+    /// The playhead at the last frame (a jump off screen scrolls to it).
+    last_playhead: Option<SamplePos>,
     fitted: bool,
     /// Scratch for waveform columns (reused every frame).
     columns: Vec<(f32, f32)>,
@@ -148,6 +150,7 @@ pub fn timeline_ui(
     }
     handle_wheel(ui, editor, area, full);
     follow_playhead(editor, area.width());
+    reveal_playhead(editor, state, area.width());
     let map = Mapping {
         left: area.left(),
         scroll: editor.view.scroll_samples,
@@ -404,6 +407,23 @@ fn handle_wheel(ui: &egui::Ui, editor: &mut Editor, area: Rect, full: Rect) {
     let content = content_height(editor);
     let max_scroll = (content - area.height() + 40.0).max(0.0);
     editor.view.scroll_y = (editor.view.scroll_y - dy).clamp(0.0, max_scroll);
+}
+
+/// A playhead moved while stopped (a key, a marker, the end of an
+/// audition) that lands outside the view brings the view to it.
+fn reveal_playhead(editor: &mut Editor, state: &mut TimelineState, width: f32) {
+    let ph = editor.playhead();
+    let moved = state.last_playhead.is_some_and(|p| p != ph);
+    state.last_playhead = Some(ph);
+    if !moved || editor.is_playing() || state.drag.is_some() {
+        return;
+    }
+    let v = &mut editor.view;
+    let visible = f64::from(width) * v.samples_per_point;
+    let x = ph.0 as f64;
+    if x < v.scroll_samples || x > v.scroll_samples + visible * 0.98 {
+        v.scroll_samples = x - visible * 0.25;
+    }
 }
 
 fn follow_playhead(editor: &mut Editor, width: f32) {
@@ -895,6 +915,10 @@ fn header_ui(
         }
         track_menu(&r, editor, state, &track);
     }
+    // The mute/solo row only where it fits (short tracks show their name).
+    if rect.height() < 46.0 {
+        return;
+    }
     ui.horizontal(|ui| {
         if crate::widgets::toggle(ui, track.mute, "M", &format!("Mute {}", track.name)).clicked() {
             editor.apply(Command::SetTrackMute {
@@ -1061,13 +1085,16 @@ fn clips_ui(
         } else {
             name.clone()
         };
-        painter.text(
-            rect.left_top() + vec2(4.0, 2.0),
-            egui::Align2::LEFT_TOP,
-            &label,
-            egui::FontId::proportional(11.0),
-            Color32::WHITE,
-        );
+        // The name stays inside its clip (a neighbour's name is not overdrawn).
+        painter
+            .with_clip_rect(rect.shrink(1.0).intersect(area))
+            .text(
+                rect.left_top() + vec2(4.0, 2.0),
+                egui::Align2::LEFT_TOP,
+                &label,
+                egui::FontId::proportional(11.0),
+                Color32::WHITE,
+            );
         // Fades.
         let fade_x_in = map.x((c.position.0 + c.fade_in.length.0) as f64);
         let fade_x_out = map.x((c.end().0 - c.fade_out.length.0) as f64);
@@ -1104,7 +1131,7 @@ fn clips_ui(
             painter.rect_filled(h_in, 1.0, Color32::from_white_alpha(140));
             painter.rect_filled(h_out, 1.0, Color32::from_white_alpha(140));
         }
-        if rect.width() > 90.0 {
+        if rect.width() > 160.0 {
             painter.text(
                 gain_h.center(),
                 egui::Align2::CENTER_CENTER,
@@ -1130,7 +1157,7 @@ fn clips_ui(
                 Zone::FadeIn
             } else if rect.width() > 40.0 && h_out.expand(2.0).contains(p) {
                 Zone::FadeOut
-            } else if rect.width() > 90.0 && gain_h.contains(p) {
+            } else if rect.width() > 160.0 && gain_h.contains(p) {
                 Zone::Gain
             } else if p.x - rect.left() < EDGE {
                 Zone::TrimStart

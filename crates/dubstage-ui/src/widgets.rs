@@ -317,6 +317,14 @@ pub fn line_edit(ui: &mut egui::Ui, edit: &mut LineEdit, label: &str, width: f32
         edit.focus_pending = false;
         edit.active = true;
         r.request_focus();
+        // The old text is selected: typing replaces it.
+        let mut state = egui::TextEdit::load_state(ui.ctx(), r.id).unwrap_or_default();
+        let all = egui::text::CCursorRange::two(
+            egui::text::CCursor::new(0),
+            egui::text::CCursor::new(edit.text.chars().count()),
+        );
+        state.cursor.set_char_range(Some(all));
+        state.store(ui.ctx(), r.id);
         return LineOutcome::Editing;
     }
     let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));

@@ -217,13 +217,15 @@ fn zoom_scroll_playhead_and_track_heights_are_kept_across_reopen() {
     let loaded = file::load(&path).expect("copy loads");
     let (mut h, _p) = harness(loaded.project, Some(path.clone()));
     let anna = h.state().editor.project().tracks[0].id;
+    h.state_mut().editor.locate(SamplePos(480_000));
+    h.run_steps(1);
     {
+        // Scrolled away from the playhead, as a user may leave it.
         let e = &mut h.state_mut().editor;
         e.view.samples_per_point = 123.0;
         e.view.scroll_samples = 48_000.0;
         e.view.set_height(anna, 150.0);
         e.view.waveform_zoom = 4.0;
-        e.locate(SamplePos(480_000));
     }
     h.run_steps(1);
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);

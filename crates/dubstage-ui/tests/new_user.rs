@@ -605,3 +605,37 @@ fn every_action_with_a_shortcut_is_in_the_menus_and_on_the_keyboard() {
     }
     assert!(Menu::ALL.len() >= 7);
 }
+
+#[test]
+fn a_playhead_moved_off_screen_by_a_key_brings_the_view_to_it() {
+    let (mut h, _p) = demo();
+    h.state_mut().editor.view.samples_per_point = 20.0;
+    h.state_mut().editor.view.scroll_samples = 0.0;
+    h.run_steps(1);
+    for _ in 0..3 {
+        h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowRight);
+        h.run_steps(1);
+    }
+    h.run_steps(1);
+    let e = &h.state().editor;
+    let width = f64::from(h.state().timeline.clip_area_width);
+    let ph = e.playhead().0 as f64;
+    let (left, right) = (
+        e.view.scroll_samples,
+        e.view.scroll_samples + width * e.view.samples_per_point,
+    );
+    assert!(left <= ph && ph <= right, "{ph} not in {left}..{right}");
+}
+
+#[test]
+fn shortcuts_read_as_keys_in_menus() {
+    let ctx = egui::Context::default();
+    let k = |m, key| egui::KeyboardShortcut::new(m, key);
+    let text = |s| dubstage_ui::actions::shortcut_text(&ctx, &s);
+    assert_eq!(
+        text(k(Modifiers::COMMAND | Modifiers::ALT, Key::CloseBracket)),
+        "Ctrl+Alt+]"
+    );
+    assert_eq!(text(k(Modifiers::NONE, Key::Plus)), "+");
+    assert_eq!(text(k(Modifiers::SHIFT, Key::Comma)), "Shift+,");
+}

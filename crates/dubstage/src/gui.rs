@@ -57,10 +57,13 @@ impl Host {
         e.show_side_panel = prefs.show_side_panel.unwrap_or(e.show_side_panel);
         e.view.follow = prefs.follow.unwrap_or(e.view.follow);
         e.view.snap = prefs.snap.unwrap_or(e.view.snap);
-        e.view.track_height = prefs
-            .track_height
-            .unwrap_or(e.view.track_height)
-            .clamp(32.0, 200.0);
+        // A project saved with its own view keeps its track height.
+        if !e.restored_view {
+            e.view.track_height = prefs
+                .track_height
+                .unwrap_or(e.view.track_height)
+                .clamp(24.0, 200.0);
+        }
         if let Some(secs) = prefs.autosave_seconds {
             e.set_autosave_seconds(secs);
         }

@@ -153,7 +153,7 @@ pub fn show(ctx: &egui::Context, d: &mut ImportDialog, map: &TimeMap) -> ImportA
                     for f in &mut d.files {
                         let name = display_name(&f.path);
                         ui.label(&name).on_hover_text(f.path.display().to_string());
-                        ui.label(egui::RichText::new(&f.summary).small());
+                        ui.label(&f.summary);
                         match f.time_reference {
                             Some((s, rate)) => {
                                 let at = crate::import::time_reference_position(s, rate, map);
