@@ -1131,7 +1131,8 @@ fn clips_ui(
             painter.rect_filled(h_in, 1.0, Color32::from_white_alpha(140));
             painter.rect_filled(h_out, 1.0, Color32::from_white_alpha(140));
         }
-        if rect.width() > 160.0 {
+        let gain_shown = rect.width() > 160.0 && rect.height() >= 48.0;
+        if gain_shown {
             painter.text(
                 gain_h.center(),
                 egui::Align2::CENTER_CENTER,
@@ -1157,7 +1158,7 @@ fn clips_ui(
                 Zone::FadeIn
             } else if rect.width() > 40.0 && h_out.expand(2.0).contains(p) {
                 Zone::FadeOut
-            } else if rect.width() > 160.0 && gain_h.contains(p) {
+            } else if gain_shown && gain_h.contains(p) {
                 Zone::Gain
             } else if p.x - rect.left() < EDGE {
                 Zone::TrimStart
@@ -1463,6 +1464,8 @@ pub fn clip_window(ctx: &egui::Context, editor: &mut Editor, state: &mut Timelin
     let mut close = false;
     let mut commits: Vec<(ClipField, String)> = Vec::new();
     egui::Window::new("Clip")
+        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_CENTER)
         .open(&mut open)
         .collapsible(false)
         .resizable(false)

@@ -138,6 +138,8 @@ pub fn show(ctx: &egui::Context, d: &mut ImportDialog, map: &TimeMap) -> ImportA
     let mut action = ImportAction::None;
     let mut open = true;
     egui::Window::new("Import Audio")
+        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_CENTER)
         .open(&mut open)
         .collapsible(false)
         .default_width(720.0)

@@ -40,6 +40,8 @@ pub fn show(ctx: &egui::Context, open: &mut bool, w: &mut MarkersWindow, editor:
     let mut delete = None;
     let mut rename = None;
     egui::Window::new("Markers")
+        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_CENTER)
         .open(open)
         .default_width(380.0)
         .show(ctx, |ui| {

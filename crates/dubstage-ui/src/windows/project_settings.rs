@@ -67,6 +67,8 @@ pub fn show(ctx: &egui::Context, s: &mut ProjectSettings, editor: &mut Editor) -
         "Project Settings"
     };
     egui::Window::new(title)
+        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_CENTER)
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
