@@ -749,7 +749,11 @@ impl EditorApp {
 
     /// The picture viewer, docked or in its own window, when there is a picture.
     fn picture_viewer(&mut self, ui: &mut egui::Ui) {
-        use crate::picture::{Dock, viewer_ui};
+        use crate::picture::Dock;
+        let viewer_ui = |ui: &mut egui::Ui, editor: &mut Editor| {
+            let actions = crate::picture::viewer_ui(ui, &mut editor.picture_view());
+            editor.apply_picture_actions(actions);
+        };
         if !self.editor.picture.show || self.editor.project().picture.is_none() {
             return;
         }

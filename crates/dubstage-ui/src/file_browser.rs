@@ -633,7 +633,11 @@ impl FileBrowser {
             if !self.filters.is_empty() {
                 let enabled = ui.is_enabled();
                 let mut choice = self.filter;
+                // Long type lists are cut short, clear of the buttons.
+                let room = (ui.available_width() - 170.0).clamp(120.0, 340.0);
                 let combo = ComboBox::from_id_salt(self.id.with("file type"))
+                    .width(room)
+                    .truncate()
                     .selected_text(self.filter_title(self.filter))
                     .show_ui(ui, |ui| {
                         for i in 0..=self.filters.len() {

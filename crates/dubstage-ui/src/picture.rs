@@ -6,9 +6,9 @@
 //! come from the project ([`dubstage_model::Picture::frame_at`]); frames come
 //! from a [`FrameServer`] (ffmpeg in child processes, a proxy on disk).
 
-use crate::editor::{Editor, data_dir};
-use dubstage_media::video::{self, FrameServer, ServerConfig, Tools, VideoError, VideoInfo, probe};
-use dubstage_model::{Command, FrameRate, Picture, SamplePos, Timecode};
+use crate::paths::data_dir;
+use dubstage_media::video::{self, FrameServer, Tools, VideoError, VideoInfo};
+use dubstage_model::{FrameRate, Picture, Project, SamplePos, Timecode};
 use egui::{Align2, Color32, FontId, Rect, Stroke, StrokeKind, TextureHandle, pos2, vec2};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,15 +39,15 @@ pub enum Dock {
 /// and what the viewer shows.
 #[derive(Default)]
 pub struct PictureState {
-    tools: Option<Result<Tools, VideoError>>,
-    server: Option<FrameServer>,
+    pub(crate) tools: Option<Result<Tools, VideoError>>,
+    pub(crate) server: Option<FrameServer>,
     /// The movie the server (or the last error) is for.
-    server_for: Option<PathBuf>,
+    pub(crate) server_for: Option<PathBuf>,
     /// Why the picture cannot be shown (missing tools, unreadable movie).
     pub error: Option<String>,
-    texture: Option<TextureHandle>,
-    texture_index: Option<i64>,
-    thumbs: HashMap<i64, TextureHandle>,
+    pub(crate) texture: Option<TextureHandle>,
+    pub(crate) texture_index: Option<i64>,
+    pub(crate) thumbs: HashMap<i64, TextureHandle>,
     /// The frame asked for last (`None`: outside the movie or no picture).
     pub wanted: Option<i64>,
     pub show: bool,
@@ -55,9 +55,9 @@ pub struct PictureState {
     pub burn_in: bool,
     pub safe_area: bool,
     /// A/V offset being dragged (committed as one edit on release).
-    av_live: Option<f32>,
+    pub(crate) av_live: Option<f32>,
     /// Text of the placement field while the user types in it.
-    start_edit: Option<String>,
+    pub(crate) start_edit: Option<String>,
     /// Set Picture… was clicked in the viewer: the editor opens the dialog.
     pub wants_dialog: bool,
 }
@@ -77,7 +77,7 @@ impl PictureState {
     }
 
     /// ffmpeg and ffprobe, located once (again after a failure when asked).
-    fn tools(&mut self) -> Result<Tools, VideoError> {
+    pub(crate) fn tools(&mut self) -> Result<Tools, VideoError> {
         if !matches!(self.tools, Some(Ok(_))) {
             self.tools = Some(Tools::locate());
         }
@@ -105,211 +105,11 @@ pub fn extracted_media_dir(project_path: Option<&Path>) -> PathBuf {
 
 /// The project frame rate for a movie's rate: drop-frame when the movie's
 /// timecode counts drop-frame.
-fn movie_frame_rate(info: &VideoInfo) -> Result<FrameRate, String> {
+pub(crate) fn movie_frame_rate(info: &VideoInfo) -> Result<FrameRate, String> {
     let df = info.timecode.as_deref().is_some_and(|t| t.contains(';'))
         && info.rate.den == 1001
         && matches!(info.rate.num, 30_000 | 60_000);
     FrameRate::new(info.rate.num, info.rate.den, df).map_err(|e| e.to_string())
-}
-
-impl Editor {
-    /// The timeline sample being heard now: the engine's playhead minus the
-    /// device's output latency while playing, the cursor when stopped.
-    pub fn heard_position(&self) -> SamplePos {
-        let ph = self.playhead();
-        if self.is_playing() {
-            let rate = f64::from(self.project().sample_rate.hz());
-            let latency =
-                (self.transport.telemetry.output_latency.as_secs_f64() * rate).round() as i64;
-            SamplePos(ph.0 - latency)
-        } else {
-            ph
-        }
-    }
-
-    /// The movie frame for what is heard now, or `None` outside the picture.
-    pub fn picture_frame(&self) -> Option<i64> {
-        let p = self.project();
-        let pic = p.picture.as_ref()?;
-        let mut pic = pic.clone();
-        if let Some(ms) = self.picture.av_live {
-            pic.av_offset_ms = ms;
-        }
-        pic.frame_at(self.heard_position(), p.sample_rate)
-    }
-
-    /// Opens `path` as the film's picture (one undo step): probes it and
-    /// places its first frame at the session start.
-    pub fn set_picture_file(&mut self, path: &Path) -> bool {
-        let tools = match self.picture.tools() {
-            Ok(t) => t,
-            Err(e) => {
-                self.notify(e.to_string(), true);
-                return false;
-            }
-        };
-        let info = match probe(&tools, path) {
-            Ok(i) => i,
-            Err(e) => {
-                self.notify(e.to_string(), true);
-                return false;
-            }
-        };
-        let frame_rate = match movie_frame_rate(&info) {
-            Ok(r) => r,
-            Err(e) => {
-                self.notify(format!("{}: {e}", path.display()), true);
-                return false;
-            }
-        };
-        let picture = Picture {
-            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
-            frame_rate,
-            frames: info.frames,
-            position: SamplePos::ZERO,
-            timecode: info
-                .timecode
-                .as_deref()
-                .and_then(|t| Timecode::parse(t).ok()),
-            width: info.width,
-            height: info.height,
-            av_offset_ms: 0.0,
-        };
-        let project_rate = self.project().frame_rate;
-        if self
-            .apply(Command::SetPicture {
-                picture: Some(picture),
-            })
-            .is_none()
-        {
-            return false;
-        }
-        self.picture.show = true;
-        let name = dubstage_model::file::display_name(path);
-        self.notify(
-            format!(
-                "picture: {name}, {}x{} {} at {} fps, {} frames",
-                info.width, info.height, info.codec, info.rate, info.frames
-            ),
-            false,
-        );
-        if !same_rate(frame_rate, project_rate) {
-            self.notify(
-                format!(
-                    "the movie runs at {} fps but the project at {} fps: \
-                     use Picture > Use Movie Frame Rate to match",
-                    info.rate,
-                    fps_label(project_rate)
-                ),
-                true,
-            );
-        }
-        true
-    }
-
-    /// Moves the picture so its own timecode lands on the same session timecode.
-    pub fn place_picture_by_timecode(&mut self) {
-        let Some(mut pic) = self.project().picture.clone() else {
-            return;
-        };
-        match pic.position_by_timecode(self.project().time_map()) {
-            Some(pos) => {
-                pic.position = pos;
-                self.apply(Command::SetPicture { picture: Some(pic) });
-            }
-            None => self.notify("the movie carries no start timecode", true),
-        }
-    }
-
-    /// Moves the picture's first frame to `position`.
-    pub fn set_picture_position(&mut self, position: SamplePos) {
-        if let Some(mut pic) = self.project().picture.clone()
-            && pic.position != position
-        {
-            pic.position = position;
-            self.apply(Command::SetPicture { picture: Some(pic) });
-        }
-    }
-
-    pub fn set_av_offset(&mut self, ms: f32) {
-        if let Some(mut pic) = self.project().picture.clone()
-            && pic.av_offset_ms != ms
-        {
-            pic.av_offset_ms = ms;
-            self.apply(Command::SetPicture { picture: Some(pic) });
-        }
-    }
-
-    /// Sets the project's frame rate to the movie's (one undo step).
-    pub fn use_movie_frame_rate(&mut self) {
-        if let Some(rate) = self.project().picture.as_ref().map(|p| p.frame_rate) {
-            self.apply(Command::SetFrameRate { frame_rate: rate });
-        }
-    }
-
-    pub fn remove_picture(&mut self) {
-        if self.project().picture.is_some() {
-            self.apply(Command::SetPicture { picture: None });
-        }
-    }
-
-    /// Keeps the frame server on the project's movie and asks it for the
-    /// frame of the moment. Call once per UI frame.
-    pub fn sync_picture(&mut self) {
-        let path = self.project().picture.as_ref().map(|p| p.path.clone());
-        if path != self.picture.server_for {
-            self.picture.server = None;
-            self.picture.texture = None;
-            self.picture.texture_index = None;
-            self.picture.thumbs.clear();
-            self.picture.error = None;
-            self.picture.server_for = path.clone();
-            if let Some(path) = path {
-                match self.start_picture_server(&path) {
-                    Ok(server) => self.picture.server = Some(server),
-                    Err(e) => {
-                        self.picture.error = Some(e.to_string());
-                        self.notify(e.to_string(), true);
-                    }
-                }
-            }
-        }
-        self.picture.wanted = self.picture_frame();
-        let playing = self.is_playing();
-        if let (Some(server), Some(i)) = (&self.picture.server, self.picture.wanted) {
-            server.request(i, playing);
-        }
-    }
-
-    fn start_picture_server(&mut self, path: &Path) -> Result<FrameServer, VideoError> {
-        let tools = self.picture.tools()?;
-        let info = probe(&tools, path)?;
-        let config = ServerConfig {
-            proxy_dir: Some(picture_cache_dir(self.path.as_deref())),
-            ..ServerConfig::default()
-        };
-        Ok(FrameServer::start(&tools, info, config))
-    }
-
-    /// Probes the picture's audio streams for a guide track: `(audio index,
-    /// offset from the first frame in samples)` of the first audio stream.
-    pub fn picture_audio(&mut self) -> Result<(PathBuf, u32, SamplePos), String> {
-        let Some(pic) = self.project().picture.clone() else {
-            return Err("set a picture first (File > Set Picture…)".to_owned());
-        };
-        let tools = self.picture.tools().map_err(|e| e.to_string())?;
-        let info = probe(&tools, &pic.path).map_err(|e| e.to_string())?;
-        let Some(a) = info.audio.first() else {
-            return Err(format!("{}: the movie has no audio", pic.path.display()));
-        };
-        let rate = f64::from(self.project().sample_rate.hz());
-        let offset = ((a.start_time - info.start_time) * rate).round() as i64;
-        Ok((
-            pic.path.clone(),
-            a.audio_index,
-            SamplePos(pic.position.0 + offset),
-        ))
-    }
 }
 
 /// Decodes a movie's audio for a guide track: directly with symphonia when
@@ -337,11 +137,11 @@ pub fn decode_guide(
     Ok((out, d))
 }
 
-fn same_rate(a: FrameRate, b: FrameRate) -> bool {
+pub(crate) fn same_rate(a: FrameRate, b: FrameRate) -> bool {
     a.num() == b.num() && a.den() == b.den()
 }
 
-fn fps_label(r: FrameRate) -> String {
+pub(crate) fn fps_label(r: FrameRate) -> String {
     let fps = r.fps();
     if (fps - fps.round()).abs() < 1e-9 {
         format!("{}", fps.round())
@@ -372,15 +172,16 @@ fn update_texture(ctx: &egui::Context, st: &mut PictureState) {
 
 /// The viewer panel: the frame, burn-in and guides, and the picture's
 /// settings underneath.
-pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
-    update_texture(ui.ctx(), &mut editor.picture);
-    let Some(pic) = editor.project().picture.clone() else {
+pub fn viewer_ui(ui: &mut egui::Ui, v: &mut PictureView<'_>) -> Vec<PictureAction> {
+    let mut actions = Vec::new();
+    update_texture(ui.ctx(), v.st);
+    let Some(pic) = v.project.picture.clone() else {
         ui.heading("Picture");
         ui.label("No picture. Use File > Set Picture… or drop a movie on the timeline.");
         if ui.button("Set Picture…").clicked() {
-            editor.picture.wants_dialog = true;
+            v.st.wants_dialog = true;
         }
-        return;
+        return actions;
     };
     ui.horizontal(|ui| {
         ui.strong(dubstage_model::file::display_name(&pic.path));
@@ -392,11 +193,11 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
         ));
     });
     ui.horizontal_wrapped(|ui| {
-        ui.toggle_value(&mut editor.picture.burn_in, "Burn-in")
+        ui.toggle_value(&mut v.st.burn_in, "Burn-in")
             .on_hover_text("Session timecode and frame number over the picture");
-        ui.toggle_value(&mut editor.picture.safe_area, "Safe areas")
+        ui.toggle_value(&mut v.st.safe_area, "Safe areas")
             .on_hover_text("Action-safe (93%) and title-safe (90%) guides");
-        let dock = editor.picture.dock;
+        let dock = v.st.dock;
         let named = egui::ComboBox::from_id_salt("picture dock")
             .selected_text(match dock {
                 Dock::Right => "Dock right",
@@ -404,9 +205,9 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
                 Dock::Window => "Own window",
             })
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut editor.picture.dock, Dock::Right, "Dock right");
-                ui.selectable_value(&mut editor.picture.dock, Dock::Left, "Dock left");
-                ui.selectable_value(&mut editor.picture.dock, Dock::Window, "Own window");
+                ui.selectable_value(&mut v.st.dock, Dock::Right, "Dock right");
+                ui.selectable_value(&mut v.st.dock, Dock::Left, "Dock left");
+                ui.selectable_value(&mut v.st.dock, Dock::Window, "Own window");
             });
         named
             .response
@@ -417,15 +218,16 @@ pub fn viewer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
     let avail = ui.available_size();
     let area_h = (avail.y - settings_height).max(80.0);
     let (rect, _) = ui.allocate_exact_size(vec2(avail.x, area_h), egui::Sense::hover());
-    draw_frame(ui, editor, &pic, rect);
+    draw_frame(ui, v, &pic, rect);
     ui.add_space(4.0);
-    settings_ui(ui, editor, &pic);
+    settings_ui(ui, v, &pic, &mut actions);
+    actions
 }
 
-fn draw_frame(ui: &egui::Ui, editor: &Editor, pic: &Picture, rect: Rect) {
+fn draw_frame(ui: &egui::Ui, v: &PictureView<'_>, pic: &Picture, rect: Rect) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, Color32::BLACK);
-    let (w, h) = match editor.picture.server() {
+    let (w, h) = match v.st.server() {
         Some(s) => s.frame_size(),
         None => (pic.width.max(16), pic.height.max(9)),
     };
@@ -436,10 +238,10 @@ fn draw_frame(ui: &egui::Ui, editor: &Editor, pic: &Picture, rect: Rect) {
         vec2(rect.width(), rect.width() / aspect)
     };
     let img = Rect::from_center_size(rect.center(), size);
-    let map = editor.project().time_map();
-    let heard = editor.heard_position();
+    let map = v.project.time_map();
+    let heard = v.heard;
     let tc = map.timecode_at(heard);
-    let st = &editor.picture;
+    let st = &*v.st;
     match (st.wanted, &st.texture) {
         (Some(_), Some(tex)) => {
             painter.image(
@@ -523,9 +325,14 @@ fn draw_frame(ui: &egui::Ui, editor: &Editor, pic: &Picture, rect: Rect) {
     }
 }
 
-fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
-    let map = editor.project().time_map();
-    let project_rate = editor.project().frame_rate;
+fn settings_ui(
+    ui: &mut egui::Ui,
+    v: &mut PictureView<'_>,
+    pic: &Picture,
+    actions: &mut Vec<PictureAction>,
+) {
+    let map = v.project.time_map();
+    let project_rate = v.project.frame_rate;
     if !same_rate(pic.frame_rate, project_rate) {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(
@@ -537,7 +344,7 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                 ),
             );
             if ui.button("Use movie rate").clicked() {
-                editor.use_movie_frame_rate();
+                actions.push(PictureAction::UseMovieRate);
             }
         });
     }
@@ -548,7 +355,7 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
             ui.label("Starts at");
             ui.horizontal(|ui| {
                 let shown = map.timecode_at(pic.position).to_string();
-                let text = editor.picture.start_edit.get_or_insert(shown.clone());
+                let text = v.st.start_edit.get_or_insert(shown.clone());
                 let r = ui.add(
                     egui::TextEdit::singleline(text)
                         .desired_width(100.0)
@@ -560,15 +367,15 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                 let r = r.on_hover_text("Session timecode of the movie's first frame");
                 let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
                 if r.lost_focus() {
-                    let typed = editor.picture.start_edit.take().unwrap_or_default();
+                    let typed = v.st.start_edit.take().unwrap_or_default();
                     if typed != shown && !escape {
                         match Timecode::parse(&typed).and_then(|tc| map.samples_at(tc)) {
-                            Ok(pos) => editor.set_picture_position(pos),
-                            Err(e) => editor.notify(e.to_string(), true),
+                            Ok(pos) => actions.push(PictureAction::SetPosition(pos)),
+                            Err(e) => actions.push(PictureAction::Notice(e.to_string(), true)),
                         }
                     }
                 } else if !r.has_focus() {
-                    editor.picture.start_edit = None;
+                    v.st.start_edit = None;
                 }
                 if pic.timecode.is_some()
                     && ui
@@ -579,13 +386,13 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                         ))
                         .clicked()
                 {
-                    editor.place_picture_by_timecode();
+                    actions.push(PictureAction::PlaceByTimecode);
                 }
             });
             ui.end_row();
             ui.label("A/V offset");
             ui.horizontal(|ui| {
-                let mut ms = editor.picture.av_live.unwrap_or(pic.av_offset_ms);
+                let mut ms = v.st.av_live.unwrap_or(pic.av_offset_ms);
                 let r = ui.add(
                     egui::DragValue::new(&mut ms)
                         .range(-2000.0..=2000.0)
@@ -597,27 +404,27 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
                 });
                 let r = r.on_hover_text("Positive: the picture is shown later");
                 if r.dragged() {
-                    editor.picture.av_live = Some(ms);
+                    v.st.av_live = Some(ms);
                 } else if r.drag_stopped() || r.changed() {
-                    editor.picture.av_live = None;
-                    editor.set_av_offset(ms);
+                    v.st.av_live = None;
+                    actions.push(PictureAction::SetAvOffset(ms));
                 }
                 let frame_ms = 1000.0 / pic.frame_rate.fps() as f32;
                 ui.label(format!("{:+.2} fr", ms / frame_ms));
                 if ui.small_button("-1 fr").clicked() {
-                    editor.set_av_offset(ms - frame_ms);
+                    actions.push(PictureAction::SetAvOffset(ms - frame_ms));
                 }
                 if ui.small_button("+1 fr").clicked() {
-                    editor.set_av_offset(ms + frame_ms);
+                    actions.push(PictureAction::SetAvOffset(ms + frame_ms));
                 }
             });
             ui.end_row();
-            let latency = editor.transport.telemetry.output_latency.as_secs_f64() * 1000.0;
+            let latency = v.output_latency.as_secs_f64() * 1000.0;
             ui.label("Output latency");
             ui.label(format!("{latency:.1} ms (compensated)"));
             ui.end_row();
         });
-    if let Some(server) = editor.picture.server() {
+    if let Some(server) = v.st.server() {
         if let Some((done, total, complete)) = server.proxy_progress()
             && !complete
         {
@@ -633,15 +440,37 @@ fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, pic: &Picture) {
             ui.colored_label(Color32::from_rgb(240, 120, 90), e.to_string());
         }
         if let Some((i, e)) = server.error()
-            && Some(i) == editor.picture.wanted
+            && Some(i) == v.st.wanted
         {
             ui.colored_label(Color32::from_rgb(240, 120, 90), e.to_string());
         }
     }
-    if let Some(e) = &editor.picture.error {
+    if let Some(e) = &v.st.error {
         ui.colored_label(Color32::from_rgb(240, 120, 90), e);
     }
 }
+/// What the viewer and the picture strip read and change: the picture
+/// state, the project (read only), where the sound is heard, and the
+/// device's latency. Edits come back as [`PictureAction`]s.
+pub struct PictureView<'a> {
+    pub st: &'a mut PictureState,
+    pub project: &'a Project,
+    /// The sample being heard now (the frame shown contains it).
+    pub heard: SamplePos,
+    pub output_latency: std::time::Duration,
+}
+
+/// An edit asked for in the viewer, for the editor to apply (one undo step each).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PictureAction {
+    SetPosition(SamplePos),
+    SetAvOffset(f32),
+    UseMovieRate,
+    PlaceByTimecode,
+    /// A message for the status line (an error when `true`).
+    Notice(String, bool),
+}
+
 /// Height of the picture strip in the timeline.
 pub const STRIP_HEIGHT: f32 = 44.0;
 
@@ -649,8 +478,8 @@ pub const STRIP_HEIGHT: f32 = 44.0;
 /// (N grows as the view zooms out so they never overlap).
 pub fn strip_ui(
     ui: &egui::Ui,
-    editor: &mut Editor,
-    map: &crate::timeline::Mapping,
+    v: &mut PictureView<'_>,
+    map: &crate::widgets::Mapping,
     header: Rect,
     lane: Rect,
 ) {
@@ -663,15 +492,15 @@ pub fn strip_ui(
         FontId::proportional(13.0),
         ui.visuals().text_color(),
     );
-    let Some(pic) = editor.project().picture.clone() else {
+    let Some(pic) = v.project.picture.clone() else {
         return;
     };
-    let sr = editor.project().sample_rate;
+    let sr = v.project.sample_rate;
     let start_x = map.x(pic.position.0 as f64);
     let end_x = map.x(pic.end(sr).0 as f64);
     let body = Rect::from_x_y_ranges(start_x..=end_x, lane.y_range()).intersect(lane);
     painter.rect_filled(body, 0.0, Color32::from_gray(35));
-    let (fw, fh) = editor.picture.server().map_or(
+    let (fw, fh) = v.st.server().map_or(
         (pic.width.max(16), pic.height.max(9)),
         FrameServer::frame_size,
     );
@@ -691,17 +520,17 @@ pub fn strip_ui(
             break;
         }
         let r = Rect::from_min_size(pos2(x, lane.top() + 2.0), vec2(tw, th));
-        let tex = editor.picture.thumbs.get(&f).cloned().or_else(|| {
-            let t = editor.picture.server()?.thumbnail(f)?;
+        let tex = v.st.thumbs.get(&f).cloned().or_else(|| {
+            let t = v.st.server()?.thumbnail(f)?;
             let image = egui::ColorImage::from_rgba_unmultiplied(
                 [t.width as usize, t.height as usize],
                 &t.rgba,
             );
             let h = ctx.load_texture(format!("thumb {f}"), image, egui::TextureOptions::LINEAR);
-            if editor.picture.thumbs.len() > 2000 {
-                editor.picture.thumbs.clear();
+            if v.st.thumbs.len() > 2000 {
+                v.st.thumbs.clear();
             }
-            editor.picture.thumbs.insert(f, h.clone());
+            v.st.thumbs.insert(f, h.clone());
             Some(h)
         });
         match tex {

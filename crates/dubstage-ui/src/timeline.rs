@@ -96,23 +96,7 @@ impl TimelineState {
     }
 }
 
-/// Converts between timeline samples and screen x.
-#[derive(Debug, Clone, Copy)]
-pub struct Mapping {
-    pub left: f32,
-    pub scroll: f64,
-    pub spp: f64,
-}
-
-impl Mapping {
-    pub fn x(&self, s: f64) -> f32 {
-        self.left + ((s - self.scroll) / self.spp) as f32
-    }
-
-    pub fn sample(&self, x: f32) -> f64 {
-        self.scroll + f64::from(x - self.left) * self.spp
-    }
-}
+pub use crate::widgets::Mapping;
 
 /// Draws the timeline. Returns files dropped from the file manager, with
 /// where they should go.
@@ -175,7 +159,7 @@ pub fn timeline_ui(
         let lane = Rect::from_min_max(pos2(area.left(), top), pos2(full.right(), top + strip));
         ui.painter()
             .rect_filled(header.union(lane), 0.0, ui.visuals().extreme_bg_color);
-        crate::picture::strip_ui(ui, editor, &map, header, lane);
+        crate::picture::strip_ui(ui, &mut editor.picture_view(), &map, header, lane);
     }
     if loudness_h > 0.0 {
         let top = full.top() + RULER_HEIGHT + strip;

@@ -292,14 +292,18 @@ pub fn transport_bar(
             errors.push(e);
         }
         let ph = t.playhead();
-        ui.label(
-            egui::RichText::new(format!(
-                "{:.3} s  ·  {} smp",
-                project.sample_rate.to_seconds(ph - SamplePos::ZERO),
-                ph.0
-            ))
-            .monospace()
-            .weak(),
+        // A fixed width, so the buttons after it stay put as it counts.
+        ui.add_sized(
+            [210.0, ui.spacing().interact_size.y],
+            egui::Label::new(
+                egui::RichText::new(format!(
+                    "{:.3} s  ·  {} smp",
+                    project.sample_rate.to_seconds(ph - SamplePos::ZERO),
+                    ph.0
+                ))
+                .monospace()
+                .weak(),
+            ),
         );
         let speed = t.shuttle_speed();
         if speed != 0 {

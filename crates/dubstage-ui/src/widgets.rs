@@ -361,3 +361,21 @@ impl Named for egui::Response {
         self
     }
 }
+
+/// Converts between timeline samples and screen x.
+#[derive(Debug, Clone, Copy)]
+pub struct Mapping {
+    pub left: f32,
+    pub scroll: f64,
+    pub spp: f64,
+}
+
+impl Mapping {
+    pub fn x(&self, s: f64) -> f32 {
+        self.left + ((s - self.scroll) / self.spp) as f32
+    }
+
+    pub fn sample(&self, x: f32) -> f64 {
+        self.scroll + f64::from(x - self.left) * self.spp
+    }
+}
