@@ -4,13 +4,20 @@
 //! project but its sample rate; errors from the engine wait in
 //! [`Transport::take_errors`] for the status line.
 
-use crate::editor::GainKey;
-use crate::editor::View;
+use crate::view::View;
 use crate::widgets::{LineEdit, LineOutcome, line_edit};
 use dubstage_engine::backend::StreamInfo;
 use dubstage_engine::{AudioEngine, TelemetrySnapshot};
 use dubstage_model::{Project, SampleLen, SamplePos, SampleRate, Timecode, TrackId};
 use std::collections::HashMap;
+
+/// Which fader a live gain belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GainKey {
+    Track(TrackId),
+    Bus(dubstage_model::BusId),
+    Master,
+}
 
 /// How long each scrub step plays, in milliseconds.
 pub const SCRUB_MS: i64 = 70;
