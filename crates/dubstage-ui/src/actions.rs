@@ -889,17 +889,38 @@ pub fn handle_keys(app: &mut EditorApp, ctx: &egui::Context) {
     if ctx.text_edit_focused() {
         return;
     }
-    let mut keyed: Vec<(&'static Action, &'static KeyboardShortcut)> = ACTIONS
-        .iter()
-        .flat_map(|a| a.keys.iter().map(move |k| (a, k)))
-        .collect();
-    let weight = |m: Modifiers| u8::from(m.alt) + u8::from(m.shift) + u8::from(m.command || m.ctrl);
-    keyed.sort_by_key(|(_, k)| std::cmp::Reverse(weight(k.modifiers)));
-    for (a, k) in keyed {
+    // Most frames carry no key press: nothing to look up.
+    let pressed = ctx.input(|i| {
+        i.events
+            .iter()
+            .any(|e| matches!(e, egui::Event::Key { pressed: true, .. }))
+    });
+    if !pressed {
+        return;
+    }
+    for &(a, k) in keyed() {
         if ctx.input_mut(|i| i.consume_shortcut(k)) && (a.enabled)(app) {
             run(app, a);
         }
     }
+}
+
+/// Every (action, shortcut) pair, those with more modifiers first, so that
+/// Shift+S is tried before S (egui lets a plain S match with Shift held).
+/// Built once.
+fn keyed() -> &'static [(&'static Action, &'static KeyboardShortcut)] {
+    static KEYED: std::sync::OnceLock<Vec<(&'static Action, &'static KeyboardShortcut)>> =
+        std::sync::OnceLock::new();
+    KEYED.get_or_init(|| {
+        let mut keyed: Vec<(&'static Action, &'static KeyboardShortcut)> = ACTIONS
+            .iter()
+            .flat_map(|a| a.keys.iter().map(move |k| (a, k)))
+            .collect();
+        let weight =
+            |m: Modifiers| u8::from(m.alt) + u8::from(m.shift) + u8::from(m.command || m.ctrl);
+        keyed.sort_by_key(|(_, k)| std::cmp::Reverse(weight(k.modifiers)));
+        keyed
+    })
 }
 
 /// Runs one action (from a menu, a key or a test).

@@ -77,6 +77,14 @@ pub struct EditorApp {
 /// How long meters take to fall to the floor after a stop.
 const METER_FALL: std::time::Duration = std::time::Duration::from_millis(2000);
 
+/// A question in the middle of the window (unsaved changes, recovery).
+fn question_window(title: &str) -> egui::Window<'_> {
+    egui::Window::new(title)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+}
+
 /// How many projects File → Open Recent lists.
 pub const RECENT_MAX: usize = 10;
 
@@ -370,36 +378,32 @@ impl EditorApp {
             return;
         };
         let mut close = ctx.input(|i| i.key_pressed(egui::Key::Escape));
-        egui::Window::new("Unsaved changes")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .show(ctx, |ui| {
-                ui.label(format!(
-                    "Save the changes to \"{}\" first?",
-                    self.editor.project().name
-                ));
-                ui.horizontal(|ui| {
-                    if ui.button("Save").clicked() {
-                        close = true;
-                        if self.editor.path.is_some() {
-                            if self.editor.save() {
-                                self.perform(action.clone());
-                            }
-                        } else {
-                            // Never saved: Save As first, then go on.
-                            self.save_as(Some(action.clone()));
+        question_window("Unsaved changes").show(ctx, |ui| {
+            ui.label(format!(
+                "Save the changes to \"{}\" first?",
+                self.editor.project().name
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    close = true;
+                    if self.editor.path.is_some() {
+                        if self.editor.save() {
+                            self.perform(action.clone());
                         }
+                    } else {
+                        // Never saved: Save As first, then go on.
+                        self.save_as(Some(action.clone()));
                     }
-                    if ui.button("Don't Save").clicked() {
-                        close = true;
-                        self.perform(action.clone());
-                    }
-                    if ui.button("Cancel").clicked() {
-                        close = true;
-                    }
-                });
+                }
+                if ui.button("Don't Save").clicked() {
+                    close = true;
+                    self.perform(action.clone());
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
             });
+        });
         if close {
             self.confirm = None;
         }
@@ -409,25 +413,21 @@ impl EditorApp {
         let Some(rec) = self.recovery_offer.clone() else {
             return;
         };
-        egui::Window::new("Recover unsaved changes")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .show(ctx, |ui| {
-                ui.label(format!(
-                    "\"{}\" has unsaved changes from a session that ended unexpectedly.",
-                    self.editor.project().name
-                ));
-                ui.horizontal(|ui| {
-                    if ui.button("Recover").clicked() {
-                        self.recover(&rec);
-                    }
-                    if ui.button("Discard").clicked() {
-                        self.editor.discard_recovery();
-                        self.recovery_offer = None;
-                    }
-                });
+        question_window("Recover unsaved changes").show(ctx, |ui| {
+            ui.label(format!(
+                "\"{}\" has unsaved changes from a session that ended unexpectedly.",
+                self.editor.project().name
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    self.recover(&rec);
+                }
+                if ui.button("Discard").clicked() {
+                    self.editor.discard_recovery();
+                    self.recovery_offer = None;
+                }
             });
+        });
     }
 
     /// Opens a file dialog (refused with a message while one is open).
