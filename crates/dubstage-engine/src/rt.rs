@@ -521,6 +521,12 @@ impl AudioProcessor {
             }
             let retired = self.renderer.take_retired();
             self.dispose(retired);
+            if k == 0 {
+                // A plan that renders less than one step: silence, never a stall.
+                l[done..].fill(0.0);
+                r[done..].fill(0.0);
+                return;
+            }
             done += k;
         }
     }
