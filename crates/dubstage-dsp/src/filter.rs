@@ -1,1 +1,1024 @@
-//! (being written)
+//! Equalisation: biquad sections designed from the RBJ Audio EQ Cookbook, a
+//! six-band parametric [`Eq`] and a Butterworth high/low-pass
+//! [`PassFilter`] of 6 to 24 dB per octave.
+//!
+//! Sections run in transposed direct form II with `f64` coefficients and
+//! state; a cascade stays in `f64` between sections and is rounded to `f32`
+//! once per sample. State below 1e-20 is flushed to zero so decaying tails
+//! never reach denormals.
+
+use crate::processor::{MAX_CHANNELS, Processor};
+use std::f64::consts::PI;
+
+/// Rate used for coefficient design before `prepare`.
+const DEFAULT_RATE: f32 = 48_000.0;
+
+/// Recursive state smaller than this is set to zero.
+const FLUSH: f64 = 1e-20;
+
+/// The shape of one equaliser band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandType {
+    /// Peaking boost or cut around the frequency.
+    Bell,
+    /// Shelf below the frequency.
+    LowShelf,
+    /// Shelf above the frequency.
+    HighShelf,
+    /// Band-reject at the frequency (gain ignored).
+    Notch,
+    /// 12 dB/oct high-pass, resonance set by Q (gain ignored).
+    HighPass,
+    /// 12 dB/oct low-pass, resonance set by Q (gain ignored).
+    LowPass,
+}
+
+impl BandType {
+    /// Every band type, in menu order.
+    pub const ALL: [BandType; 6] = [
+        BandType::Bell,
+        BandType::LowShelf,
+        BandType::HighShelf,
+        BandType::Notch,
+        BandType::HighPass,
+        BandType::LowPass,
+    ];
+
+    /// Short name for menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            BandType::Bell => "Bell",
+            BandType::LowShelf => "Low shelf",
+            BandType::HighShelf => "High shelf",
+            BandType::Notch => "Notch",
+            BandType::HighPass => "High-pass",
+            BandType::LowPass => "Low-pass",
+        }
+    }
+}
+
+/// Biquad coefficients normalised by `a0`:
+/// `H(z) = (b0 + b1 z⁻¹ + b2 z⁻²) / (1 + a1 z⁻¹ + a2 z⁻²)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coeffs {
+    pub b0: f64,
+    pub b1: f64,
+    pub b2: f64,
+    pub a1: f64,
+    pub a2: f64,
+}
+
+/// Clamps a design frequency to 1 Hz .. 0.49 × rate.
+fn clamp_freq(freq: f32, rate: f64) -> f64 {
+    let f = if freq.is_finite() {
+        f64::from(freq)
+    } else {
+        1000.0
+    };
+    f.clamp(1.0, 0.49 * rate)
+}
+
+/// A usable sample rate (positive and finite, else 48 kHz).
+fn sane_rate(rate: f32) -> f64 {
+    if rate.is_finite() && rate > 0.0 {
+        f64::from(rate)
+    } else {
+        f64::from(DEFAULT_RATE)
+    }
+}
+
+impl Coeffs {
+    /// The section that passes the signal unchanged.
+    pub fn identity() -> Coeffs {
+        Coeffs {
+            b0: 1.0,
+            b1: 0.0,
+            b2: 0.0,
+            a1: 0.0,
+            a2: 0.0,
+        }
+    }
+
+    /// Designs one section with the RBJ Audio EQ Cookbook formulas
+    /// (`alpha = sin(w0)/(2Q)`, shelves also defined by Q). `freq` is
+    /// clamped to 1 Hz .. 0.49 × `rate`, `q` to 0.05..=40, `gain_db` to
+    /// ±30 dB.
+    pub fn design(kind: BandType, rate: f32, freq: f32, gain_db: f32, q: f32) -> Coeffs {
+        let rate = sane_rate(rate);
+        let f0 = clamp_freq(freq, rate);
+        let q = f64::from(if q.is_finite() { q } else { 0.707 }.clamp(0.05, 40.0));
+        let gain = f64::from(if gain_db.is_finite() { gain_db } else { 0.0 }.clamp(-30.0, 30.0));
+        let a = 10f64.powf(gain / 40.0);
+        let w0 = 2.0 * PI * f0 / rate;
+        let (sn, cs) = w0.sin_cos();
+        let alpha = sn / (2.0 * q);
+        let (b0, b1, b2, a0, a1, a2) = match kind {
+            BandType::Bell => (
+                1.0 + alpha * a,
+                -2.0 * cs,
+                1.0 - alpha * a,
+                1.0 + alpha / a,
+                -2.0 * cs,
+                1.0 - alpha / a,
+            ),
+            BandType::LowShelf => {
+                let sa = 2.0 * a.sqrt() * alpha;
+                (
+                    a * ((a + 1.0) - (a - 1.0) * cs + sa),
+                    2.0 * a * ((a - 1.0) - (a + 1.0) * cs),
+                    a * ((a + 1.0) - (a - 1.0) * cs - sa),
+                    (a + 1.0) + (a - 1.0) * cs + sa,
+                    -2.0 * ((a - 1.0) + (a + 1.0) * cs),
+                    (a + 1.0) + (a - 1.0) * cs - sa,
+                )
+            }
+            BandType::HighShelf => {
+                let sa = 2.0 * a.sqrt() * alpha;
+                (
+                    a * ((a + 1.0) + (a - 1.0) * cs + sa),
+                    -2.0 * a * ((a - 1.0) + (a + 1.0) * cs),
+                    a * ((a + 1.0) + (a - 1.0) * cs - sa),
+                    (a + 1.0) - (a - 1.0) * cs + sa,
+                    2.0 * ((a - 1.0) - (a + 1.0) * cs),
+                    (a + 1.0) - (a - 1.0) * cs - sa,
+                )
+            }
+            BandType::Notch => (1.0, -2.0 * cs, 1.0, 1.0 + alpha, -2.0 * cs, 1.0 - alpha),
+            BandType::HighPass => (
+                (1.0 + cs) / 2.0,
+                -(1.0 + cs),
+                (1.0 + cs) / 2.0,
+                1.0 + alpha,
+                -2.0 * cs,
+                1.0 - alpha,
+            ),
+            BandType::LowPass => (
+                (1.0 - cs) / 2.0,
+                1.0 - cs,
+                (1.0 - cs) / 2.0,
+                1.0 + alpha,
+                -2.0 * cs,
+                1.0 - alpha,
+            ),
+        };
+        Coeffs {
+            b0: b0 / a0,
+            b1: b1 / a0,
+            b2: b2 / a0,
+            a1: a1 / a0,
+            a2: a2 / a0,
+        }
+    }
+
+    /// First-order Butterworth high- or low-pass by the bilinear transform
+    /// (prewarped, so −3.01 dB at `freq`); `b2 = a2 = 0`. `freq` is clamped
+    /// to 1 Hz .. 0.49 × `rate`.
+    pub fn first_order(high: bool, rate: f32, freq: f32) -> Coeffs {
+        let rate = sane_rate(rate);
+        let k = (PI * clamp_freq(freq, rate) / rate).tan();
+        let a1 = (k - 1.0) / (k + 1.0);
+        let (b0, b1) = if high {
+            (1.0 / (1.0 + k), -1.0 / (1.0 + k))
+        } else {
+            (k / (1.0 + k), k / (1.0 + k))
+        };
+        Coeffs {
+            b0,
+            b1,
+            b2: 0.0,
+            a1,
+            a2: 0.0,
+        }
+    }
+
+    /// Magnitude of `H(e^jw)` at `freq` Hz for `rate`, in dB (floored at
+    /// −200 dB so a notch's centre stays finite).
+    pub fn magnitude_db(&self, freq: f32, rate: f32) -> f32 {
+        let w = 2.0 * PI * f64::from(freq) / sane_rate(rate);
+        let (s1, c1) = w.sin_cos();
+        let (s2, c2) = (2.0 * w).sin_cos();
+        // e^{-jw} = c1 - j s1, e^{-2jw} = c2 - j s2.
+        let nr = self.b0 + self.b1 * c1 + self.b2 * c2;
+        let ni = -self.b1 * s1 - self.b2 * s2;
+        let dr = 1.0 + self.a1 * c1 + self.a2 * c2;
+        let di = -self.a1 * s1 - self.a2 * s2;
+        let num = nr * nr + ni * ni;
+        let den = (dr * dr + di * di).max(1e-300);
+        (10.0 * (num / den).max(1e-20).log10()) as f32
+    }
+}
+
+/// One transposed-direct-form-II step with denormal flushing.
+#[inline(always)]
+fn tick(c: &Coeffs, s: &mut [f64; 2], x: f64) -> f64 {
+    let y = c.b0 * x + s[0];
+    let s0 = c.b1 * x - c.a1 * y + s[1];
+    let s1 = c.b2 * x - c.a2 * y;
+    s[0] = if s0.abs() < FLUSH { 0.0 } else { s0 };
+    s[1] = if s1.abs() < FLUSH { 0.0 } else { s1 };
+    y
+}
+
+/// Runs a cascade of sections (state `s[i]` for section `c[i]`) over `buf`
+/// in place, in `f64` between sections.
+#[inline]
+fn run_cascade(c: &[Coeffs], s: &mut [[f64; 2]], buf: &mut [f32]) {
+    for v in buf.iter_mut() {
+        let mut x = f64::from(*v);
+        for (c, s) in c.iter().zip(s.iter_mut()) {
+            x = tick(c, s, x);
+        }
+        *v = x as f32;
+    }
+}
+
+/// One biquad section with independent state for up to [`MAX_CHANNELS`]
+/// channels (transposed direct form II, `f64`).
+#[derive(Debug, Clone)]
+pub struct Biquad {
+    coeffs: Coeffs,
+    state: [[f64; 2]; MAX_CHANNELS],
+}
+
+impl Default for Biquad {
+    fn default() -> Biquad {
+        Biquad::new(Coeffs::identity())
+    }
+}
+
+impl Biquad {
+    /// A section with cleared state.
+    pub fn new(coeffs: Coeffs) -> Biquad {
+        Biquad {
+            coeffs,
+            state: [[0.0; 2]; MAX_CHANNELS],
+        }
+    }
+
+    /// The coefficients in use.
+    pub fn coeffs(&self) -> Coeffs {
+        self.coeffs
+    }
+
+    /// Replaces the coefficients, keeping the state.
+    pub fn set_coeffs(&mut self, coeffs: Coeffs) {
+        self.coeffs = coeffs;
+    }
+
+    /// Filters one sample of channel `ch` (returned unchanged for a channel
+    /// past [`MAX_CHANNELS`]).
+    #[inline]
+    pub fn tick(&mut self, ch: usize, x: f64) -> f64 {
+        match self.state.get_mut(ch) {
+            Some(s) => tick(&self.coeffs, s, x),
+            None => x,
+        }
+    }
+
+    /// Filters `buf` in place as channel `ch`; channels past
+    /// [`MAX_CHANNELS`] are left untouched.
+    pub fn process(&mut self, ch: usize, buf: &mut [f32]) {
+        if let Some(s) = self.state.get_mut(ch) {
+            run_cascade(
+                std::slice::from_ref(&self.coeffs),
+                std::slice::from_mut(s),
+                buf,
+            );
+        }
+    }
+
+    /// Clears every channel's state.
+    pub fn reset(&mut self) {
+        self.state = [[0.0; 2]; MAX_CHANNELS];
+    }
+}
+
+/// Q of the second-order sections of a Butterworth cascade of `order`
+/// (2 to 4), first-order section first for odd orders.
+fn butterworth_q(order: u32) -> [f64; 2] {
+    match order {
+        3 => [0.0, 1.0],
+        4 => [
+            1.0 / (2.0 * (PI / 8.0).cos()),
+            1.0 / (2.0 * (3.0 * PI / 8.0).cos()),
+        ],
+        _ => [std::f64::consts::FRAC_1_SQRT_2, 0.0],
+    }
+}
+
+/// Butterworth high-pass or low-pass of 6, 12, 18 or 24 dB/oct (a proper
+/// cascade: −3.01 dB at the cutoff for every slope).
+#[derive(Debug, Clone)]
+pub struct PassFilter {
+    high: bool,
+    freq: f32,
+    slope: u32,
+    rate: f32,
+    /// Sections in use: `order / 2` rounded up.
+    n: usize,
+    coeffs: [Coeffs; 2],
+    state: [[[f64; 2]; 2]; MAX_CHANNELS],
+}
+
+impl PassFilter {
+    /// A high-pass (`high`) or low-pass at `freq` Hz, `slope_db_per_oct`
+    /// rounded to the nearest of 6, 12, 18, 24.
+    pub fn new(high: bool, freq: f32, slope_db_per_oct: u32) -> PassFilter {
+        let mut f = PassFilter {
+            high,
+            freq: 1000.0,
+            slope: 12,
+            rate: DEFAULT_RATE,
+            n: 1,
+            coeffs: [Coeffs::identity(); 2],
+            state: [[[0.0; 2]; 2]; MAX_CHANNELS],
+        };
+        if freq.is_finite() {
+            f.freq = freq.max(1.0);
+        }
+        f.slope = Self::round_slope(slope_db_per_oct);
+        f.design();
+        f
+    }
+
+    fn round_slope(s: u32) -> u32 {
+        (s.saturating_add(3) / 6).clamp(1, 4) * 6
+    }
+
+    fn design(&mut self) {
+        let order = self.slope / 6;
+        let q = butterworth_q(order);
+        let second = if self.high {
+            BandType::HighPass
+        } else {
+            BandType::LowPass
+        };
+        let n = order.div_ceil(2) as usize;
+        match order {
+            1 => self.coeffs[0] = Coeffs::first_order(self.high, self.rate, self.freq),
+            3 => {
+                self.coeffs[0] = Coeffs::first_order(self.high, self.rate, self.freq);
+                self.coeffs[1] = Coeffs::design(second, self.rate, self.freq, 0.0, q[1] as f32);
+            }
+            _ => {
+                for (c, &q) in self.coeffs.iter_mut().zip(&q).take(n) {
+                    *c = Coeffs::design(second, self.rate, self.freq, 0.0, q as f32);
+                }
+            }
+        }
+        // A section that comes into use starts from silence.
+        for ch in self.state.iter_mut() {
+            for s in ch.iter_mut().take(n).skip(self.n) {
+                *s = [0.0; 2];
+            }
+        }
+        self.n = n;
+    }
+
+    /// Cutoff in Hz (kept at least 1 Hz; 0.49 × rate at most when designed).
+    /// Non-finite values are ignored.
+    pub fn set_freq(&mut self, freq: f32) {
+        if freq.is_finite() {
+            self.freq = freq.max(1.0);
+            self.design();
+        }
+    }
+
+    /// Slope in dB/oct, rounded to the nearest of 6, 12, 18, 24.
+    pub fn set_slope(&mut self, slope_db_per_oct: u32) {
+        self.slope = Self::round_slope(slope_db_per_oct);
+        self.design();
+    }
+
+    /// High-pass (`true`) or low-pass.
+    pub fn set_high(&mut self, high: bool) {
+        self.high = high;
+        self.design();
+    }
+
+    /// Cutoff as set, in Hz.
+    pub fn freq(&self) -> f32 {
+        self.freq
+    }
+
+    /// Slope in dB/oct (6, 12, 18 or 24).
+    pub fn slope(&self) -> u32 {
+        self.slope
+    }
+
+    /// Whether this is a high-pass.
+    pub fn is_high(&self) -> bool {
+        self.high
+    }
+
+    /// Magnitude response at `freq` Hz in dB, for drawing.
+    pub fn response_db(&self, freq: f32) -> f32 {
+        self.coeffs[..self.n]
+            .iter()
+            .map(|c| c.magnitude_db(freq, self.rate))
+            .sum()
+    }
+}
+
+impl Processor for PassFilter {
+    fn prepare(&mut self, rate: u32, _channels: usize, _max_block: usize) {
+        self.rate = if rate > 0 { rate as f32 } else { DEFAULT_RATE };
+        self.design();
+        self.reset();
+    }
+
+    fn process(&mut self, io: &mut [&mut [f32]], _sidechain: Option<&[&[f32]]>) {
+        let n = self.n;
+        for (buf, st) in io.iter_mut().zip(self.state.iter_mut()) {
+            run_cascade(&self.coeffs[..n], &mut st[..n], buf);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.state = [[[0.0; 2]; 2]; MAX_CHANNELS];
+    }
+}
+
+/// Bands in an [`Eq`].
+pub const EQ_BANDS: usize = 6;
+
+/// One equaliser band's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub kind: BandType,
+    /// Centre, corner or cutoff frequency in Hz.
+    pub freq: f32,
+    /// Boost (+) or cut (−) in dB, ±30 (unused by notch and pass types).
+    pub gain_db: f32,
+    /// Q, 0.05..=40.
+    pub q: f32,
+    pub enabled: bool,
+}
+
+impl Default for Band {
+    fn default() -> Band {
+        Band {
+            kind: BandType::Bell,
+            freq: 1000.0,
+            gain_db: 0.0,
+            q: 0.707,
+            enabled: false,
+        }
+    }
+}
+
+/// Six-band parametric equaliser. Disabled bands cost nothing; with no
+/// band enabled the signal passes bit for bit.
+#[derive(Debug, Clone)]
+pub struct Eq {
+    bands: [Band; EQ_BANDS],
+    coeffs: [Coeffs; EQ_BANDS],
+    rate: f32,
+    /// Indices of the enabled bands, in band order.
+    active: [usize; EQ_BANDS],
+    n_active: usize,
+    /// `state[ch][band]`.
+    state: [[[f64; 2]; EQ_BANDS]; MAX_CHANNELS],
+}
+
+impl Default for Eq {
+    fn default() -> Eq {
+        Eq::new()
+    }
+}
+
+impl Eq {
+    /// An equaliser with every band disabled.
+    pub fn new() -> Eq {
+        Eq {
+            bands: [Band::default(); EQ_BANDS],
+            coeffs: [Coeffs::identity(); EQ_BANDS],
+            rate: DEFAULT_RATE,
+            active: [0; EQ_BANDS],
+            n_active: 0,
+            state: [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS],
+        }
+    }
+
+    /// Sets band `i` (ignored when `i ≥ EQ_BANDS`). Gain and Q are clamped,
+    /// the frequency kept at least 1 Hz (and designed at 0.49 × rate at
+    /// most); a non-finite field keeps its previous value. A band that is
+    /// switched on starts from silence; otherwise the state is kept.
+    pub fn set_band(&mut self, i: usize, band: Band) {
+        let Some(old) = self.bands.get(i).copied() else {
+            return;
+        };
+        let pick = |v: f32, prev: f32| if v.is_finite() { v } else { prev };
+        let b = Band {
+            kind: band.kind,
+            freq: pick(band.freq, old.freq).max(1.0),
+            gain_db: pick(band.gain_db, old.gain_db).clamp(-30.0, 30.0),
+            q: pick(band.q, old.q).clamp(0.05, 40.0),
+            enabled: band.enabled,
+        };
+        self.bands[i] = b;
+        self.coeffs[i] = Coeffs::design(b.kind, self.rate, b.freq, b.gain_db, b.q);
+        if b.enabled && !old.enabled {
+            for ch in self.state.iter_mut() {
+                ch[i] = [0.0; 2];
+            }
+        }
+        self.n_active = 0;
+        for (j, band) in self.bands.iter().enumerate() {
+            if band.enabled {
+                self.active[self.n_active] = j;
+                self.n_active += 1;
+            }
+        }
+    }
+
+    /// Band `i` as stored (the default band when `i ≥ EQ_BANDS`).
+    pub fn band(&self, i: usize) -> Band {
+        self.bands.get(i).copied().unwrap_or_default()
+    }
+
+    /// Whether any band is enabled.
+    pub fn is_active(&self) -> bool {
+        self.n_active > 0
+    }
+
+    /// Sum of the enabled bands' magnitude at `freq` Hz in dB, at the
+    /// prepared rate (48 kHz before `prepare`), for drawing the curve.
+    pub fn response_db(&self, freq: f32) -> f32 {
+        self.active[..self.n_active]
+            .iter()
+            .map(|&i| self.coeffs[i].magnitude_db(freq, self.rate))
+            .sum()
+    }
+}
+
+impl Processor for Eq {
+    fn prepare(&mut self, rate: u32, _channels: usize, _max_block: usize) {
+        self.rate = if rate > 0 { rate as f32 } else { DEFAULT_RATE };
+        for (c, b) in self.coeffs.iter_mut().zip(&self.bands) {
+            *c = Coeffs::design(b.kind, self.rate, b.freq, b.gain_db, b.q);
+        }
+        self.reset();
+    }
+
+    fn process(&mut self, io: &mut [&mut [f32]], _sidechain: Option<&[&[f32]]>) {
+        let n = self.n_active;
+        if n == 0 {
+            return;
+        }
+        let mut coeffs = [Coeffs::identity(); EQ_BANDS];
+        for (c, &i) in coeffs.iter_mut().zip(&self.active[..n]) {
+            *c = self.coeffs[i];
+        }
+        for (buf, st) in io.iter_mut().zip(self.state.iter_mut()) {
+            let mut local = [[0.0; 2]; EQ_BANDS];
+            for (l, &i) in local.iter_mut().zip(&self.active[..n]) {
+                *l = st[i];
+            }
+            run_cascade(&coeffs[..n], &mut local[..n], buf);
+            for (l, &i) in local.iter().zip(&self.active[..n]) {
+                st[i] = *l;
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.state = [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: u32 = 48_000;
+    const IMPULSE_LEN: usize = 65_536;
+
+    /// `count` log-spaced frequencies from 20 Hz to 20 kHz.
+    fn log_freqs(count: usize) -> Vec<f64> {
+        (0..count)
+            .map(|i| 20.0 * 1000f64.powf(i as f64 / (count - 1) as f64))
+            .collect()
+    }
+
+    /// Runs an impulse through `p` (mono) and returns the response.
+    fn impulse_response(p: &mut dyn Processor) -> Vec<f32> {
+        let mut x = vec![0.0f32; IMPULSE_LEN];
+        x[0] = 1.0;
+        p.process(&mut [&mut x[..]], None);
+        x
+    }
+
+    /// Magnitude in dB of the DTFT of `h` at `freq` Hz.
+    fn dft_db(h: &[f32], freq: f64, rate: f64) -> f64 {
+        let w = 2.0 * std::f64::consts::PI * freq / rate;
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (n, &v) in h.iter().enumerate() {
+            let (s, c) = (w * n as f64).sin_cos();
+            re += f64::from(v) * c;
+            im -= f64::from(v) * s;
+        }
+        10.0 * (re * re + im * im).log10()
+    }
+
+    /// The cookbook magnitude, written out again: coefficients
+    /// `[b0, b1, b2, a0, a1, a2]` and `|H(e^jw)|` in dB.
+    fn cookbook_db(kind: BandType, rate: f64, f0: f64, gain_db: f64, q: f64, f: f64) -> f64 {
+        let pi = std::f64::consts::PI;
+        let big_a = 10f64.powf(gain_db / 40.0);
+        let w0 = 2.0 * pi * f0 / rate;
+        let alpha = w0.sin() / (2.0 * q);
+        let cw = w0.cos();
+        let root = big_a.sqrt();
+        let k: [f64; 6] = match kind {
+            BandType::LowPass => [
+                (1.0 - cw) / 2.0,
+                1.0 - cw,
+                (1.0 - cw) / 2.0,
+                1.0 + alpha,
+                -2.0 * cw,
+                1.0 - alpha,
+            ],
+            BandType::HighPass => [
+                (1.0 + cw) / 2.0,
+                -(1.0 + cw),
+                (1.0 + cw) / 2.0,
+                1.0 + alpha,
+                -2.0 * cw,
+                1.0 - alpha,
+            ],
+            BandType::Notch => [1.0, -2.0 * cw, 1.0, 1.0 + alpha, -2.0 * cw, 1.0 - alpha],
+            BandType::Bell => [
+                1.0 + alpha * big_a,
+                -2.0 * cw,
+                1.0 - alpha * big_a,
+                1.0 + alpha / big_a,
+                -2.0 * cw,
+                1.0 - alpha / big_a,
+            ],
+            BandType::LowShelf => [
+                big_a * ((big_a + 1.0) - (big_a - 1.0) * cw + 2.0 * root * alpha),
+                2.0 * big_a * ((big_a - 1.0) - (big_a + 1.0) * cw),
+                big_a * ((big_a + 1.0) - (big_a - 1.0) * cw - 2.0 * root * alpha),
+                (big_a + 1.0) + (big_a - 1.0) * cw + 2.0 * root * alpha,
+                -2.0 * ((big_a - 1.0) + (big_a + 1.0) * cw),
+                (big_a + 1.0) + (big_a - 1.0) * cw - 2.0 * root * alpha,
+            ],
+            BandType::HighShelf => [
+                big_a * ((big_a + 1.0) + (big_a - 1.0) * cw + 2.0 * root * alpha),
+                -2.0 * big_a * ((big_a - 1.0) + (big_a + 1.0) * cw),
+                big_a * ((big_a + 1.0) + (big_a - 1.0) * cw - 2.0 * root * alpha),
+                (big_a + 1.0) - (big_a - 1.0) * cw + 2.0 * root * alpha,
+                2.0 * ((big_a - 1.0) - (big_a + 1.0) * cw),
+                (big_a + 1.0) - (big_a - 1.0) * cw - 2.0 * root * alpha,
+            ],
+        };
+        // H(z) at z = e^{jw}: polynomials in z⁻¹ evaluated as complex sums.
+        let w = 2.0 * pi * f / rate;
+        let poly = |c0: f64, c1: f64, c2: f64| {
+            let re = c0 + c1 * (-w).cos() + c2 * (-2.0 * w).cos();
+            let im = c1 * (-w).sin() + c2 * (-2.0 * w).sin();
+            re.hypot(im)
+        };
+        20.0 * (poly(k[0], k[1], k[2]) / poly(k[3], k[4], k[5])).log10()
+    }
+
+    #[test]
+    fn every_band_type_matches_the_cookbook_from_its_impulse_response() {
+        let freqs = log_freqs(24);
+        let settings: [(f32, f32, f32); 4] = [
+            (60.0, 9.0, 0.707),
+            (1000.0, -12.0, 3.0),
+            (7500.0, 6.0, 0.5),
+            (15_000.0, -18.0, 8.0),
+        ];
+        let mut worst = 0f64;
+        let mut compared = 0;
+        let mut floored = 0;
+        for kind in BandType::ALL {
+            for &(f0, g, q) in &settings {
+                let mut eq = Eq::new();
+                eq.prepare(RATE, 1, IMPULSE_LEN);
+                eq.set_band(
+                    2,
+                    Band {
+                        kind,
+                        freq: f0,
+                        gain_db: g,
+                        q,
+                        enabled: true,
+                    },
+                );
+                let h = impulse_response(&mut eq);
+                for &f in &freqs {
+                    let want = cookbook_db(
+                        kind,
+                        f64::from(RATE),
+                        f64::from(f0),
+                        f64::from(g),
+                        f64::from(q),
+                        f,
+                    );
+                    if kind == BandType::Notch && want < -40.0 {
+                        continue; // the notch's centre: −∞ in theory
+                    }
+                    if want < -90.0 {
+                        // Under the floor of an f32 impulse response
+                        // (rounding noise near −140 dB).
+                        floored += 1;
+                        continue;
+                    }
+                    let got = dft_db(&h, f, f64::from(RATE));
+                    let err = (got - want).abs();
+                    assert!(
+                        err < 0.01,
+                        "{kind:?} f0 {f0} g {g} q {q} at {f:.1} Hz: {got:.4} vs {want:.4}"
+                    );
+                    // The drawing curve agrees too.
+                    let drawn = f64::from(eq.response_db(f as f32));
+                    assert!((drawn - want).abs() < 0.01, "{kind:?} drawn {drawn} {want}");
+                    worst = worst.max(err);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 6 * 4 * 20, "{compared}");
+        println!(
+            "worst cookbook error {worst:.2e} dB over {compared} points ({floored} under -90 dB)"
+        );
+    }
+
+    #[test]
+    fn magnitude_db_of_the_identity_is_zero() {
+        assert_eq!(Coeffs::identity().magnitude_db(1234.0, 48_000.0), 0.0);
+        // A notch at its centre is floored, not -inf or NaN.
+        let n = Coeffs::design(BandType::Notch, 48_000.0, 1000.0, 0.0, 1.0);
+        assert!(n.magnitude_db(1000.0, 48_000.0).is_finite());
+    }
+
+    #[test]
+    fn design_clamps_its_parameters() {
+        let r = 48_000.0;
+        assert_eq!(
+            Coeffs::design(BandType::Bell, r, 1e9, 100.0, 1000.0),
+            Coeffs::design(BandType::Bell, r, 0.49 * r, 30.0, 40.0)
+        );
+        assert_eq!(
+            Coeffs::design(BandType::LowShelf, r, 0.0, -100.0, 0.0),
+            Coeffs::design(BandType::LowShelf, r, 1.0, -30.0, 0.05)
+        );
+        let c = Coeffs::design(BandType::HighShelf, r, f32::NAN, f32::NAN, f32::NAN);
+        for v in [c.b0, c.b1, c.b2, c.a1, c.a2] {
+            assert!(v.is_finite());
+        }
+    }
+
+    /// A pass filter prepared at 48 kHz (mono).
+    fn pass(high: bool, freq: f32, slope: u32) -> PassFilter {
+        let mut p = PassFilter::new(high, freq, slope);
+        p.prepare(RATE, 1, IMPULSE_LEN);
+        p
+    }
+
+    #[test]
+    fn pass_filters_are_3_db_down_at_the_cutoff_and_fall_at_their_slope() {
+        let rate = f64::from(RATE);
+        let mut report = String::new();
+        for slope in [6u32, 12, 18, 24] {
+            let n = f64::from(slope / 6);
+            // Low-pass at 200 Hz: one and two octaves well into the
+            // stopband at 1.6 and 3.2 kHz.
+            let mut lp = pass(false, 200.0, slope);
+            let h = impulse_response(&mut lp);
+            let at_fc = dft_db(&h, 200.0, rate);
+            assert!((at_fc + 3.0103).abs() < 0.05, "LPF {slope}: {at_fc}");
+            let drop = dft_db(&h, 1600.0, rate) - dft_db(&h, 3200.0, rate);
+            assert!((drop - 6.0 * n).abs() < 0.5, "LPF {slope}: {drop}");
+            assert!((f64::from(lp.response_db(200.0)) - at_fc).abs() < 0.01);
+            report += &format!("LPF {slope}: fc {at_fc:.4} dB, octave {drop:.3} dB; ");
+            // High-pass at 3.2 kHz, measured at 400 and 200 Hz.
+            let mut hp = pass(true, 3200.0, slope);
+            let h = impulse_response(&mut hp);
+            let at_fc = dft_db(&h, 3200.0, rate);
+            assert!((at_fc + 3.0103).abs() < 0.05, "HPF {slope}: {at_fc}");
+            let drop = dft_db(&h, 400.0, rate) - dft_db(&h, 200.0, rate);
+            assert!((drop - 6.0 * n).abs() < 0.5, "HPF {slope}: {drop}");
+            assert!((f64::from(hp.response_db(3200.0)) - at_fc).abs() < 0.01);
+            // The passband is flat.
+            assert!(dft_db(&h, 20_000.0, rate).abs() < 0.1);
+            report += &format!("HPF {slope}: fc {at_fc:.4} dB, octave {drop:.3} dB; ");
+        }
+        println!("{report}");
+    }
+
+    #[test]
+    fn pass_filter_slopes_round_to_the_nearest_and_setters_redesign() {
+        assert_eq!(PassFilter::new(true, 100.0, 0).slope(), 6);
+        assert_eq!(PassFilter::new(true, 100.0, 8).slope(), 6);
+        assert_eq!(PassFilter::new(true, 100.0, 10).slope(), 12);
+        assert_eq!(PassFilter::new(true, 100.0, 17).slope(), 18);
+        assert_eq!(PassFilter::new(true, 100.0, 22).slope(), 24);
+        assert_eq!(PassFilter::new(true, 100.0, u32::MAX).slope(), 24);
+        let mut p = pass(true, 100.0, 12);
+        p.set_freq(f32::NAN);
+        assert_eq!(p.freq(), 100.0);
+        p.set_high(false);
+        p.set_slope(24);
+        p.set_freq(500.0);
+        assert!(!p.is_high());
+        let fresh = pass(false, 500.0, 24);
+        assert_eq!(p.response_db(2000.0), fresh.response_db(2000.0));
+    }
+
+    #[test]
+    fn setting_the_same_value_keeps_the_filter_state() {
+        let sig = noise(2000, 7);
+        let mut a = pass(true, 300.0, 18);
+        let mut b = pass(true, 300.0, 18);
+        let mut x = sig.clone();
+        let mut y = sig.clone();
+        a.process(&mut [&mut x[..1000]], None);
+        b.process(&mut [&mut y[..1000]], None);
+        b.set_freq(300.0);
+        b.set_slope(18);
+        b.set_high(true);
+        a.process(&mut [&mut x[1000..]], None);
+        b.process(&mut [&mut y[1000..]], None);
+        assert_eq!(x, y);
+    }
+
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s as f32 / u32::MAX as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// Processes `chans` in blocks of `block` frames.
+    fn in_blocks(p: &mut dyn Processor, chans: &mut [Vec<f32>], block: usize) {
+        let frames = chans[0].len();
+        let mut start = 0;
+        while start < frames {
+            let end = (start + block).min(frames);
+            let mut views: Vec<&mut [f32]> = chans.iter_mut().map(|c| &mut c[start..end]).collect();
+            p.process(&mut views, None);
+            start = end;
+        }
+    }
+
+    fn busy_eq() -> Eq {
+        let mut eq = Eq::new();
+        eq.prepare(RATE, 2, 480);
+        let bands = [
+            (BandType::HighPass, 40.0, 0.0, 0.707),
+            (BandType::LowShelf, 120.0, 4.0, 0.707),
+            (BandType::Bell, 900.0, -6.0, 2.0),
+            (BandType::Notch, 3000.0, 0.0, 10.0),
+            (BandType::HighShelf, 9000.0, 3.0, 0.9),
+            (BandType::LowPass, 16_000.0, 0.0, 0.707),
+        ];
+        for (i, &(kind, freq, gain_db, q)) in bands.iter().enumerate() {
+            eq.set_band(
+                i,
+                Band {
+                    kind,
+                    freq,
+                    gain_db,
+                    q,
+                    enabled: true,
+                },
+            );
+        }
+        eq
+    }
+
+    #[test]
+    fn output_does_not_depend_on_the_block_size() {
+        let input = vec![noise(4800, 1), noise(4800, 2)];
+        let makers: [fn() -> Box<dyn Processor>; 2] = [
+            || Box::new(busy_eq()),
+            || {
+                let mut p = PassFilter::new(true, 150.0, 18);
+                p.prepare(RATE, 2, 480);
+                Box::new(p)
+            },
+        ];
+        for make in makers {
+            let mut whole = input.clone();
+            in_blocks(make().as_mut(), &mut whole, 4800);
+            assert_ne!(whole, input);
+            for block in [1, 7, 64, 480] {
+                let mut parts = input.clone();
+                in_blocks(make().as_mut(), &mut parts, block);
+                assert_eq!(parts, whole, "block {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn channels_are_filtered_independently() {
+        let makers: [fn() -> Box<dyn Processor>; 2] = [
+            || Box::new(busy_eq()),
+            || {
+                let mut p = PassFilter::new(false, 2000.0, 24);
+                p.prepare(RATE, 4, 512);
+                Box::new(p)
+            },
+        ];
+        for make in makers {
+            let mut mono = vec![noise(512, 3)];
+            in_blocks(make().as_mut(), &mut mono, 512);
+            let mut multi = vec![noise(512, 3), vec![0.0; 512], vec![0.0; 512], noise(512, 4)];
+            in_blocks(make().as_mut(), &mut multi, 512);
+            assert_eq!(multi[0], mono[0]);
+            assert!(multi[1].iter().chain(&multi[2]).all(|&v| v == 0.0));
+            let mut other = vec![noise(512, 4)];
+            in_blocks(make().as_mut(), &mut other, 512);
+            assert_eq!(multi[3], other[0]);
+        }
+    }
+
+    #[test]
+    fn an_eq_with_no_band_enabled_is_bit_exact() {
+        let mut eq = Eq::new();
+        eq.prepare(RATE, 2, 1024);
+        // Bands set up but switched off.
+        eq.set_band(
+            0,
+            Band {
+                kind: BandType::Bell,
+                freq: 500.0,
+                gain_db: 12.0,
+                q: 1.0,
+                enabled: false,
+            },
+        );
+        let input = vec![noise(1024, 5), noise(1024, 6)];
+        let mut out = input.clone();
+        in_blocks(&mut eq, &mut out, 1024);
+        assert_eq!(out, input);
+        assert_eq!(eq.response_db(500.0), 0.0);
+        assert!(!eq.is_active());
+    }
+
+    #[test]
+    fn eq_bands_are_stored_and_clamped() {
+        let mut eq = Eq::new();
+        let b = Band {
+            kind: BandType::HighShelf,
+            freq: 4000.0,
+            gain_db: 50.0,
+            q: 0.0,
+            enabled: true,
+        };
+        eq.set_band(3, b);
+        eq.set_band(EQ_BANDS, b);
+        assert_eq!(
+            eq.band(3),
+            Band {
+                gain_db: 30.0,
+                q: 0.05,
+                ..b
+            }
+        );
+        eq.set_band(
+            3,
+            Band {
+                freq: f32::NAN,
+                gain_db: f32::INFINITY,
+                ..b
+            },
+        );
+        assert_eq!(eq.band(3).freq, 4000.0);
+        assert_eq!(eq.band(3).gain_db, 30.0);
+        assert_eq!(eq.band(EQ_BANDS), Band::default());
+        assert!(eq.is_active());
+        // Before prepare the curve is drawn at 48 kHz.
+        let want = Coeffs::design(BandType::HighShelf, 48_000.0, 4000.0, 30.0, 0.05);
+        assert_eq!(eq.response_db(8000.0), want.magnitude_db(8000.0, 48_000.0));
+        assert_eq!(BandType::ALL.len(), 6);
+        assert_eq!(BandType::Notch.label(), "Notch");
+    }
+
+    #[test]
+    fn decaying_state_is_flushed_to_zero() {
+        let mut eq = busy_eq();
+        let mut x = vec![0.0f32; 48_000];
+        x[0] = 1.0;
+        eq.process(&mut [&mut x[..]], None);
+        assert!(
+            eq.state[0]
+                .iter()
+                .flatten()
+                .all(|&s| s == 0.0 || s.abs() >= FLUSH)
+        );
+        let mut silence = vec![0.0f32; 480_000];
+        eq.process(&mut [&mut silence[..]], None);
+        assert!(eq.state[0].iter().flatten().all(|&s| s == 0.0));
+    }
+}
