@@ -12,7 +12,8 @@ use dubstage_engine::{
 };
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    Command, Created, NewClip, Project, SampleLen, SamplePos, Session, TrackId, TrackKind,
+    Command, Created, NewClip, ParamId, Project, SampleLen, SamplePos, Session, StripId, TrackId,
+    TrackKind,
 };
 use std::sync::Arc;
 
@@ -373,9 +374,9 @@ fn a_long_run_with_swaps_moves_locates_and_wraps_never_allocates() {
         match i % 7 {
             0 => {
                 let t = sc.tracks[i % sc.tracks.len()];
-                sc.s.apply(Command::SetTrackGain {
-                    track: t,
-                    gain_db: -((i % 12) as f32),
+                sc.s.apply(Command::SetParam {
+                    id: ParamId::Fader(StripId::Track(t)),
+                    value: -((i % 12) as f32),
                 })
                 .expect("gain");
                 e.set_plan(sc.plan()).expect("plan");

@@ -4,7 +4,7 @@ use dubstage_engine::{CompileOptions, Renderer, Sources, compile};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
     BusId, ClipChannels, Command, Created, Fade, FadeShape, MediaId, NewClip, Output, PanLaw,
-    Project, SampleLen, SamplePos, Session, TrackId, TrackKind,
+    ParamId, Project, SampleLen, SamplePos, Session, StripId, TrackId, TrackKind,
 };
 use std::sync::Arc;
 
@@ -272,9 +272,9 @@ fn clip_gain_and_track_gain_multiply() {
             ..NewClip::new(m, SamplePos(0), SampleLen(1_000))
         },
     );
-    f.cmd(Command::SetTrackGain {
-        track: t,
-        gain_db: 3.0,
+    f.cmd(Command::SetParam {
+        id: ParamId::Fader(StripId::Track(t)),
+        value: 3.0,
     });
     let out = f.render(0, 1_000);
     for i in [0, 17, 999] {
@@ -293,7 +293,10 @@ fn mono_pan(law: PanLaw, pan: f32) -> (f32, f32) {
     let t = f.track(TrackKind::Foley);
     f.clip(t, NewClip::new(m, SamplePos(0), SampleLen(16)));
     f.cmd(Command::SetPanLaw { pan_law: law });
-    f.cmd(Command::SetTrackPan { track: t, pan });
+    f.cmd(Command::SetParam {
+        id: ParamId::Pan(StripId::Track(t)),
+        value: pan,
+    });
     let out = f.render(0, 16);
     (out.l[8], out.r[8])
 }
@@ -329,7 +332,10 @@ fn stereo_clip_uses_balance_not_pan_law() {
     let m = f.media(src.clone());
     let t = f.track(TrackKind::Music);
     f.clip(t, NewClip::new(m, SamplePos(0), SampleLen(100)));
-    f.cmd(Command::SetTrackPan { track: t, pan: 0.5 });
+    f.cmd(Command::SetParam {
+        id: ParamId::Pan(StripId::Track(t)),
+        value: 0.5,
+    });
     let out = f.render(0, 100);
     assert_close(out.l[10], src.channels[0][10] * 0.5, "left attenuated");
     assert_eq!(out.r[10], src.channels[1][10], "right untouched");
@@ -373,11 +379,17 @@ fn mute_solo(states: [(bool, bool, bool); 3]) -> f32 {
                 ..NewClip::new(m, SamplePos(0), SampleLen(8))
             },
         );
-        f.cmd(Command::SetTrackMute { track: t, mute });
-        f.cmd(Command::SetTrackSolo { track: t, solo });
-        f.cmd(Command::SetTrackSoloSafe {
-            track: t,
-            solo_safe: safe,
+        f.cmd(Command::SetParam {
+            id: ParamId::Mute(StripId::Track(t)),
+            value: if mute { 1.0 } else { 0.0 },
+        });
+        f.cmd(Command::SetParam {
+            id: ParamId::Solo(t),
+            value: if solo { 1.0 } else { 0.0 },
+        });
+        f.cmd(Command::SetParam {
+            id: ParamId::SoloSafe(t),
+            value: if safe { 1.0 } else { 0.0 },
         });
     }
     f.render(0, 8).l[4]
@@ -410,15 +422,18 @@ fn buses_sum_into_master_and_stems_sum_to_master() {
     f.clip(dia, NewClip::new(ma, SamplePos(0), SampleLen(2_000)));
     f.clip(fx, NewClip::new(mb, SamplePos(0), SampleLen(2_000)));
     f.clip(mus, NewClip::new(mc, SamplePos(0), SampleLen(2_000)));
-    f.cmd(Command::SetBusGain {
-        bus: BusId(2),
-        gain_db: -6.0,
+    f.cmd(Command::SetParam {
+        id: ParamId::Fader(StripId::Bus(BusId(2))),
+        value: -6.0,
     });
-    f.cmd(Command::SetBusMute {
-        bus: BusId(3),
-        mute: true,
+    f.cmd(Command::SetParam {
+        id: ParamId::Mute(StripId::Bus(BusId(3))),
+        value: 1.0,
     });
-    f.cmd(Command::SetMasterGain { gain_db: -1.0 });
+    f.cmd(Command::SetParam {
+        id: ParamId::Fader(StripId::Master),
+        value: -1.0,
+    });
     let out = f.render(0, 2_000);
     let mg = db(-1.0);
     for i in [0, 1, 999, 1_999] {

@@ -5,9 +5,10 @@
 //! redo replays the original command (ids are handed out deterministically
 //! from `Project::next_id`, which undo restores too).
 
+use crate::mixer::{AuxSend, Insert, InsertKind, NoisePrintData, ParamId, RoutingError, StripId};
 use crate::project::{
-    Bus, BusId, Clip, ClipChannels, ClipId, Fade, Marker, MarkerId, MediaId, MediaRef, Output,
-    PanLaw, Picture, Project, Stem, Track, TrackId, TrackKind,
+    Bus, BusId, Clip, ClipChannels, ClipId, Fade, InsertId, Marker, MarkerId, MediaId, MediaRef,
+    Output, PanLaw, Picture, Project, SendId, Stem, Track, TrackId, TrackKind,
 };
 use crate::time::{FrameRate, SampleLen, SamplePos};
 use serde::{Deserialize, Serialize};
@@ -80,25 +81,59 @@ pub enum Command {
         bus: BusId,
         name: String,
     },
-    SetTrackGain {
-        track: TrackId,
-        gain_db: f32,
+    /// Sets any mixer value (fader, pan, mute, solo, send, insert
+    /// parameter, bypass): one command for every [`ParamId`].
+    SetParam {
+        id: ParamId,
+        value: f32,
     },
-    SetTrackPan {
-        track: TrackId,
-        pan: f32,
+    /// Adds a processor with default parameters at `index` of a strip's inserts.
+    AddInsert {
+        strip: StripId,
+        index: usize,
+        kind: InsertKind,
     },
-    SetTrackMute {
-        track: TrackId,
-        mute: bool,
+    /// Puts back an insert exactly (undo of a removal).
+    RestoreInsert {
+        strip: StripId,
+        index: usize,
+        insert: Insert,
     },
-    SetTrackSolo {
-        track: TrackId,
-        solo: bool,
+    RemoveInsert {
+        insert: InsertId,
     },
-    SetTrackSoloSafe {
-        track: TrackId,
-        solo_safe: bool,
+    /// Moves an insert to position `index` of the same strip.
+    MoveInsert {
+        insert: InsertId,
+        index: usize,
+    },
+    /// The key input of a compressor or gate (`None`: its own signal).
+    SetSidechain {
+        insert: InsertId,
+        source: Option<StripId>,
+    },
+    /// The learned noise print of a noise reduction.
+    SetNoisePrint {
+        insert: InsertId,
+        print: Option<NoisePrintData>,
+    },
+    /// Adds a post-fader send at 0 dB from a strip to a bus.
+    AddSend {
+        strip: StripId,
+        bus: BusId,
+    },
+    RestoreSend {
+        strip: StripId,
+        index: usize,
+        send: AuxSend,
+    },
+    RemoveSend {
+        send: SendId,
+    },
+    /// Where a bus goes: the master or another bus.
+    SetBusOutput {
+        bus: BusId,
+        output: Output,
     },
     SetTrackOutput {
         track: TrackId,
@@ -220,17 +255,6 @@ pub enum Command {
     RemoveMarker {
         marker: MarkerId,
     },
-    SetBusGain {
-        bus: BusId,
-        gain_db: f32,
-    },
-    SetBusMute {
-        bus: BusId,
-        mute: bool,
-    },
-    SetMasterGain {
-        gain_db: f32,
-    },
     SetPanLaw {
         pan_law: PanLaw,
     },
@@ -254,11 +278,26 @@ impl Command {
             Command::AddBus { .. } | Command::InsertBus { .. } => "Add Bus",
             Command::RemoveBus { .. } => "Delete Bus",
             Command::RenameBus { .. } => "Rename Bus",
-            Command::SetTrackGain { .. } => "Track Gain",
-            Command::SetTrackPan { .. } => "Track Pan",
-            Command::SetTrackMute { .. } => "Mute",
-            Command::SetTrackSolo { .. } => "Solo",
-            Command::SetTrackSoloSafe { .. } => "Solo Safe",
+            Command::SetParam { id, .. } => match id {
+                ParamId::Fader(StripId::Master) => "Master Gain",
+                ParamId::Fader(StripId::Bus(_)) => "Bus Gain",
+                ParamId::Fader(_) => "Track Gain",
+                ParamId::Pan(_) => "Pan",
+                ParamId::Mute(_) => "Mute",
+                ParamId::Solo(_) => "Solo",
+                ParamId::SoloSafe(_) => "Solo Safe",
+                ParamId::SendLevel(_) | ParamId::SendMute(_) | ParamId::SendPre(_) => "Send",
+                ParamId::Bypass(_) => "Bypass",
+                ParamId::Insert(..) => "Insert Parameter",
+            },
+            Command::AddInsert { .. } | Command::RestoreInsert { .. } => "Add Insert",
+            Command::RemoveInsert { .. } => "Remove Insert",
+            Command::MoveInsert { .. } => "Move Insert",
+            Command::SetSidechain { .. } => "Sidechain",
+            Command::SetNoisePrint { .. } => "Learn Noise",
+            Command::AddSend { .. } | Command::RestoreSend { .. } => "Add Send",
+            Command::RemoveSend { .. } => "Remove Send",
+            Command::SetBusOutput { .. } => "Bus Output",
             Command::SetTrackOutput { .. } => "Track Output",
             Command::SetTrackKind { .. } => "Track Kind",
             Command::SetTrackColour { .. } => "Track Colour",
@@ -284,9 +323,6 @@ impl Command {
             Command::MoveMarker { .. } => "Move Marker",
             Command::RenameMarker { .. } => "Rename Marker",
             Command::RemoveMarker { .. } => "Delete Marker",
-            Command::SetBusGain { .. } => "Bus Gain",
-            Command::SetBusMute { .. } => "Bus Mute",
-            Command::SetMasterGain { .. } => "Master Gain",
             Command::SetPanLaw { .. } => "Pan Law",
             Command::SetPicture { .. } => "Picture",
             Command::SetFrameRate { .. } => "Frame Rate",
@@ -303,6 +339,8 @@ pub enum Created {
     Clip(ClipId),
     Marker(MarkerId),
     Bus(BusId),
+    Insert(InsertId),
+    Send(SendId),
 }
 
 /// Why a command could not be applied. The project is unchanged.
@@ -322,7 +360,7 @@ pub enum EditError {
     NoBus(BusId),
     #[error("the {0} bus is a stem bus (dialogue, effects or music) and stays")]
     StemBus(String),
-    #[error("tracks still send to the {0} bus; route them elsewhere first")]
+    #[error("strips still send to the {0} bus (or use it as a key); route them elsewhere first")]
     BusInUse(String),
     #[error("no marker with id {0}")]
     NoMarker(MarkerId),
@@ -342,6 +380,18 @@ pub enum EditError {
     DuplicateId(u32),
     #[error("nothing to group")]
     EmptyGroup,
+    #[error("no such mixer parameter")]
+    NoParam,
+    #[error("no such mixer strip")]
+    NoStrip,
+    #[error("no insert with id {0}")]
+    NoInsert(InsertId),
+    #[error("no send with id {0}")]
+    NoSend(SendId),
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 fn finite(v: f32, what: &'static str) -> Result<f32, EditError> {
@@ -396,6 +446,19 @@ fn id_in_use(p: &Project, id: u32) -> bool {
         || p.media.iter().any(|m| m.id.0 == id)
         || p.buses.iter().any(|b| b.id.0 == id)
         || p.markers.iter().any(|m| m.id.0 == id)
+        || p.strips()
+            .into_iter()
+            .any(|s| p.strip_inserts(s).iter().any(|i| i.id.0 == id))
+        || p.send(SendId(id)).is_some()
+}
+
+fn check_strip(p: &Project, s: StripId) -> Result<(), EditError> {
+    let ok = match s {
+        StripId::Track(t) => p.track(t).is_some(),
+        StripId::Bus(b) => p.bus(b).is_some(),
+        StripId::Master => true,
+    };
+    if ok { Ok(()) } else { Err(EditError::NoStrip) }
 }
 
 /// Replaces the clip with the same id (on its current track) and keeps order.
@@ -425,6 +488,8 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 solo: false,
                 solo_safe: false,
                 output,
+                inserts: Vec::new(),
+                sends: Vec::new(),
                 colour: None,
                 clips: Vec::new(),
             });
@@ -448,12 +513,7 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
         }
         C::AddBus { name } => {
             let id = BusId(p.alloc_id());
-            p.buses.push(Bus {
-                id,
-                name: name.clone(),
-                gain_db: 0.0,
-                mute: false,
-            });
+            p.buses.push(Bus::new(id, name));
             Ok((Created::Bus(id), vec![C::RemoveBus { bus: id }]))
         }
         C::InsertBus { index, bus } => {
@@ -474,7 +534,18 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             if Stem::ALL.iter().any(|s| s.bus_id() == *bus) {
                 return Err(EditError::StemBus(name));
             }
-            if p.tracks.iter().any(|t| t.output == Output::Bus(*bus)) {
+            let feeds = |output: Output, sends: &[AuxSend]| {
+                output == Output::Bus(*bus) || sends.iter().any(|s| s.bus == *bus)
+            };
+            let keyed = p.strips().into_iter().any(|s| {
+                p.strip_inserts(s)
+                    .iter()
+                    .any(|i| i.sidechain == Some(StripId::Bus(*bus)))
+            });
+            if p.tracks.iter().any(|t| feeds(t.output, &t.sends))
+                || p.buses.iter().any(|b| feeds(b.output, &b.sends))
+                || keyed
+            {
                 return Err(EditError::BusInUse(name));
             }
             let old = p.buses.remove(index);
@@ -496,46 +567,176 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 name: old,
             })
         }
-        C::SetTrackGain { track, gain_db } => {
-            let g = gain(*gain_db, "track gain")?;
-            let t = track_mut(p, *track)?;
-            let old = std::mem::replace(&mut t.gain_db, g);
-            done(C::SetTrackGain {
-                track: *track,
-                gain_db: old,
+        C::SetParam { id, value } => {
+            let v = finite(*value, "parameter value")?;
+            let old = p.set_param(*id, v).ok_or(EditError::NoParam)?;
+            done(C::SetParam {
+                id: *id,
+                value: old,
             })
         }
-        C::SetTrackPan { track, pan } => {
-            let v = finite(*pan, "pan")?.clamp(-1.0, 1.0);
-            let t = track_mut(p, *track)?;
-            let old = std::mem::replace(&mut t.pan, v);
-            done(C::SetTrackPan {
-                track: *track,
-                pan: old,
+        C::AddInsert { strip, index, kind } => {
+            let id = InsertId(p.peek_next_id());
+            let list = p.strip_inserts_mut(*strip).ok_or(EditError::NoStrip)?;
+            let index = (*index).min(list.len());
+            list.insert(index, Insert::new(id, *kind));
+            p.alloc_id();
+            Ok((Created::Insert(id), vec![C::RemoveInsert { insert: id }]))
+        }
+        C::RestoreInsert {
+            strip,
+            index,
+            insert,
+        } => {
+            if id_in_use(p, insert.id.0) {
+                return Err(EditError::DuplicateId(insert.id.0));
+            }
+            insert.validate().map_err(EditError::Invalid)?;
+            let list = p.strip_inserts_mut(*strip).ok_or(EditError::NoStrip)?;
+            let index = (*index).min(list.len());
+            list.insert(index, insert.clone());
+            if let Err(e) = p.routing_order() {
+                if let Some(list) = p.strip_inserts_mut(*strip) {
+                    list.remove(index);
+                }
+                return Err(EditError::Routing(e));
+            }
+            Ok((
+                Created::Insert(insert.id),
+                vec![C::RemoveInsert { insert: insert.id }],
+            ))
+        }
+        C::RemoveInsert { insert } => {
+            let (strip, index) = p.find_insert(*insert).ok_or(EditError::NoInsert(*insert))?;
+            let list = p.strip_inserts_mut(strip).ok_or(EditError::NoStrip)?;
+            let old = list.remove(index);
+            done(C::RestoreInsert {
+                strip,
+                index,
+                insert: old,
             })
         }
-        C::SetTrackMute { track, mute } => {
-            let t = track_mut(p, *track)?;
-            let old = std::mem::replace(&mut t.mute, *mute);
-            done(C::SetTrackMute {
-                track: *track,
-                mute: old,
+        C::MoveInsert { insert, index } => {
+            let (strip, from) = p.find_insert(*insert).ok_or(EditError::NoInsert(*insert))?;
+            let list = p.strip_inserts_mut(strip).ok_or(EditError::NoStrip)?;
+            let x = list.remove(from);
+            let to = (*index).min(list.len());
+            list.insert(to, x);
+            done(C::MoveInsert {
+                insert: *insert,
+                index: from,
             })
         }
-        C::SetTrackSolo { track, solo } => {
-            let t = track_mut(p, *track)?;
-            let old = std::mem::replace(&mut t.solo, *solo);
-            done(C::SetTrackSolo {
-                track: *track,
-                solo: old,
+        C::SetSidechain { insert, source } => {
+            if let Some(src) = source {
+                check_strip(p, *src)?;
+            }
+            let ins = p.insert_mut(*insert).ok_or(EditError::NoInsert(*insert))?;
+            if source.is_some() && !ins.kind.has_sidechain() {
+                return Err(EditError::Invalid(format!(
+                    "a {} has no sidechain input",
+                    ins.kind.label()
+                )));
+            }
+            let old = std::mem::replace(&mut ins.sidechain, *source);
+            if let Err(e) = p.routing_order() {
+                if let Some(ins) = p.insert_mut(*insert) {
+                    ins.sidechain = old;
+                }
+                return Err(EditError::Routing(e));
+            }
+            done(C::SetSidechain {
+                insert: *insert,
+                source: old,
             })
         }
-        C::SetTrackSoloSafe { track, solo_safe } => {
-            let t = track_mut(p, *track)?;
-            let old = std::mem::replace(&mut t.solo_safe, *solo_safe);
-            done(C::SetTrackSoloSafe {
-                track: *track,
-                solo_safe: old,
+        C::SetNoisePrint { insert, print } => {
+            if let Some(pr) = print
+                && (pr.magnitudes.is_empty()
+                    || pr.magnitudes.iter().any(|m| !m.is_finite() || *m < 0.0))
+            {
+                return Err(EditError::Invalid(
+                    "the noise print has no usable values".to_owned(),
+                ));
+            }
+            let ins = p.insert_mut(*insert).ok_or(EditError::NoInsert(*insert))?;
+            let old = std::mem::replace(&mut ins.print, print.clone());
+            done(C::SetNoisePrint {
+                insert: *insert,
+                print: old,
+            })
+        }
+        C::AddSend { strip, bus } => {
+            if p.bus(*bus).is_none() {
+                return Err(EditError::NoBus(*bus));
+            }
+            let id = SendId(p.peek_next_id());
+            let send = AuxSend {
+                id,
+                bus: *bus,
+                level_db: 0.0,
+                pre_fader: false,
+                mute: false,
+            };
+            let list = p.strip_sends_mut(*strip).ok_or(EditError::NoStrip)?;
+            list.push(send);
+            if let Err(e) = p.routing_order() {
+                if let Some(list) = p.strip_sends_mut(*strip) {
+                    list.pop();
+                }
+                return Err(EditError::Routing(e));
+            }
+            p.alloc_id();
+            Ok((Created::Send(id), vec![C::RemoveSend { send: id }]))
+        }
+        C::RestoreSend { strip, index, send } => {
+            if id_in_use(p, send.id.0) {
+                return Err(EditError::DuplicateId(send.id.0));
+            }
+            if p.bus(send.bus).is_none() {
+                return Err(EditError::NoBus(send.bus));
+            }
+            let list = p.strip_sends_mut(*strip).ok_or(EditError::NoStrip)?;
+            let index = (*index).min(list.len());
+            list.insert(index, send.clone());
+            if let Err(e) = p.routing_order() {
+                if let Some(list) = p.strip_sends_mut(*strip) {
+                    list.remove(index);
+                }
+                return Err(EditError::Routing(e));
+            }
+            Ok((
+                Created::Send(send.id),
+                vec![C::RemoveSend { send: send.id }],
+            ))
+        }
+        C::RemoveSend { send } => {
+            let (strip, index) = p.find_send(*send).ok_or(EditError::NoSend(*send))?;
+            let list = p.strip_sends_mut(strip).ok_or(EditError::NoStrip)?;
+            let old = list.remove(index);
+            done(C::RestoreSend {
+                strip,
+                index,
+                send: old,
+            })
+        }
+        C::SetBusOutput { bus, output } => {
+            if let Output::Bus(b) = output
+                && p.bus(*b).is_none()
+            {
+                return Err(EditError::NoBus(*b));
+            }
+            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
+            let old = std::mem::replace(&mut b.output, *output);
+            if let Err(e) = p.routing_order() {
+                if let Some(b) = p.bus_mut(*bus) {
+                    b.output = old;
+                }
+                return Err(EditError::Routing(e));
+            }
+            done(C::SetBusOutput {
+                bus: *bus,
+                output: old,
             })
         }
         C::SetTrackOutput { track, output } => {
@@ -546,6 +747,12 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             }
             let t = track_mut(p, *track)?;
             let old = std::mem::replace(&mut t.output, *output);
+            if let Err(e) = p.routing_order() {
+                if let Some(t) = p.track_mut(*track) {
+                    t.output = old;
+                }
+                return Err(EditError::Routing(e));
+            }
             done(C::SetTrackOutput {
                 track: *track,
                 output: old,
@@ -898,28 +1105,6 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 .ok_or(EditError::NoMarker(*marker))?;
             let old = p.markers.remove(index);
             done(C::InsertMarker { marker: old })
-        }
-        C::SetBusGain { bus, gain_db } => {
-            let g = gain(*gain_db, "bus gain")?;
-            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
-            let old = std::mem::replace(&mut b.gain_db, g);
-            done(C::SetBusGain {
-                bus: *bus,
-                gain_db: old,
-            })
-        }
-        C::SetBusMute { bus, mute } => {
-            let b = p.bus_mut(*bus).ok_or(EditError::NoBus(*bus))?;
-            let old = std::mem::replace(&mut b.mute, *mute);
-            done(C::SetBusMute {
-                bus: *bus,
-                mute: old,
-            })
-        }
-        C::SetMasterGain { gain_db } => {
-            let g = gain(*gain_db, "master gain")?;
-            let old = std::mem::replace(&mut p.master.gain_db, g);
-            done(C::SetMasterGain { gain_db: old })
         }
         C::SetPanLaw { pan_law } => {
             let old = std::mem::replace(&mut p.pan_law, *pan_law);

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The file extension of project files.
 pub const EXTENSION: &str = "dubstage";
@@ -110,8 +110,11 @@ pub fn from_str(text: &str, path: &Path, base: &Path) -> Result<Loaded, FileErro
         });
     }
     // Version 2 added the optional `picture`; a version 1 file is a version 2
-    // file without one, so it needs no migration. Later versions add
-    // migrations here, oldest first, each turning version N into N+1.
+    // file without one, so it needs no migration. Version 3 added the mixer
+    // strips (inserts, sends, bus pan and output), all optional with empty
+    // defaults, so a version 2 file is a version 3 file with empty strips.
+    // Later versions add migrations here, oldest first, each turning
+    // version N into N+1.
     let file: ProjectFile = ron::from_str(text).map_err(parse_err)?;
     let mut project = file.project;
     let warnings = validate(&mut project).map_err(|message| FileError::Invalid {
@@ -169,6 +172,59 @@ fn validate(p: &mut Project) -> Result<Vec<String>, String> {
     for m in &p.markers {
         check(m.id.0, "marker")?;
     }
+    for strip in p.strips() {
+        for ins in p.strip_inserts(strip) {
+            check(ins.id.0, "insert")?;
+            ins.validate()?;
+            if let Some(sc) = ins.sidechain {
+                let exists = match sc {
+                    crate::StripId::Track(t) => p.track(t).is_some(),
+                    crate::StripId::Bus(b) => p.bus(b).is_some(),
+                    crate::StripId::Master => true,
+                };
+                if !exists || !ins.kind.has_sidechain() {
+                    return Err(format!(
+                        "insert {} ({}) on {} has a sidechain key that does not exist or is not allowed",
+                        ins.id,
+                        ins.kind.key(),
+                        p.strip_name(strip)
+                    ));
+                }
+            }
+        }
+    }
+    for (owner, sends) in p
+        .tracks
+        .iter()
+        .map(|t| (&t.name, &t.sends))
+        .chain(p.buses.iter().map(|b| (&b.name, &b.sends)))
+    {
+        for s in sends {
+            check(s.id.0, "send")?;
+            if p.bus(s.bus).is_none() {
+                return Err(format!(
+                    "\"{owner}\" sends to bus {}, which does not exist",
+                    s.bus
+                ));
+            }
+            if !s.level_db.is_finite() {
+                return Err(format!(
+                    "a send of \"{owner}\" has a level that is not a number"
+                ));
+            }
+        }
+    }
+    for b in &p.buses {
+        if let crate::Output::Bus(o) = b.output
+            && p.bus(o).is_none()
+        {
+            return Err(format!(
+                "bus \"{}\" is routed to bus {o}, which does not exist",
+                b.name
+            ));
+        }
+    }
+    p.routing_order().map_err(|e| e.to_string())?;
     for t in &p.tracks {
         if let crate::Output::Bus(b) = t.output
             && p.bus(b).is_none()

@@ -7,13 +7,18 @@
 
 pub mod command;
 pub mod file;
+pub mod mixer;
 pub mod project;
 pub mod time;
 
 pub use command::{Command, Created, EditError, NewClip, Session};
+pub use mixer::{
+    AuxSend, EQ_BAND_PARAMS, EQ_BANDS, Insert, InsertKind, NoisePrintData, ParamId, ParamSpec,
+    RoutingError, StripId, Unit,
+};
 pub use project::{
-    Bus, BusId, Clip, ClipChannels, ClipId, Fade, FadeShape, Marker, MarkerId, Master, MediaId,
-    MediaRef, Output, PanLaw, Picture, Project, SavedView, Stem, Track, TrackId, TrackKind,
-    pan_label,
+    Bus, BusId, Clip, ClipChannels, ClipId, Fade, FadeShape, InsertId, Marker, MarkerId, Master,
+    MediaId, MediaRef, Output, PanLaw, Picture, Project, SavedView, SendId, Stem, Track, TrackId,
+    TrackKind, pan_label,
 };
 pub use time::{FrameRate, SampleLen, SamplePos, SampleRate, TimeError, TimeMap, Timecode};

@@ -1,6 +1,7 @@
 //! The project: tracks of clips routed into buses and the master, the media
 //! pool, and markers. Plain data; every change goes through [`crate::Command`].
 
+use crate::mixer::{AuxSend, Insert};
 use crate::time::{FrameRate, SampleLen, SamplePos, SampleRate, TimeMap, Timecode};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -41,6 +42,14 @@ id_type!(
 id_type!(
     /// Identifies a marker.
     MarkerId
+);
+id_type!(
+    /// Identifies an insert (a processor on a strip) for the life of the project.
+    InsertId
+);
+id_type!(
+    /// Identifies a send from a strip to a bus.
+    SendId
 );
 
 /// What a track carries. Decides its colour and its default output bus.
@@ -272,6 +281,12 @@ pub struct Track {
     #[serde(default)]
     pub solo_safe: bool,
     pub output: Output,
+    /// Processors, in signal order, after the clip sum and before the fader.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inserts: Vec<Insert>,
+    /// Sends to buses (FX returns, pre-mixes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sends: Vec<AuxSend>,
     /// The user's colour for the track (RGB); `None`: the kind's colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub colour: Option<[u8; 3]>,
@@ -320,6 +335,36 @@ pub struct Bus {
     pub gain_db: f32,
     #[serde(default)]
     pub mute: bool,
+    /// Balance, −1 … +1.
+    #[serde(default)]
+    pub pan: f32,
+    /// Where the bus goes: the master, or another bus (a pre-mix).
+    #[serde(default = "master_output")]
+    pub output: Output,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inserts: Vec<Insert>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sends: Vec<AuxSend>,
+}
+
+impl Bus {
+    /// A bus at unity, centred, into the master, with an empty strip.
+    pub fn new(id: BusId, name: &str) -> Bus {
+        Bus {
+            id,
+            name: name.to_owned(),
+            gain_db: 0.0,
+            mute: false,
+            pan: 0.0,
+            output: Output::Master,
+            inserts: Vec::new(),
+            sends: Vec::new(),
+        }
+    }
+}
+
+fn master_output() -> Output {
+    Output::Master
 }
 
 /// The master output.
@@ -327,6 +372,9 @@ pub struct Bus {
 pub struct Master {
     #[serde(default)]
     pub gain_db: f32,
+    /// Processors after the master fader's input sum (delivery gain, limiter).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inserts: Vec<Insert>,
 }
 
 /// A named position on the timeline.
@@ -479,12 +527,7 @@ pub struct SavedView {
 fn default_buses() -> Vec<Bus> {
     Stem::ALL
         .into_iter()
-        .map(|s| Bus {
-            id: s.bus_id(),
-            name: s.short_name().to_owned(),
-            gain_db: 0.0,
-            mute: false,
-        })
+        .map(|s| Bus::new(s.bus_id(), s.short_name()))
         .collect()
 }
 
@@ -548,6 +591,19 @@ impl Project {
             .chain(self.media.iter().map(|m| m.id.0))
             .chain(self.buses.iter().map(|b| b.id.0))
             .chain(self.markers.iter().map(|m| m.id.0))
+            .chain(self.strips().into_iter().flat_map(|s| {
+                self.strip_inserts(s)
+                    .iter()
+                    .map(|i| i.id.0)
+                    .collect::<Vec<_>>()
+            }))
+            .chain(
+                self.tracks
+                    .iter()
+                    .flat_map(|t| &t.sends)
+                    .chain(self.buses.iter().flat_map(|b| &b.sends))
+                    .map(|s| s.id.0),
+            )
             .max()
             .unwrap_or(0);
         self.next_id = self.next_id.max(max + 1).max(FIRST_FREE_ID);

@@ -1,8 +1,8 @@
 //! Every command's undo restores the exact prior project; redo restores the result.
 
 use dubstage_model::{
-    BusId, ClipChannels, Command, Fade, FadeShape, FrameRate, NewClip, Output, Project, SampleLen,
-    SamplePos, Session, Stem, TrackKind,
+    BusId, ClipChannels, Command, Fade, FadeShape, FrameRate, InsertKind, NewClip, Output, ParamId,
+    Project, SampleLen, SamplePos, Session, Stem, StripId, TrackKind,
 };
 use proptest::prelude::*;
 
@@ -58,10 +58,25 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let clip = pick(clips.len(), b).map(|i| clips[i].clone());
     let marker = pick(p.markers.len(), b).map(|i| p.markers[i].id);
     let media = pick(p.media.len(), a).map(|i| p.media[i].id);
+    let strips = p.strips();
+    let strip = pick(strips.len(), a).map(|i| strips[i]);
+    let inserts: Vec<_> = strips
+        .iter()
+        .flat_map(|s| p.strip_inserts(*s).iter().cloned())
+        .collect();
+    let insert = pick(inserts.len(), b).map(|i| inserts[i].clone());
+    let sends: Vec<_> = p
+        .tracks
+        .iter()
+        .flat_map(|t| &t.sends)
+        .chain(p.buses.iter().flat_map(|b| &b.sends))
+        .map(|s| s.id)
+        .collect();
+    let send = pick(sends.len(), a).map(|i| sends[i]);
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
     let any_bus = pick(p.buses.len(), b).map(|i| p.buses[i].id);
-    Some(match op % 34 {
+    Some(match op % 45 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -71,25 +86,25 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
             track: track?,
             name: format!("r{b}"),
         },
-        3 => Command::SetTrackGain {
-            track: track?,
-            gain_db: g,
+        3 => Command::SetParam {
+            id: ParamId::Fader(StripId::Track(track?)),
+            value: g,
         },
-        4 => Command::SetTrackPan {
-            track: track?,
-            pan: g / 10.0,
+        4 => Command::SetParam {
+            id: ParamId::Pan(StripId::Track(track?)),
+            value: g / 10.0,
         },
-        5 => Command::SetTrackMute {
-            track: track?,
-            mute: x % 2 == 0,
+        5 => Command::SetParam {
+            id: ParamId::Mute(StripId::Track(track?)),
+            value: if x % 2 == 0 { 1.0 } else { 0.0 },
         },
-        6 => Command::SetTrackSolo {
-            track: track?,
-            solo: x % 2 == 0,
+        6 => Command::SetParam {
+            id: ParamId::Solo(track?),
+            value: if x % 2 == 0 { 1.0 } else { 0.0 },
         },
-        7 => Command::SetTrackSoloSafe {
-            track: track?,
-            solo_safe: x % 2 == 0,
+        7 => Command::SetParam {
+            id: ParamId::SoloSafe(track?),
+            value: if x % 2 == 0 { 1.0 } else { 0.0 },
         },
         8 => Command::SetTrackOutput {
             track: track?,
@@ -163,12 +178,18 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
             marker: marker?,
             name: format!("k{a}"),
         },
-        22 => Command::SetBusGain { bus, gain_db: g },
-        23 => Command::SetBusMute {
-            bus,
-            mute: x % 2 == 0,
+        22 => Command::SetParam {
+            id: ParamId::Fader(StripId::Bus(bus)),
+            value: g,
         },
-        24 => Command::SetMasterGain { gain_db: g },
+        23 => Command::SetParam {
+            id: ParamId::Mute(StripId::Bus(bus)),
+            value: if x % 2 == 0 { 1.0 } else { 0.0 },
+        },
+        24 => Command::SetParam {
+            id: ParamId::Fader(StripId::Master),
+            value: g,
+        },
         25 => Command::SetClipChannels {
             clip: clip?.id,
             channels: ClipChannels::Mono(a % 3),
@@ -200,6 +221,53 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
         32 => Command::SetTrackOutput {
             track: track?,
             output: Output::Bus(any_bus?),
+        },
+        33 => Command::AddInsert {
+            strip: strip?,
+            index: usize::from(b) % 3,
+            kind: InsertKind::ALL[usize::from(a) % InsertKind::ALL.len()],
+        },
+        34 => Command::RemoveInsert { insert: insert?.id },
+        35 => Command::MoveInsert {
+            insert: insert?.id,
+            index: usize::from(b) % 4,
+        },
+        36 => {
+            let ins = insert?;
+            let n = ins.kind.params().len() as u16;
+            Command::SetParam {
+                id: ParamId::Insert(ins.id, b % n),
+                value: g,
+            }
+        }
+        37 => Command::SetParam {
+            id: ParamId::Bypass(insert?.id),
+            value: f32::from(a % 2),
+        },
+        38 => Command::AddSend {
+            strip: strip?,
+            bus: any_bus?,
+        },
+        39 => Command::RemoveSend { send: send? },
+        40 => Command::SetParam {
+            id: ParamId::SendLevel(send?),
+            value: g,
+        },
+        41 => Command::SetSidechain {
+            insert: insert?.id,
+            source: strip,
+        },
+        42 => Command::SetBusOutput {
+            bus: any_bus?,
+            output: if a % 2 == 0 {
+                Output::Master
+            } else {
+                Output::Bus(any_bus?)
+            },
+        },
+        43 => Command::SetParam {
+            id: ParamId::Pan(StripId::Bus(any_bus?)),
+            value: g / 60.0,
         },
         _ => Command::SetMediaPath {
             media: media?,

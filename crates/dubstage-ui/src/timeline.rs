@@ -905,15 +905,15 @@ fn header_ui(
     }
     ui.horizontal(|ui| {
         if crate::widgets::toggle(ui, track.mute, "M", &format!("Mute {}", track.name)).clicked() {
-            editor.apply(Command::SetTrackMute {
-                track: id,
-                mute: !track.mute,
+            editor.apply(Command::SetParam {
+                id: ParamId::Mute(StripId::Track(id)),
+                value: if !track.mute { 1.0 } else { 0.0 },
             });
         }
         if crate::widgets::toggle(ui, track.solo, "S", &format!("Solo {}", track.name)).clicked() {
-            editor.apply(Command::SetTrackSolo {
-                track: id,
-                solo: !track.solo,
+            editor.apply(Command::SetParam {
+                id: ParamId::Solo(id),
+                value: if !track.solo { 1.0 } else { 0.0 },
             });
         }
         let gain = editor

@@ -5,8 +5,8 @@
 use dubstage_engine::Sources;
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    ClipChannels, Command, Created, Fade, FadeShape, NewClip, Project, SampleLen, SamplePos,
-    Session, TrackKind,
+    ClipChannels, Command, Created, Fade, FadeShape, NewClip, ParamId, Project, SampleLen,
+    SamplePos, Session, StripId, TrackKind,
 };
 use std::sync::Arc;
 
@@ -79,14 +79,14 @@ pub fn reference(tracks: usize, clips: usize) -> (Project, Sources) {
         }) else {
             panic!("track")
         };
-        s.apply(Command::SetTrackGain {
-            track: t,
-            gain_db: -((i % 7) as f32),
+        s.apply(Command::SetParam {
+            id: ParamId::Fader(StripId::Track(t)),
+            value: -((i % 7) as f32),
         })
         .expect("gain");
-        s.apply(Command::SetTrackPan {
-            track: t,
-            pan: ((i % 5) as f32 - 2.0) / 2.0,
+        s.apply(Command::SetParam {
+            id: ParamId::Pan(StripId::Track(t)),
+            value: ((i % 5) as f32 - 2.0) / 2.0,
         })
         .expect("pan");
         track_ids.push(t);
