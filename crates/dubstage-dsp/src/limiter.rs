@@ -19,6 +19,9 @@ const DETECT_DELAY: usize = 7;
 /// Linked-stereo look-ahead limiter.
 #[derive(Debug, Clone)]
 pub struct Limiter {
+    rate: u32,
+    lookahead_s: f32,
+    release_s: f32,
     ceiling: f32,
     look: usize,
     release: f32,
@@ -47,6 +50,9 @@ impl Limiter {
     pub fn new(rate: u32, ceiling: f32, lookahead_s: f32, release_s: f32) -> Limiter {
         let look = ((rate as f32 * lookahead_s).round() as usize).max(1);
         Limiter {
+            rate,
+            lookahead_s,
+            release_s,
             ceiling,
             look,
             release: 1.0 - (-1.0 / (rate as f32 * release_s.max(1e-3))).exp(),
@@ -90,6 +96,21 @@ impl Limiter {
             peak = peak.max(h[TP_HISTORY - DETECT_DELAY + 2].abs());
         }
         peak
+    }
+
+    /// Sets the ceiling (linear); takes effect from the next sample.
+    pub fn set_ceiling(&mut self, ceiling: f32) {
+        if ceiling.is_finite() && ceiling > 0.0 {
+            self.ceiling = ceiling;
+        }
+    }
+
+    /// Sets the release time in seconds.
+    pub fn set_release(&mut self, release_s: f32) {
+        if release_s.is_finite() {
+            self.release_s = release_s.clamp(1e-3, 10.0);
+            self.release = 1.0 - (-1.0 / (self.rate as f32 * self.release_s)).exp();
+        }
     }
 
     /// Delay the output has relative to the input, in samples.
@@ -151,6 +172,43 @@ impl Limiter {
             let (x, y) = self.process(*a, *b);
             *a = x;
             *b = y;
+        }
+    }
+}
+
+/// As an insert: mono strips are limited as one channel (fed to both
+/// sides), stereo strips linked; channels past the second pass through
+/// delayed by the same latency is not attempted (strips are mono or stereo).
+impl crate::Processor for Limiter {
+    fn prepare(&mut self, rate: u32, _channels: usize, _max_block: usize) {
+        *self = Limiter::new(rate, self.ceiling, self.lookahead_s, self.release_s);
+    }
+
+    fn process(&mut self, io: &mut [&mut [f32]], _sidechain: Option<&[&[f32]]>) {
+        match io {
+            [] => {}
+            [mono] => {
+                for v in mono.iter_mut() {
+                    *v = self.process(*v, *v).0;
+                }
+            }
+            [l, r, ..] => self.process_block(l, r),
+        }
+    }
+
+    fn latency(&self) -> usize {
+        Limiter::latency(self)
+    }
+
+    fn reset(&mut self) {
+        *self = Limiter::new(self.rate, self.ceiling, self.lookahead_s, self.release_s);
+    }
+
+    fn reduction_db(&self) -> f32 {
+        if self.gain > 0.0 {
+            -20.0 * self.gain.log10()
+        } else {
+            0.0
         }
     }
 }

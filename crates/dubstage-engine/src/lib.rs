@@ -5,10 +5,11 @@
 //! renderer's `render_block`/`process_interleaved` never allocate (checked
 //! by a test with an allocation guard).
 
+pub mod inserts;
 pub mod plan;
 pub mod render;
 
-pub use plan::{CompileOptions, RenderPlan, Sources, compile};
+pub use plan::{CompileOptions, Compiler, RenderPlan, Sources, compile};
 pub use render::{Block, Renderer};
 pub mod deliver;
 pub mod export;

@@ -2,7 +2,7 @@
 //! as lock-free atomics: one slot per track, per bus and for the master.
 
 use crate::plan::MeterAcc;
-use dubstage_model::{BusId, TrackId};
+use dubstage_model::{BusId, InsertId, TrackId};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Peak and RMS of a stereo signal, linear (1.0 = 0 dBFS).
@@ -12,6 +12,8 @@ pub struct MeterReading {
     pub peak: [f32; 2],
     /// RMS over the last audio callback.
     pub rms: [f32; 2],
+    /// Share of the callback period the strip's processing took (0.01 = 1 %).
+    pub cost: f32,
 }
 
 /// One meter. The audio thread publishes, the UI takes.
@@ -19,11 +21,34 @@ pub struct MeterReading {
 pub struct MeterSlot {
     peak: [AtomicU32; 2],
     rms: [AtomicU32; 2],
+    cost: AtomicU32,
+}
+
+/// Gain reduction of one insert (dynamics, limiter, noise reduction), in dB.
+#[derive(Debug, Default)]
+pub struct ReductionSlot {
+    db: AtomicU32,
+}
+
+impl ReductionSlot {
+    pub(crate) fn publish_reduction(&self, db: f32) {
+        let db = if db.is_finite() { db.max(0.0) } else { 0.0 };
+        self.db.fetch_max(db.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The largest reduction since the last read.
+    pub fn take(&self) -> f32 {
+        f32::from_bits(self.db.swap(0, Ordering::Relaxed))
+    }
 }
 
 impl MeterSlot {
     /// Called by the audio thread after each callback.
-    pub(crate) fn publish(&self, acc: &MeterAcc) {
+    pub(crate) fn publish(&self, acc: &MeterAcc, period_ns: f64) {
+        if period_ns > 0.0 {
+            let c = (acc.cost_ns as f64 / period_ns) as f32;
+            self.cost.store(c.to_bits(), Ordering::Relaxed);
+        }
         for ch in 0..2 {
             // Non-negative floats order like their bit patterns, so fetch_max works.
             self.peak[ch].fetch_max(acc.peak[ch].to_bits(), Ordering::Relaxed);
@@ -45,6 +70,7 @@ impl MeterSlot {
                 f32::from_bits(self.peak[1].swap(0, Ordering::Relaxed)),
             ],
             rms: [f(&self.rms[0]), f(&self.rms[1])],
+            cost: f(&self.cost),
         }
     }
 }
@@ -55,10 +81,15 @@ pub struct MeterBank {
     tracks: Vec<(TrackId, MeterSlot)>,
     buses: Vec<(BusId, MeterSlot)>,
     master: MeterSlot,
+    inserts: Vec<(InsertId, ReductionSlot)>,
 }
 
 impl MeterBank {
-    pub(crate) fn new(tracks: Vec<TrackId>, buses: Vec<BusId>) -> MeterBank {
+    pub(crate) fn new(
+        tracks: Vec<TrackId>,
+        buses: Vec<BusId>,
+        inserts: Vec<InsertId>,
+    ) -> MeterBank {
         MeterBank {
             tracks: tracks
                 .into_iter()
@@ -69,6 +100,10 @@ impl MeterBank {
                 .map(|b| (b, MeterSlot::default()))
                 .collect(),
             master: MeterSlot::default(),
+            inserts: inserts
+                .into_iter()
+                .map(|i| (i, ReductionSlot::default()))
+                .collect(),
         }
     }
 
@@ -78,6 +113,15 @@ impl MeterBank {
 
     pub fn bus(&self, id: BusId) -> Option<&MeterSlot> {
         self.buses.iter().find(|(b, _)| *b == id).map(|(_, s)| s)
+    }
+
+    /// The gain-reduction meter of an insert.
+    pub fn insert(&self, id: InsertId) -> Option<&ReductionSlot> {
+        self.inserts.iter().find(|(i, _)| *i == id).map(|(_, s)| s)
+    }
+
+    pub(crate) fn insert_at(&self, i: usize) -> &ReductionSlot {
+        &self.inserts[i].1
     }
 
     pub fn master(&self) -> &MeterSlot {

@@ -1,11 +1,22 @@
-//! `compile()`: turns a project and its decoded sources into a [`RenderPlan`],
-//! everything the renderer needs, with all buffers preallocated.
+//! `compile()`: turns a project and its decoded sources into a [`RenderPlan`]
+//! — the strip graph in processing order, every buffer preallocated, the
+//! latency compensation worked out — and the [`Compiler`] that keeps each
+//! insert's processor alive across plans.
+//!
+//! Processors are not part of a plan: they live in the renderer's pool,
+//! keyed by slot, so a recompiled plan (any edit) keeps every compressor
+//! envelope and reverb tail. A plan carries only the processors that are
+//! new (built and prepared here, off the audio thread) and the slots whose
+//! processors are gone (handed back inside the plan, to be freed off the
+//! audio thread when the plan is).
 
+use crate::inserts::{MAX_PARAMS, Proc, Signature};
 use crate::meters::MeterBank;
 use dubstage_dsp::{GainRamp, balance_gains, db_to_gain, pan_gains};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    BusId, ClipChannels, FadeShape, MediaId, Output, PanLaw, Project, SamplePos, TrackId,
+    BusId, ClipChannels, FadeShape, InsertId, MediaId, Output, PanLaw, Project, SamplePos, SendId,
+    StripId, TrackId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,6 +66,9 @@ impl Default for CompileOptions {
     }
 }
 
+/// Slots in a renderer's processor pool: the most inserts a project can have.
+pub const POOL_SLOTS: usize = 4096;
+
 #[derive(Debug)]
 pub(crate) struct PlanClip {
     pub(crate) start: i64,
@@ -72,11 +86,149 @@ pub(crate) struct PlanClip {
     pub(crate) right: Option<usize>,
 }
 
-/// A track's mixer settings as the audio thread sees them. Continuous
-/// controls change these and re-target the gain ramps.
+/// A track's clips sorted by start, with the running maximum of their
+/// ends, so the clips overlapping a block are found by a binary search:
+/// the cost follows the clips that play, not the clips that exist.
+#[derive(Debug, Default)]
+pub(crate) struct ClipIndex {
+    pub(crate) clips: Vec<PlanClip>,
+    max_end: Vec<i64>,
+}
+
+impl ClipIndex {
+    fn new(mut clips: Vec<PlanClip>) -> ClipIndex {
+        clips.sort_by_key(|c| c.start);
+        let mut m = i64::MIN;
+        let max_end = clips
+            .iter()
+            .map(|c| {
+                m = m.max(c.end);
+                m
+            })
+            .collect();
+        ClipIndex { clips, max_end }
+    }
+
+    /// The clips overlapping `[start, end)`.
+    pub(crate) fn overlapping(&self, start: i64, end: i64) -> impl Iterator<Item = &PlanClip> {
+        let first = self.max_end.partition_point(|e| *e <= start);
+        self.clips[first..]
+            .iter()
+            .take_while(move |c| c.start < end)
+            .filter(move |c| c.end > start)
+    }
+}
+
+/// A processor of the pool, with the parameter values it was last given.
+#[derive(Debug)]
+pub struct Slot {
+    pub(crate) insert: InsertId,
+    pub(crate) generation: u32,
+    pub(crate) proc: Proc,
+    pub(crate) values: [f32; MAX_PARAMS],
+    /// Produced a non-finite sample: reset and bypassed until rebuilt.
+    pub(crate) failed: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct PlanInsert {
+    pub(crate) id: InsertId,
+    pub(crate) slot: usize,
+    pub(crate) generation: u32,
+    pub(crate) bypass: bool,
+    /// Index (in plan order, always earlier) of the strip keying it.
+    pub(crate) sidechain: Option<usize>,
+    pub(crate) values: [f32; MAX_PARAMS],
+    pub(crate) n_values: usize,
+    /// Index into the meter bank's insert slots.
+    pub(crate) meter: usize,
+}
+
+/// A fixed delay for latency compensation (planar, up to two channels).
+#[derive(Debug)]
+pub(crate) struct DelayLine {
+    buf: [Vec<f32>; 2],
+    pos: usize,
+}
+
+impl DelayLine {
+    pub(crate) fn new(len: usize) -> Option<DelayLine> {
+        (len > 0).then(|| DelayLine {
+            buf: [vec![0.0; len], vec![0.0; len]],
+            pos: 0,
+        })
+    }
+
+    /// Delays `ch[c][..n]` in place.
+    pub(crate) fn process(&mut self, ch: [&mut [f32]; 2]) {
+        let len = self.buf[0].len();
+        let start = self.pos;
+        for (c, data) in ch.into_iter().enumerate() {
+            let line = &mut self.buf[c];
+            let mut p = start;
+            for v in data.iter_mut() {
+                std::mem::swap(v, &mut line[p]);
+                p += 1;
+                if p == len {
+                    p = 0;
+                }
+            }
+            self.pos = p;
+        }
+    }
+}
+
+impl DelayLine {
+    /// `dst[c] += delay(src[c] · a[c] · b[c])` (copies of the ramps).
+    pub(crate) fn add_through(
+        &mut self,
+        dst: [&mut [f32]; 2],
+        src: [&[f32]; 2],
+        a: [GainRamp; 2],
+        b: [GainRamp; 2],
+    ) {
+        let len = self.buf[0].len();
+        let start = self.pos;
+        for (c, (d, s)) in dst.into_iter().zip(src).enumerate() {
+            let (mut ra, mut rb) = (a[c], b[c]);
+            let line = &mut self.buf[c];
+            let mut p = start;
+            for (dv, sv) in d.iter_mut().zip(s) {
+                let x = *sv * ra.next_gain() * rb.next_gain();
+                *dv += std::mem::replace(&mut line[p], x);
+                p += 1;
+                if p == len {
+                    p = 0;
+                }
+            }
+            self.pos = p;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct PlanSend {
+    pub(crate) id: SendId,
+    /// Index (in plan order, always later) of the bus strip.
+    pub(crate) dest: usize,
+    pub(crate) level: f32,
+    pub(crate) mute: bool,
+    pub(crate) pre: bool,
+    pub(crate) gain: GainRamp,
+    pub(crate) delay: Option<DelayLine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StripKind {
+    Track(TrackId),
+    Bus(BusId),
+    Master,
+}
+
+/// A strip's fader, pan and switches as the audio thread sees them.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct TrackControls {
-    pub(crate) gain: f32,
+pub(crate) struct StripControls {
+    pub(crate) level: f32,
     pub(crate) pan: f32,
     pub(crate) mute: bool,
     pub(crate) solo: bool,
@@ -84,41 +236,54 @@ pub(crate) struct TrackControls {
 }
 
 #[derive(Debug)]
-pub(crate) struct PlanTrack {
-    pub(crate) id: TrackId,
-    pub(crate) clips: Vec<PlanClip>,
-    pub(crate) controls: TrackControls,
-    /// Per-sample gains from the track buffers to the output: stereo clips
-    /// (gain × balance) and mono clips (gain × pan law), left and right.
-    pub(crate) stereo_l: GainRamp,
-    pub(crate) stereo_r: GainRamp,
-    pub(crate) mono_l: GainRamp,
-    pub(crate) mono_r: GainRamp,
-    /// Index into `RenderPlan::buses`, or `None` for the master.
-    pub(crate) bus: Option<usize>,
+pub(crate) struct PlanStrip {
+    pub(crate) kind: StripKind,
+    /// 1 (mono track) or 2.
+    pub(crate) channels: usize,
+    /// The strip's signal: clip sum or inputs, then inserts (planar rows of `max_block`).
+    pub(crate) buf: Vec<f32>,
+    /// After fader and pan, always stereo.
+    pub(crate) out: Vec<f32>,
+    pub(crate) clips: ClipIndex,
+    /// Tracks read their clips this many samples late (latency compensation).
+    pub(crate) read_delay: i64,
+    pub(crate) inserts: Vec<PlanInsert>,
+    pub(crate) controls: StripControls,
+    /// Fader × pan (× audibility) to the left and right output.
+    pub(crate) out_l: GainRamp,
+    pub(crate) out_r: GainRamp,
+    /// Pan (× audibility) without the fader, for pre-fader sends.
+    pub(crate) pre_l: GainRamp,
+    pub(crate) pre_r: GainRamp,
+    /// Index of the strip it feeds (`None` for the master).
+    pub(crate) output: Option<usize>,
+    pub(crate) out_delay: Option<DelayLine>,
+    pub(crate) sends: Vec<PlanSend>,
+    /// Buses: the stem (out × master fader), delayed to line up with the master.
+    pub(crate) stem: Vec<f32>,
+    pub(crate) stem_delay: Option<DelayLine>,
     pub(crate) meter: MeterAcc,
+    /// Whether the clip sum was touched this block (tracks).
+    pub(crate) active: bool,
 }
 
-impl PlanTrack {
-    /// Whether the track contributes nothing now and will not until a control changes.
+impl PlanStrip {
+    /// Whether the strip contributes nothing now and will not until a control changes.
     pub(crate) fn is_silent(&self) -> bool {
-        [&self.stereo_l, &self.stereo_r, &self.mono_l, &self.mono_r]
-            .iter()
-            .all(|r| r.is_settled() && r.current() == 0.0)
+        let quiet = |r: &GainRamp| r.is_settled() && r.current() == 0.0;
+        quiet(&self.out_l)
+            && quiet(&self.out_r)
+            && (self.sends.iter().all(|s| quiet(&s.gain))
+                || (quiet(&self.pre_l) && quiet(&self.pre_r)))
     }
-}
 
-#[derive(Debug)]
-pub(crate) struct PlanBus {
-    pub(crate) id: BusId,
-    pub(crate) name: String,
-    /// Fader level (linear), kept apart from mute so either can change.
-    pub(crate) level: f32,
-    pub(crate) mute: bool,
-    pub(crate) gain: GainRamp,
-    pub(crate) left: Vec<f32>,
-    pub(crate) right: Vec<f32>,
-    pub(crate) meter: MeterAcc,
+    pub(crate) fn id(&self) -> StripId {
+        match self.kind {
+            StripKind::Track(t) => StripId::Track(t),
+            StripKind::Bus(b) => StripId::Bus(b),
+            StripKind::Master => StripId::Master,
+        }
+    }
 }
 
 /// Meter accumulation over the blocks of one callback (audio thread only).
@@ -127,46 +292,57 @@ pub(crate) struct MeterAcc {
     pub(crate) peak: [f32; 2],
     pub(crate) sum_sq: [f32; 2],
     pub(crate) frames: u32,
+    /// Time spent processing the strip (ns).
+    pub(crate) cost_ns: u64,
 }
 
 impl MeterAcc {
     pub(crate) fn add(&mut self, l: &[f32], r: &[f32]) {
-        self.add_scaled(l, r, 1.0, 1.0);
-    }
-
-    /// Accumulates `l·gl` and `r·gr`.
-    pub(crate) fn add_scaled(&mut self, l: &[f32], r: &[f32], gl: f32, gr: f32) {
-        for (ch, (buf, g)) in [(l, gl), (r, gr)].into_iter().enumerate() {
+        for (ch, buf) in [l, r].into_iter().enumerate() {
             let (mut pk, mut sq) = (0.0f32, 0.0f32);
             for &v in buf {
                 pk = pk.max(v.abs());
                 sq += v * v;
             }
-            self.peak[ch] = self.peak[ch].max(pk * g.abs());
-            self.sum_sq[ch] += sq * g * g;
+            // A NaN never sticks: max() drops it, and a non-finite sum is discarded.
+            self.peak[ch] = self.peak[ch].max(pk);
+            if sq.is_finite() {
+                self.sum_sq[ch] += sq;
+            }
         }
     }
+}
+
+/// A new processor travelling to the pool with the plan.
+#[derive(Debug)]
+pub(crate) struct Install {
+    pub(crate) slot: usize,
+    pub(crate) proc: Option<Box<Slot>>,
 }
 
 /// An immutable-shaped snapshot of the mix, ready to render. Built off the
 /// audio thread; rendering it never allocates.
 #[derive(Debug)]
 pub struct RenderPlan {
-    pub(crate) tracks: Vec<PlanTrack>,
-    pub(crate) buses: Vec<PlanBus>,
-
-    pub(crate) master_gain: GainRamp,
-    pub(crate) master_meter: MeterAcc,
+    /// Strips in processing order (everything before what it feeds), master last.
+    pub(crate) strips: Vec<PlanStrip>,
+    /// Strip indices of the tracks and buses, in project order (meters, stems).
+    pub(crate) track_strips: Vec<usize>,
+    pub(crate) bus_strips: Vec<usize>,
+    pub(crate) bus_names: Vec<(BusId, String)>,
+    pub(crate) master: usize,
+    pub(crate) installs: Vec<Install>,
+    pub(crate) evict: Vec<usize>,
+    /// Processors taken out of the pool, freed with the plan.
+    pub(crate) evicted: Vec<Box<Slot>>,
+    /// Track strips of the plan being crossfaded out, by this plan's strip.
+    pub(crate) xfade_map: Vec<Option<usize>>,
+    pub(crate) latency: usize,
     pub(crate) pan_law: PanLaw,
     /// Meter accumulation on (playback) or off (export, to save time).
     pub(crate) metering: bool,
     pub(crate) meters: Arc<MeterBank>,
     pub(crate) max_block: usize,
-    pub(crate) mono: Vec<f32>,
-    pub(crate) left: Vec<f32>,
-    pub(crate) right: Vec<f32>,
-    pub(crate) master_left: Vec<f32>,
-    pub(crate) master_right: Vec<f32>,
     end: SamplePos,
     offline: Vec<MediaId>,
 }
@@ -188,12 +364,17 @@ impl RenderPlan {
 
     /// Bus ids and names, in output order (the stems).
     pub fn bus_names(&self) -> impl Iterator<Item = (BusId, &str)> {
-        self.buses.iter().map(|b| (b.id, b.name.as_str()))
+        self.bus_names.iter().map(|(b, n)| (*b, n.as_str()))
     }
 
-    /// Track ids in mixing order.
+    /// Track ids in project order.
     pub fn track_ids(&self) -> impl Iterator<Item = TrackId> + '_ {
-        self.tracks.iter().map(|t| t.id)
+        self.track_strips
+            .iter()
+            .filter_map(|i| match self.strips[*i].kind {
+                StripKind::Track(t) => Some(t),
+                _ => None,
+            })
     }
 
     /// The meters this plan writes while it plays.
@@ -202,127 +383,518 @@ impl RenderPlan {
     }
 
     pub fn bus_count(&self) -> usize {
-        self.buses.len()
+        self.bus_strips.len()
+    }
+
+    /// Samples by which the master (and every stem) lags the timeline: the
+    /// longest processing path, after compensation aligned every other path to it.
+    pub fn latency(&self) -> usize {
+        self.latency
+    }
+
+    /// The strips in processing order.
+    pub fn strip_order(&self) -> impl Iterator<Item = StripId> + '_ {
+        self.strips.iter().map(PlanStrip::id)
     }
 }
 
-/// Builds the render plan for `project` with `sources`. Clips whose media is
-/// not in `sources` stay in the plan as silence and are listed by
-/// [`RenderPlan::offline_media`].
+/// What the compiler remembers of one insert whose processor is in the pool.
+#[derive(Debug, Clone)]
+struct Registered {
+    slot: usize,
+    generation: u32,
+    signature: Signature,
+    latency: usize,
+}
+
+/// Compiles plans for one renderer, keeping each insert's processor (and
+/// its state) from one plan to the next. Use one per renderer: a
+/// [`crate::AudioEngine`] has its own; offline renders use [`compile`].
+#[derive(Debug, Default, Clone)]
+pub struct Compiler {
+    registry: HashMap<InsertId, Registered>,
+    free: Vec<usize>,
+    next_slot: usize,
+    generation: u32,
+    rate: u32,
+}
+
+/// Builds the render plan for `project` with `sources`, with fresh
+/// processors (offline renders). Clips whose media is not in `sources`
+/// stay in the plan as silence and are listed by [`RenderPlan::offline_media`].
 pub fn compile(project: &Project, sources: &Sources, options: CompileOptions) -> RenderPlan {
-    let max_block = options.max_block.max(1);
-    let buses: Vec<PlanBus> = project
-        .buses
-        .iter()
-        .map(|b| PlanBus {
-            id: b.id,
-            name: b.name.clone(),
-            level: db_to_gain(b.gain_db),
-            mute: b.mute,
-            gain: GainRamp::new(if b.mute { 0.0 } else { db_to_gain(b.gain_db) }),
-            left: vec![0.0; max_block],
-            right: vec![0.0; max_block],
-            meter: MeterAcc::default(),
+    Compiler::new().compile(project, sources, options)
+}
+
+fn audible_track(p: &Project, t: &dubstage_model::Track) -> bool {
+    p.track_audible(t)
+}
+
+/// Fader, pan law and audibility to the four output ramps of a strip.
+pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32) {
+    let c = s.controls;
+    let g = if audible { c.level } else { 0.0 };
+    let (pl, pr) = match s.kind {
+        StripKind::Master => (1.0, 1.0),
+        _ if s.channels == 1 => pan_gains(law, c.pan),
+        _ => balance_gains(c.pan),
+    };
+    let a = if audible { 1.0 } else { 0.0 };
+    s.out_l.set_target(g * pl, ramp);
+    s.out_r.set_target(g * pr, ramp);
+    s.pre_l.set_target(a * pl, ramp);
+    s.pre_r.set_target(a * pr, ramp);
+    for send in &mut s.sends {
+        let v = if send.mute { 0.0 } else { send.level };
+        send.gain.set_target(v, ramp);
+    }
+}
+
+impl Compiler {
+    pub fn new() -> Compiler {
+        Compiler::default()
+    }
+
+    /// Forgets every processor (the renderer it fed was replaced).
+    pub fn reset(&mut self) {
+        *self = Compiler::default();
+    }
+
+    fn take_slot(&mut self) -> Option<usize> {
+        if let Some(s) = self.free.pop() {
+            return Some(s);
+        }
+        (self.next_slot < POOL_SLOTS).then(|| {
+            self.next_slot += 1;
+            self.next_slot - 1
         })
-        .collect();
-    let mut offline = Vec::new();
-    let tracks: Vec<PlanTrack> = project
-        .tracks
-        .iter()
-        .map(|t| {
-            let clips: Vec<PlanClip> = t
-                .clips
+    }
+
+    /// Builds the plan for `project`, reusing the processors of inserts
+    /// that are still there (same kind, layout and mode).
+    pub fn compile(
+        &mut self,
+        project: &Project,
+        sources: &Sources,
+        options: CompileOptions,
+    ) -> RenderPlan {
+        let max_block = options.max_block.max(1);
+        let rate = project.sample_rate.hz();
+        let mut pre_evict = Vec::new();
+        if self.rate != rate {
+            // Every processor was prepared for another rate: all are rebuilt.
+            for (_, r) in self.registry.drain() {
+                self.free.push(r.slot);
+                pre_evict.push(r.slot);
+            }
+            self.rate = rate;
+        }
+        self.compile_inner(project, sources, max_block, pre_evict)
+    }
+
+    fn compile_inner(
+        &mut self,
+        project: &Project,
+        sources: &Sources,
+        max_block: usize,
+        pre_evict: Vec<usize>,
+    ) -> RenderPlan {
+        let rate = project.sample_rate.hz();
+        // A routing loop cannot be in a project (commands and the loader
+        // refuse it); should one appear anyway, fall back to list order.
+        let order = project.routing_order().unwrap_or_else(|_| project.strips());
+        let index_of = |s: StripId| order.iter().position(|x| *x == s);
+        let mut offline = Vec::new();
+        let mut installs: Vec<Install> = pre_evict
+            .into_iter()
+            .map(|slot| Install { slot, proc: None })
+            .collect();
+        let mut seen: Vec<InsertId> = Vec::new();
+        let mut insert_meters: Vec<InsertId> = Vec::new();
+        let mut strips: Vec<PlanStrip> = Vec::with_capacity(order.len());
+        let mut own_latency: Vec<usize> = Vec::with_capacity(order.len());
+        for &sid in &order {
+            let (kind, clips, inserts, sends, output, controls) = match sid {
+                StripId::Track(id) => {
+                    let Some(t) = project.track(id) else { continue };
+                    let clips = plan_clips(t, sources, &mut offline);
+                    (
+                        StripKind::Track(id),
+                        clips,
+                        &t.inserts[..],
+                        &t.sends[..],
+                        Some(t.output),
+                        StripControls {
+                            level: db_to_gain(t.gain_db),
+                            pan: t.pan,
+                            mute: t.mute,
+                            solo: t.solo,
+                            solo_safe: t.solo_safe,
+                        },
+                    )
+                }
+                StripId::Bus(id) => {
+                    let Some(b) = project.bus(id) else { continue };
+                    (
+                        StripKind::Bus(id),
+                        Vec::new(),
+                        &b.inserts[..],
+                        &b.sends[..],
+                        Some(b.output),
+                        StripControls {
+                            level: db_to_gain(b.gain_db),
+                            pan: b.pan,
+                            mute: b.mute,
+                            solo: false,
+                            solo_safe: false,
+                        },
+                    )
+                }
+                StripId::Master => (
+                    StripKind::Master,
+                    Vec::new(),
+                    &project.master.inserts[..],
+                    &[][..],
+                    None,
+                    StripControls {
+                        level: db_to_gain(project.master.gain_db),
+                        pan: 0.0,
+                        mute: false,
+                        solo: false,
+                        solo_safe: false,
+                    },
+                ),
+            };
+            let channels = match kind {
+                StripKind::Track(_)
+                    if clips.iter().all(|c| c.right.is_none()) && !clips.is_empty() =>
+                {
+                    1
+                }
+                _ => 2,
+            };
+            let mut lat = 0;
+            let mut plan_inserts = Vec::with_capacity(inserts.len());
+            for ins in inserts {
+                let sig = Signature::of(ins, channels, rate, max_block);
+                let reuse = self
+                    .registry
+                    .get(&ins.id)
+                    .filter(|r| r.signature == sig)
+                    .cloned();
+                let reg = match reuse {
+                    Some(r) => r,
+                    None => {
+                        if let Some(old) = self.registry.remove(&ins.id) {
+                            self.free.push(old.slot);
+                            evict_later(&mut installs, old.slot);
+                        }
+                        let Some(slot) = self.take_slot() else {
+                            continue; // more inserts than slots: this one is left out
+                        };
+                        self.generation = self.generation.wrapping_add(1);
+                        let mut proc = Proc::build(ins, rate, channels, max_block);
+                        let latency = proc.latency();
+                        let mut values = [0.0; MAX_PARAMS];
+                        for (v, x) in values.iter_mut().zip(ins.values()) {
+                            *v = x;
+                        }
+                        installs.push(Install {
+                            slot,
+                            proc: Some(Box::new(Slot {
+                                insert: ins.id,
+                                generation: self.generation,
+                                proc,
+                                values,
+                                failed: false,
+                            })),
+                        });
+                        let r = Registered {
+                            slot,
+                            generation: self.generation,
+                            signature: sig,
+                            latency,
+                        };
+                        self.registry.insert(ins.id, r.clone());
+                        r
+                    }
+                };
+                seen.push(ins.id);
+                if !ins.bypass {
+                    lat += reg.latency;
+                }
+                let mut values = [0.0; MAX_PARAMS];
+                for (v, x) in values.iter_mut().zip(ins.values()) {
+                    *v = x;
+                }
+                plan_inserts.push(PlanInsert {
+                    id: ins.id,
+                    slot: reg.slot,
+                    generation: reg.generation,
+                    bypass: ins.bypass,
+                    sidechain: ins.sidechain.and_then(index_of),
+                    values,
+                    n_values: ins.kind.params().len(),
+                    meter: insert_meters.len(),
+                });
+                insert_meters.push(ins.id);
+            }
+            let plan_sends = sends
                 .iter()
-                .map(|c| {
-                    let source = sources.get(c.media).cloned();
-                    if source.is_none() && !offline.contains(&c.media) {
-                        offline.push(c.media);
-                    }
-                    let n_ch = source.as_ref().map_or(0, |s| s.channels.len());
-                    let (left, right) = match c.channels {
-                        ClipChannels::Stereo if n_ch >= 2 => (0, Some(1)),
-                        ClipChannels::Stereo => (0, None),
-                        ClipChannels::Mono(ch) => (usize::from(ch), None),
-                    };
-                    // A channel the source does not have plays as silence.
-                    let source = source.filter(|s| left < s.channels.len());
-                    let len = c.length.0.max(0);
-                    // Fades that overlap both apply where they overlap.
-                    let fi = c.fade_in.length.0.clamp(0, len);
-                    let fo = c.fade_out.length.0.clamp(0, len);
-                    PlanClip {
-                        start: c.position.0,
-                        end: c.position.0 + len,
-                        source_offset: c.source_offset.0,
-                        gain: db_to_gain(c.gain_db),
-                        fade_in: fi,
-                        fade_in_shape: c.fade_in.shape,
-                        fade_out: fo,
-                        fade_out_shape: c.fade_out.shape,
-                        source,
-                        left,
-                        right,
-                    }
+                .filter_map(|s| {
+                    let dest = index_of(StripId::Bus(s.bus))?;
+                    Some(PlanSend {
+                        id: s.id,
+                        dest,
+                        level: db_to_gain(s.level_db),
+                        mute: s.mute,
+                        pre: s.pre_fader,
+                        gain: GainRamp::new(0.0),
+                        delay: None,
+                    })
                 })
                 .collect();
-            let bus = match t.output {
-                Output::Bus(id) => buses.iter().position(|b| b.id == id),
-                Output::Master => None,
+            let output = match output {
+                Some(Output::Bus(b)) => {
+                    index_of(StripId::Bus(b)).or_else(|| index_of(StripId::Master))
+                }
+                Some(Output::Master) => index_of(StripId::Master),
+                None => None,
             };
-            let controls = TrackControls {
-                gain: db_to_gain(t.gain_db),
-                pan: t.pan,
-                mute: t.mute,
-                solo: t.solo,
-                solo_safe: t.solo_safe,
-            };
-            let mut track = PlanTrack {
-                id: t.id,
-                clips,
+            let mut strip = PlanStrip {
+                kind,
+                channels,
+                buf: vec![0.0; 2 * max_block],
+                out: vec![0.0; 2 * max_block],
+                clips: ClipIndex::new(clips),
+                read_delay: 0,
+                inserts: plan_inserts,
                 controls,
-                stereo_l: GainRamp::new(0.0),
-                stereo_r: GainRamp::new(0.0),
-                mono_l: GainRamp::new(0.0),
-                mono_r: GainRamp::new(0.0),
-                bus,
+                out_l: GainRamp::new(0.0),
+                out_r: GainRamp::new(0.0),
+                pre_l: GainRamp::new(0.0),
+                pre_r: GainRamp::new(0.0),
+                output,
+                out_delay: None,
+                sends: plan_sends,
+                stem: if matches!(kind, StripKind::Bus(_)) {
+                    vec![0.0; 2 * max_block]
+                } else {
+                    Vec::new()
+                },
+                stem_delay: None,
                 meter: MeterAcc::default(),
+                active: false,
             };
-            let audible = project.track_audible(t);
-            retarget(&mut track, project.pan_law, audible, 0);
-            track
-        })
-        .collect();
-    let meters = Arc::new(MeterBank::new(
-        tracks.iter().map(|t: &PlanTrack| t.id).collect(),
-        buses.iter().map(|b| b.id).collect(),
-    ));
-    RenderPlan {
-        tracks,
-        buses,
-        master_gain: GainRamp::new(db_to_gain(project.master.gain_db)),
-        master_meter: MeterAcc::default(),
-        pan_law: project.pan_law,
-        metering: false,
-        meters,
-        max_block,
-        mono: vec![0.0; max_block],
-        left: vec![0.0; max_block],
-        right: vec![0.0; max_block],
-        master_left: vec![0.0; max_block],
-        master_right: vec![0.0; max_block],
-        end: project.end(),
-        offline,
+            let audible = match sid {
+                StripId::Track(id) => project.track(id).is_some_and(|t| audible_track(project, t)),
+                StripId::Bus(_) => !controls.mute,
+                StripId::Master => true,
+            };
+            retarget(&mut strip, project.pan_law, audible, 0);
+            strips.push(strip);
+            own_latency.push(lat);
+        }
+        // Processors whose inserts are gone.
+        let gone: Vec<InsertId> = self
+            .registry
+            .keys()
+            .filter(|k| !seen.contains(k))
+            .copied()
+            .collect();
+        for id in gone {
+            if let Some(r) = self.registry.remove(&id) {
+                self.free.push(r.slot);
+                evict_later(&mut installs, r.slot);
+            }
+        }
+        let latency = compensate(&mut strips, &own_latency);
+        let (evict, installs): (Vec<Install>, Vec<Install>) =
+            installs.into_iter().partition(|i| i.proc.is_none());
+        let evict: Vec<usize> = evict.into_iter().map(|i| i.slot).collect();
+        let track_strips: Vec<usize> = project
+            .tracks
+            .iter()
+            .filter_map(|t| strips.iter().position(|s| s.kind == StripKind::Track(t.id)))
+            .collect();
+        let bus_strips: Vec<usize> = project
+            .buses
+            .iter()
+            .filter_map(|b| strips.iter().position(|s| s.kind == StripKind::Bus(b.id)))
+            .collect();
+        let master = strips
+            .iter()
+            .position(|s| s.kind == StripKind::Master)
+            .unwrap_or(0);
+        let meters = Arc::new(MeterBank::new(
+            track_strips
+                .iter()
+                .filter_map(|i| match strips[*i].kind {
+                    StripKind::Track(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            project.buses.iter().map(|b| b.id).collect(),
+            insert_meters,
+        ));
+        let n_strips = strips.len();
+        RenderPlan {
+            bus_names: project
+                .buses
+                .iter()
+                .map(|b| (b.id, b.name.clone()))
+                .collect(),
+            strips,
+            track_strips,
+            bus_strips,
+            master,
+            evicted: Vec::with_capacity(evict.len() + installs.len()),
+            installs,
+            evict,
+            xfade_map: vec![None; n_strips],
+            latency,
+            pan_law: project.pan_law,
+            metering: false,
+            meters,
+            max_block,
+            end: project.end(),
+            offline,
+        }
     }
 }
 
-/// Sets the track's four output-gain ramps from its controls, gliding over
-/// `ramp` samples (0 = jump).
-pub(crate) fn retarget(t: &mut PlanTrack, law: PanLaw, audible: bool, ramp: u32) {
-    let g = if audible { t.controls.gain } else { 0.0 };
-    let (bl, br) = balance_gains(t.controls.pan);
-    let (pl, pr) = pan_gains(law, t.controls.pan);
-    t.stereo_l.set_target(g * bl, ramp);
-    t.stereo_r.set_target(g * br, ramp);
-    t.mono_l.set_target(g * pl, ramp);
-    t.mono_r.set_target(g * pr, ramp);
+/// Records that `slot`'s processor must leave the pool before new ones arrive.
+fn evict_later(installs: &mut Vec<Install>, slot: usize) {
+    installs.push(Install { slot, proc: None });
+}
+
+/// Latency compensation. `D(s)` is how late strip `s`'s output is relative
+/// to the timeline; a strip's input arrives at the latest of its inputs,
+/// and every earlier input is delayed to meet it. Tracks absorb their
+/// delay by reading their clips later (free); what remains on an edge
+/// (a track with paths of different lengths, a bus) is a delay line.
+/// Returns the master's lateness.
+fn compensate(strips: &mut [PlanStrip], own: &[usize]) -> usize {
+    let n = strips.len();
+    let mut arrival = vec![0usize; n];
+    let mut late = vec![0usize; n];
+    for i in 0..n {
+        late[i] = arrival[i] + own[i];
+        let mut dests: Vec<usize> = strips[i].sends.iter().map(|s| s.dest).collect();
+        dests.extend(strips[i].output);
+        for d in dests {
+            arrival[d] = arrival[d].max(late[i]);
+        }
+    }
+    // Now that every arrival is known, size the edge delays.
+    for i in 0..n {
+        let mut need: Vec<usize> = strips[i]
+            .sends
+            .iter()
+            .map(|s| arrival[s.dest] - late[i])
+            .collect();
+        let out_need = strips[i].output.map(|d| arrival[d] - late[i]);
+        let shift = if matches!(strips[i].kind, StripKind::Track(_)) {
+            need.iter().copied().chain(out_need).min().unwrap_or(0)
+        } else {
+            0
+        };
+        strips[i].read_delay = shift as i64;
+        for (s, k) in strips[i].sends.iter_mut().zip(need.iter_mut()) {
+            s.delay = DelayLine::new(*k - shift);
+        }
+        strips[i].out_delay = out_need.and_then(|k| DelayLine::new(k - shift));
+        late[i] += shift;
+    }
+    let master = strips.iter().position(|s| s.kind == StripKind::Master);
+    let total = master.map_or(0, |m| late[m]);
+    for i in 0..n {
+        if matches!(strips[i].kind, StripKind::Bus(_)) {
+            strips[i].stem_delay = DelayLine::new(total.saturating_sub(late[i]));
+        }
+    }
+    total
+}
+
+fn plan_clips(
+    t: &dubstage_model::Track,
+    sources: &Sources,
+    offline: &mut Vec<MediaId>,
+) -> Vec<PlanClip> {
+    t.clips
+        .iter()
+        .map(|c| {
+            let source = sources.get(c.media).cloned();
+            if source.is_none() && !offline.contains(&c.media) {
+                offline.push(c.media);
+            }
+            let n_ch = source.as_ref().map_or(0, |s| s.channels.len());
+            let (left, right) = match c.channels {
+                ClipChannels::Stereo if n_ch >= 2 => (0, Some(1)),
+                ClipChannels::Stereo => (0, None),
+                ClipChannels::Mono(ch) => (usize::from(ch), None),
+            };
+            // A channel the source does not have plays as silence.
+            let source = source.filter(|s| left < s.channels.len());
+            let len = c.length.0.max(0);
+            // Fades that overlap both apply where they overlap.
+            let fi = c.fade_in.length.0.clamp(0, len);
+            let fo = c.fade_out.length.0.clamp(0, len);
+            PlanClip {
+                start: c.position.0,
+                end: c.position.0 + len,
+                source_offset: c.source_offset.0,
+                gain: db_to_gain(c.gain_db),
+                fade_in: fi,
+                fade_in_shape: c.fade_in.shape,
+                fade_out: fo,
+                fade_out_shape: c.fade_out.shape,
+                source,
+                left,
+                right,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip(start: i64, end: i64) -> PlanClip {
+        PlanClip {
+            start,
+            end,
+            source_offset: 0,
+            gain: 1.0,
+            fade_in: 0,
+            fade_in_shape: FadeShape::Linear,
+            fade_out: 0,
+            fade_out_shape: FadeShape::Linear,
+            source: None,
+            left: 0,
+            right: None,
+        }
+    }
+
+    #[test]
+    fn the_clip_index_finds_exactly_the_overlapping_clips() {
+        let idx = ClipIndex::new(vec![
+            clip(0, 1000),
+            clip(100, 200),
+            clip(300, 400),
+            clip(350, 5000),
+            clip(6000, 6100),
+        ]);
+        let found = |a, b| {
+            idx.overlapping(a, b)
+                .map(|c| (c.start, c.end))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(150, 160), vec![(0, 1000), (100, 200)]);
+        assert_eq!(found(1000, 1100), vec![(350, 5000)]);
+        assert_eq!(found(5000, 6000), vec![]);
+        assert_eq!(found(5999, 6001), vec![(6000, 6100)]);
+        assert_eq!(found(-10, 0), vec![]);
+    }
 }

@@ -1,12 +1,21 @@
-//! The renderer: mixes a [`RenderPlan`] block by block. The same code runs
-//! in the audio callback and in offline export, so both give identical samples.
+//! The renderer: runs a [`RenderPlan`]'s strip graph block by block. The
+//! same code runs in the audio callback and in offline export, so both give
+//! identical samples.
+//!
+//! Per block, in the plan's order (everything before what it feeds): a
+//! track sums the clips that overlap the block (found through its clip
+//! index) into its own layout, runs its inserts, applies fader and pan,
+//! adds the result to its output bus and its sends; buses and the master
+//! do the same with what arrived. Processors live in the renderer's pool,
+//! not in the plan, so a new plan keeps their state.
 //!
 //! Real-time invariant: nothing in this module allocates, frees, locks or does I/O.
 
-use crate::plan::{PlanClip, RenderPlan};
-use dubstage_dsp::mix::{add, add_scaled, scale};
-use dubstage_dsp::{GainRamp, fade_gain};
-use dubstage_model::SamplePos;
+use crate::plan::{DelayLine, PlanClip, PlanStrip, RenderPlan, Slot, StripKind};
+use dubstage_dsp::mix::{add, add_scaled};
+use dubstage_dsp::{GainRamp, MAX_CHANNELS, fade_gain, split_rows};
+use dubstage_model::{InsertId, SamplePos};
+use std::time::Instant;
 
 /// Renders a plan from a playhead position.
 #[derive(Debug)]
@@ -19,6 +28,10 @@ pub struct Renderer {
     /// A plan whose crossfade finished, waiting to be handed back.
     retired: Option<Box<RenderPlan>>,
     position: i64,
+    /// The processors, by slot (see [`crate::plan::Compiler`]).
+    pool: Vec<Option<Box<Slot>>>,
+    faults: u64,
+    last_fault: Option<InsertId>,
 }
 
 /// The output of one rendered block: master and bus (stem) signals.
@@ -32,35 +45,85 @@ pub struct Block<'a> {
 impl<'a> Block<'a> {
     /// Master left and right.
     pub fn master(&self) -> (&'a [f32], &'a [f32]) {
-        (
-            &self.plan.master_left[..self.frames],
-            &self.plan.master_right[..self.frames],
-        )
+        let s = &self.plan.strips[self.plan.master];
+        let mb = self.plan.max_block;
+        (&s.out[..self.frames], &s.out[mb..mb + self.frames])
     }
 
     /// Output of bus `index` (in [`RenderPlan::bus_names`] order), after the
-    /// bus fader and the master fader, so the stems sum to the master.
+    /// bus fader and the master fader (not the master's inserts), delayed
+    /// to line up with the master.
     pub fn bus(&self, index: usize) -> (&'a [f32], &'a [f32]) {
-        let b = &self.plan.buses[index];
-        (&b.left[..self.frames], &b.right[..self.frames])
+        let s = &self.plan.strips[self.plan.bus_strips[index]];
+        let mb = self.plan.max_block;
+        (&s.stem[..self.frames], &s.stem[mb..mb + self.frames])
     }
 
     /// Number of buses.
     pub fn bus_count(&self) -> usize {
-        self.plan.buses.len()
+        self.plan.bus_strips.len()
+    }
+}
+
+/// Flush-to-zero and denormals-are-zero while rendering, restored after.
+struct DenormalGuard {
+    #[cfg(target_arch = "x86_64")]
+    saved: u32,
+}
+
+impl DenormalGuard {
+    #[inline]
+    fn new() -> DenormalGuard {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut saved: u32 = 0;
+            // SAFETY: reads and writes the SSE control register of this
+            // thread only; FTZ|DAZ change no memory and are undone on drop.
+            unsafe {
+                std::arch::asm!("stmxcsr [{}]", in(reg) &mut saved, options(nostack));
+                let on = saved | 0x8040;
+                std::arch::asm!("ldmxcsr [{}]", in(reg) &on, options(nostack, readonly));
+            }
+            DenormalGuard { saved }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        DenormalGuard {}
+    }
+}
+
+impl Drop for DenormalGuard {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: restores the value read in `new`.
+        unsafe {
+            std::arch::asm!("ldmxcsr [{}]", in(reg) &self.saved, options(nostack, readonly));
+        }
     }
 }
 
 impl Renderer {
-    pub fn new(plan: Box<RenderPlan>) -> Renderer {
-        Renderer {
-            plan,
+    pub fn new(mut plan: Box<RenderPlan>) -> Renderer {
+        let mut pool = Vec::with_capacity(crate::plan::POOL_SLOTS);
+        pool.resize_with(crate::plan::POOL_SLOTS, || None);
+        let mut r = Renderer {
+            plan: Box::new(crate::plan::compile(
+                &dubstage_model::Project::new(""),
+                &crate::plan::Sources::new(),
+                crate::plan::CompileOptions { max_block: 1 },
+            )),
             fading: None,
             xfade_done: 0,
             xfade_len: 0,
             retired: None,
             position: 0,
-        }
+            pool,
+            faults: 0,
+            last_fault: None,
+        };
+        r.install(&mut plan);
+        r.plan = plan;
+        r
     }
 
     /// The next sample to be rendered.
@@ -86,13 +149,89 @@ impl Renderer {
         self.fading.as_deref_mut()
     }
 
+    pub(crate) fn plan_and_pool(&mut self) -> (&mut RenderPlan, &mut [Option<Box<Slot>>]) {
+        (&mut self.plan, &mut self.pool)
+    }
+
+    /// Samples by which the master lags the timeline (see [`RenderPlan::latency`]).
+    pub fn latency(&self) -> usize {
+        self.plan.latency
+    }
+
+    /// Inserts that produced a non-finite sample (and were reset and
+    /// bypassed), and the last of them.
+    pub fn faults(&self) -> (u64, Option<InsertId>) {
+        (self.faults, self.last_fault)
+    }
+
+    /// Moves the plan's new processors into the pool (and the removed
+    /// ones into the plan, to be freed with it off the audio thread), then
+    /// gives every processor the plan's parameter values.
+    fn install(&mut self, plan: &mut RenderPlan) {
+        let RenderPlan {
+            evict,
+            evicted,
+            installs,
+            strips,
+            ..
+        } = plan;
+        let keep = |b: Box<Slot>, evicted: &mut Vec<Box<Slot>>| {
+            if evicted.len() < evicted.capacity() {
+                evicted.push(b);
+            } else {
+                // Never free on the audio thread; sized so this cannot happen.
+                std::mem::forget(b);
+            }
+        };
+        for &slot in evict.iter() {
+            if let Some(b) = self.pool.get_mut(slot).and_then(Option::take) {
+                keep(b, evicted);
+            }
+        }
+        for ins in installs.iter_mut() {
+            if let (Some(b), Some(dst)) = (ins.proc.take(), self.pool.get_mut(ins.slot))
+                && let Some(old) = dst.replace(b)
+            {
+                keep(old, evicted);
+            }
+        }
+        for strip in strips.iter() {
+            for ins in &strip.inserts {
+                let Some(Some(slot)) = self.pool.get_mut(ins.slot) else {
+                    continue;
+                };
+                if slot.generation != ins.generation || slot.insert != ins.id {
+                    continue;
+                }
+                let Slot { proc, values, .. } = &mut **slot;
+                for i in 0..ins.n_values {
+                    if values[i].to_bits() != ins.values[i].to_bits() {
+                        values[i] = ins.values[i];
+                        proc.set_indexed(i as u16, ins.values[i], values);
+                    }
+                }
+            }
+        }
+    }
+
     /// Starts a linear crossfade of `len` samples from the current plan to
-    /// `plan`. Returns a plan that must be disposed of off the audio thread:
-    /// one whose crossfade was cut short by this call.
-    pub fn crossfade_to(&mut self, plan: Box<RenderPlan>, len: u32) -> Option<Box<RenderPlan>> {
+    /// `plan` (of each track's clip sum: the strips after it run once, on
+    /// the new plan, so no processor runs twice). Returns a plan that must
+    /// be disposed of off the audio thread: one whose crossfade was cut
+    /// short by this call.
+    pub fn crossfade_to(&mut self, mut plan: Box<RenderPlan>, len: u32) -> Option<Box<RenderPlan>> {
+        self.install(&mut plan);
         let old = std::mem::replace(&mut self.plan, plan);
         if len == 0 {
             return Some(old);
+        }
+        // Match the new plan's tracks with the old plan's.
+        let new = &mut *self.plan;
+        for (i, s) in new.strips.iter().enumerate() {
+            new.xfade_map[i] = match s.kind {
+                StripKind::Track(_) => old.strips.iter().position(|o| o.kind == s.kind),
+                _ => None,
+            };
         }
         self.xfade_done = 0;
         self.xfade_len = len;
@@ -111,7 +250,8 @@ impl Renderer {
 
     /// Installs a new plan at a block boundary and hands back the old one
     /// (which the caller must not drop on the audio thread).
-    pub fn swap_plan(&mut self, plan: Box<RenderPlan>) -> Box<RenderPlan> {
+    pub fn swap_plan(&mut self, mut plan: Box<RenderPlan>) -> Box<RenderPlan> {
+        self.install(&mut plan);
         std::mem::replace(&mut self.plan, plan)
     }
 
@@ -123,26 +263,21 @@ impl Renderer {
             n = n.min(old.max_block);
         }
         let start = self.position;
-        mix_block(&mut self.plan, start, n);
-        if let Some(old) = self.fading.as_deref_mut() {
-            mix_block(old, start, n);
-            let (done, len) = (self.xfade_done, self.xfade_len);
-            let new = &mut *self.plan;
-            blend(&old.master_left[..n], &mut new.master_left[..n], done, len);
-            blend(
-                &old.master_right[..n],
-                &mut new.master_right[..n],
-                done,
-                len,
-            );
-            if old.buses.len() == new.buses.len() {
-                for (ob, nb) in old.buses.iter().zip(new.buses.iter_mut()) {
-                    blend(&ob.left[..n], &mut nb.left[..n], done, len);
-                    blend(&ob.right[..n], &mut nb.right[..n], done, len);
-                }
+        {
+            let _ftz = DenormalGuard::new();
+            let xfade = self
+                .fading
+                .as_deref_mut()
+                .map(|old| (old, self.xfade_done, self.xfade_len));
+            let (faults, last) = mix_block(&mut self.plan, &mut self.pool, xfade, start, n);
+            if faults > 0 {
+                self.faults += faults;
+                self.last_fault = last;
             }
-            self.xfade_done = done.saturating_add(n as u32);
-            if self.xfade_done >= len && self.retired.is_none() {
+        }
+        if self.fading.is_some() {
+            self.xfade_done = self.xfade_done.saturating_add(n as u32);
+            if self.xfade_done >= self.xfade_len && self.retired.is_none() {
                 self.retired = self.fading.take();
             }
         }
@@ -187,135 +322,56 @@ impl Renderer {
     }
 }
 
-/// Adds `src · ramp` into `dst`, per sample while the ramp glides.
+/// `dst = src · ramp` (a copy of the ramp: the caller advances the original).
 #[inline]
-fn add_ramped(dst: &mut [f32], src: &[f32], ramp: &mut GainRamp) {
+fn write_ramped(dst: &mut [f32], src: &[f32], mut ramp: GainRamp) {
     if ramp.is_settled() {
-        add_scaled(dst, src, ramp.current());
+        let g = ramp.current();
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s * g;
+        }
     } else {
         for (d, s) in dst.iter_mut().zip(src) {
-            *d += *s * ramp.next_gain();
+            *d = *s * ramp.next_gain();
         }
     }
 }
 
-/// Multiplies `buf` by `a · b`, per sample while either ramp glides. The
-/// ramps are copies: the caller advances the originals once per block.
+/// `buf *= ramp` (a copy of the ramp).
 #[inline]
-fn scale_ramped(buf: &mut [f32], mut a: GainRamp, mut b: GainRamp) {
-    if a.is_settled() && b.is_settled() {
-        scale(buf, a.current() * b.current());
+fn scale_ramped(buf: &mut [f32], mut ramp: GainRamp) {
+    if ramp.is_settled() {
+        let g = ramp.current();
+        if g != 1.0 {
+            for v in buf.iter_mut() {
+                *v *= g;
+            }
+        }
     } else {
         for v in buf.iter_mut() {
-            *v *= a.next_gain() * b.next_gain();
+            *v *= ramp.next_gain();
         }
     }
 }
 
-pub(crate) fn mix_block(plan: &mut RenderPlan, start: i64, n: usize) {
-    let RenderPlan {
-        tracks,
-        buses,
-        master_gain,
-        master_meter,
-        metering,
-        mono,
-        left,
-        right,
-        master_left,
-        master_right,
-        ..
-    } = plan;
-    let metering = *metering;
-    master_left[..n].fill(0.0);
-    master_right[..n].fill(0.0);
-    for b in buses.iter_mut() {
-        b.left[..n].fill(0.0);
-        b.right[..n].fill(0.0);
-    }
-    let end = start + n as i64;
-    for track in tracks.iter_mut() {
-        if track.is_silent() {
-            continue;
+/// `dst += src · a · b` (copies of the ramps).
+#[inline]
+fn add_ramped2(dst: &mut [f32], src: &[f32], mut a: GainRamp, mut b: GainRamp) {
+    if a.is_settled() && b.is_settled() {
+        let g = a.current() * b.current();
+        if g == 0.0 {
+            return;
         }
-        let (mut used_mono, mut used_stereo) = (false, false);
-        for clip in &track.clips {
-            if clip.end <= start || clip.start >= end {
-                continue;
-            }
-            if clip.right.is_some() {
-                if !used_stereo {
-                    left[..n].fill(0.0);
-                    right[..n].fill(0.0);
-                    used_stereo = true;
-                }
-                mix_clip(clip, start, n, &mut left[..n], Some(&mut right[..n]));
-            } else {
-                if !used_mono {
-                    mono[..n].fill(0.0);
-                    used_mono = true;
-                }
-                mix_clip(clip, start, n, &mut mono[..n], None);
-            }
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += *s * g;
         }
-        let (dl, dr) = match track.bus {
-            Some(i) => {
-                let b = &mut buses[i];
-                (&mut b.left[..n], &mut b.right[..n])
-            }
-            None => (&mut master_left[..n], &mut master_right[..n]),
-        };
-        if used_stereo {
-            if metering {
-                let (gl, gr) = (track.stereo_l.target(), track.stereo_r.target());
-                track.meter.add_scaled(&left[..n], &right[..n], gl, gr);
-            }
-            add_ramped(dl, &left[..n], &mut track.stereo_l);
-            add_ramped(dr, &right[..n], &mut track.stereo_r);
-        } else {
-            track.stereo_l.skip(n);
-            track.stereo_r.skip(n);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += *s * a.next_gain() * b.next_gain();
         }
-        if used_mono {
-            if metering {
-                let (gl, gr) = (track.mono_l.target(), track.mono_r.target());
-                track.meter.add_scaled(&mono[..n], &mono[..n], gl, gr);
-            }
-            add_ramped(dl, &mono[..n], &mut track.mono_l);
-            add_ramped(dr, &mono[..n], &mut track.mono_r);
-        } else {
-            track.mono_l.skip(n);
-            track.mono_r.skip(n);
-        }
-        if metering {
-            track.meter.frames += n as u32;
-        }
-    }
-    // Tracks routed straight to the master, then the buses (post bus and
-    // master fader, so the stems sum to the master).
-    let unity = GainRamp::new(1.0);
-    scale_ramped(&mut master_left[..n], *master_gain, unity);
-    scale_ramped(&mut master_right[..n], *master_gain, unity);
-    for b in buses.iter_mut() {
-        scale_ramped(&mut b.left[..n], b.gain, *master_gain);
-        scale_ramped(&mut b.right[..n], b.gain, *master_gain);
-        b.gain.skip(n);
-        add(&mut master_left[..n], &b.left[..n]);
-        add(&mut master_right[..n], &b.right[..n]);
-        if metering {
-            b.meter.add(&b.left[..n], &b.right[..n]);
-            b.meter.frames += n as u32;
-        }
-    }
-    master_gain.skip(n);
-    if metering {
-        master_meter.add(&master_left[..n], &master_right[..n]);
-        master_meter.frames += n as u32;
     }
 }
 
-/// Adds the part of `clip` inside the block `[start, start + n)` into
-/// `left` (and `right` for a stereo clip), with clip gain and fades.
 /// Linear crossfade: `new = old·(1−g) + new·g`, with `g` rising from
 /// `(done+1)/len` to 1 over the block. Linear, not equal-power, because the
 /// two plans mostly carry the same (correlated) audio: linear keeps its level.
@@ -327,6 +383,257 @@ fn blend(old: &[f32], new: &mut [f32], done: u32, len: u32) {
     }
 }
 
+/// Sums a track's clips overlapping the block into its rows; returns
+/// whether any clip was there.
+fn sum_clips(s: &mut PlanStrip, mb: usize, start: i64, n: usize) -> bool {
+    let at = start - s.read_delay;
+    let (l, r) = s.buf.split_at_mut(mb);
+    l[..n].fill(0.0);
+    if s.channels == 2 {
+        r[..n].fill(0.0);
+    }
+    let mut any = false;
+    for clip in s.clips.overlapping(at, at + n as i64) {
+        any = true;
+        let right = (s.channels == 2).then_some(&mut r[..n]);
+        mix_clip(clip, at, n, &mut l[..n], right);
+    }
+    any
+}
+
+/// Mixes one block of the whole graph. Returns the number of inserts that
+/// faulted (non-finite output) and the last one.
+pub(crate) fn mix_block(
+    plan: &mut RenderPlan,
+    pool: &mut [Option<Box<Slot>>],
+    mut xfade: Option<(&mut RenderPlan, u32, u32)>,
+    start: i64,
+    n: usize,
+) -> (u64, Option<InsertId>) {
+    let RenderPlan {
+        strips,
+        metering,
+        meters,
+        max_block,
+        xfade_map,
+        master,
+        ..
+    } = plan;
+    let (metering, mb, master) = (*metering, *max_block, *master);
+    let mut faults = 0u64;
+    let mut last_fault = None;
+    // Buses and the master collect their inputs from earlier strips.
+    for s in strips.iter_mut() {
+        if !matches!(s.kind, StripKind::Track(_)) {
+            s.buf[..n].fill(0.0);
+            s.buf[mb..mb + n].fill(0.0);
+        }
+    }
+    for i in 0..strips.len() {
+        let (done, rest) = strips.split_at_mut(i);
+        let Some((s, later)) = rest.split_first_mut() else {
+            break;
+        };
+        let t0 = metering.then(Instant::now);
+        if let StripKind::Track(_) = s.kind {
+            if s.is_silent() && s.inserts.is_empty() {
+                skip_ramps(s, n, true);
+                continue;
+            }
+            let mut active = sum_clips(s, mb, start, n);
+            if let Some((old, d, len)) = xfade.as_mut()
+                && let Some(j) = xfade_map.get(i).copied().flatten()
+                && let Some(o) = old.strips.get_mut(j)
+            {
+                let old_active = sum_clips(o, old.max_block, start, n);
+                if active || old_active {
+                    let omb = old.max_block;
+                    for c in 0..s.channels {
+                        let oc = c.min(o.channels - 1);
+                        let src = &o.buf[oc * omb..oc * omb + n];
+                        blend(src, &mut s.buf[c * mb..c * mb + n], *d, *len);
+                    }
+                    active = true;
+                }
+            }
+            s.active = active;
+            if !active && s.inserts.is_empty() {
+                skip_ramps(s, n, true);
+                if metering {
+                    s.meter.frames += n as u32;
+                }
+                continue;
+            }
+        }
+        // The master's fader comes before its inserts, so a limiter there
+        // is the last word (the delivery chain).
+        if s.kind == StripKind::Master {
+            let (bl, br) = s.buf.split_at_mut(mb);
+            scale_ramped(&mut bl[..n], s.out_l);
+            scale_ramped(&mut br[..n], s.out_r);
+        }
+        // Inserts, in order.
+        for ins in &s.inserts {
+            if ins.bypass {
+                continue;
+            }
+            let Some(Some(slot)) = pool.get_mut(ins.slot) else {
+                continue;
+            };
+            if slot.generation != ins.generation || slot.failed {
+                continue;
+            }
+            let key_rows;
+            let key = match ins.sidechain.and_then(|k| done.get(k)) {
+                Some(k) => {
+                    key_rows = [&k.out[..n], &k.out[mb..mb + n]];
+                    Some(&key_rows[..])
+                }
+                None => None,
+            };
+            let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
+            split_rows(&mut s.buf, mb, n, &mut rows);
+            let proc = slot.proc.processor();
+            proc.process(&mut rows[..s.channels], key);
+            let finite = rows[..s.channels]
+                .iter()
+                .all(|r| r.iter().fold(0.0f32, |a, v| a + v * 0.0).is_finite());
+            if !finite {
+                for r in rows[..s.channels].iter_mut() {
+                    r.fill(0.0);
+                }
+                proc.reset();
+                slot.failed = true;
+                faults += 1;
+                last_fault = Some(ins.id);
+            }
+            if metering {
+                meters
+                    .insert_at(ins.meter)
+                    .publish_reduction(proc.reduction_db());
+            }
+        }
+        // Fader and pan.
+        {
+            let (bl, br) = s.buf.split_at(mb);
+            let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
+            let (ol, or) = s.out.split_at_mut(mb);
+            if s.kind == StripKind::Master {
+                ol[..n].copy_from_slice(&bl[..n]);
+                or[..n].copy_from_slice(br);
+            } else {
+                write_ramped(&mut ol[..n], &bl[..n], s.out_l);
+                write_ramped(&mut or[..n], br, s.out_r);
+            }
+        }
+        // Sends.
+        for send in s.sends.iter_mut() {
+            let Some(dest) = send.dest.checked_sub(i + 1).and_then(|d| later.get_mut(d)) else {
+                continue;
+            };
+            let (dl, dr) = dest.buf.split_at_mut(mb);
+            let (sl, sr, pa, pb) = if send.pre {
+                let (bl, br) = s.buf.split_at(mb);
+                let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
+                (&bl[..n], br, s.pre_l, s.pre_r)
+            } else {
+                let (ol, or) = s.out.split_at(mb);
+                (&ol[..n], &or[..n], GainRamp::new(1.0), GainRamp::new(1.0))
+            };
+            match send.delay.as_mut() {
+                None => {
+                    add_ramped2(&mut dl[..n], sl, send.gain, pa);
+                    add_ramped2(&mut dr[..n], sr, send.gain, pb);
+                }
+                Some(line) => {
+                    delayed_add(
+                        line,
+                        [&mut dl[..n], &mut dr[..n]],
+                        [sl, sr],
+                        [send.gain, send.gain],
+                        [pa, pb],
+                    );
+                }
+            }
+            send.gain.skip(n);
+        }
+        // Output.
+        if let Some(dest) = s
+            .output
+            .and_then(|o| o.checked_sub(i + 1))
+            .and_then(|d| later.get_mut(d))
+        {
+            let (dl, dr) = dest.buf.split_at_mut(mb);
+            let (ol, or) = s.out.split_at(mb);
+            match s.out_delay.as_mut() {
+                None => {
+                    add(&mut dl[..n], &ol[..n]);
+                    add(&mut dr[..n], &or[..n]);
+                }
+                Some(line) => {
+                    let one = GainRamp::new(1.0);
+                    delayed_add(
+                        line,
+                        [&mut dl[..n], &mut dr[..n]],
+                        [&ol[..n], &or[..n]],
+                        [one, one],
+                        [one, one],
+                    );
+                }
+            }
+        }
+        // Stems: bus output × the master fader, lined up with the master.
+        if let StripKind::Bus(_) = s.kind {
+            let fader = master
+                .checked_sub(i + 1)
+                .and_then(|m| later.get(m))
+                .map_or(GainRamp::new(1.0), |m| m.out_l);
+            let (ol, or) = s.out.split_at(mb);
+            let (tl, tr) = s.stem.split_at_mut(mb);
+            write_ramped(&mut tl[..n], &ol[..n], fader);
+            write_ramped(&mut tr[..n], &or[..n], fader);
+            if let Some(line) = s.stem_delay.as_mut() {
+                line.process([&mut tl[..n], &mut tr[..n]]);
+            }
+        }
+        skip_ramps(s, n, false);
+        if metering {
+            let (ol, or) = s.out.split_at(mb);
+            s.meter.add(&ol[..n], &or[..n]);
+            s.meter.frames += n as u32;
+            if let Some(t0) = t0 {
+                s.meter.cost_ns += t0.elapsed().as_nanos() as u64;
+            }
+        }
+    }
+    (faults, last_fault)
+}
+
+fn skip_ramps(s: &mut PlanStrip, n: usize, sends: bool) {
+    s.out_l.skip(n);
+    s.out_r.skip(n);
+    s.pre_l.skip(n);
+    s.pre_r.skip(n);
+    if sends {
+        for send in s.sends.iter_mut() {
+            send.gain.skip(n);
+        }
+    }
+}
+
+/// `dst += delay(src · a · b)`, sample by sample through the line.
+fn delayed_add(
+    line: &mut DelayLine,
+    dst: [&mut [f32]; 2],
+    src: [&[f32]; 2],
+    a: [GainRamp; 2],
+    b: [GainRamp; 2],
+) {
+    line.add_through(dst, src, a, b);
+}
+
+/// Adds the part of `clip` inside the block `[start, start + n)` into
+/// `left` (and `right` for a stereo clip), with clip gain and fades.
 fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Option<&mut [f32]>) {
     let Some(src) = &clip.source else {
         return; // offline media: silence
@@ -345,7 +652,12 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
     let mut cuts = [a, fi_end.clamp(a, b), fo_start.clamp(a, b), b];
     cuts.sort_unstable();
     let l_src = &src.channels[clip.left];
-    let r_src = clip.right.and_then(|ch| src.channels.get(ch));
+    // A mono clip on a stereo strip plays on both sides.
+    let r_src = match clip.right {
+        Some(ch) => src.channels.get(ch),
+        None if right.is_some() => Some(l_src),
+        None => None,
+    };
     let mut right = right;
     for w in cuts.windows(2) {
         let (x, y) = (w[0], w[1]);

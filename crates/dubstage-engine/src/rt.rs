@@ -13,10 +13,10 @@
 
 use crate::audition::AuditionVoice;
 use crate::meters::MeterBank;
-use crate::plan::{RenderPlan, retarget};
+use crate::plan::{RenderPlan, Slot, StripKind, retarget};
 use crate::render::Renderer;
 use dubstage_dsp::db_to_gain;
-use dubstage_model::{BusId, SamplePos, TrackId};
+use dubstage_model::{InsertId, ParamId, SamplePos, StripId, TrackId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -34,17 +34,19 @@ pub const RETURN_RING: usize = 16;
 /// Retired plans the processor can hold while the return ring is full.
 const PENDING_SLOTS: usize = 8;
 
-/// A continuous control, applied with per-sample smoothing.
+/// A live change of one mixer value (while a control is dragged), applied
+/// with per-sample smoothing; the same addresses as the project's
+/// [`dubstage_model::Command::SetParam`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Control {
-    TrackGain { track: TrackId, gain_db: f32 },
-    TrackPan { track: TrackId, pan: f32 },
-    TrackMute { track: TrackId, mute: bool },
-    TrackSolo { track: TrackId, solo: bool },
-    TrackSoloSafe { track: TrackId, solo_safe: bool },
-    BusGain { bus: BusId, gain_db: f32 },
-    BusMute { bus: BusId, mute: bool },
-    MasterGain { gain_db: f32 },
+pub struct Control {
+    pub id: ParamId,
+    pub value: f32,
+}
+
+impl Control {
+    pub fn new(id: ParamId, value: f32) -> Control {
+        Control { id, value }
+    }
 }
 
 /// A message from the UI thread to the audio thread.
@@ -134,6 +136,10 @@ pub struct Telemetry {
     audition_pos: AtomicI64,
     /// Blocks the live loudness ring had no room for.
     loudness_dropped: AtomicU64,
+    /// Inserts reset and bypassed for producing non-finite samples.
+    insert_faults: AtomicU64,
+    /// The last of them (0: none).
+    last_fault: AtomicU32,
 }
 
 impl Telemetry {
@@ -182,6 +188,9 @@ pub struct TelemetrySnapshot {
     pub output_latency: Duration,
     /// Where the auditioned sound is (frames after its in-point) while it sounds.
     pub audition: Option<i64>,
+    /// Inserts reset and bypassed for producing non-finite samples, and the last one.
+    pub insert_faults: u64,
+    pub last_fault: Option<InsertId>,
 }
 
 /// How the processor is set up: the project rate it renders at and the
@@ -302,10 +311,10 @@ impl AudioProcessor {
     pub fn track_gain_target(&self, id: TrackId) -> Option<f32> {
         self.renderer
             .plan()
-            .tracks
+            .strips
             .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.stereo_l.target())
+            .find(|s| s.kind == StripKind::Track(id))
+            .map(|s| s.out_l.target())
     }
 
     /// Fills `out` (interleaved, `config.channels` per frame). This is the
@@ -392,17 +401,20 @@ impl AudioProcessor {
                 return;
             }
             let pos = self.renderer.position().0;
+            // The master lags the timeline by the plan's latency: a range
+            // ends when its last sample has come out.
+            let lat = self.renderer.latency() as i64;
             let mut want = n - done;
             if self.playing {
                 if let Some((_, end)) = self.loop_range
-                    && pos < end
+                    && pos < end + lat
                 {
-                    want = want.min((end - pos) as usize);
+                    want = want.min((end + lat - pos) as usize);
                 }
                 if let Some(end) = self.stop_at
-                    && pos < end
+                    && pos < end + lat
                 {
-                    want = want.min((end - pos) as usize);
+                    want = want.min((end + lat - pos) as usize);
                 }
             } else {
                 want = want.min(self.stop_fade_left as usize);
@@ -452,14 +464,15 @@ impl AudioProcessor {
             self.dispose(retired);
             done += k;
             let pos = self.renderer.position().0;
+            let lat = self.renderer.latency() as i64;
             if self.playing {
                 if let Some((start, end)) = self.loop_range
-                    && pos >= end
+                    && pos >= end + lat
                 {
                     self.renderer.locate(SamplePos(start));
                 }
                 if let Some(end) = self.stop_at
-                    && pos >= end
+                    && pos >= end + lat
                 {
                     self.begin_stop();
                     if !self.return_to_start {
@@ -679,9 +692,10 @@ impl AudioProcessor {
                 ToAudio::AuditionGain(g) => self.audition_gain = g,
                 ToAudio::AuditionMutesMix(on) => self.audition_mutes_mix = on,
                 ToAudio::Control(c) => {
-                    apply_control(self.renderer.plan_mut(), c);
+                    let (plan, pool) = self.renderer.plan_and_pool();
+                    apply_control(plan, Some(pool), c);
                     if let Some(old) = self.renderer.fading_mut() {
-                        apply_control(old, c);
+                        apply_control(old, None, c);
                     }
                 }
             }
@@ -728,6 +742,7 @@ impl AudioProcessor {
         let t = &self.telemetry;
         let heard = if self.playing {
             self.renderer.position().0
+                - self.renderer.latency() as i64
                 - self
                     .resampler
                     .as_ref()
@@ -744,18 +759,26 @@ impl AudioProcessor {
         );
         t.playing.store(self.playing, Ordering::Relaxed);
         t.callbacks.fetch_add(1, Ordering::Relaxed);
+        let period_ns = frames as f64 * 1e9 / f64::from(self.config.device_rate.max(1));
+        let (faults, last) = self.renderer.faults();
+        t.insert_faults.store(faults, Ordering::Relaxed);
+        t.last_fault
+            .store(last.map_or(0, |i| i.0), Ordering::Relaxed);
         let plan = self.renderer.plan_mut();
         let meters: &MeterBank = &plan.meters;
-        for (i, track) in plan.tracks.iter_mut().enumerate() {
-            meters.track_at(i).publish(&track.meter);
-            track.meter = Default::default();
+        for (i, &si) in plan.track_strips.iter().enumerate() {
+            let s = &mut plan.strips[si];
+            meters.track_at(i).publish(&s.meter, period_ns);
+            s.meter = Default::default();
         }
-        for (i, bus) in plan.buses.iter_mut().enumerate() {
-            meters.bus_at(i).publish(&bus.meter);
-            bus.meter = Default::default();
+        for (i, &si) in plan.bus_strips.iter().enumerate() {
+            let s = &mut plan.strips[si];
+            meters.bus_at(i).publish(&s.meter, period_ns);
+            s.meter = Default::default();
         }
-        meters.master().publish(&plan.master_meter);
-        plan.master_meter = Default::default();
+        let m = plan.master;
+        meters.master().publish(&plan.strips[m].meter, period_ns);
+        plan.strips[m].meter = Default::default();
         if frames > 0 {
             let period = frames as f64 / f64::from(self.config.device_rate.max(1));
             let load = (started.elapsed().as_secs_f64() / period) as f32;
@@ -783,67 +806,118 @@ fn write_interleaved(out: &mut [f32], l: &[f32], r: &[f32], channels: usize) {
 }
 
 /// Applies a continuous control to a plan, gliding over [`CONTROL_RAMP`].
-fn apply_control(plan: &mut RenderPlan, c: Control) {
+/// Applies a live control to a plan (and, with `pool`, to the processor it
+/// addresses). The audibility rule is the model's.
+fn apply_control(plan: &mut RenderPlan, pool: Option<&mut [Option<Box<Slot>>]>, c: Control) {
     let law = plan.pan_law;
-    let track_index = |plan: &RenderPlan, id: TrackId| plan.tracks.iter().position(|t| t.id == id);
-    match c {
-        Control::TrackGain { track, gain_db } => {
-            if let Some(i) = track_index(plan, track) {
-                plan.tracks[i].controls.gain = db_to_gain(gain_db);
+    let on = c.value >= 0.5;
+    let v = c.value;
+    if !v.is_finite() {
+        return;
+    }
+    fn strip_of(plan: &mut RenderPlan, id: StripId) -> Option<&mut crate::plan::PlanStrip> {
+        plan.strips.iter_mut().find(|s| s.id() == id)
+    }
+    match c.id {
+        ParamId::Fader(id) => {
+            if let Some(s) = strip_of(plan, id) {
+                s.controls.level = dubstage_dsp::db_to_gain(v.clamp(-144.0, 24.0));
             }
         }
-        Control::TrackPan { track, pan } => {
-            if let Some(i) = track_index(plan, track) {
-                plan.tracks[i].controls.pan = pan.clamp(-1.0, 1.0);
+        ParamId::Pan(id) => {
+            if let Some(s) = strip_of(plan, id) {
+                s.controls.pan = v.clamp(-1.0, 1.0);
             }
         }
-        Control::TrackMute { track, mute } => {
-            if let Some(i) = track_index(plan, track) {
-                plan.tracks[i].controls.mute = mute;
+        ParamId::Mute(id) => {
+            if let Some(s) = strip_of(plan, id) {
+                s.controls.mute = on;
             }
         }
-        Control::TrackSolo { track, solo } => {
-            if let Some(i) = track_index(plan, track) {
-                plan.tracks[i].controls.solo = solo;
+        ParamId::Solo(t) => {
+            if let Some(s) = strip_of(plan, StripId::Track(t)) {
+                s.controls.solo = on;
             }
         }
-        Control::TrackSoloSafe { track, solo_safe } => {
-            if let Some(i) = track_index(plan, track) {
-                plan.tracks[i].controls.solo_safe = solo_safe;
+        ParamId::SoloSafe(t) => {
+            if let Some(s) = strip_of(plan, StripId::Track(t)) {
+                s.controls.solo_safe = on;
             }
         }
-        Control::BusGain { bus, gain_db } => {
-            if let Some(b) = plan.buses.iter_mut().find(|b| b.id == bus) {
-                b.level = db_to_gain(gain_db);
-                let g = if b.mute { 0.0 } else { b.level };
-                b.gain.set_target(g, CONTROL_RAMP);
+        ParamId::SendLevel(id) | ParamId::SendMute(id) | ParamId::SendPre(id) => {
+            for s in plan.strips.iter_mut() {
+                for send in s.sends.iter_mut().filter(|x| x.id == id) {
+                    match c.id {
+                        ParamId::SendLevel(_) => {
+                            send.level = dubstage_dsp::db_to_gain(v.clamp(-144.0, 24.0));
+                        }
+                        ParamId::SendMute(_) => send.mute = on,
+                        _ => send.pre = on,
+                    }
+                }
+            }
+        }
+        ParamId::Bypass(id) => {
+            for ins in plan.strips.iter_mut().flat_map(|s| s.inserts.iter_mut()) {
+                if ins.id == id {
+                    ins.bypass = on;
+                }
             }
             return;
         }
-        Control::BusMute { bus, mute } => {
-            if let Some(b) = plan.buses.iter_mut().find(|b| b.id == bus) {
-                b.mute = mute;
-                let g = if mute { 0.0 } else { b.level };
-                b.gain.set_target(g, CONTROL_RAMP);
-            }
-            return;
-        }
-        Control::MasterGain { gain_db } => {
-            plan.master_gain
-                .set_target(db_to_gain(gain_db), CONTROL_RAMP);
+        ParamId::Insert(id, index) => {
+            set_insert_param(plan, pool, id, index, v);
             return;
         }
     }
     // Mute and solo of one track change what every other track does.
-    let any_solo = plan.tracks.iter().any(|t| t.controls.solo);
-    for t in plan.tracks.iter_mut() {
-        let c = t.controls;
-        let audible = !c.mute && (!any_solo || c.solo || c.solo_safe);
-        retarget(t, law, audible, CONTROL_RAMP);
+    let any_solo = plan
+        .strips
+        .iter()
+        .any(|s| matches!(s.kind, StripKind::Track(_)) && s.controls.solo);
+    for s in plan.strips.iter_mut() {
+        let c = s.controls;
+        let audible = match s.kind {
+            StripKind::Track(_) => {
+                dubstage_model::mixer::audible(c.mute, c.solo, c.solo_safe, any_solo)
+            }
+            StripKind::Bus(_) => !c.mute,
+            StripKind::Master => true,
+        };
+        retarget(s, law, audible, CONTROL_RAMP);
     }
 }
 
-/// Why a message could not be sent.
+fn set_insert_param(
+    plan: &mut RenderPlan,
+    pool: Option<&mut [Option<Box<Slot>>]>,
+    id: InsertId,
+    index: u16,
+    v: f32,
+) {
+    let i = usize::from(index);
+    let Some(ins) = plan
+        .strips
+        .iter_mut()
+        .flat_map(|s| s.inserts.iter_mut())
+        .find(|x| x.id == id)
+    else {
+        return;
+    };
+    if i >= ins.n_values {
+        return;
+    }
+    ins.values[i] = v;
+    if let Some(pool) = pool
+        && let Some(Some(slot)) = pool.get_mut(ins.slot)
+        && slot.generation == ins.generation
+    {
+        let Slot { proc, values, .. } = &mut **slot;
+        values[i] = v;
+        proc.set_indexed(index, v, values);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error("the audio thread is not keeping up (message queue full)")]
@@ -861,6 +935,7 @@ pub struct AudioEngine {
     config: ProcessorConfig,
     stream: Option<Box<dyn crate::backend::OutputStream>>,
     dropped_plans: u64,
+    compiler: crate::plan::Compiler,
 }
 
 impl std::fmt::Debug for AudioEngine {
@@ -927,6 +1002,7 @@ impl AudioEngine {
             config,
             stream: None,
             dropped_plans: 0,
+            compiler: crate::plan::Compiler::new(),
         };
         (engine, processor)
     }
@@ -1089,6 +1165,43 @@ impl AudioEngine {
                 0 => None,
                 p => Some(p - 1),
             },
+            insert_faults: t.insert_faults.load(Ordering::Relaxed),
+            last_fault: match t.last_fault.load(Ordering::Relaxed) {
+                0 => None,
+                i => Some(InsertId(i)),
+            },
         }
+    }
+
+    /// Compiles `project` for this engine's renderer: inserts that are
+    /// still there keep their processors (and state).
+    pub fn compile(
+        &mut self,
+        project: &dubstage_model::Project,
+        sources: &crate::plan::Sources,
+    ) -> RenderPlan {
+        self.compiler.compile(
+            project,
+            sources,
+            crate::plan::CompileOptions {
+                max_block: self.config.max_block,
+            },
+        )
+    }
+
+    /// Compiles `project` and sends the plan. When it cannot be sent the
+    /// compiler forgets what the plan carried, so the next one rebuilds it.
+    pub fn send_project(
+        &mut self,
+        project: &dubstage_model::Project,
+        sources: &crate::plan::Sources,
+    ) -> Result<(), SendError> {
+        let before = self.compiler.clone();
+        let plan = self.compile(project, sources);
+        let r = self.set_plan(plan);
+        if r.is_err() {
+            self.compiler = before;
+        }
+        r
     }
 }

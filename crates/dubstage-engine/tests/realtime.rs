@@ -268,10 +268,10 @@ fn fader_moves_are_smoothed() {
     let (mut e, mut p) = sc.start();
     e.play().expect("play");
     run(&mut p, 1, 256);
-    e.control(Control::TrackGain {
-        track: sc.tracks[0],
-        gain_db: -144.0,
-    })
+    e.control(Control::new(
+        ParamId::Fader(StripId::Track(sc.tracks[0])),
+        -144.0,
+    ))
     .expect("fader");
     let out = run(&mut p, 4, 256);
     // DC 0.5 through a dialogue track (stereo clip, balance centre) to silence
@@ -291,21 +291,18 @@ fn mute_and_solo_are_smoothed_and_follow_solo_rules() {
     let (mut e, mut p) = sc.start();
     e.play().expect("play");
     run(&mut p, 1, 256);
-    e.control(Control::TrackSolo {
-        track: sc.tracks[1],
-        solo: true,
-    })
-    .expect("solo");
+    e.control(Control::new(ParamId::Solo(sc.tracks[1]), 1.0))
+        .expect("solo");
     let out = run(&mut p, 4, 256);
     assert!(max_step(&out) <= 0.25 / CONTROL_RAMP as f32 + 1e-5);
     assert!(
         (out[out.len() - 2] - 0.5).abs() < 1e-6,
         "only the soloed track"
     );
-    e.control(Control::TrackMute {
-        track: sc.tracks[1],
-        mute: true,
-    })
+    e.control(Control::new(
+        ParamId::Mute(StripId::Track(sc.tracks[1])),
+        1.0,
+    ))
     .expect("mute");
     let out = run(&mut p, 4, 256);
     assert_eq!(out[out.len() - 2], 0.0, "soloed but muted: silence");
@@ -382,24 +379,25 @@ fn a_long_run_with_swaps_moves_locates_and_wraps_never_allocates() {
                 e.set_plan(sc.plan()).expect("plan");
             }
             1 => e
-                .control(Control::TrackPan {
-                    track: sc.tracks[1],
-                    pan: (i % 3) as f32 - 1.0,
-                })
+                .control(Control::new(
+                    ParamId::Pan(StripId::Track(sc.tracks[1])),
+                    (i % 3) as f32 - 1.0,
+                ))
                 .expect("pan"),
             2 => e
                 .locate(SamplePos((i * 997 % 40_000) as i64))
                 .expect("locate"),
             3 => e
-                .control(Control::MasterGain {
-                    gain_db: -((i % 5) as f32),
-                })
+                .control(Control::new(
+                    ParamId::Fader(StripId::Master),
+                    -((i % 5) as f32),
+                ))
                 .expect("master"),
             4 => e
-                .control(Control::BusGain {
-                    bus: dubstage_model::Stem::Effects.bus_id(),
-                    gain_db: -3.0,
-                })
+                .control(Control::new(
+                    ParamId::Fader(StripId::Bus(dubstage_model::Stem::Effects.bus_id())),
+                    -3.0,
+                ))
                 .expect("bus"),
             5 => e
                 .set_loop(Some((SamplePos(2_000), SamplePos(2_000 + (i as i64) * 10))))

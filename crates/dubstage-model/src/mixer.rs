@@ -12,6 +12,12 @@ use crate::project::{BusId, InsertId, Output, Project, SendId, TrackId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The audibility rule, in one place: a track is heard unless muted, and
+/// while any track is soloed only soloed and solo-safe tracks are heard.
+pub fn audible(mute: bool, solo: bool, solo_safe: bool, any_solo: bool) -> bool {
+    !mute && (!any_solo || solo || solo_safe)
+}
+
 /// A strip: what has a fader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StripId {

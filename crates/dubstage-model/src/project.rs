@@ -669,9 +669,6 @@ impl Project {
 
     /// Whether a track is heard given mute, solo and solo-safe of all tracks.
     pub fn track_audible(&self, track: &Track) -> bool {
-        if track.mute {
-            return false;
-        }
-        !self.any_solo() || track.solo || track.solo_safe
+        crate::mixer::audible(track.mute, track.solo, track.solo_safe, self.any_solo())
     }
 }

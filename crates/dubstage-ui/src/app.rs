@@ -284,6 +284,7 @@ impl EditorApp {
             &mut self.editor,
         );
         timeline::clip_window(ctx, &mut self.editor, &mut self.timeline);
+        crate::windows::insert::show(ctx, &mut self.editor);
         if let Some(mut s) = self.windows.settings.take() {
             use crate::windows::project_settings::{SettingsAction, show};
             match show(ctx, &mut s, &mut self.editor) {

@@ -5,9 +5,10 @@
 //! (one undo step) and the editor recompiles and sends a new render plan
 //! when the project's revision changes.
 
-use dubstage_engine::{AudioEngine, CompileOptions, Sources, compile};
+use dubstage_engine::{AudioEngine, Sources};
 use dubstage_media::AudioBuffer;
 use dubstage_media::peaks::{CacheKey, PeakPyramid, cache_path};
+use dubstage_model::ParamId;
 use dubstage_model::{
     ClipId, Command, Created, MediaId, Project, SampleLen, SamplePos, Session, TrackId, file,
 };
@@ -76,8 +77,6 @@ pub fn peak_cache_dir(project_path: Option<&Path>) -> Option<PathBuf> {
         .map(|d| d.join(".dubstage-peaks"))
 }
 
-pub use crate::transport::GainKey;
-
 /// The editor.
 pub struct Editor {
     pub session: Session,
@@ -112,6 +111,8 @@ pub struct Editor {
     pub autosave_edits: u64,
     last_autosave: Instant,
     revision_at_autosave: u64,
+    /// Inserts whose editor window is open.
+    pub open_inserts: Vec<dubstage_model::InsertId>,
 }
 
 pub use crate::paths::data_dir;
@@ -138,6 +139,7 @@ impl Editor {
             transport: crate::transport::Transport::new(engine),
             selection: BTreeSet::new(),
             selected_track: None,
+            open_inserts: Vec::new(),
             view: View::default(),
             show_mixer: true,
             show_side_panel: false,
@@ -468,14 +470,11 @@ impl Editor {
     pub fn sync_engine(&mut self) {
         let rev = self.session.revision();
         if self.compiled_revision != Some(rev) {
-            let plan = compile(
-                self.session.project(),
-                &self.sources,
-                CompileOptions {
-                    max_block: self.transport.engine.config().max_block,
-                },
-            );
-            match self.transport.engine.set_plan(plan) {
+            match self
+                .transport
+                .engine
+                .send_project(self.session.project(), &self.sources)
+            {
                 Ok(()) => self.compiled_revision = Some(rev),
                 Err(e) => self.notify(e.to_string(), true),
             }
@@ -546,6 +545,44 @@ impl Editor {
     /// Live control while a fader or knob is being dragged.
     pub fn control(&mut self, c: dubstage_engine::Control) {
         self.transport.control(c);
+    }
+
+    /// Opens the editor window of an insert.
+    pub fn open_insert(&mut self, id: dubstage_model::InsertId) {
+        if !self.open_inserts.contains(&id) {
+            self.open_inserts.push(id);
+        }
+    }
+
+    /// A mixer value as the user sees it: the live one during a gesture,
+    /// else the project's.
+    pub fn param(&self, id: ParamId) -> Option<f32> {
+        self.transport
+            .live
+            .get(&id)
+            .copied()
+            .or_else(|| self.session.project().param(id))
+    }
+
+    /// A mixer value changing during a gesture: heard at once, committed
+    /// by [`Editor::commit_param`].
+    pub fn live_param(&mut self, id: ParamId, value: f32) {
+        self.transport.live.insert(id, value);
+        self.control(dubstage_engine::Control::new(id, value));
+    }
+
+    /// Ends a gesture: the last live value becomes one undo step.
+    pub fn commit_param(&mut self, id: ParamId) {
+        if let Some(value) = self.transport.live.remove(&id) {
+            self.apply(Command::SetParam { id, value });
+        }
+    }
+
+    /// Sets a mixer value now, as one undo step (a click, a typed value).
+    pub fn set_param(&mut self, id: ParamId, value: f32) {
+        self.transport.live.remove(&id);
+        self.control(dubstage_engine::Control::new(id, value));
+        self.apply(Command::SetParam { id, value });
     }
 
     pub fn device_label(&self) -> String {

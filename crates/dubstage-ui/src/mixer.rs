@@ -1,11 +1,10 @@
-//! The mixer: a strip per track, per bus and for the master. Faders and pan
-//! are heard while dragging (engine controls) and become one undo step on
-//! release.
+//! The mixer: a strip per track, per bus and for the master, each with its
+//! insert slots and sends. Every value is a [`ParamId`]: heard while
+//! dragging (engine control) and one undo step on release.
 
-use crate::editor::{Editor, GainKey};
+use crate::editor::Editor;
 use crate::widgets::{fader, meter, toggle, track_colour};
-use dubstage_engine::Control;
-use dubstage_model::{BusId, Command, Output, TrackId};
+use dubstage_model::{BusId, Command, InsertKind, Output, ParamId, StripId, TrackId};
 
 const STRIP_WIDTH: f32 = 86.0;
 
@@ -113,50 +112,16 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         {
             editor.apply(Command::SetTrackOutput { track: id, output });
         }
-        // Pan.
-        let mut pan = track.pan;
-        let r = ui.add(
-            egui::Slider::new(&mut pan, -1.0..=1.0)
-                .show_value(false)
-                .text("")
-                .custom_formatter(|v, _| pan_text(v as f32)),
-        );
-        let r = r.on_hover_text(format!("Pan {} (double-click: centre)", pan_text(pan)));
-        r.widget_info(|| {
-            egui::WidgetInfo::slider(true, f64::from(pan), format!("{} pan", track.name))
-        });
-        if r.double_clicked() {
-            editor.apply(Command::SetTrackPan {
-                track: id,
-                pan: 0.0,
-            });
-        } else if r.changed() {
-            editor.control(Control::TrackPan { track: id, pan });
-            if !r.dragged() {
-                editor.apply(Command::SetTrackPan { track: id, pan });
-            } else {
-                editor.transport.live_pan.insert(id, pan);
-            }
-        }
-        if r.drag_stopped()
-            && let Some(pan) = editor.transport.live_pan.remove(&id)
-        {
-            editor.apply(Command::SetTrackPan { track: id, pan });
-        }
+        strip_chain(ui, editor, StripId::Track(id));
+        pan_control(ui, editor, StripId::Track(id), &track.name);
         ui.label(egui::RichText::new(pan_text(track.pan)).small().weak());
         // Mute / solo.
         ui.horizontal(|ui| {
             if toggle(ui, track.mute, "M", &format!("Mute {} (mixer)", track.name)).clicked() {
-                editor.apply(Command::SetTrackMute {
-                    track: id,
-                    mute: !track.mute,
-                });
+                editor.set_param(ParamId::Mute(StripId::Track(id)), f32::from(!track.mute));
             }
             if toggle(ui, track.solo, "S", &format!("Solo {} (mixer)", track.name)).clicked() {
-                editor.apply(Command::SetTrackSolo {
-                    track: id,
-                    solo: !track.solo,
-                });
+                editor.set_param(ParamId::Solo(id), f32::from(!track.solo));
             }
             if toggle(
                 ui,
@@ -169,17 +134,13 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
             )
             .clicked()
             {
-                editor.apply(Command::SetTrackSoloSafe {
-                    track: id,
-                    solo_safe: !track.solo_safe,
-                });
+                editor.set_param(ParamId::SoloSafe(id), f32::from(!track.solo_safe));
             }
         });
         fader_and_meter(
             ui,
             editor,
-            GainKey::Track(id),
-            track.gain_db,
+            ParamId::Fader(StripId::Track(id)),
             &format!("{} fader", track.name),
             ("track", id.0),
             meter_reading,
@@ -230,15 +191,20 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             } else if r.has_focus() {
                 ui.data_mut(|d| d.insert_temp(key, name));
             }
-            let in_use = editor
-                .project()
+            let p = editor.project();
+            let in_use = p
                 .tracks
                 .iter()
-                .any(|t| t.output == Output::Bus(id));
+                .any(|t| t.output == Output::Bus(id) || t.sends.iter().any(|s| s.bus == id))
+                || p.buses
+                    .iter()
+                    .any(|b| b.output == Output::Bus(id) || b.sends.iter().any(|s| s.bus == id));
             let remove = ui
                 .add_enabled(!in_use, egui::Button::new("Remove").small())
                 .on_hover_text("Delete this bus")
-                .on_disabled_hover_text("Tracks send to this bus; route them elsewhere first");
+                .on_disabled_hover_text(
+                    "Strips feed or send to this bus; route them elsewhere first",
+                );
             remove.widget_info(|| {
                 egui::WidgetInfo::labeled(
                     egui::Role::Button,
@@ -250,17 +216,16 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
                 editor.apply(Command::RemoveBus { bus: id });
             }
         }
+        bus_output(ui, editor, id, &bus.name, bus.output);
+        strip_chain(ui, editor, StripId::Bus(id));
+        pan_control(ui, editor, StripId::Bus(id), &bus.name);
         if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
-            editor.apply(Command::SetBusMute {
-                bus: id,
-                mute: !bus.mute,
-            });
+            editor.set_param(ParamId::Mute(StripId::Bus(id)), f32::from(!bus.mute));
         }
         fader_and_meter(
             ui,
             editor,
-            GainKey::Bus(id),
-            bus.gain_db,
+            ParamId::Fader(StripId::Bus(id)),
             &format!("{} fader", bus.name),
             ("bus", id.0),
             reading,
@@ -269,17 +234,15 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
 }
 
 fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
-    let gain = editor.project().master.gain_db;
     let reading = editor.transport.engine.meters().map(|m| m.master().take());
     strip(ui, |ui| {
         ui.label(egui::RichText::new("Master").strong());
-        ui.label(egui::RichText::new("stereo out").small().weak());
-        ui.add_space(22.0);
+        ui.label(egui::RichText::new("fader, then inserts").small().weak());
+        strip_chain(ui, editor, StripId::Master);
         fader_and_meter(
             ui,
             editor,
-            GainKey::Master,
-            gain,
+            ParamId::Fader(StripId::Master),
             "Master fader",
             ("master", 0),
             reading,
@@ -287,19 +250,19 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     });
 }
 
-/// The bottom of a strip: the fader beside its meter, filling the height left.
+/// The bottom of a strip: the fader beside its meter, filling the height
+/// left, and the strip's DSP cost.
 fn fader_and_meter(
     ui: &mut egui::Ui,
     editor: &mut Editor,
-    key: GainKey,
-    current_db: f32,
+    id: ParamId,
     label: &str,
     meter_key: (&'static str, u32),
     reading: Option<dubstage_engine::MeterReading>,
 ) {
-    let h = ui.available_height() - 34.0;
+    let h = ui.available_height() - 50.0;
     ui.horizontal(|ui| {
-        gain_fader(ui, editor, key, current_db, label, h);
+        gain_fader(ui, editor, id, label, h);
         meter(
             ui,
             &mut editor.transport.meter_state,
@@ -308,41 +271,302 @@ fn fader_and_meter(
             h + 20.0,
         );
     });
+    let cost = reading.map_or(0.0, |r| r.cost);
+    ui.label(
+        egui::RichText::new(format!("DSP {:.1} %", cost * 100.0))
+            .small()
+            .weak(),
+    )
+    .on_hover_text("Share of the audio period this strip's processing took in the last callback");
 }
 
-/// A fader bound to a track, bus or master gain: heard live while dragging
-/// (engine control), committed as one undo step on release.
-fn gain_fader(
-    ui: &mut egui::Ui,
-    editor: &mut Editor,
-    key: GainKey,
-    current_db: f32,
-    label: &str,
-    height: f32,
-) {
-    let mut db = editor
-        .transport
-        .live_gain
-        .get(&key)
-        .copied()
-        .unwrap_or(current_db);
+/// A fader bound to any fader parameter: heard live while dragging,
+/// committed as one undo step on release.
+fn gain_fader(ui: &mut egui::Ui, editor: &mut Editor, id: ParamId, label: &str, height: f32) {
+    let mut db = editor.param(id).unwrap_or(0.0);
     let f = fader(ui, &mut db, label, height);
     if f.changed {
-        editor.transport.live_gain.insert(key, db);
-        editor.control(match key {
-            GainKey::Track(track) => Control::TrackGain { track, gain_db: db },
-            GainKey::Bus(bus) => Control::BusGain { bus, gain_db: db },
-            GainKey::Master => Control::MasterGain { gain_db: db },
+        editor.live_param(id, db);
+    }
+    if f.committed {
+        editor.commit_param(id);
+    }
+}
+
+/// Pan (tracks) or balance (buses): heard while dragging, one undo step.
+fn pan_control(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId, name: &str) {
+    let id = ParamId::Pan(strip);
+    let mut pan = editor.param(id).unwrap_or(0.0);
+    let r = ui.add(
+        egui::Slider::new(&mut pan, -1.0..=1.0)
+            .show_value(false)
+            .text("")
+            .custom_formatter(|v, _| pan_text(v as f32)),
+    );
+    let r = r.on_hover_text(format!("Pan {} (double-click: centre)", pan_text(pan)));
+    r.widget_info(|| egui::WidgetInfo::slider(true, f64::from(pan), format!("{name} pan")));
+    if r.double_clicked() {
+        editor.set_param(id, 0.0);
+    } else if r.changed() {
+        if r.dragged() {
+            editor.live_param(id, pan);
+        } else {
+            editor.set_param(id, pan);
+        }
+    }
+    if r.drag_stopped() {
+        editor.commit_param(id);
+    }
+    ui.label(egui::RichText::new(pan_text(pan)).small().weak());
+}
+
+/// A bus's output: the master or another bus (a pre-mix).
+fn bus_output(ui: &mut egui::Ui, editor: &mut Editor, id: BusId, name: &str, current: Output) {
+    let p = editor.project();
+    let mut outputs: Vec<(Output, String)> = p
+        .buses
+        .iter()
+        .filter(|b| b.id != id)
+        .map(|b| (Output::Bus(b.id), b.name.clone()))
+        .collect();
+    outputs.push((Output::Master, "Master".to_owned()));
+    let text = match current {
+        Output::Master => "Master".to_owned(),
+        Output::Bus(b) => p.bus(b).map_or("?".to_owned(), |b| b.name.clone()),
+    };
+    let mut chosen = None;
+    let r = egui::ComboBox::from_id_salt(("bus out", id.0))
+        .width(STRIP_WIDTH - 12.0)
+        .selected_text(text)
+        .show_ui(ui, |ui| {
+            for (o, n) in &outputs {
+                if ui.selectable_label(*o == current, n).clicked() {
+                    chosen = Some(*o);
+                }
+            }
+        });
+    r.response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("Output of {name} bus"))
+    });
+    if let Some(output) = chosen
+        && output != current
+    {
+        editor.apply(Command::SetBusOutput { bus: id, output });
+    }
+}
+
+/// A strip's inserts (open, bypass, move, remove; add from a menu) and
+/// sends (level, pre/post, remove; add to a bus).
+fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
+    let name = editor.project().strip_name(strip);
+    let inserts: Vec<dubstage_model::Insert> = editor.project().strip_inserts(strip).to_vec();
+    let meters = editor.transport.engine.meters().cloned();
+    let n = inserts.len();
+    for (i, ins) in inserts.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 1.0;
+            let gr = meters
+                .as_ref()
+                .and_then(|m| m.insert(ins.id))
+                .map_or(0.0, |s| s.take());
+            let label = if gr > 0.05 {
+                format!("{} -{gr:.0}", short_label(ins.kind))
+            } else {
+                short_label(ins.kind).to_owned()
+            };
+            let text = if ins.bypass {
+                egui::RichText::new(label).weak().strikethrough()
+            } else {
+                egui::RichText::new(label)
+            };
+            let open = ui
+                .add(
+                    egui::Button::new(text)
+                        .small()
+                        .min_size(egui::vec2(40.0, 0.0)),
+                )
+                .on_hover_text(format!("{}: open its editor", ins.kind.label()));
+            open.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    true,
+                    format!("{} on {name}", ins.kind.label()),
+                )
+            });
+            if open.clicked() {
+                editor.open_insert(ins.id);
+            }
+            let by = toggle(
+                ui,
+                ins.bypass,
+                "B",
+                &format!("Bypass {} on {name}", ins.kind.label()),
+            );
+            if by.clicked() {
+                editor.set_param(ParamId::Bypass(ins.id), f32::from(!ins.bypass));
+            }
+            let up = ui
+                .add_enabled(i > 0, egui::Button::new("^").small())
+                .on_hover_text("Move earlier in the chain");
+            up.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    i > 0,
+                    format!("Move {} up on {name}", ins.kind.label()),
+                )
+            });
+            if up.clicked() {
+                editor.apply(Command::MoveInsert {
+                    insert: ins.id,
+                    index: i - 1,
+                });
+            }
+            let down = ui
+                .add_enabled(i + 1 < n, egui::Button::new("v").small())
+                .on_hover_text("Move later in the chain");
+            down.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    i + 1 < n,
+                    format!("Move {} down on {name}", ins.kind.label()),
+                )
+            });
+            if down.clicked() {
+                editor.apply(Command::MoveInsert {
+                    insert: ins.id,
+                    index: i + 1,
+                });
+            }
+            let x = ui.small_button("x").on_hover_text("Remove this insert");
+            x.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    true,
+                    format!("Remove {} from {name}", ins.kind.label()),
+                )
+            });
+            if x.clicked() {
+                editor.apply(Command::RemoveInsert { insert: ins.id });
+            }
         });
     }
-    if f.committed
-        && let Some(gain_db) = editor.transport.live_gain.remove(&key)
-    {
-        editor.apply(match key {
-            GainKey::Track(track) => Command::SetTrackGain { track, gain_db },
-            GainKey::Bus(bus) => Command::SetBusGain { bus, gain_db },
-            GainKey::Master => Command::SetMasterGain { gain_db },
+    let add = ui.menu_button("+ Insert", |ui| {
+        for kind in InsertKind::ALL {
+            if ui.button(kind.label()).clicked() {
+                if let Some(dubstage_model::Created::Insert(id)) =
+                    editor.apply(Command::AddInsert {
+                        strip,
+                        index: usize::MAX,
+                        kind,
+                    })
+                {
+                    editor.open_insert(id);
+                }
+                ui.close();
+            }
+        }
+    });
+    add.response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Add insert to {name}"))
+    });
+    if strip == StripId::Master {
+        return;
+    }
+    // Sends.
+    let sends: Vec<dubstage_model::AuxSend> = match strip {
+        StripId::Track(t) => editor.project().track(t).map(|t| t.sends.clone()),
+        StripId::Bus(b) => editor.project().bus(b).map(|b| b.sends.clone()),
+        StripId::Master => None,
+    }
+    .unwrap_or_default();
+    for send in &sends {
+        let bus = editor
+            .project()
+            .bus(send.bus)
+            .map_or("?".to_owned(), |b| b.name.clone());
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 1.0;
+            ui.label(egui::RichText::new(&bus).small());
+            let id = ParamId::SendLevel(send.id);
+            let mut db = editor.param(id).unwrap_or(0.0);
+            let r = ui.add(
+                egui::DragValue::new(&mut db)
+                    .range(-144.0..=24.0)
+                    .speed(0.2)
+                    .max_decimals(1)
+                    .suffix(" dB"),
+            );
+            r.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::SpinButton,
+                    true,
+                    format!("Send from {name} to {bus} level"),
+                )
+            });
+            if r.changed() {
+                if r.dragged() {
+                    editor.live_param(id, db);
+                } else {
+                    editor.set_param(id, db);
+                }
+            }
+            if r.drag_stopped() {
+                editor.commit_param(id);
+            }
+            let pre = toggle(
+                ui,
+                send.pre_fader,
+                "pre",
+                &format!("Send from {name} to {bus} pre-fader"),
+            );
+            if pre.clicked() {
+                editor.set_param(ParamId::SendPre(send.id), f32::from(!send.pre_fader));
+            }
+            let x = ui.small_button("x").on_hover_text("Remove this send");
+            x.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    true,
+                    format!("Remove send from {name} to {bus}"),
+                )
+            });
+            if x.clicked() {
+                editor.apply(Command::RemoveSend { send: send.id });
+            }
         });
+    }
+    let buses: Vec<(BusId, String)> = editor
+        .project()
+        .buses
+        .iter()
+        .filter(|b| StripId::Bus(b.id) != strip)
+        .map(|b| (b.id, b.name.clone()))
+        .collect();
+    let add = ui.menu_button("+ Send", |ui| {
+        for (b, n) in &buses {
+            if ui.button(n).clicked() {
+                editor.apply(Command::AddSend { strip, bus: *b });
+                ui.close();
+            }
+        }
+    });
+    add.response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Add send from {name}"))
+    });
+}
+
+fn short_label(kind: InsertKind) -> &'static str {
+    match kind {
+        InsertKind::Hpf => "HPF",
+        InsertKind::Lpf => "LPF",
+        InsertKind::Eq => "EQ",
+        InsertKind::Comp => "Comp",
+        InsertKind::Gate => "Gate",
+        InsertKind::Deess => "De-ess",
+        InsertKind::Denoise => "NR",
+        InsertKind::Limiter => "Limit",
+        InsertKind::Reverb => "Verb",
+        InsertKind::Gain => "Gain",
     }
 }
 

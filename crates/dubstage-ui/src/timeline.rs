@@ -6,7 +6,7 @@ use crate::mixer::pan_text;
 use crate::widgets::track_colour;
 use dubstage_media::peaks::PeakPyramid;
 use dubstage_model::{
-    ClipChannels, ClipId, Command, Fade, FadeShape, SampleLen, SamplePos, TrackId,
+    ClipChannels, ClipId, Command, Fade, FadeShape, ParamId, SampleLen, SamplePos, StripId, TrackId,
 };
 use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, pos2, vec2};
 use std::path::PathBuf;
@@ -918,8 +918,8 @@ fn header_ui(
         }
         let gain = editor
             .transport
-            .live_gain
-            .get(&crate::editor::GainKey::Track(id))
+            .live
+            .get(&ParamId::Fader(StripId::Track(id)))
             .copied()
             .unwrap_or(track.gain_db);
         ui.label(

@@ -8,16 +8,8 @@ use crate::view::View;
 use crate::widgets::{LineEdit, LineOutcome, line_edit};
 use dubstage_engine::backend::StreamInfo;
 use dubstage_engine::{AudioEngine, TelemetrySnapshot};
-use dubstage_model::{Project, SampleLen, SamplePos, SampleRate, Timecode, TrackId};
+use dubstage_model::{ParamId, Project, SampleLen, SamplePos, SampleRate, Timecode};
 use std::collections::HashMap;
-
-/// Which fader a live gain belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GainKey {
-    Track(TrackId),
-    Bus(dubstage_model::BusId),
-    Master,
-}
 
 /// How long each scrub step plays, in milliseconds.
 pub const SCRUB_MS: i64 = 70;
@@ -38,9 +30,8 @@ pub struct Transport {
     pub loop_range: Option<(SamplePos, SamplePos)>,
     /// Where the playhead is when stopped (and where play starts).
     pub cursor: SamplePos,
-    /// Live fader values while a drag is under way (committed on release).
-    pub live_gain: HashMap<GainKey, f32>,
-    pub live_pan: HashMap<TrackId, f32>,
+    /// Live mixer values while a gesture is under way (committed on release).
+    pub live: HashMap<ParamId, f32>,
     pub meter_state: crate::widgets::MeterStates,
     errors: Vec<String>,
 }
@@ -60,6 +51,8 @@ impl Transport {
                 device_error: None,
                 output_latency: std::time::Duration::ZERO,
                 audition: None,
+                insert_faults: 0,
+                last_fault: None,
             },
             playing: false,
             engine_confirmed_play: false,
@@ -69,8 +62,7 @@ impl Transport {
             loop_on: false,
             loop_range: None,
             cursor: SamplePos::ZERO,
-            live_gain: HashMap::new(),
-            live_pan: HashMap::new(),
+            live: HashMap::new(),
             meter_state: Default::default(),
             errors: Vec::new(),
         }

@@ -5,6 +5,7 @@ pub mod audio_device;
 pub mod delivery;
 pub mod export;
 pub mod import;
+pub mod insert;
 pub mod loudness;
 pub mod markers;
 pub mod project_settings;
