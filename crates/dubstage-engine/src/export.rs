@@ -341,12 +341,19 @@ fn export_tapped(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut peaks = vec![0.0f32; targets.len()];
+    let plan_latency = plan.latency() as i64;
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.locate(settings.start);
     let gain = dubstage_dsp::db_to_gain(settings.gain_db);
     let mut chain = MasterChain::new(settings);
-    // The limiter delays the master: render that much further and drop its
-    // first outputs, so every file starts and ends on the same samples.
+    // The plan's inserts delay the master and stems alike, and the
+    // delivery chain the master again: render that much further and drop
+    // the leading outputs, so every file starts and ends on the same samples.
+    let mut pre = plan_latency;
+    while pre > 0 {
+        let want = pre.min(EXPORT_BLOCK as i64) as usize;
+        pre -= renderer.render_block(want).frames as i64;
+    }
     let delay = chain.delay();
     let mut done: i64 = 0;
     while done < total.0 + delay {
@@ -388,27 +395,50 @@ fn export_tapped(
     Ok(out)
 }
 
-/// The master's processing in an export: the gain, then the look-ahead
-/// limiter with its delay taken off the front. Exports and measuring passes
-/// both run it, so they produce the same samples.
+/// The delivery chain after the master: a `gain` insert, then a `limiter`
+/// insert (when a ceiling is set), as [`delivery_inserts`] describes them
+/// and built by the same code as any master insert, so a project whose
+/// master carries those inserts plays what the delivery writes. Its delay
+/// (and the plan's own latency, see [`export`]) is taken off the front.
 pub struct MasterChain {
-    gain: f32,
-    limiter: Option<dubstage_dsp::limiter::Limiter>,
+    procs: Vec<crate::inserts::Proc>,
     delay: i64,
     fed: i64,
     l: Vec<f32>,
     r: Vec<f32>,
 }
 
+/// The master inserts a delivery applies: gain, then the true-peak limiter.
+pub fn delivery_inserts(
+    gain_db: f32,
+    ceiling: Option<f32>,
+    first_id: u32,
+) -> Vec<dubstage_model::Insert> {
+    use dubstage_model::{Insert, InsertId, InsertKind};
+    let mut gain = Insert::new(InsertId(first_id), InsertKind::Gain);
+    gain.params.insert("gain".to_owned(), gain_db.clamp(-144.0, 24.0));
+    let mut out = vec![gain];
+    if let Some(c) = ceiling {
+        let mut lim = Insert::new(InsertId(first_id + 1), InsertKind::Limiter);
+        lim.params
+            .insert("ceiling".to_owned(), dubstage_dsp::gain_to_db(c).clamp(-20.0, 0.0));
+        out.push(lim);
+    }
+    out
+}
+
 impl MasterChain {
     pub fn new(settings: &ExportSettings) -> MasterChain {
-        let limiter = settings
-            .limiter_ceiling
-            .map(|c| dubstage_dsp::limiter::Limiter::new(settings.sample_rate, c, 0.0015, 0.08));
+        let procs: Vec<crate::inserts::Proc> =
+            delivery_inserts(settings.gain_db, settings.limiter_ceiling, 1)
+                .iter()
+                .map(|i| crate::inserts::Proc::build(i, settings.sample_rate, 2, EXPORT_BLOCK))
+                .collect();
+        let mut procs = procs;
+        let delay = procs.iter_mut().map(|p| p.latency() as i64).sum();
         MasterChain {
-            gain: dubstage_dsp::db_to_gain(settings.gain_db),
-            delay: limiter.as_ref().map_or(0, |l| l.latency()) as i64,
-            limiter,
+            procs,
+            delay,
             fed: 0,
             l: Vec::new(),
             r: Vec::new(),
@@ -427,15 +457,20 @@ impl MasterChain {
         let k = l.len() as i64;
         self.l.clear();
         self.r.clear();
-        self.l.extend(l.iter().map(|v| v * self.gain));
-        self.r.extend(r.iter().map(|v| v * self.gain));
-        if let Some(lim) = self.limiter.as_mut() {
-            lim.process_block(&mut self.l, &mut self.r);
-            // Skip the delay's leading output.
-            let skip = (self.delay - self.fed).clamp(0, k) as usize;
-            self.l.drain(..skip);
-            self.r.drain(..skip);
+        self.l.extend_from_slice(l);
+        self.r.extend_from_slice(r);
+        for chunk in 0..self.l.len().div_ceil(EXPORT_BLOCK) {
+            let a = chunk * EXPORT_BLOCK;
+            let b = (a + EXPORT_BLOCK).min(self.l.len());
+            for p in self.procs.iter_mut() {
+                let mut rows: [&mut [f32]; 2] = [&mut self.l[a..b], &mut self.r[a..b]];
+                p.processor().process(&mut rows, None);
+            }
         }
+        // Skip the delay's leading output.
+        let skip = (self.delay - self.fed).clamp(0, k) as usize;
+        self.l.drain(..skip);
+        self.r.drain(..skip);
         self.fed += k;
         (&self.l, &self.r)
     }

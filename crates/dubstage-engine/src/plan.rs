@@ -338,6 +338,8 @@ pub struct RenderPlan {
     /// Track strips of the plan being crossfaded out, by this plan's strip.
     pub(crate) xfade_map: Vec<Option<usize>>,
     pub(crate) latency: usize,
+    /// Runs an RNNoise insert (whose FFT caches are per thread).
+    pub(crate) uses_rnn: bool,
     pub(crate) pan_law: PanLaw,
     /// Meter accumulation on (playback) or off (export, to save time).
     pub(crate) metering: bool,
@@ -753,6 +755,12 @@ impl Compiler {
             evict,
             xfade_map: vec![None; n_strips],
             latency,
+            uses_rnn: project.strips().into_iter().any(|s| {
+                project
+                    .strip_inserts(s)
+                    .iter()
+                    .any(|i| i.kind == dubstage_model::InsertKind::Denoise && i.get("mode") < 0.5)
+            }),
             pan_law: project.pan_law,
             metering: false,
             meters,

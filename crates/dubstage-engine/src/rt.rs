@@ -276,6 +276,7 @@ pub struct AudioProcessor {
     audition_at: Option<i64>,
     /// Master and bus samples for the UI's live loudness meters.
     loud_tx: rtrb::Producer<f32>,
+    rnn_warm: bool,
 }
 
 /// Buses the live loudness ring carries (the first ones of the project:
@@ -620,6 +621,13 @@ impl AudioProcessor {
             match msg {
                 ToAudio::Plan(mut plan) => {
                     plan.metering = true;
+                    if plan.uses_rnn && !self.rnn_warm {
+                        // RNNoise's FFT keeps per-thread caches: filled
+                        // once, on the first plan that needs them (the only
+                        // allocation the audio thread ever makes).
+                        dubstage_dsp::denoise::RnnDenoise::warm_thread();
+                        self.rnn_warm = true;
+                    }
                     if self.has_plan {
                         let cut = self.renderer.crossfade_to(plan, PLAN_CROSSFADE);
                         self.dispose(cut);
@@ -991,6 +999,7 @@ impl AudioEngine {
             audition_mutes_mix: false,
             audition_at: None,
             loud_tx,
+            rnn_warm: false,
         };
         let engine = AudioEngine {
             commands: cmd_tx,
