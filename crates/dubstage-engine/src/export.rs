@@ -416,12 +416,15 @@ pub fn delivery_inserts(
 ) -> Vec<dubstage_model::Insert> {
     use dubstage_model::{Insert, InsertId, InsertKind};
     let mut gain = Insert::new(InsertId(first_id), InsertKind::Gain);
-    gain.params.insert("gain".to_owned(), gain_db.clamp(-144.0, 24.0));
+    gain.params
+        .insert("gain".to_owned(), gain_db.clamp(-144.0, 24.0));
     let mut out = vec![gain];
     if let Some(c) = ceiling {
         let mut lim = Insert::new(InsertId(first_id + 1), InsertKind::Limiter);
-        lim.params
-            .insert("ceiling".to_owned(), dubstage_dsp::gain_to_db(c).clamp(-20.0, 0.0));
+        lim.params.insert(
+            "ceiling".to_owned(),
+            dubstage_dsp::gain_to_db(c).clamp(-20.0, 0.0),
+        );
         out.push(lim);
     }
     out

@@ -19,8 +19,10 @@ pub const MAX_PARAMS: usize = 32;
 /// Look-ahead of the limiter insert (as the delivery limiter has always used).
 pub const LIMITER_LOOKAHEAD_S: f32 = 0.0015;
 
-/// One built processor of any kind.
+/// One built processor of any kind (boxed in the pool's slots, so the
+/// variants' sizes do not matter).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Proc {
     Pass(PassFilter),
     Eq(Eq),

@@ -333,7 +333,9 @@ pub struct RenderPlan {
     pub(crate) master: usize,
     pub(crate) installs: Vec<Install>,
     pub(crate) evict: Vec<usize>,
-    /// Processors taken out of the pool, freed with the plan.
+    /// Processors taken out of the pool, freed with the plan (boxes moved,
+    /// never copied, so the audio thread only moves pointers).
+    #[allow(clippy::vec_box)]
     pub(crate) evicted: Vec<Box<Slot>>,
     /// Track strips of the plan being crossfaded out, by this plan's strip.
     pub(crate) xfade_map: Vec<Option<usize>>,

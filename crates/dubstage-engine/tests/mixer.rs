@@ -87,11 +87,18 @@ impl Mix {
     }
 
     fn render(&self, frames: usize, block: usize) -> (Vec<f32>, Vec<f32>) {
-        let plan = compile(self.s.project(), &self.sources, CompileOptions { max_block: block });
+        let plan = compile(
+            self.s.project(),
+            &self.sources,
+            CompileOptions { max_block: block },
+        );
         let mut r = Renderer::new(Box::new(plan));
         let mut out = vec![0.0f32; frames * 2];
         r.process_interleaved(&mut out, 2);
-        (out.iter().step_by(2).copied().collect(), out.iter().skip(1).step_by(2).copied().collect())
+        (
+            out.iter().step_by(2).copied().collect(),
+            out.iter().skip(1).step_by(2).copied().collect(),
+        )
     }
 }
 
@@ -126,10 +133,22 @@ fn an_impulse_through_a_limiter_strip_and_one_through_no_inserts_meet_on_the_sam
     let plan = compile(m.s.project(), &m.sources, CompileOptions::default());
     let latency = plan.latency();
     assert!(latency > 0, "a limiter has look-ahead");
-    m.s.apply(Command::SetParam { id: ParamId::Mute(StripId::Track(b)), value: 1.0 }).expect("mute");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Mute(StripId::Track(b)),
+        value: 1.0,
+    })
+    .expect("mute");
     let (la, _) = m.render(n, 256);
-    m.s.apply(Command::SetParam { id: ParamId::Mute(StripId::Track(b)), value: 0.0 }).expect("unmute");
-    m.s.apply(Command::SetParam { id: ParamId::Mute(StripId::Track(a)), value: 1.0 }).expect("mute");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Mute(StripId::Track(b)),
+        value: 0.0,
+    })
+    .expect("unmute");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Mute(StripId::Track(a)),
+        value: 1.0,
+    })
+    .expect("mute");
     let (lb, _) = m.render(n, 256);
     let (ia, ib) = (first_nonzero(&la), first_nonzero(&lb));
     assert_eq!(ia, ib, "both paths reach the master on the same sample");
@@ -143,15 +162,38 @@ fn real_time_equals_offline_with_inserts_and_sends_at_any_block_size() {
     let d = m.track_with(TrackKind::Dialogue, sine(220.0, 0.4, n));
     let f = m.track_with(TrackKind::Foley, sine(1_300.0, 0.3, n));
     let mus = m.track_with(TrackKind::Music, sine(440.0, 0.5, n));
-    m.insert(StripId::Track(d), InsertKind::Hpf, &[("freq", 90.0), ("slope", 24.0)]);
-    m.insert(StripId::Track(d), InsertKind::Eq, &[("b2.on", 1.0), ("b2.gain", -4.0)]);
+    m.insert(
+        StripId::Track(d),
+        InsertKind::Hpf,
+        &[("freq", 90.0), ("slope", 24.0)],
+    );
+    m.insert(
+        StripId::Track(d),
+        InsertKind::Eq,
+        &[("b2.on", 1.0), ("b2.gain", -4.0)],
+    );
     m.insert(StripId::Track(d), InsertKind::Comp, &[("threshold", -30.0)]);
-    let duck = m.insert(StripId::Track(mus), InsertKind::Comp, &[("threshold", -40.0), ("ratio", 8.0)]);
-    m.s.apply(Command::SetSidechain { insert: duck, source: Some(StripId::Track(d)) }).expect("key");
-    m.s.apply(Command::AddBus { name: "Verb".into() }).expect("bus");
+    let duck = m.insert(
+        StripId::Track(mus),
+        InsertKind::Comp,
+        &[("threshold", -40.0), ("ratio", 8.0)],
+    );
+    m.s.apply(Command::SetSidechain {
+        insert: duck,
+        source: Some(StripId::Track(d)),
+    })
+    .expect("key");
+    m.s.apply(Command::AddBus {
+        name: "Verb".into(),
+    })
+    .expect("bus");
     let verb = m.s.project().buses.last().expect("bus").id;
     m.insert(StripId::Bus(verb), InsertKind::Reverb, &[]);
-    m.s.apply(Command::AddSend { strip: StripId::Track(f), bus: verb }).expect("send");
+    m.s.apply(Command::AddSend {
+        strip: StripId::Track(f),
+        bus: verb,
+    })
+    .expect("send");
     m.insert(StripId::Master, InsertKind::Limiter, &[("ceiling", -3.0)]);
     let (l1, r1) = m.render(n, 1024);
     let (l2, r2) = m.render(n, 37);
@@ -168,20 +210,47 @@ fn a_sidechain_ducks_the_music_under_the_dialogue() {
     let mut dia = vec![0.0; n];
     dia[RATE / 2..].copy_from_slice(&sine(300.0, 0.5, n - RATE / 2));
     let d = m.track_with(TrackKind::Dialogue, dia);
-    m.s.apply(Command::SetParam { id: ParamId::Fader(StripId::Track(d)), value: -144.0 }).expect("silence the dialogue itself");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Fader(StripId::Track(d)),
+        value: -144.0,
+    })
+    .expect("silence the dialogue itself");
     let mus = m.track_with(TrackKind::Music, sine(440.0, 0.3, n));
-    let comp = m.insert(StripId::Track(mus), InsertKind::Comp, &[("threshold", -40.0), ("ratio", 10.0), ("attack", 1.0)]);
+    let comp = m.insert(
+        StripId::Track(mus),
+        InsertKind::Comp,
+        &[("threshold", -40.0), ("ratio", 10.0), ("attack", 1.0)],
+    );
     // The key is the dialogue's post-fader signal: give it a pre-fader... no: keep the fader at unity for the key.
-    m.s.apply(Command::SetParam { id: ParamId::Fader(StripId::Track(d)), value: 0.0 }).expect("unity");
-    m.s.apply(Command::SetParam { id: ParamId::Mute(StripId::Bus(Stem::Dialogue.bus_id())), value: 1.0 }).expect("mute DIA bus");
-    m.s.apply(Command::SetSidechain { insert: comp, source: Some(StripId::Track(d)) }).expect("key");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Fader(StripId::Track(d)),
+        value: 0.0,
+    })
+    .expect("unity");
+    m.s.apply(Command::SetParam {
+        id: ParamId::Mute(StripId::Bus(Stem::Dialogue.bus_id())),
+        value: 1.0,
+    })
+    .expect("mute DIA bus");
+    m.s.apply(Command::SetSidechain {
+        insert: comp,
+        source: Some(StripId::Track(d)),
+    })
+    .expect("key");
     let (l, _) = m.render(n, 512);
     let before = rms(&l[RATE / 8..RATE / 2 - 1_000]);
     let during = rms(&l[RATE / 2 + 4_800..]);
     let drop_db = 20.0 * (during / before).log10();
-    assert!(drop_db < -10.0, "music ducks by {drop_db:.1} dB under the dialogue");
+    assert!(
+        drop_db < -10.0,
+        "music ducks by {drop_db:.1} dB under the dialogue"
+    );
     // Without a key the music (at −13.5 dBFS RMS) is compressed by itself only.
-    m.s.apply(Command::SetSidechain { insert: comp, source: None }).expect("no key");
+    m.s.apply(Command::SetSidechain {
+        insert: comp,
+        source: None,
+    })
+    .expect("no key");
     let (l, _) = m.render(n, 512);
     let steady = 20.0 * (rms(&l[RATE / 2 + 4_800..]) / rms(&l[RATE / 8..RATE / 2 - 1_000])).log10();
     assert!(steady.abs() < 0.1, "{steady}");
@@ -199,7 +268,11 @@ fn a_plan_swap_in_the_middle_of_a_compressor_release_continues_the_envelope() {
     }
     let mut m = Mix::new();
     let t = m.track_with(TrackKind::Dialogue, audio);
-    m.insert(StripId::Track(t), InsertKind::Comp, &[("threshold", -30.0), ("ratio", 10.0), ("release", 500.0)]);
+    m.insert(
+        StripId::Track(t),
+        InsertKind::Comp,
+        &[("threshold", -30.0), ("ratio", 10.0), ("release", 500.0)],
+    );
     let (reference, _) = m.render(n, 480);
 
     let mut compiler = Compiler::new();
@@ -210,7 +283,11 @@ fn a_plan_swap_in_the_middle_of_a_compressor_release_continues_the_envelope() {
     let half = RATE / 4 + 2_400;
     r.process_interleaved(&mut out[..half * 2], 2);
     // An unrelated edit: a marker. A new plan, same processors.
-    m.s.apply(Command::AddMarker { position: SamplePos(10), name: "m".into() }).expect("marker");
+    m.s.apply(Command::AddMarker {
+        position: SamplePos(10),
+        name: "m".into(),
+    })
+    .expect("marker");
     let plan = compiler.compile(m.s.project(), &m.sources, opts);
     let old = r.swap_plan(Box::new(plan));
     drop(old);
@@ -237,11 +314,18 @@ fn playback_of_a_limited_master_equals_the_written_delivery_chain() {
     m.track_with(TrackKind::Music, sine(997.0, 0.9, n));
     let settings_gain = 6.0;
     let ceiling = dubstage_dsp::db_to_gain(-2.0);
-    let plan = compile(m.s.project(), &m.sources, CompileOptions { max_block: 4096 });
+    let plan = compile(
+        m.s.project(),
+        &m.sources,
+        CompileOptions { max_block: 4096 },
+    );
     let mut r = Renderer::new(Box::new(plan));
     let mut dry = vec![0.0f32; n * 2];
     r.process_interleaved(&mut dry, 2);
-    let (dl, dr): (Vec<f32>, Vec<f32>) = (dry.iter().step_by(2).copied().collect(), dry.iter().skip(1).step_by(2).copied().collect());
+    let (dl, dr): (Vec<f32>, Vec<f32>) = (
+        dry.iter().step_by(2).copied().collect(),
+        dry.iter().skip(1).step_by(2).copied().collect(),
+    );
     let settings = dubstage_engine::export::ExportSettings {
         start: SamplePos::ZERO,
         end: SamplePos(n as i64),
@@ -264,7 +348,12 @@ fn playback_of_a_limited_master_equals_the_written_delivery_chain() {
     // The same inserts on the master, played back.
     for ins in dubstage_engine::export::delivery_inserts(settings_gain, Some(ceiling), 9_000) {
         let id = ins.id;
-        m.s.apply(Command::RestoreInsert { strip: StripId::Master, index: usize::MAX, insert: ins }).expect("insert");
+        m.s.apply(Command::RestoreInsert {
+            strip: StripId::Master,
+            index: usize::MAX,
+            insert: ins,
+        })
+        .expect("insert");
         let _ = id;
     }
     let (pl, _) = m.render(n, 4096);
@@ -277,7 +366,10 @@ fn the_audio_callback_never_allocates_with_every_processor_sends_swaps_and_contr
     let n = 8_000;
     let mut m = Mix::new();
     let mut tracks = Vec::new();
-    for (i, kind) in [TrackKind::Dialogue, TrackKind::Foley, TrackKind::Music].into_iter().enumerate() {
+    for (i, kind) in [TrackKind::Dialogue, TrackKind::Foley, TrackKind::Music]
+        .into_iter()
+        .enumerate()
+    {
         tracks.push(m.track_with(kind, sine(200.0 + 300.0 * i as f32, 0.4, n)));
     }
     let mut ids = Vec::new();
@@ -286,16 +378,35 @@ fn the_audio_callback_never_allocates_with_every_processor_sends_swaps_and_contr
         ids.push(m.insert(strip, kind, &[]));
     }
     let denoise = ids[6];
-    let rnn = m.insert(StripId::Track(tracks[0]), InsertKind::Denoise, &[("mode", 0.0)]);
+    let rnn = m.insert(
+        StripId::Track(tracks[0]),
+        InsertKind::Denoise,
+        &[("mode", 0.0)],
+    );
     let _ = denoise;
-    m.s.apply(Command::AddSend { strip: StripId::Track(tracks[1]), bus: Stem::Music.bus_id() }).expect("send");
+    m.s.apply(Command::AddSend {
+        strip: StripId::Track(tracks[1]),
+        bus: Stem::Music.bus_id(),
+    })
+    .expect("send");
     let comp = ids[3];
-    m.s.apply(Command::SetSidechain { insert: comp, source: Some(StripId::Track(tracks[2])) }).expect("key");
+    m.s.apply(Command::SetSidechain {
+        insert: comp,
+        source: Some(StripId::Track(tracks[2])),
+    })
+    .expect("key");
     m.insert(StripId::Master, InsertKind::Limiter, &[]);
 
-    let config = ProcessorConfig { project_rate: RATE as u32, device_rate: RATE as u32, channels: 2, max_block: 256 };
+    let config = ProcessorConfig {
+        project_rate: RATE as u32,
+        device_rate: RATE as u32,
+        channels: 2,
+        max_block: 256,
+    };
     let (mut engine, mut p) = AudioEngine::pair(config);
-    engine.send_project(m.s.project(), &m.sources).expect("plan");
+    engine
+        .send_project(m.s.project(), &m.sources)
+        .expect("plan");
     engine.play().expect("play");
     let mut out = vec![0.0f32; 256 * 2];
     // The first plan with RNNoise warms its per-thread FFT caches (once).
@@ -303,12 +414,33 @@ fn the_audio_callback_never_allocates_with_every_processor_sends_swaps_and_contr
     for round in 0..40 {
         if round % 7 == 3 {
             // An edit while playing: a new plan (processors kept, one added).
-            m.s.apply(Command::SetParam { id: ParamId::Insert(rnn, 1), value: 0.5 }).expect("mix");
-            engine.send_project(m.s.project(), &m.sources).expect("plan");
+            m.s.apply(Command::SetParam {
+                id: ParamId::Insert(rnn, 1),
+                value: 0.5,
+            })
+            .expect("mix");
+            engine
+                .send_project(m.s.project(), &m.sources)
+                .expect("plan");
         }
-        engine.control(Control::new(ParamId::Fader(StripId::Track(tracks[round % 3])), -(round as f32 % 12.0))).expect("fader");
-        engine.control(Control::new(ParamId::Insert(ids[2], 7), round as f32 % 10.0 - 5.0)).expect("eq");
-        engine.control(Control::new(ParamId::Insert(ids[0], 0), 60.0 + round as f32)).expect("hpf");
+        engine
+            .control(Control::new(
+                ParamId::Fader(StripId::Track(tracks[round % 3])),
+                -(round as f32 % 12.0),
+            ))
+            .expect("fader");
+        engine
+            .control(Control::new(
+                ParamId::Insert(ids[2], 7),
+                round as f32 % 10.0 - 5.0,
+            ))
+            .expect("eq");
+        engine
+            .control(Control::new(
+                ParamId::Insert(ids[0], 0),
+                60.0 + round as f32,
+            ))
+            .expect("hpf");
         assert_no_alloc(|| p.process(&mut out));
         engine.collect_garbage();
     }

@@ -53,6 +53,25 @@ enum Command {
         #[arg(long)]
         allow_missing: bool,
     },
+    /// Run the mixer's processors, in order, on a file: hpf, lpf, eq, comp,
+    /// gate, deess, denoise, limiter, reverb, gain. Output length equals
+    /// input length (latency compensated).
+    Process {
+        /// The input audio file.
+        input: PathBuf,
+        /// The output WAV file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// KIND[:key=value[,key=value...]], e.g. hpf:freq=80,slope=24 or
+        /// denoise:mode=spectral,learn=0.0-1.2,reduction=12. Repeat for a chain.
+        #[arg(long = "insert", value_name = "SPEC")]
+        inserts: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Wav24)]
+        format: Format,
+        /// Replace OUTPUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// The sound library index (the one the editor's library panel uses).
     #[command(subcommand)]
     Library(LibraryCmd),
@@ -225,6 +244,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
         Command::Devices => crate::play::devices(),
         Command::Picture { movie, frame } => picture(&movie, frame),
         Command::Library(cmd) => library(cmd),
+        Command::Process {
+            input,
+            output,
+            inserts,
+            format,
+            force,
+        } => {
+            if format.is_flac() {
+                bail!("process writes WAV (wav16, wav24 or wav32f)");
+            }
+            crate::process::process(&input, &output, &inserts, format.into(), force)
+        }
         Command::Loudness {
             project,
             range,

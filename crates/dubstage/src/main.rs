@@ -4,6 +4,7 @@
 mod cli;
 mod gui;
 mod play;
+mod process;
 
 use std::process::ExitCode;
 
