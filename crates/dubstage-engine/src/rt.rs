@@ -315,7 +315,14 @@ impl AudioProcessor {
             .strips
             .iter()
             .find(|s| s.kind == StripKind::Track(id))
-            .map(|s| s.out_l.target())
+            .map(|s| {
+                // The fader's part of the output gain (pan law apart).
+                if s.out_l.target() == 0.0 && s.out_r.target() == 0.0 {
+                    0.0
+                } else {
+                    s.controls.level
+                }
+            })
     }
 
     /// Fills `out` (interleaved, `config.channels` per frame). This is the

@@ -10,8 +10,9 @@ const STRIP_WIDTH: f32 = 86.0;
 
 /// Draws the mixer.
 pub fn mixer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
-    egui::ScrollArea::horizontal()
+    egui::ScrollArea::both()
         .id_salt("mixer-scroll")
+        .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.horizontal_top(|ui| {
                 let tracks: Vec<TrackId> = editor.project().tracks.iter().map(|t| t.id).collect();
