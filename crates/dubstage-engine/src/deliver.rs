@@ -108,6 +108,17 @@ pub struct DeliveredFile {
     pub figures: Figures,
 }
 
+impl Delivery {
+    /// The master's delivery chain that plays what this delivery wrote.
+    pub fn chain(&self) -> dubstage_model::DeliveryChain {
+        dubstage_model::DeliveryChain {
+            preset: self.preset.label.to_owned(),
+            gain_db: self.gain_db as f32,
+            ceiling_dbtp: self.ceiling_dbtp.map(|c| c as f32),
+        }
+    }
+}
+
 /// What a delivery produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -121,6 +132,8 @@ pub struct Delivery {
     pub gain_db: f64,
     /// Whether the limiter was needed.
     pub limited: bool,
+    /// The limiter's ceiling (dBTP) when it was.
+    pub ceiling_dbtp: Option<f64>,
     pub passes: u32,
     pub files: Vec<DeliveredFile>,
     /// Why the target was missed, when it was.
@@ -464,6 +477,7 @@ pub fn deliver(
                     after,
                     gain_db,
                     limited,
+                    ceiling_dbtp: limited.then_some(ceiling_db),
                     passes,
                     files: delivered,
                     note,

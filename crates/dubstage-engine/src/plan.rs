@@ -66,6 +66,10 @@ impl Default for CompileOptions {
     }
 }
 
+/// Ids of the delivery chain's inserts on the master (see
+/// [`dubstage_model::Master::delivery`]).
+pub const DELIVERY_INSERT_IDS: u32 = u32::MAX - 2;
+
 /// Slots in a renderer's processor pool: the most inserts a project can have.
 pub const POOL_SLOTS: usize = 4096;
 
@@ -516,6 +520,16 @@ impl Compiler {
         let mut seen: Vec<InsertId> = Vec::new();
         let mut insert_meters: Vec<InsertId> = Vec::new();
         let mut strips: Vec<PlanStrip> = Vec::with_capacity(order.len());
+        // The master's own inserts, then the delivery chain (ids reserved
+        // at the top of the id space, never stored in the project).
+        let mut master_inserts = project.master.inserts.clone();
+        if let Some(d) = &project.master.delivery {
+            master_inserts.extend(crate::export::delivery_inserts(
+                d.gain_db,
+                d.ceiling_dbtp.map(dubstage_dsp::db_to_gain),
+                DELIVERY_INSERT_IDS,
+            ));
+        }
         let mut own_latency: Vec<usize> = Vec::with_capacity(order.len());
         for &sid in &order {
             let (kind, clips, inserts, sends, output, controls) = match sid {
@@ -557,7 +571,7 @@ impl Compiler {
                 StripId::Master => (
                     StripKind::Master,
                     Vec::new(),
-                    &project.master.inserts[..],
+                    &master_inserts[..],
                     &[][..],
                     None,
                     StripControls {

@@ -447,3 +447,52 @@ fn the_audio_callback_never_allocates_with_every_processor_sends_swaps_and_contr
     assert!(out.iter().all(|v| v.is_finite()));
     let _ = TrackId(0);
 }
+
+#[test]
+fn the_delivery_chain_on_the_master_plays_what_the_delivery_wrote() {
+    let n = 20_000;
+    let mut m = Mix::new();
+    m.track_with(TrackKind::Music, sine(997.0, 0.9, n));
+    let (dl, dr) = m.render(n, 4096);
+    let chain = dubstage_model::DeliveryChain {
+        preset: "test".into(),
+        gain_db: 4.0,
+        ceiling_dbtp: Some(-1.5),
+    };
+    let settings = dubstage_engine::export::ExportSettings {
+        start: SamplePos::ZERO,
+        end: SamplePos(n as i64),
+        format: dubstage_media::WavFormat::Float32,
+        sample_rate: RATE as u32,
+        master: "/dev/null".into(),
+        stems_dir: None,
+        overwrite: true,
+        dither: false,
+        bwf: None,
+        gain_db: chain.gain_db,
+        limiter_ceiling: chain.ceiling_dbtp.map(dubstage_dsp::db_to_gain),
+        flac: false,
+        stem_template: None,
+    };
+    let mut mc = dubstage_engine::export::MasterChain::new(&settings);
+    let delay = mc.delay() as usize;
+    let written = mc.process(&dl, &dr).0.to_vec();
+    m.s.apply(Command::SetDelivery {
+        delivery: Some(chain),
+    })
+    .expect("chain");
+    let plan = compile(
+        m.s.project(),
+        &m.sources,
+        CompileOptions { max_block: 4096 },
+    );
+    assert_eq!(
+        plan.latency(),
+        delay,
+        "the chain's delay is the plan's latency"
+    );
+    let (pl, _) = m.render(n, 4096);
+    assert_eq!(&pl[delay..], &written[..n - delay]);
+    // A delivery renders without it (it applies the gain it finds).
+    assert_eq!(m.s.project().without_delivery().master.delivery, None);
+}

@@ -135,6 +135,10 @@ pub enum Command {
         bus: BusId,
         output: Output,
     },
+    /// The master's delivery chain (gain and limiter) a delivery found.
+    SetDelivery {
+        delivery: Option<crate::project::DeliveryChain>,
+    },
     SetTrackOutput {
         track: TrackId,
         output: Output,
@@ -298,6 +302,7 @@ impl Command {
             Command::AddSend { .. } | Command::RestoreSend { .. } => "Add Send",
             Command::RemoveSend { .. } => "Remove Send",
             Command::SetBusOutput { .. } => "Bus Output",
+            Command::SetDelivery { .. } => "Delivery Chain",
             Command::SetTrackOutput { .. } => "Track Output",
             Command::SetTrackKind { .. } => "Track Kind",
             Command::SetTrackColour { .. } => "Track Colour",
@@ -719,6 +724,21 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 index,
                 send: old,
             })
+        }
+        C::SetDelivery { delivery } => {
+            if let Some(d) = delivery
+                && (!d.gain_db.is_finite()
+                    || d.gain_db.abs() > 60.0
+                    || d.ceiling_dbtp
+                        .is_some_and(|c| !c.is_finite() || !(-20.0..=0.0).contains(&c)))
+            {
+                return Err(EditError::Invalid(
+                    "a delivery chain needs a gain within ±60 dB and a ceiling within −20…0 dBTP"
+                        .to_owned(),
+                ));
+            }
+            let old = std::mem::replace(&mut p.master.delivery, delivery.clone());
+            done(C::SetDelivery { delivery: old })
         }
         C::SetBusOutput { bus, output } => {
             if let Output::Bus(b) = output

@@ -17,8 +17,8 @@ pub use mixer::{
     RoutingError, StripId, Unit,
 };
 pub use project::{
-    Bus, BusId, Clip, ClipChannels, ClipId, Fade, FadeShape, InsertId, Marker, MarkerId, Master,
-    MediaId, MediaRef, Output, PanLaw, Picture, Project, SavedView, SendId, Stem, Track, TrackId,
-    TrackKind, pan_label,
+    Bus, BusId, Clip, ClipChannels, ClipId, DeliveryChain, Fade, FadeShape, InsertId, Marker,
+    MarkerId, Master, MediaId, MediaRef, Output, PanLaw, Picture, Project, SavedView, SendId, Stem,
+    Track, TrackId, TrackKind, pan_label,
 };
 pub use time::{FrameRate, SampleLen, SamplePos, SampleRate, TimeError, TimeMap, Timecode};

@@ -372,9 +372,36 @@ fn master_output() -> Output {
 pub struct Master {
     #[serde(default)]
     pub gain_db: f32,
-    /// Processors after the master fader's input sum (delivery gain, limiter).
+    /// Processors after the master fader, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inserts: Vec<Insert>,
+    /// The delivery chain last set by a delivery preset: gain, then a
+    /// true-peak limiter, after the master's own inserts. Playback and
+    /// every export play it, so what is heard is what was delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryChain>,
+}
+
+/// The master's delivery gain and limiter (see [`Master::delivery`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryChain {
+    /// The preset that set it ("EBU R128", …).
+    #[serde(default)]
+    pub preset: String,
+    pub gain_db: f32,
+    /// The limiter's ceiling in dBTP; `None`: no limiter was needed.
+    #[serde(default)]
+    pub ceiling_dbtp: Option<f32>,
+}
+
+impl Project {
+    /// The project as a delivery renders it: without the delivery chain
+    /// (the delivery applies its own, with the gain it finds).
+    pub fn without_delivery(&self) -> Project {
+        let mut p = self.clone();
+        p.master.delivery = None;
+        p
+    }
 }
 
 /// A named position on the timeline.

@@ -76,7 +76,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
     let any_bus = pick(p.buses.len(), b).map(|i| p.buses[i].id);
-    Some(match op % 45 {
+    Some(match op % 46 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -268,6 +268,13 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
         43 => Command::SetParam {
             id: ParamId::Pan(StripId::Bus(any_bus?)),
             value: g / 60.0,
+        },
+        44 => Command::SetDelivery {
+            delivery: (a % 3 != 0).then(|| dubstage_model::DeliveryChain {
+                preset: "EBU R128".to_owned(),
+                gain_db: g / 4.0,
+                ceiling_dbtp: (b % 2 == 0).then_some(-1.1),
+            }),
         },
         _ => Command::SetMediaPath {
             media: media?,

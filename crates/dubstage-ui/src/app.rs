@@ -1043,6 +1043,22 @@ impl EditorApp {
                     self.analysis = Some(*a);
                 }
                 Ok(crate::export::JobResult::Delivered(d, reports)) => {
+                    // The master now plays the delivered chain (one undo step).
+                    let chain = d.chain();
+                    if self.editor.project().master.delivery.as_ref() != Some(&chain) {
+                        let text = format!(
+                            "The master now plays the {} delivery chain: {:+.2} dB{}",
+                            chain.preset,
+                            chain.gain_db,
+                            chain
+                                .ceiling_dbtp
+                                .map_or(String::new(), |c| format!(", limiter at {c:.2} dBTP"))
+                        );
+                        self.editor.apply(dubstage_model::Command::SetDelivery {
+                            delivery: Some(chain),
+                        });
+                        self.editor.notify(text, false);
+                    }
                     self.delivered = Some((d, reports));
                 }
                 _ => {}

@@ -331,9 +331,10 @@ fn render_files(
             .map(JobResult::Plain)
             .map_err(|e| e.to_string()),
         Some(preset) => {
+            let dry = project.without_delivery();
             let mut make = || {
                 compile(
-                    project,
+                    &dry,
                     sources,
                     CompileOptions {
                         max_block: EXPORT_BLOCK,

@@ -240,6 +240,23 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("fader, then inserts").small().weak());
         strip_chain(ui, editor, StripId::Master);
+        if let Some(d) = editor.project().master.delivery.clone() {
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = 2.0;
+                let text = format!(
+                    "{:+.1} dB{}",
+                    d.gain_db,
+                    d.ceiling_dbtp.map_or(String::new(), |c| format!(" lim {c:.1}"))
+                );
+                ui.label(egui::RichText::new(text).small())
+                    .on_hover_text(format!("Delivery chain set by the {} delivery: gain, then a true-peak limiter, after the master's inserts", d.preset));
+                let x = ui.small_button("x").on_hover_text("Remove the delivery chain");
+                x.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, "Remove the delivery chain"));
+                if x.clicked() {
+                    editor.apply(Command::SetDelivery { delivery: None });
+                }
+            });
+        }
         fader_and_meter(
             ui,
             editor,

@@ -512,9 +512,12 @@ fn deliver_render(
 ) -> Result<()> {
     use dubstage_engine::deliver::{ReportInfo, checks, deliver, write_reports};
     let rate = project.sample_rate;
+    // The delivery finds its own gain and limiter: render without the
+    // chain a previous delivery left on the master.
+    let dry = project.without_delivery();
     let mut plan = || {
         compile(
-            project,
+            &dry,
             sources,
             CompileOptions {
                 max_block: dubstage_engine::export::EXPORT_BLOCK,
