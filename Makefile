@@ -60,6 +60,7 @@ test: deps
 bench: deps
 	$(CARGO) bench -p dubstage-engine --bench render
 	$(CARGO) bench -p dubstage-engine --bench callback
+	$(CARGO) bench -p dubstage-engine --bench mixer
 	$(CARGO) bench -p dubstage-media --bench peaks
 	$(CARGO) bench -p dubstage-media --bench picture
 	$(CARGO) bench -p dubstage-media --bench library

@@ -1,0 +1,290 @@
+//! `make bench`: what mixing costs. Each built-in processor in ns per
+//! sample; the audio callback with a full film mix (64 stereo tracks each
+//! with HPF + 4-band EQ + compressor, 4 buses with EQ + compressor, a
+//! reverb return) and with 128 dry tracks, as % of a 128-frame period; the
+//! offline render of the 32-track reference with a dialogue strip on every
+//! track; and playback of a track of 100,000 clips at a 64-frame buffer.
+
+mod common;
+
+use common::{MINUTES, RATE, reference};
+use dubstage_engine::inserts::Proc;
+use dubstage_engine::{AudioEngine, CompileOptions, ProcessorConfig, Renderer, Sources, compile};
+use dubstage_media::AudioBuffer;
+use dubstage_model::{
+    AuxSend, Bus, BusId, Command, Insert, InsertId, InsertKind, NewClip, NoisePrintData, Project,
+    SampleLen, SamplePos, SendId, Session, TrackKind,
+};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn insert(p: &mut Project, kind: InsertKind, params: &[(&str, f32)]) -> Insert {
+    let mut ins = Insert::new(InsertId(p.alloc_id()), kind);
+    for (k, v) in params {
+        ins.params.insert((*k).to_owned(), *v);
+    }
+    ins
+}
+
+fn eq4(p: &mut Project) -> Insert {
+    let mut v = Vec::new();
+    for b in 1..=4 {
+        v.push((format!("b{b}.on"), 1.0));
+        v.push((format!("b{b}.gain"), if b % 2 == 0 { -3.0 } else { 2.0 }));
+    }
+    let refs: Vec<(&str, f32)> = v.iter().map(|(k, x)| (k.as_str(), *x)).collect();
+    insert(p, InsertKind::Eq, &refs)
+}
+
+fn dialogue_strip(p: &mut Project) -> Vec<Insert> {
+    vec![
+        insert(p, InsertKind::Hpf, &[("freq", 80.0), ("slope", 24.0)]),
+        eq4(p),
+        insert(p, InsertKind::Comp, &[("threshold", -24.0), ("ratio", 3.0)]),
+    ]
+}
+
+fn per_processor() {
+    println!("\nEach processor alone, stereo, 48 kHz, 128-frame blocks, 20 s of noise");
+    println!("| processor | ns per sample (per channel) | % of one core at 48 kHz stereo |");
+    println!("|---|---:|---:|");
+    let n = 20 * 48_000;
+    let mut x = 0x2545_f491u32;
+    let noise: Vec<f32> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32) * 0.5 - 0.25
+        })
+        .collect();
+    let print =
+        dubstage_dsp::denoise::NoisePrint::learn(&[&noise[..48_000]], 48_000).expect("print");
+    let mut p = Project::new("b");
+    let mut cases: Vec<(String, Insert)> = Vec::new();
+    for kind in InsertKind::ALL {
+        let mut ins = if kind == InsertKind::Eq {
+            eq4(&mut p)
+        } else {
+            insert(&mut p, kind, &[])
+        };
+        let name = match kind {
+            InsertKind::Eq => "eq (4 bands)".to_owned(),
+            InsertKind::Denoise => "denoise spectral".to_owned(),
+            k => k.key().to_owned(),
+        };
+        if kind == InsertKind::Denoise {
+            ins.print = Some(NoisePrintData {
+                rate: print.rate,
+                fft_size: print.fft_size as u32,
+                magnitudes: print.magnitudes.clone(),
+                source: String::new(),
+            });
+            let mut rnn = insert(&mut p, kind, &[("mode", 0.0)]);
+            rnn.print = None;
+            cases.push(("denoise rnn".to_owned(), rnn));
+        }
+        cases.push((name, ins));
+    }
+    dubstage_dsp::denoise::RnnDenoise::warm_thread();
+    for (name, ins) in cases {
+        let mut proc = Proc::build(&ins, 48_000, 2, 128);
+        let (mut l, mut r) = (noise.clone(), noise.clone());
+        let t = Instant::now();
+        for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
+            let mut rows: [&mut [f32]; 2] = [a, b];
+            proc.processor().process(&mut rows, None);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        black_box((&l, &r));
+        let ns = secs * 1e9 / (2 * n) as f64;
+        println!("| {name} | {ns:.1} | {:.2}% |", ns * 2.0 * 48_000.0 / 1e7);
+    }
+}
+
+/// The full mix: 64 stereo tracks with HPF + EQ + comp, each also sending
+/// to a reverb return; the stem buses and one user bus with EQ + comp.
+fn film_mix() -> (Project, Sources) {
+    let (mut project, sources) = reference(64, 800);
+    let verb = BusId(project.alloc_id());
+    let mut b = Bus::new(verb, "VERB");
+    b.inserts
+        .push(insert(&mut project, InsertKind::Reverb, &[]));
+    project.buses.push(b);
+    let pre = BusId(project.alloc_id());
+    project.buses.push(Bus::new(pre, "PREMIX"));
+    for i in 0..project.buses.len() {
+        if project.buses[i].id == verb {
+            continue;
+        }
+        let e = eq4(&mut project);
+        let c = insert(&mut project, InsertKind::Comp, &[]);
+        project.buses[i].inserts.extend([e, c]);
+    }
+    for i in 0..project.tracks.len() {
+        let strip = dialogue_strip(&mut project);
+        let id = SendId(project.alloc_id());
+        let t = &mut project.tracks[i];
+        t.inserts = strip;
+        t.sends.push(AuxSend {
+            id,
+            bus: verb,
+            level_db: -12.0,
+            pre_fader: false,
+            mute: false,
+        });
+    }
+    (project, sources)
+}
+
+fn callback_case(
+    label: &str,
+    project: &Project,
+    sources: &Sources,
+    frames: usize,
+    seconds: f64,
+    at: i64,
+) {
+    let (mut engine, mut processor) = AudioEngine::pair(ProcessorConfig {
+        project_rate: 48_000,
+        device_rate: 48_000,
+        channels: 2,
+        max_block: 512,
+    });
+    engine
+        .send_project(project, sources)
+        .expect("ring has room");
+    engine.locate(SamplePos(at)).expect("room");
+    engine.play().expect("room");
+    let mut out = vec![0.0f32; frames * 2];
+    let callbacks = (seconds * 48_000.0 / frames as f64) as usize;
+    let mut worst = 0.0f64;
+    let t0 = Instant::now();
+    for _ in 0..callbacks {
+        let t = Instant::now();
+        processor.process(&mut out);
+        worst = worst.max(t.elapsed().as_secs_f64());
+    }
+    let total = t0.elapsed().as_secs_f64();
+    engine.collect_garbage();
+    let period = frames as f64 / 48_000.0;
+    let mean = total / callbacks as f64;
+    let xruns = engine.telemetry().xruns;
+    println!(
+        "| {label} | {frames} | {:.1} µs | {:.2}% | {:.1}% | {xruns} |",
+        mean * 1e6,
+        mean / period * 100.0,
+        worst / period * 100.0
+    );
+}
+
+fn hundred_thousand_clips() -> (Project, Sources) {
+    let mut s = Session::new(Project::new("many"));
+    let Ok(dubstage_model::Created::Media(m)) = s.apply(Command::AddMedia {
+        path: "/none.wav".into(),
+        name: "m".into(),
+        channels: 1,
+        length: SampleLen(4_800),
+    }) else {
+        panic!("media")
+    };
+    let Ok(dubstage_model::Created::Track(t)) = s.apply(Command::AddTrack {
+        kind: TrackKind::Sfx,
+        name: "many".into(),
+    }) else {
+        panic!("track")
+    };
+    let mut p = s.project().clone();
+    // 100,000 back-to-back 4,800-sample clips (100 ms each): one audible at a time.
+    let track = p.track_mut(t).expect("track");
+    for i in 0..100_000i64 {
+        let mut c = NewClip::new(m, SamplePos(i * 4_800), SampleLen(4_800));
+        c.channels = dubstage_model::ClipChannels::Mono(0);
+        track.clips.push(dubstage_model::Clip {
+            id: dubstage_model::ClipId(1_000_000 + i as u32),
+            media: c.media,
+            name: String::new(),
+            position: c.position,
+            length: c.length,
+            source_offset: c.source_offset,
+            gain_db: 0.0,
+            fade_in: c.fade_in,
+            fade_out: c.fade_out,
+            channels: c.channels,
+        });
+    }
+    p.fix_next_id();
+    let mut sources = Sources::new();
+    sources.insert(
+        m,
+        Arc::new(AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![(0..4_800).map(|i| (i as f32 * 0.01).sin() * 0.3).collect()],
+        }),
+    );
+    (p, sources)
+}
+
+fn offline(label: &str, project: &Project, sources: &Sources) {
+    let plan = compile(project, sources, CompileOptions { max_block: 512 });
+    let mut r = Renderer::new(Box::new(plan));
+    let total = (MINUTES * 60 * RATE) as usize;
+    let mut out = vec![0.0f32; 1024];
+    let t = Instant::now();
+    let mut done = 0;
+    while done < total {
+        let n = 512.min(total - done);
+        r.process_interleaved(&mut out[..n * 2], 2);
+        black_box(&out);
+        done += n;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "| {label} | {secs:.2} s | {:.0}× |",
+        (MINUTES * 60) as f64 / secs
+    );
+}
+
+fn main() {
+    per_processor();
+
+    println!("\nAudio callback cost at 48 kHz, % of the period, 10 s of playback a minute in");
+    println!("| mix | buffer | mean cost | mean % | worst % | xruns |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let (mix, mix_sources) = film_mix();
+    callback_case(
+        "64 tracks HPF+EQ4+comp, send to reverb; 5 buses EQ4+comp",
+        &mix,
+        &mix_sources,
+        128,
+        10.0,
+        60 * 48_000,
+    );
+    let (dry, dry_sources) = reference(128, 1600);
+    callback_case("128 dry tracks", &dry, &dry_sources, 128, 10.0, 60 * 48_000);
+    let (many, many_sources) = hundred_thousand_clips();
+    callback_case(
+        "1 track of 100,000 clips",
+        &many,
+        &many_sources,
+        64,
+        20.0,
+        2_000 * 48_000,
+    );
+
+    println!("\nOffline render, {MINUTES} min at 48 kHz stereo, block 512, one thread");
+    println!("| project | time | × real time |");
+    println!("|---|---:|---:|");
+    let (mut r32, s32) = reference(32, 400);
+    offline("32-track reference, dry", &r32, &s32);
+    for i in 0..r32.tracks.len() {
+        let strip = dialogue_strip(&mut r32);
+        r32.tracks[i].inserts = strip;
+    }
+    offline(
+        "32-track reference, HPF+EQ4+comp on every track",
+        &r32,
+        &s32,
+    );
+}
