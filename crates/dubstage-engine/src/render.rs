@@ -32,6 +32,14 @@ pub struct Renderer {
     pool: Vec<Option<Box<Slot>>>,
     faults: u64,
     last_fault: Option<InsertId>,
+    tap: Tap,
+}
+
+/// The output of one insert, copied (mono sum) for a display spectrum.
+#[derive(Debug, Default)]
+pub(crate) struct Tap {
+    pub(crate) id: Option<InsertId>,
+    pub(crate) buf: Vec<f32>,
 }
 
 /// The output of one rendered block: master and bus (stem) signals.
@@ -64,6 +72,9 @@ impl<'a> Block<'a> {
         self.plan.bus_strips.len()
     }
 }
+
+/// Samples the tap holds between reads.
+const TAP_CAPACITY: usize = 16_384;
 
 /// Flush-to-zero and denormals-are-zero while rendering, restored after.
 struct DenormalGuard {
@@ -120,6 +131,10 @@ impl Renderer {
             pool,
             faults: 0,
             last_fault: None,
+            tap: Tap {
+                id: None,
+                buf: Vec::with_capacity(TAP_CAPACITY),
+            },
         };
         r.install(&mut plan);
         r.plan = plan;
@@ -151,6 +166,17 @@ impl Renderer {
 
     pub(crate) fn plan_and_pool(&mut self) -> (&mut RenderPlan, &mut [Option<Box<Slot>>]) {
         (&mut self.plan, &mut self.pool)
+    }
+
+    /// Copies the output of insert `id` (mono sum) for [`Renderer::take_tap`].
+    pub fn set_tap(&mut self, id: Option<InsertId>) {
+        self.tap.id = id;
+        self.tap.buf.clear();
+    }
+
+    /// The tapped samples since the last call (see [`Renderer::set_tap`]).
+    pub fn take_tap(&mut self) -> &mut Vec<f32> {
+        &mut self.tap.buf
     }
 
     /// Samples by which the master lags the timeline (see [`RenderPlan::latency`]).
@@ -269,7 +295,14 @@ impl Renderer {
                 .fading
                 .as_deref_mut()
                 .map(|old| (old, self.xfade_done, self.xfade_len));
-            let (faults, last) = mix_block(&mut self.plan, &mut self.pool, xfade, start, n);
+            let (faults, last) = mix_block(
+                &mut self.plan,
+                &mut self.pool,
+                &mut self.tap,
+                xfade,
+                start,
+                n,
+            );
             if faults > 0 {
                 self.faults += faults;
                 self.last_fault = last;
@@ -406,6 +439,7 @@ fn sum_clips(s: &mut PlanStrip, mb: usize, start: i64, n: usize) -> bool {
 pub(crate) fn mix_block(
     plan: &mut RenderPlan,
     pool: &mut [Option<Box<Slot>>],
+    tap: &mut Tap,
     mut xfade: Option<(&mut RenderPlan, u32, u32)>,
     start: i64,
     n: usize,
@@ -511,6 +545,14 @@ pub(crate) fn mix_block(
                 meters
                     .insert_at(ins.meter)
                     .publish_reduction(proc.reduction_db());
+            }
+            if tap.id == Some(ins.id) {
+                let room = tap.buf.capacity() - tap.buf.len();
+                let scale = 1.0 / s.channels as f32;
+                for k in 0..n.min(room) {
+                    let v: f32 = rows[..s.channels].iter().map(|r| r[k]).sum();
+                    tap.buf.push(v * scale);
+                }
             }
         }
         // Fader and pan.

@@ -79,6 +79,8 @@ pub enum ToAudio {
     AuditionGain(f32),
     /// While a sound is auditioned, silence the mix (or play it under).
     AuditionMutesMix(bool),
+    /// Copy this insert's output (mono) for a display spectrum, or stop.
+    Tap(Option<InsertId>),
 }
 
 /// Why a device stopped or reported trouble.
@@ -277,6 +279,7 @@ pub struct AudioProcessor {
     /// Master and bus samples for the UI's live loudness meters.
     loud_tx: rtrb::Producer<f32>,
     rnn_warm: bool,
+    tap_tx: rtrb::Producer<f32>,
 }
 
 /// Buses the live loudness ring carries (the first ones of the project:
@@ -356,6 +359,7 @@ impl AudioProcessor {
             }
             out[frames * channels..].fill(0.0);
         }
+        self.flush_tap();
         self.publish(frames, started);
     }
 
@@ -706,6 +710,7 @@ impl AudioProcessor {
                 }
                 ToAudio::AuditionGain(g) => self.audition_gain = g,
                 ToAudio::AuditionMutesMix(on) => self.audition_mutes_mix = on,
+                ToAudio::Tap(id) => self.renderer.set_tap(id),
                 ToAudio::Control(c) => {
                     let (plan, pool) = self.renderer.plan_and_pool();
                     apply_control(plan, Some(pool), c);
@@ -751,6 +756,17 @@ impl AudioProcessor {
                 return;
             }
         }
+    }
+
+    /// Moves the tapped insert output into its ring (what does not fit is dropped).
+    fn flush_tap(&mut self) {
+        let buf = self.renderer.take_tap();
+        for &v in buf.iter() {
+            if self.tap_tx.push(v).is_err() {
+                break;
+            }
+        }
+        buf.clear();
     }
 
     fn publish(&mut self, frames: usize, started: Instant) {
@@ -951,6 +967,7 @@ pub struct AudioEngine {
     stream: Option<Box<dyn crate::backend::OutputStream>>,
     dropped_plans: u64,
     compiler: crate::plan::Compiler,
+    tap_rx: rtrb::Consumer<f32>,
 }
 
 impl std::fmt::Debug for AudioEngine {
@@ -978,6 +995,7 @@ impl AudioEngine {
         let (loud_tx, loud_rx) =
             rtrb::RingBuffer::new(config.project_rate.max(8_000) as usize * LOUDNESS_CHANNELS);
         let telemetry = Arc::new(Telemetry::default());
+        let (tap_tx, tap_rx) = rtrb::RingBuffer::new(1 << 15);
         let resampler = (config.device_rate != config.project_rate)
             .then(|| MonitorResampler::new(config.project_rate, config.device_rate, max_block));
         let processor = AudioProcessor {
@@ -1007,6 +1025,7 @@ impl AudioEngine {
             audition_at: None,
             loud_tx,
             rnn_warm: false,
+            tap_tx,
         };
         let engine = AudioEngine {
             commands: cmd_tx,
@@ -1019,6 +1038,7 @@ impl AudioEngine {
             stream: None,
             dropped_plans: 0,
             compiler: crate::plan::Compiler::new(),
+            tap_rx,
         };
         (engine, processor)
     }
@@ -1186,6 +1206,18 @@ impl AudioEngine {
                 0 => None,
                 i => Some(InsertId(i)),
             },
+        }
+    }
+
+    /// Taps an insert's output for a display spectrum (`None`: stop).
+    pub fn set_tap(&mut self, id: Option<InsertId>) -> Result<(), SendError> {
+        self.send(ToAudio::Tap(id))
+    }
+
+    /// Appends the tapped samples that arrived since the last call.
+    pub fn drain_tap(&mut self, out: &mut Vec<f32>) {
+        while let Ok(v) = self.tap_rx.pop() {
+            out.push(v);
         }
     }
 

@@ -113,6 +113,10 @@ pub struct Editor {
     revision_at_autosave: u64,
     /// Inserts whose editor window is open.
     pub open_inserts: Vec<dubstage_model::InsertId>,
+    /// Insert faults already reported.
+    seen_faults: u64,
+    /// The insert whose output feeds the EQ window's spectrum, and its analyser.
+    pub spectrum: Option<(dubstage_model::InsertId, dubstage_dsp::spectrum::Analyzer)>,
 }
 
 pub use crate::paths::data_dir;
@@ -140,6 +144,8 @@ impl Editor {
             selection: BTreeSet::new(),
             selected_track: None,
             open_inserts: Vec::new(),
+            seen_faults: 0,
+            spectrum: None,
             view: View::default(),
             show_mixer: true,
             show_side_panel: false,
@@ -483,6 +489,21 @@ impl Editor {
         for e in self.transport.take_errors() {
             self.notify(e, true);
         }
+        let t = self.transport.telemetry;
+        if t.insert_faults > self.seen_faults {
+            self.seen_faults = t.insert_faults;
+            let p = self.session.project();
+            let what = t.last_fault.and_then(|id| {
+                let ins = p.insert(id)?;
+                let (strip, _) = p.find_insert(id)?;
+                Some(format!("{} on {}", ins.kind.label(), p.strip_name(strip)))
+            });
+            let what = what.unwrap_or_else(|| "An insert".to_owned());
+            self.notify(
+                format!("{what} produced invalid samples (not a number or infinite): it was reset and is bypassed until it is removed and added again"),
+                true,
+            );
+        }
     }
 
     /// The playhead: the engine's while playing, the cursor when stopped.
@@ -538,6 +559,7 @@ impl Editor {
     /// touching the project: stops, swaps, and resends plan and transport state.
     pub fn replace_engine(&mut self, engine: AudioEngine) {
         self.transport.replace_engine(engine);
+        self.seen_faults = 0;
         self.compiled_revision = None;
         self.sync_engine();
     }

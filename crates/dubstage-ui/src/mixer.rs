@@ -401,9 +401,34 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
                 .add(
                     egui::Button::new(text)
                         .small()
-                        .min_size(egui::vec2(40.0, 0.0)),
+                        .min_size(egui::vec2(40.0, 0.0))
+                        .sense(egui::Sense::click_and_drag()),
                 )
-                .on_hover_text(format!("{}: open its editor", ins.kind.label()));
+                .on_hover_text(format!(
+                    "{}: click to open its editor, drag onto another slot to reorder",
+                    ins.kind.label()
+                ));
+            // Drag a slot onto another of the same strip to move it there.
+            open.dnd_set_drag_payload(InsertDrag { strip, id: ins.id });
+            if let Some(p) = open.dnd_hover_payload::<InsertDrag>()
+                && p.strip == strip
+                && p.id != ins.id
+            {
+                ui.painter().hline(
+                    open.rect.x_range(),
+                    open.rect.top(),
+                    egui::Stroke::new(2.0, ui.visuals().selection.bg_fill),
+                );
+            }
+            if let Some(p) = open.dnd_release_payload::<InsertDrag>()
+                && p.strip == strip
+                && p.id != ins.id
+            {
+                editor.apply(Command::MoveInsert {
+                    insert: p.id,
+                    index: i,
+                });
+            }
             open.widget_info(|| {
                 egui::WidgetInfo::labeled(
                     egui::Role::Button,
@@ -571,6 +596,13 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
     add.response.widget_info(|| {
         egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Add send from {name}"))
     });
+}
+
+/// What an insert slot carries while dragged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InsertDrag {
+    strip: StripId,
+    id: dubstage_model::InsertId,
 }
 
 fn short_label(kind: InsertKind) -> &'static str {

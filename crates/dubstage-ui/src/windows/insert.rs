@@ -14,6 +14,7 @@ use dubstage_model::{
 
 /// Shows the window of every open insert; closes those whose insert is gone.
 pub fn show(ctx: &egui::Context, editor: &mut Editor) {
+    feed_spectrum(editor);
     let open: Vec<InsertId> = editor.open_inserts.clone();
     for id in open {
         let Some(ins) = editor.project().insert(id).cloned() else {
@@ -33,6 +34,28 @@ pub fn show(ctx: &egui::Context, editor: &mut Editor) {
         if !keep {
             editor.open_inserts.retain(|i| *i != id);
         }
+    }
+}
+
+/// Taps the most recently opened EQ or filter's output while its window is
+/// open, and feeds the analyser the window draws under its curve.
+fn feed_spectrum(editor: &mut Editor) {
+    let p = editor.project();
+    let want = editor.open_inserts.iter().rev().copied().find(|id| {
+        p.insert(*id)
+            .is_some_and(|i| matches!(i.kind, InsertKind::Eq | InsertKind::Hpf | InsertKind::Lpf))
+    });
+    let rate = p.sample_rate.hz();
+    if editor.spectrum.as_ref().map(|(id, _)| *id) != want {
+        if editor.transport.engine.set_tap(want).is_ok() {
+            editor.spectrum = want.map(|id| (id, dubstage_dsp::spectrum::Analyzer::new(rate)));
+        }
+        return;
+    }
+    if let Some((_, a)) = editor.spectrum.as_mut() {
+        let mut buf = Vec::new();
+        editor.transport.engine.drain_tap(&mut buf);
+        a.push(&buf);
     }
 }
 
@@ -62,7 +85,18 @@ fn body(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert) {
     });
     match ins.kind {
         InsertKind::Eq | InsertKind::Hpf | InsertKind::Lpf => {
-            response_plot(ui, ins.kind, &values, editor.project().sample_rate.hz());
+            let spectrum = editor
+                .spectrum
+                .as_ref()
+                .filter(|(id, _)| *id == ins.id)
+                .map(|(_, a)| a);
+            response_plot(
+                ui,
+                ins.kind,
+                &values,
+                editor.project().sample_rate.hz(),
+                spectrum,
+            );
         }
         InsertKind::Comp => transfer_plot(ui, &values),
         InsertKind::Denoise => learn_row(ui, editor, ins),
@@ -206,7 +240,13 @@ fn plot_frame(ui: &mut egui::Ui, h: f32) -> (egui::Rect, egui::Painter) {
 }
 
 /// The magnitude response of an EQ or filter, 20 Hz – 20 kHz, ±24 dB.
-fn response_plot(ui: &mut egui::Ui, kind: InsertKind, v: &[f32], rate: u32) {
+fn response_plot(
+    ui: &mut egui::Ui,
+    kind: InsertKind,
+    v: &[f32],
+    rate: u32,
+    spectrum: Option<&dubstage_dsp::spectrum::Analyzer>,
+) {
     let (rect, p) = plot_frame(ui, 140.0);
     let mut eq = Eq::new();
     let mut pass = PassFilter::new(kind == InsertKind::Hpf, 1000.0, 12);
@@ -245,6 +285,20 @@ fn response_plot(ui: &mut egui::Ui, kind: InsertKind, v: &[f32], rate: u32) {
             rect.y_range(),
             egui::Stroke::new(1.0, egui::Color32::from_gray(50)),
         );
+    }
+    // The live spectrum of the insert's output (−90 … 0 dBFS, bottom to top).
+    if let Some(a) = spectrum {
+        let floor = rect.bottom();
+        let mut shape = Vec::with_capacity(202);
+        for i in 0..=200 {
+            let f = 20.0 * 1000f32.powf(i as f32 / 200.0);
+            let lv = ((a.level_db(f) + 90.0) / 90.0).clamp(0.0, 1.0);
+            shape.push(egui::pos2(x_of(f), floor - lv * rect.height()));
+        }
+        p.add(egui::Shape::line(
+            shape,
+            egui::Stroke::new(1.0, egui::Color32::from_rgb(90, 110, 90)),
+        ));
     }
     let pts: Vec<egui::Pos2> = (0..=200)
         .map(|i| {

@@ -1,0 +1,95 @@
+//! The mixer's inserts and sends, driven like a user: add a processor from
+//! the strip's menu, set a value in its editor, bypass it, send to a bus,
+//! and undo each step.
+
+mod common;
+
+use common::demo;
+use dubstage_model::{InsertKind, ParamId, StripId};
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn an_insert_added_from_the_strip_menu_opens_its_editor_and_each_value_is_one_undo_step() {
+    let (mut h, _p) = demo();
+    let name = h.state().editor.project().tracks[0].name.clone();
+    let track = h.state().editor.project().tracks[0].id;
+    h.get_by_label(&format!("Add insert to {name}")).click();
+    h.run_steps(2);
+    h.get_by_label("High-pass").click();
+    h.run_steps(3);
+    let ins = h.state().editor.project().tracks[0].inserts.clone();
+    assert_eq!(ins.len(), 1);
+    assert_eq!(ins[0].kind, InsertKind::Hpf);
+    assert!(
+        h.state().editor.open_inserts.contains(&ins[0].id),
+        "its editor opened"
+    );
+    // Type a frequency into the editor.
+    let field = h.get_by_label("High-pass Frequency");
+    field.click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("High-pass Frequency").type_text("120");
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let freq = h
+        .state()
+        .editor
+        .project()
+        .param(ParamId::Insert(ins[0].id, 0));
+    assert_eq!(freq, Some(120.0));
+    assert_eq!(
+        h.state().editor.session.undo_label(),
+        Some("Insert Parameter")
+    );
+    // Bypass from the strip.
+    h.get_by_label(&format!("Bypass High-pass on {name}"))
+        .click();
+    h.run_steps(2);
+    assert!(h.state().editor.project().tracks[0].inserts[0].bypass);
+    // Undo: bypass, value, insert.
+    for _ in 0..3 {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+        h.run_steps(1);
+    }
+    assert!(h.state().editor.project().tracks[0].inserts.is_empty());
+    assert_eq!(
+        h.state()
+            .editor
+            .project()
+            .strip_inserts(StripId::Track(track))
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn a_send_goes_to_a_bus_and_a_routing_loop_is_refused_with_a_message() {
+    let (mut h, _p) = demo();
+    let name = h.state().editor.project().tracks[0].name.clone();
+    h.get_by_label(&format!("Add send from {name}")).click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "FX")
+        .click();
+    h.run_steps(2);
+    let sends = h.state().editor.project().tracks[0].sends.clone();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].bus, dubstage_model::Stem::Effects.bus_id());
+    // FX → send to DIA, then DIA's output to FX would be a loop.
+    let e = &mut h.state_mut().editor;
+    e.apply(dubstage_model::Command::AddSend {
+        strip: StripId::Bus(dubstage_model::Stem::Effects.bus_id()),
+        bus: dubstage_model::Stem::Dialogue.bus_id(),
+    });
+    let before = e.project().clone();
+    e.apply(dubstage_model::Command::SetBusOutput {
+        bus: dubstage_model::Stem::Dialogue.bus_id(),
+        output: dubstage_model::Output::Bus(dubstage_model::Stem::Effects.bus_id()),
+    });
+    assert_eq!(e.project(), &before, "refused");
+    assert!(
+        e.notices.iter().any(|n| n.text.contains("loop")),
+        "the user is told why"
+    );
+}
