@@ -496,3 +496,28 @@ fn the_delivery_chain_on_the_master_plays_what_the_delivery_wrote() {
     // A delivery renders without it (it applies the gain it finds).
     assert_eq!(m.s.project().without_delivery().master.delivery, None);
 }
+
+#[test]
+fn an_insert_that_outputs_non_finite_samples_is_reset_bypassed_and_counted() {
+    let n = 4_096;
+    let mut audio = sine(500.0, 0.3, n);
+    audio[1_000] = f32::INFINITY;
+    let mut m = Mix::new();
+    let t = m.track_with(TrackKind::Dialogue, audio);
+    let eq = m.insert(
+        StripId::Track(t),
+        InsertKind::Eq,
+        &[("b1.on", 1.0), ("b1.gain", 6.0)],
+    );
+    let plan = compile(m.s.project(), &m.sources, CompileOptions { max_block: 256 });
+    let mut r = Renderer::new(Box::new(plan));
+    let mut out = vec![0.0f32; n * 2];
+    r.process_interleaved(&mut out, 2);
+    assert!(
+        out.iter().all(|v| v.is_finite()),
+        "nothing non-finite reaches the output"
+    );
+    assert_eq!(r.faults(), (1, Some(eq)));
+    // Bypassed from then on: the later blocks carry the dry signal.
+    assert!(out[3_000 * 2].abs() > 0.0);
+}
