@@ -264,6 +264,52 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
     }
 }
 
+/// "hpf (freq 80 Hz, slope 24 dB/oct) → comp [bypassed]; send → VERB −12.0 dB".
+fn strip_chain_text(p: &Project, strip: dubstage_model::StripId) -> String {
+    let mut parts: Vec<String> = p
+        .strip_inserts(strip)
+        .iter()
+        .map(|i| {
+            let vals: Vec<String> = i
+                .kind
+                .params()
+                .iter()
+                .enumerate()
+                .filter(|(k, spec)| i.value(*k as u16) != spec.default)
+                .map(|(k, spec)| format!("{} {}", spec.key, spec.format(i.value(k as u16))))
+                .collect();
+            let mut t = i.kind.key().to_owned();
+            if !vals.is_empty() {
+                t.push_str(&format!(" ({})", vals.join(", ")));
+            }
+            if let Some(sc) = i.sidechain {
+                t.push_str(&format!(" keyed by {}", p.strip_name(sc)));
+            }
+            if i.bypass {
+                t.push_str(" [bypassed]");
+            }
+            t
+        })
+        .collect();
+    let sends = match strip {
+        dubstage_model::StripId::Track(t) => p.track(t).map(|t| t.sends.clone()),
+        dubstage_model::StripId::Bus(b) => p.bus(b).map(|b| b.sends.clone()),
+        dubstage_model::StripId::Master => None,
+    }
+    .unwrap_or_default();
+    let mut text = parts.drain(..).collect::<Vec<_>>().join(" → ");
+    for s in sends {
+        let bus = p.bus(s.bus).map_or("?".to_owned(), |b| b.name.clone());
+        text.push_str(&format!(
+            "{}send → {bus} {:+.1} dB{}",
+            if text.is_empty() { "" } else { "; " },
+            s.level_db,
+            if s.pre_fader { " pre" } else { "" }
+        ));
+    }
+    text
+}
+
 fn args_to_play(a: PlayArgs) -> crate::play::PlayOptions {
     crate::play::PlayOptions {
         project: a.project,
@@ -819,6 +865,22 @@ fn info(path: &Path) -> Result<()> {
         buses.join(", "),
         p.master.gain_db
     );
+    // Every strip's processing chain.
+    for strip in p.strips() {
+        let chain = strip_chain_text(&p, strip);
+        if !chain.is_empty() {
+            println!("Strip     {}: {chain}", p.strip_name(strip));
+        }
+    }
+    if let Some(d) = &p.master.delivery {
+        println!(
+            "Delivery  {} chain on the master: {:+.2} dB{}",
+            d.preset,
+            d.gain_db,
+            d.ceiling_dbtp
+                .map_or(String::new(), |c| format!(", limiter at {c:.2} dBTP"))
+        );
+    }
     if let Some(pic) = &p.picture {
         let missing = if pic.path.exists() { "" } else { " (missing)" };
         println!(
