@@ -159,6 +159,49 @@ fn realtime_output_is_bit_identical_to_offline() {
 }
 
 #[test]
+fn realtime_output_is_bit_identical_to_offline_with_inserts_sends_and_latency() {
+    let mut sc = scene();
+    use dubstage_model::InsertKind;
+    let add = |sc: &mut Scene, strip, kind| {
+        let Ok(Created::Insert(id)) = sc.s.apply(Command::AddInsert {
+            strip,
+            index: usize::MAX,
+            kind,
+        }) else {
+            panic!("insert")
+        };
+        id
+    };
+    let t = sc.tracks.clone();
+    add(&mut sc, StripId::Track(t[0]), InsertKind::Eq);
+    add(&mut sc, StripId::Track(t[0]), InsertKind::Comp);
+    add(&mut sc, StripId::Track(t[1]), InsertKind::Limiter);
+    add(
+        &mut sc,
+        StripId::Bus(dubstage_model::Stem::Effects.bus_id()),
+        InsertKind::Reverb,
+    );
+    add(&mut sc, StripId::Master, InsertKind::Limiter);
+    sc.s.apply(Command::AddSend {
+        strip: StripId::Track(t[2]),
+        bus: dubstage_model::Stem::Effects.bus_id(),
+    })
+    .expect("send");
+    let latency = sc.plan().latency();
+    assert!(latency > 0);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    let mut out = Vec::new();
+    for frames in [300, 1000, 64, 777, 2048, 1] {
+        out.extend(callback(&mut p, frames));
+    }
+    let n = out.len() / 2;
+    assert_eq!(out, sc.offline(0, n));
+    // The heard playhead is the rendered position less the latency.
+    assert_eq!(e.telemetry().playhead, SamplePos(n as i64 - latency as i64));
+}
+
+#[test]
 fn loop_wraps_on_the_exact_sample() {
     let sc = scene();
     let (mut e, mut p) = sc.start();
