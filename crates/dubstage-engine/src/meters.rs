@@ -24,21 +24,29 @@ pub struct MeterSlot {
     cost: AtomicU32,
 }
 
-/// Gain reduction of one insert (dynamics, limiter, noise reduction), in dB.
+/// Gain reduction of one insert (dynamics, limiter, noise reduction), in dB:
+/// the largest of the last audio callback.
 #[derive(Debug, Default)]
 pub struct ReductionSlot {
-    db: AtomicU32,
+    acc: AtomicU32,
+    last: AtomicU32,
 }
 
 impl ReductionSlot {
     pub(crate) fn publish_reduction(&self, db: f32) {
         let db = if db.is_finite() { db.max(0.0) } else { 0.0 };
-        self.db.fetch_max(db.to_bits(), Ordering::Relaxed);
+        self.acc.fetch_max(db.to_bits(), Ordering::Relaxed);
     }
 
-    /// The largest reduction since the last read.
-    pub fn take(&self) -> f32 {
-        f32::from_bits(self.db.swap(0, Ordering::Relaxed))
+    /// Ends a callback: its largest reduction becomes the reading.
+    pub(crate) fn roll(&self) {
+        let v = self.acc.swap(0, Ordering::Relaxed);
+        self.last.store(v, Ordering::Relaxed);
+    }
+
+    /// The largest reduction of the last callback (any number of readers).
+    pub fn get(&self) -> f32 {
+        f32::from_bits(self.last.load(Ordering::Relaxed))
     }
 }
 
@@ -122,6 +130,12 @@ impl MeterBank {
 
     pub(crate) fn insert_at(&self, i: usize) -> &ReductionSlot {
         &self.inserts[i].1
+    }
+
+    pub(crate) fn roll_inserts(&self) {
+        for (_, s) in &self.inserts {
+            s.roll();
+        }
     }
 
     pub fn master(&self) -> &MeterSlot {

@@ -807,6 +807,7 @@ impl AudioProcessor {
             meters.bus_at(i).publish(&s.meter, period_ns);
             s.meter = Default::default();
         }
+        meters.roll_inserts();
         let m = plan.master;
         meters.master().publish(&plan.strips[m].meter, period_ns);
         plan.strips[m].meter = Default::default();

@@ -180,9 +180,9 @@ impl EditorApp {
             .exact_size(22.0)
             .show(ui, |ui| self.status(ui));
         if self.editor.show_mixer {
-            // A third of the window by default, so a laptop screen keeps
+            // Two fifths of the window by default, so a laptop screen keeps
             // room for the timeline; the user's size is remembered.
-            let mixer_height = (ui.available_height() * 0.34).clamp(200.0, 320.0);
+            let mixer_height = (ui.available_height() * 0.42).clamp(240.0, 440.0);
             egui::Panel::bottom("mixer")
                 .resizable(true)
                 .default_size(mixer_height)

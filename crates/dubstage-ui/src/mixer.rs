@@ -115,7 +115,6 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         }
         strip_chain(ui, editor, StripId::Track(id));
         pan_control(ui, editor, StripId::Track(id), &track.name);
-        ui.label(egui::RichText::new(pan_text(track.pan)).small().weak());
         // Mute / solo.
         ui.horizontal(|ui| {
             if toggle(ui, track.mute, "M", &format!("Mute {} (mixer)", track.name)).clicked() {
@@ -278,7 +277,8 @@ fn fader_and_meter(
     meter_key: (&'static str, u32),
     reading: Option<dubstage_engine::MeterReading>,
 ) {
-    let h = ui.available_height() - 50.0;
+    // Never squashed below a usable fader: the mixer scrolls instead.
+    let h = (ui.available_height() - 50.0).max(140.0);
     ui.horizontal(|ui| {
         gain_fader(ui, editor, id, label, h);
         meter(
@@ -379,14 +379,13 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
     let name = editor.project().strip_name(strip);
     let inserts: Vec<dubstage_model::Insert> = editor.project().strip_inserts(strip).to_vec();
     let meters = editor.transport.engine.meters().cloned();
-    let n = inserts.len();
     for (i, ins) in inserts.iter().enumerate() {
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = 1.0;
             let gr = meters
                 .as_ref()
                 .and_then(|m| m.insert(ins.id))
-                .map_or(0.0, |s| s.take());
+                .map_or(0.0, |s| s.get());
             let label = if gr > 0.05 {
                 format!("{} -{gr:.0}", short_label(ins.kind))
             } else {
@@ -448,38 +447,6 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
             if by.clicked() {
                 editor.set_param(ParamId::Bypass(ins.id), f32::from(!ins.bypass));
             }
-            let up = ui
-                .add_enabled(i > 0, egui::Button::new("^").small())
-                .on_hover_text("Move earlier in the chain");
-            up.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::Button,
-                    i > 0,
-                    format!("Move {} up on {name}", ins.kind.label()),
-                )
-            });
-            if up.clicked() {
-                editor.apply(Command::MoveInsert {
-                    insert: ins.id,
-                    index: i - 1,
-                });
-            }
-            let down = ui
-                .add_enabled(i + 1 < n, egui::Button::new("v").small())
-                .on_hover_text("Move later in the chain");
-            down.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::Button,
-                    i + 1 < n,
-                    format!("Move {} down on {name}", ins.kind.label()),
-                )
-            });
-            if down.clicked() {
-                editor.apply(Command::MoveInsert {
-                    insert: ins.id,
-                    index: i + 1,
-                });
-            }
             let x = ui.small_button("x").on_hover_text("Remove this insert");
             x.widget_info(|| {
                 egui::WidgetInfo::labeled(
@@ -527,9 +494,9 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
             .project()
             .bus(send.bus)
             .map_or("?".to_owned(), |b| b.name.clone());
+        ui.label(egui::RichText::new(format!("send to {bus}")).small());
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = 1.0;
-            ui.label(egui::RichText::new(&bus).small());
             let id = ParamId::SendLevel(send.id);
             let mut db = editor.param(id).unwrap_or(0.0);
             let r = ui.add(

@@ -30,6 +30,7 @@ pub fn show(ctx: &egui::Context, editor: &mut Editor) {
             .open(&mut keep)
             .resizable(true)
             .default_width(380.0)
+            .default_pos(ctx.content_rect().center() - egui::vec2(190.0, 200.0))
             .show(ctx, |ui| body(ui, editor, &ins));
         if !keep {
             editor.open_inserts.retain(|i| *i != id);
@@ -73,12 +74,21 @@ fn body(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert) {
         if ui.checkbox(&mut by, "Bypass").changed() {
             editor.set_param(ParamId::Bypass(ins.id), f32::from(by));
         }
-        if let Some(gr) = editor
-            .transport
-            .engine
-            .meters()
-            .and_then(|m| m.insert(ins.id))
-            .map(|s| s.take())
+        let reduces = matches!(
+            ins.kind,
+            InsertKind::Comp
+                | InsertKind::Gate
+                | InsertKind::Deess
+                | InsertKind::Limiter
+                | InsertKind::Denoise
+        );
+        if reduces
+            && let Some(gr) = editor
+                .transport
+                .engine
+                .meters()
+                .and_then(|m| m.insert(ins.id))
+                .map(|s| s.get())
         {
             gain_reduction(ui, gr);
         }
@@ -98,7 +108,7 @@ fn body(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert) {
                 spectrum,
             );
         }
-        InsertKind::Comp => transfer_plot(ui, &values),
+        InsertKind::Comp | InsertKind::Gate => transfer_plot(ui, ins.kind, &values),
         InsertKind::Denoise => learn_row(ui, editor, ins),
         _ => {}
     }
@@ -191,7 +201,7 @@ fn param_widget(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert, i: usize, 
                 egui::DragValue::new(&mut x)
                     .range(spec.min..=spec.max)
                     .speed(speed)
-                    .max_decimals(2)
+                    .max_decimals(if matches!(spec.unit, Unit::Slope) { 0 } else { 2 })
                     .suffix(suffix),
             );
             r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, &label));
@@ -331,14 +341,30 @@ fn response_plot(
     );
 }
 
-/// The compressor's static curve: output level against input level.
-fn transfer_plot(ui: &mut egui::Ui, v: &[f32]) {
+/// The static curve of a compressor or gate: output level against input level.
+fn transfer_plot(ui: &mut egui::Ui, kind: InsertKind, v: &[f32]) {
     let (rect, p) = plot_frame(ui, 160.0);
     let mut c = Compressor::new();
-    c.set_threshold_db(v[0]);
-    c.set_ratio(v[1]);
-    c.set_knee_db(v[2]);
-    c.set_makeup_db(v[5]);
+    let mut g = dubstage_dsp::dynamics::Gate::new();
+    let makeup = if kind == InsertKind::Comp {
+        c.set_threshold_db(v[0]);
+        c.set_ratio(v[1]);
+        c.set_knee_db(v[2]);
+        c.set_makeup_db(v[5]);
+        v[5]
+    } else {
+        g.set_threshold_db(v[0]);
+        g.set_range_db(v[1]);
+        g.set_ratio(v[2]);
+        0.0
+    };
+    let gain = |x: f32| {
+        if kind == InsertKind::Comp {
+            c.static_gain_db(x)
+        } else {
+            g.static_gain_db(x)
+        }
+    };
     let side = rect.height().min(rect.width());
     let sq = egui::Rect::from_min_size(rect.min, egui::vec2(side, side));
     let map = |x: f32, y: f32| {
@@ -354,7 +380,7 @@ fn transfer_plot(ui: &mut egui::Ui, v: &[f32]) {
     let pts: Vec<egui::Pos2> = (0..=120)
         .map(|i| {
             let x = -60.0 + i as f32 * 0.5;
-            map(x, x + c.static_gain_db(x) + v[5])
+            map(x, x + gain(x) + makeup)
         })
         .collect();
     p.add(egui::Shape::line(
