@@ -175,6 +175,8 @@ pub struct Compressor {
     red: [f64; MAX_CHANNELS],
     /// Channels in the last block (for the meter).
     active: usize,
+    /// The make-up gain, linear (set at the start of each block).
+    makeup_lin: f32,
 }
 
 impl Default for Compressor {
@@ -204,6 +206,7 @@ impl Compressor {
             key_ms: 0.0,
             red: [0.0; MAX_CHANNELS],
             active: 0,
+            makeup_lin: 1.0,
         };
         c.update_coefs();
         c
@@ -288,7 +291,14 @@ impl Compressor {
         let r = one_pole(r, target, coef);
         self.red[c] = r;
         let db = self.makeup_db - r as f32;
-        if db == 0.0 { 1.0 } else { db_gain(db) }
+        if db == 0.0 {
+            1.0
+        } else if r == 0.0 {
+            // No reduction: the make-up alone, computed once per block.
+            self.makeup_lin
+        } else {
+            db_gain(db)
+        }
     }
 }
 
@@ -307,6 +317,14 @@ impl Processor for Compressor {
             self.key_ms = 0.0;
         }
         let mut target = [0f32; MAX_CHANNELS];
+        self.makeup_lin = db_gain(self.makeup_db);
+        // Levels under the knee's start give no reduction whatever they
+        // are: they skip the logarithm (the curve gives exactly 0 there too).
+        let lo_db = self.threshold_db - 0.5 * self.knee_db - 0.01;
+        let lo_amp = 10f32.powf(lo_db / 20.0);
+        let lo_pow = 10f64.powf(f64::from(lo_db) / 10.0);
+        let amp = |a: f32| if a < lo_amp { FLOOR_DB } else { amp_db(a) };
+        let pow = |p: f64| if p < lo_pow { FLOOR_DB } else { power_db(p) };
         for i in 0..frames {
             // The input's mean squares run whatever the mode, so switching
             // detector, link or key never starts from stale state.
@@ -323,8 +341,8 @@ impl Processor for Compressor {
                     self.rms_coef,
                 )),
                 None if self.link => Some(match self.detector {
-                    Detector::Peak => amp_db(io[..ch].iter().fold(0f32, |m, c| m.max(c[i].abs()))),
-                    Detector::Rms => power_db(self.ms[..ch].iter().sum::<f64>() / ch as f64),
+                    Detector::Peak => amp(io[..ch].iter().fold(0f32, |m, c| m.max(c[i].abs()))),
+                    Detector::Rms => pow(self.ms[..ch].iter().sum::<f64>() / ch as f64),
                 }),
                 None => None,
             };
@@ -333,8 +351,8 @@ impl Processor for Compressor {
                 None => {
                     for c in 0..ch {
                         let level = match self.detector {
-                            Detector::Peak => amp_db(io[c][i].abs()),
-                            Detector::Rms => power_db(self.ms[c]),
+                            Detector::Peak => amp(io[c][i].abs()),
+                            Detector::Rms => pow(self.ms[c]),
                         };
                         target[c] = -self.static_gain_db(level);
                     }

@@ -232,6 +232,54 @@ fn run_cascade(c: &[Coeffs], s: &mut [[f64; 2]], buf: &mut [f32]) {
     }
 }
 
+/// [`run_cascade`] on two channels at once: the same arithmetic per
+/// channel (bit-identical results), interleaved so the two recurrences
+/// overlap in the pipeline.
+#[inline]
+fn run_cascade2(
+    c: &[Coeffs],
+    sa: &mut [[f64; 2]],
+    sb: &mut [[f64; 2]],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    for (va, vb) in a.iter_mut().zip(b.iter_mut()) {
+        let mut x = f64::from(*va);
+        let mut y = f64::from(*vb);
+        for ((c, s), t) in c.iter().zip(sa.iter_mut()).zip(sb.iter_mut()) {
+            x = tick(c, s, x);
+            y = tick(c, t, y);
+        }
+        *va = x as f32;
+        *vb = y as f32;
+    }
+}
+
+/// Runs a cascade over every channel of `io` (state `st[ch][section]`), two
+/// channels at a time.
+fn run_channels<const N: usize>(c: &[Coeffs], st: &mut [[[f64; 2]; N]], io: &mut [&mut [f32]]) {
+    let n = c.len();
+    let mut rest_io = io;
+    let mut rest_st = st;
+    while !rest_io.is_empty() && !rest_st.is_empty() {
+        if rest_io.len() >= 2 && rest_st.len() >= 2 && rest_io[0].len() == rest_io[1].len() {
+            let (io2, io_tail) = rest_io.split_at_mut(2);
+            let (st2, st_tail) = rest_st.split_at_mut(2);
+            let (ia, ib) = io2.split_at_mut(1);
+            let (sa, sb) = st2.split_at_mut(1);
+            run_cascade2(c, &mut sa[0][..n], &mut sb[0][..n], ia[0], ib[0]);
+            rest_io = io_tail;
+            rest_st = st_tail;
+        } else {
+            let (io1, io_tail) = rest_io.split_at_mut(1);
+            let (st1, st_tail) = rest_st.split_at_mut(1);
+            run_cascade(c, &mut st1[0][..n], io1[0]);
+            rest_io = io_tail;
+            rest_st = st_tail;
+        }
+    }
+}
+
 /// One biquad section with independent state for up to [`MAX_CHANNELS`]
 /// channels (transposed direct form II, `f64`).
 #[derive(Debug, Clone)]
@@ -429,9 +477,7 @@ impl Processor for PassFilter {
 
     fn process(&mut self, io: &mut [&mut [f32]], _sidechain: Option<&[&[f32]]>) {
         let n = self.n;
-        for (buf, st) in io.iter_mut().zip(self.state.iter_mut()) {
-            run_cascade(&self.coeffs[..n], &mut st[..n], buf);
-        }
+        run_channels(&self.coeffs[..n], &mut self.state, io);
     }
 
     fn reset(&mut self) {
@@ -570,14 +616,17 @@ impl Processor for Eq {
         for (c, &i) in coeffs.iter_mut().zip(&self.active[..n]) {
             *c = self.coeffs[i];
         }
-        for (buf, st) in io.iter_mut().zip(self.state.iter_mut()) {
-            let mut local = [[0.0; 2]; EQ_BANDS];
-            for (l, &i) in local.iter_mut().zip(&self.active[..n]) {
-                *l = st[i];
+        let ch = io.len().min(MAX_CHANNELS);
+        let mut local = [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS];
+        for (l, st) in local[..ch].iter_mut().zip(&self.state) {
+            for (x, &i) in l.iter_mut().zip(&self.active[..n]) {
+                *x = st[i];
             }
-            run_cascade(&coeffs[..n], &mut local[..n], buf);
-            for (l, &i) in local.iter().zip(&self.active[..n]) {
-                st[i] = *l;
+        }
+        run_channels(&coeffs[..n], &mut local[..ch], &mut io[..ch]);
+        for (l, st) in local[..ch].iter().zip(self.state.iter_mut()) {
+            for (x, &i) in l.iter().zip(&self.active[..n]) {
+                st[i] = *x;
             }
         }
     }

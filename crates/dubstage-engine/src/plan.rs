@@ -70,6 +70,10 @@ impl Default for CompileOptions {
 /// [`dubstage_model::Master::delivery`]).
 pub const DELIVERY_INSERT_IDS: u32 = u32::MAX - 2;
 
+/// How long a strip's inserts keep running on silence after their input
+/// stops, beyond their latency (see `PlanStrip::hold`).
+pub(crate) const QUIET_HOLD: usize = 65_536;
+
 /// Slots in a renderer's processor pool: the most inserts a project can have.
 pub const POOL_SLOTS: usize = 4096;
 
@@ -269,6 +273,17 @@ pub(crate) struct PlanStrip {
     pub(crate) meter: MeterAcc,
     /// Whether the clip sum was touched this block (tracks).
     pub(crate) active: bool,
+    /// Buses and the master: whether any input carried signal this block.
+    pub(crate) fed: bool,
+    /// Samples for which the inserts' output has been silent (below −140
+    /// dBFS) with no input. Past `hold` they are not run until input
+    /// returns: their tails are over.
+    pub(crate) quiet_run: usize,
+    /// The inserts' latency plus 65,536 samples, so that look-ahead
+    /// buffers, pre-delays and slap echoes have come out first.
+    pub(crate) hold: usize,
+    /// `out` holds only zeros.
+    pub(crate) out_zero: bool,
 }
 
 impl PlanStrip {
@@ -703,6 +718,10 @@ impl Compiler {
                 stem_delay: None,
                 meter: MeterAcc::default(),
                 active: false,
+                fed: false,
+                quiet_run: 0,
+                hold: lat + QUIET_HOLD,
+                out_zero: false,
             };
             let audible = match sid {
                 StripId::Track(id) => project.track(id).is_some_and(|t| audible_track(project, t)),

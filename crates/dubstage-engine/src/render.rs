@@ -461,6 +461,7 @@ pub(crate) fn mix_block(
         if !matches!(s.kind, StripKind::Track(_)) {
             s.buf[..n].fill(0.0);
             s.buf[mb..mb + n].fill(0.0);
+            s.fed = false;
         }
     }
     for i in 0..strips.len() {
@@ -471,6 +472,7 @@ pub(crate) fn mix_block(
         let t0 = metering.then(Instant::now);
         if let StripKind::Track(_) = s.kind {
             if s.is_silent() && s.inserts.is_empty() {
+                zero_out(s);
                 skip_ramps(s, n, true);
                 continue;
             }
@@ -492,6 +494,7 @@ pub(crate) fn mix_block(
             }
             s.active = active;
             if !active && s.inserts.is_empty() {
+                zero_out(s);
                 skip_ramps(s, n, true);
                 if metering {
                     s.meter.frames += n as u32;
@@ -499,15 +502,21 @@ pub(crate) fn mix_block(
                 continue;
             }
         }
+        // No input, and the inserts' tails are over: nothing to run.
+        let input_live = match s.kind {
+            StripKind::Track(_) => s.active,
+            _ => s.fed,
+        };
+        let idle = !input_live && (s.inserts.is_empty() || s.quiet_run >= s.hold);
         // The master's fader comes before its inserts, so a limiter there
         // is the last word (the delivery chain).
-        if s.kind == StripKind::Master {
+        if s.kind == StripKind::Master && !idle {
             let (bl, br) = s.buf.split_at_mut(mb);
             scale_ramped(&mut bl[..n], s.out_l);
             scale_ramped(&mut br[..n], s.out_r);
         }
         // Inserts, in order.
-        for ins in &s.inserts {
+        for ins in s.inserts.iter().filter(|_| !idle) {
             if ins.bypass {
                 continue;
             }
@@ -555,8 +564,23 @@ pub(crate) fn mix_block(
                 }
             }
         }
+        if !idle {
+            let quiet = !input_live && {
+                let (bl, br) = s.buf.split_at(mb);
+                let quiet = |b: &[f32]| b.iter().all(|v| v.abs() < QUIET);
+                quiet(&bl[..n]) && (s.channels == 1 || quiet(&br[..n]))
+            };
+            s.quiet_run = if quiet {
+                s.quiet_run.saturating_add(n)
+            } else {
+                0
+            };
+        }
         // Fader and pan.
-        {
+        if idle {
+            zero_out(s);
+        } else {
+            s.out_zero = false;
             let (bl, br) = s.buf.split_at(mb);
             let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
             let (ol, or) = s.out.split_at_mut(mb);
@@ -568,11 +592,17 @@ pub(crate) fn mix_block(
                 write_ramped(&mut or[..n], br, s.out_r);
             }
         }
+        let sounding = !idle;
         // Sends.
         for send in s.sends.iter_mut() {
             let Some(dest) = send.dest.checked_sub(i + 1).and_then(|d| later.get_mut(d)) else {
                 continue;
             };
+            if !sounding && send.delay.is_none() {
+                send.gain.skip(n);
+                continue;
+            }
+            dest.fed |= sounding;
             let (dl, dr) = dest.buf.split_at_mut(mb);
             let (sl, sr, pa, pb) = if send.pre {
                 let (bl, br) = s.buf.split_at(mb);
@@ -604,7 +634,9 @@ pub(crate) fn mix_block(
             .output
             .and_then(|o| o.checked_sub(i + 1))
             .and_then(|d| later.get_mut(d))
+            .filter(|_| sounding || s.out_delay.is_some())
         {
+            dest.fed |= sounding;
             let (dl, dr) = dest.buf.split_at_mut(mb);
             let (ol, or) = s.out.split_at(mb);
             match s.out_delay.as_mut() {
@@ -649,6 +681,17 @@ pub(crate) fn mix_block(
         }
     }
     (faults, last_fault)
+}
+
+/// Below this a signal is silence for the purpose of skipping work (−140 dBFS).
+const QUIET: f32 = 1e-7;
+
+/// Zeroes a strip's output (once: it stays zero until written).
+fn zero_out(s: &mut PlanStrip) {
+    if !s.out_zero {
+        s.out.fill(0.0);
+        s.out_zero = true;
+    }
 }
 
 fn skip_ramps(s: &mut PlanStrip, n: usize, sends: bool) {

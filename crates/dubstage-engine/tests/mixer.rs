@@ -521,3 +521,32 @@ fn an_insert_that_outputs_non_finite_samples_is_reset_bypassed_and_counted() {
     // Bypassed from then on: the later blocks carry the dry signal.
     assert!(out[3_000 * 2].abs() > 0.0);
 }
+
+#[test]
+fn inserts_stop_running_only_after_their_tails_and_delays_have_come_out() {
+    // A short click into a reverb with the longest pre-delay: the clip
+    // ends long before the reverb answers, and the answer must still come.
+    let n = RATE * 4;
+    let mut click = vec![0.0f32; 2_000];
+    click[0] = 0.9;
+    let mut m = Mix::new();
+    let t = m.track_with(TrackKind::Sfx, click);
+    m.insert(
+        StripId::Track(t),
+        InsertKind::Reverb,
+        &[
+            ("predelay", 250.0),
+            ("mix", 1.0),
+            ("decay", 0.3),
+            ("preset", 3.0),
+        ],
+    );
+    let (l, _) = m.render(n, 128);
+    let first = first_nonzero(&l).expect("the reverb answers");
+    assert!(
+        (first as i64 - RATE as i64 / 4).abs() < 200,
+        "at the pre-delay: {first}"
+    );
+    // Long after, the strip is idle and silent.
+    assert!(l[n - 1_000..].iter().all(|v| *v == 0.0));
+}

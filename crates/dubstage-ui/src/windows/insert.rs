@@ -201,7 +201,11 @@ fn param_widget(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert, i: usize, 
                 egui::DragValue::new(&mut x)
                     .range(spec.min..=spec.max)
                     .speed(speed)
-                    .max_decimals(if matches!(spec.unit, Unit::Slope) { 0 } else { 2 })
+                    .max_decimals(if matches!(spec.unit, Unit::Slope) {
+                        0
+                    } else {
+                        2
+                    })
                     .suffix(suffix),
             );
             r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, &label));
