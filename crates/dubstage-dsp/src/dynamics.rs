@@ -347,6 +347,18 @@ impl Processor for Compressor {
                 None => None,
             };
             match shared {
+                Some(level) if ch > 1 && self.red[..ch].iter().all(|r| *r == self.red[0]) => {
+                    // Linked, with every channel's smoother in step: one
+                    // smoother step serves them all (the same arithmetic,
+                    // so the same bits).
+                    let g = self.step(0, -self.static_gain_db(level));
+                    let r0 = self.red[0];
+                    for (c, chan) in io[..ch].iter_mut().enumerate() {
+                        self.red[c] = r0;
+                        chan[i] *= g;
+                    }
+                    continue;
+                }
                 Some(level) => target[..ch].fill(-self.static_gain_db(level)),
                 None => {
                     for c in 0..ch {
