@@ -266,7 +266,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
 
 /// "hpf (freq 80 Hz, slope 24 dB/oct) → comp [bypassed]; send → VERB −12.0 dB".
 fn strip_chain_text(p: &Project, strip: dubstage_model::StripId) -> String {
-    let mut parts: Vec<String> = p
+    let parts: Vec<String> = p
         .strip_inserts(strip)
         .iter()
         .map(|i| {
@@ -297,7 +297,7 @@ fn strip_chain_text(p: &Project, strip: dubstage_model::StripId) -> String {
         dubstage_model::StripId::Master => None,
     }
     .unwrap_or_default();
-    let mut text = parts.drain(..).collect::<Vec<_>>().join(" → ");
+    let mut text = parts.join(" → ");
     for s in sends {
         let bus = p.bus(s.bus).map_or("?".to_owned(), |b| b.name.clone());
         text.push_str(&format!(
