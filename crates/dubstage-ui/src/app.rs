@@ -180,9 +180,9 @@ impl EditorApp {
             .exact_size(22.0)
             .show(ui, |ui| self.status(ui));
         if self.editor.show_mixer {
-            // Two fifths of the window by default, so a laptop screen keeps
+            // A third of the window by default, so a laptop screen keeps
             // room for the timeline; the user's size is remembered.
-            let mixer_height = (ui.available_height() * 0.42).clamp(240.0, 440.0);
+            let mixer_height = (ui.available_height() * 0.34).clamp(200.0, 320.0);
             egui::Panel::bottom("mixer")
                 .resizable(true)
                 .default_size(mixer_height)
@@ -1035,6 +1035,25 @@ impl EditorApp {
             && let Some(job) = self.job.take()
         {
             let result = job.wait();
+            // The master now plays the delivered chain (one undo step); the
+            // delivery's own report comes after, as the last word.
+            if let Ok(crate::export::JobResult::Delivered(d, _)) = &result {
+                let chain = d.chain();
+                if self.editor.project().master.delivery.as_ref() != Some(&chain) {
+                    let text = format!(
+                        "The master now plays the {} delivery chain: {:+.2} dB{}",
+                        chain.preset,
+                        chain.gain_db,
+                        chain
+                            .ceiling_dbtp
+                            .map_or(String::new(), |c| format!(", limiter at {c:.2} dBTP"))
+                    );
+                    self.editor.apply(dubstage_model::Command::SetDelivery {
+                        delivery: Some(chain),
+                    });
+                    self.editor.notify(text, false);
+                }
+            }
             crate::export::report(&mut self.editor, &result);
             match result {
                 Ok(crate::export::JobResult::Analysed(a)) => {
@@ -1043,22 +1062,6 @@ impl EditorApp {
                     self.analysis = Some(*a);
                 }
                 Ok(crate::export::JobResult::Delivered(d, reports)) => {
-                    // The master now plays the delivered chain (one undo step).
-                    let chain = d.chain();
-                    if self.editor.project().master.delivery.as_ref() != Some(&chain) {
-                        let text = format!(
-                            "The master now plays the {} delivery chain: {:+.2} dB{}",
-                            chain.preset,
-                            chain.gain_db,
-                            chain
-                                .ceiling_dbtp
-                                .map_or(String::new(), |c| format!(", limiter at {c:.2} dBTP"))
-                        );
-                        self.editor.apply(dubstage_model::Command::SetDelivery {
-                            delivery: Some(chain),
-                        });
-                        self.editor.notify(text, false);
-                    }
                     self.delivered = Some((d, reports));
                 }
                 _ => {}
