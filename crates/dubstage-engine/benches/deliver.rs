@@ -57,6 +57,7 @@ fn main() {
         limiter_ceiling: None,
         flac: false,
         stem_template: None,
+        protect: Vec::new(),
     };
     let mut make = plan;
     // A custom target louder than the mix's peaks allow: the limiter is
@@ -67,6 +68,7 @@ fn main() {
         target_lufs: -7.0,
         ceiling_dbtp: -1.0,
         dialogue_gated: false,
+        max_limiting_db: dubstage_engine::deliver::DEFAULT_MAX_LIMITING_DB,
     };
     for preset in PRESETS.into_iter().chain([loud]) {
         let t = Instant::now();

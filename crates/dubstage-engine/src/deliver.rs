@@ -32,7 +32,15 @@ pub struct Preset {
     pub ceiling_dbtp: f64,
     /// Normalise the dialogue-gated loudness instead of the programme's.
     pub dialogue_gated: bool,
+    /// The most the limiter may pull the loudest peak down, in dB, in
+    /// pursuit of the target. A target that needs more is reported as
+    /// unreachable (the delivery fails) instead of crushing the mix.
+    pub max_limiting_db: f64,
 }
+
+/// The default of [`Preset::max_limiting_db`]: 6 dB of peak reduction is
+/// about what a film mix takes before the limiter is heard.
+pub const DEFAULT_MAX_LIMITING_DB: f64 = 6.0;
 
 /// The built-in presets.
 pub const PRESETS: [Preset; 5] = [
@@ -42,6 +50,7 @@ pub const PRESETS: [Preset; 5] = [
         target_lufs: -23.0,
         ceiling_dbtp: -1.0,
         dialogue_gated: false,
+        max_limiting_db: DEFAULT_MAX_LIMITING_DB,
     },
     Preset {
         name: "atsc-a85",
@@ -49,6 +58,7 @@ pub const PRESETS: [Preset; 5] = [
         target_lufs: -24.0,
         ceiling_dbtp: -2.0,
         dialogue_gated: false,
+        max_limiting_db: DEFAULT_MAX_LIMITING_DB,
     },
     Preset {
         name: "dialogue-27",
@@ -56,6 +66,7 @@ pub const PRESETS: [Preset; 5] = [
         target_lufs: -27.0,
         ceiling_dbtp: -2.0,
         dialogue_gated: true,
+        max_limiting_db: DEFAULT_MAX_LIMITING_DB,
     },
     Preset {
         name: "stream-14",
@@ -63,6 +74,7 @@ pub const PRESETS: [Preset; 5] = [
         target_lufs: -14.0,
         ceiling_dbtp: -1.0,
         dialogue_gated: false,
+        max_limiting_db: DEFAULT_MAX_LIMITING_DB,
     },
     Preset {
         name: "stream-16",
@@ -70,6 +82,7 @@ pub const PRESETS: [Preset; 5] = [
         target_lufs: -16.0,
         ceiling_dbtp: -1.0,
         dialogue_gated: false,
+        max_limiting_db: DEFAULT_MAX_LIMITING_DB,
     },
 ];
 
@@ -79,7 +92,15 @@ pub fn preset(name: &str) -> Option<Preset> {
 }
 
 /// Most renders a delivery makes before it reports what it got.
-pub const MAX_PASSES: u32 = 6;
+pub const MAX_PASSES: u32 = 8;
+
+/// How close to the target the gain loop brings the loudness, LU (the QC
+/// verdict allows [`LOUDNESS_TOLERANCE`]).
+pub const CONVERGENCE: f64 = 0.02;
+
+/// dB under the ceiling the measured true peak must reach (so that meters
+/// with other interpolation filters read it under the ceiling too).
+pub const TRUE_PEAK_MARGIN: f64 = 0.02;
 
 /// dB of gain per LU of loudness beyond which the limiter is taken to be
 /// saturated (the target cannot be reached under the ceiling).
@@ -361,7 +382,11 @@ pub fn deliver(
         "programme"
     };
     let loudness = measured(&before, &preset).ok_or(DeliverError::Silent(what))?;
-    let mut gain_db = preset.target_lufs - loudness;
+    // The gain at which the limiter pulls the loudest peak down by the most
+    // the preset allows.
+    let gain_cap =
+        preset.ceiling_dbtp - before.master.true_peak_dbtp + preset.max_limiting_db.max(0.0);
+    let mut gain_db = (preset.target_lufs - loudness).min(gain_cap);
     let predicted_tp = before.master.true_peak_dbtp + gain_db;
     let mut ceiling_db = preset.ceiling_dbtp - 0.1;
     let mut limited = predicted_tp > preset.ceiling_dbtp;
@@ -425,7 +450,7 @@ pub fn deliver(
         }
         .ok_or(DeliverError::Silent(what))?;
         let loud_err = preset.target_lufs - got;
-        let tp_over = master.true_peak_dbtp - preset.ceiling_dbtp;
+        let tp_over = master.true_peak_dbtp - (preset.ceiling_dbtp - TRUE_PEAK_MARGIN);
         // dB of gain per LU of loudness: 1 until limiting flattens the
         // curve, then measured from the last two passes.
         let slope = match last {
@@ -435,15 +460,22 @@ pub fn deliver(
         };
         // Past this, more gain only drives the limiter harder: the target
         // is out of reach under this ceiling.
-        let saturated = limited && tp_over <= 0.0 && loud_err > 0.0 && slope >= MAX_SLOPE;
-        let done = loud_err.abs() <= LOUDNESS_TOLERANCE && tp_over <= 0.0;
+        let at_cap = limited && gain_db >= gain_cap - 1e-9 && loud_err > CONVERGENCE;
+        let saturated =
+            at_cap || (limited && tp_over <= 0.0 && loud_err > 0.0 && slope >= MAX_SLOPE);
+        let done = loud_err.abs() <= CONVERGENCE && tp_over <= 0.0;
         let last_chance = passes + 1 >= MAX_PASSES;
         match files {
             Some((master_file, stems)) if done || saturated || passes >= MAX_PASSES => {
                 let note = (!done).then(|| {
-                    if saturated {
+                    if at_cap {
                         format!(
-                            "{:.1} LUFS cannot be reached under {:.1} dBTP with a transparent limiter: the mix gets to {got:.1} LUFS with {gain_db:+.1} dB of gain. Lower the target, or compress the mix.",
+                            "{:.2} LUFS cannot be reached under {:.2} dBTP with at most {:.1} dB of limiting: the mix gets to {got:.2} LUFS with {gain_db:+.2} dB of gain. Lower the target, compress the mix, or allow more limiting.",
+                            preset.target_lufs, preset.ceiling_dbtp, preset.max_limiting_db
+                        )
+                    } else if saturated {
+                        format!(
+                            "{:.2} LUFS cannot be reached under {:.2} dBTP with a transparent limiter: the mix gets to {got:.2} LUFS with {gain_db:+.2} dB of gain. Lower the target, or compress the mix.",
                             preset.target_lufs, preset.ceiling_dbtp
                         )
                     } else {
@@ -501,7 +533,7 @@ pub fn deliver(
             // A lower ceiling changes the curve: start the slope afresh.
             last = None;
         }
-        gain_db += loud_err * slope;
+        gain_db = (gain_db + loud_err * slope).min(gain_cap);
     }
 }
 
@@ -592,7 +624,7 @@ fn html_escape(s: &str) -> String {
 /// The QC report as a readable, self-contained HTML page.
 fn html_report(d: &Delivery, info: &ReportInfo, checks: &[Check]) -> String {
     let all_pass = checks.iter().all(|c| c.pass);
-    let v = |x: Option<f64>| x.map_or("&minus;inf".to_owned(), |v| format!("{v:.1}"));
+    let v = |x: Option<f64>| x.map_or("&minus;inf".to_owned(), |v| format!("{v:.2}"));
     let verdict = |pass: bool| {
         if pass {
             "<td class=\"pass\">PASS</td>"
@@ -669,7 +701,7 @@ fn html_report(d: &Delivery, info: &ReportInfo, checks: &[Check]) -> String {
     for f in &d.files {
         let name = f.file.file_name();
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td></tr>\n",
             html_escape(&name),
             v(f.figures.integrated),
             v(f.figures.range),
@@ -785,10 +817,10 @@ pub fn write_reports(d: &Delivery, info: &ReportInfo) -> Result<Reports, Deliver
         "dBTP"
     ));
     for f in &d.files {
-        let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+        let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.2}"));
         let name = f.file.file_name();
         txt.push_str(&format!(
-            "{:<40} {:>9} {:>6} {:>7} {:>7} {:>9.1}\n",
+            "{:<40} {:>9} {:>6} {:>7} {:>7} {:>9.2}\n",
             name,
             v(f.figures.integrated),
             v(f.figures.range),

@@ -44,6 +44,78 @@ pub struct ExportSettings {
     /// (`Kitchen_{stem}_20261123` gives `Kitchen_DIA_20261123.wav`). Without
     /// it, stems are named after the master: `<master>_DIA.wav`.
     pub stem_template: Option<String>,
+    /// Files no output may replace, even with `overwrite`: the project's
+    /// media and picture (see [`project_inputs`]).
+    pub protect: Vec<PathBuf>,
+}
+
+/// Every file a project reads: its media and its picture. An export refuses
+/// to write over any of them.
+pub fn project_inputs(project: &Project) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = project.media.iter().map(|m| m.path.clone()).collect();
+    if let Some(p) = &project.picture {
+        v.push(p.path.clone());
+    }
+    v
+}
+
+/// `path` made absolute and with `.` and `..` resolved lexically (it may
+/// not exist yet).
+fn normalised(path: &std::path::Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `a` and `b` name the same file: the same inode when both exist
+/// (hard links, symlinks), else the same normalised path.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    normalised(a) == normalised(b)
+}
+
+/// Checks a set of output paths before anything is written: none may be
+/// one of `inputs` (never, whatever `overwrite` says), none may be anything
+/// but a regular file where one exists (a device, pipe or folder is never
+/// replaced), two outputs may not be one file, and an existing file is
+/// refused unless `overwrite`.
+pub fn check_outputs(
+    outputs: &[PathBuf],
+    overwrite: bool,
+    inputs: &[PathBuf],
+) -> Result<(), ExportError> {
+    for (i, out) in outputs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|input| same_file(out, input)) {
+            return Err(ExportError::IsInput {
+                output: out.clone(),
+                input: input.clone(),
+            });
+        }
+        if outputs[..i].iter().any(|o| same_file(o, out)) {
+            return Err(ExportError::Clash(out.clone()));
+        }
+        match std::fs::metadata(out) {
+            Ok(m) if !m.is_file() => return Err(ExportError::NotRegular(out.clone())),
+            Ok(_) if !overwrite => return Err(ExportError::Exists(out.clone())),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One output file being written.
@@ -63,11 +135,13 @@ impl Writer {
         }
     }
 
-    fn finish(self) -> Result<(), MediaError> {
+    /// The written file, flushed under its temporary name (none when
+    /// discarding).
+    fn seal(self) -> Result<Option<dubstage_media::Sealed>, MediaError> {
         match self {
-            Writer::Wav(w) => (*w).finish(),
-            Writer::Flac(w) => w.finish(),
-            Writer::Discard => Ok(()),
+            Writer::Wav(w) => (*w).seal().map(Some),
+            Writer::Flac(w) => w.seal().map(Some),
+            Writer::Discard => Ok(None),
         }
     }
 }
@@ -196,6 +270,14 @@ impl ExportedFile {
 pub enum ExportError {
     #[error("{0} already exists; choose another name or allow overwriting")]
     Exists(PathBuf),
+    #[error("{output} is one of the project's own files ({input}); choose another name")]
+    IsInput { output: PathBuf, input: PathBuf },
+    #[error(
+        "{0} exists and is not a regular file (a device, pipe or folder); it is never replaced"
+    )]
+    NotRegular(PathBuf),
+    #[error("two outputs would be the same file: {0}")]
+    Clash(PathBuf),
     #[error("the export range is empty (end must be after start)")]
     EmptyRange,
     #[error("export cancelled; no files were written")]
@@ -224,13 +306,30 @@ pub fn planned_paths(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "mix".to_owned());
         let ext = if settings.flac { "flac" } else { "wav" };
+        // Names that sanitise alike (`A B`, `A_B`, `A.B`) or repeat (a user
+        // bus called DIA) get `_2`, `_3`, … so no stem overwrites another;
+        // compared without case, as macOS and Windows volumes do.
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        taken.insert(
+            settings
+                .master
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default(),
+        );
         for (_, name) in plan.bus_names() {
-            let file = match &settings.stem_template {
-                Some(t) if t.contains("{stem}") => {
-                    format!("{}.{ext}", t.replace("{stem}", &sanitize(name)))
-                }
-                _ => format!("{base}_{}.{ext}", sanitize(name)),
+            let mut label = sanitize(name);
+            let file_for = |label: &str| match &settings.stem_template {
+                Some(t) if t.contains("{stem}") => format!("{}.{ext}", t.replace("{stem}", label)),
+                _ => format!("{base}_{label}.{ext}"),
             };
+            let mut n = 2;
+            while taken.contains(&file_for(&label).to_lowercase()) {
+                label = format!("{}_{n}", sanitize(name));
+                n += 1;
+            }
+            let file = file_for(&label);
+            taken.insert(file.to_lowercase());
             out.push((dir.join(file), Some(name.to_owned())));
         }
     }
@@ -291,11 +390,10 @@ fn export_tapped(
     } else {
         vec![(settings.master.clone(), None)]
     };
-    if write_files
-        && !settings.overwrite
-        && let Some((p, _)) = targets.iter().find(|(p, _)| p.exists())
-    {
-        return Err(ExportError::Exists(p.clone()));
+    if write_files {
+        let paths: Vec<PathBuf> = targets.iter().map(|(p, _)| p.clone()).collect();
+        check_outputs(&paths, settings.overwrite, &settings.protect)?;
+        remove_stale_temps(&paths);
     }
     if write_files && let Some(dir) = &settings.stems_dir {
         std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
@@ -382,9 +480,15 @@ fn export_tapped(
             return Err(ExportError::Cancelled);
         }
     }
-    let mut out = Vec::with_capacity(writers.len());
-    for ((w, (path, stem)), peak) in writers.into_iter().zip(targets).zip(peaks) {
-        w.finish()?;
+    // Every file is complete on disk before the first is renamed into
+    // place: the master and its stems are replaced together.
+    let mut sealed = Vec::with_capacity(writers.len());
+    for w in writers {
+        sealed.extend(w.seal()?);
+    }
+    publish_all(sealed)?;
+    let mut out = Vec::with_capacity(targets.len());
+    for ((path, stem), peak) in targets.into_iter().zip(peaks) {
         out.push(ExportedFile {
             path,
             stem,
@@ -393,6 +497,49 @@ fn export_tapped(
         });
     }
     Ok(out)
+}
+
+/// Renames a set of sealed files into place, one right after the other.
+fn publish_all(sealed: Vec<dubstage_media::Sealed>) -> Result<(), ExportError> {
+    let mut rest = sealed.into_iter();
+    for s in rest.by_ref() {
+        s.publish()?;
+    }
+    Ok(())
+}
+
+/// Removes what a killed render left beside `targets`: the temporary files
+/// of its writers (`.<name>.tmp-<pid>-<n>`) and the work folder of a
+/// resampled render (`.dubstage-render-<pid>`), when that process is gone.
+pub fn remove_stale_temps(targets: &[PathBuf]) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for t in targets {
+        dubstage_model::file::remove_stale_temps(t);
+        let dir = t
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(".dubstage-render-")
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !dubstage_model::file::pid_alive(pid) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
 }
 
 /// The delivery chain after the master: a `gain` insert, then a `limiter`
@@ -510,11 +657,9 @@ pub fn export_at_rate_tapped(
         return export_tapped(plan, settings, progress, tap, true);
     }
     let targets = planned_paths(&plan, settings);
-    if !settings.overwrite
-        && let Some((p, _)) = targets.iter().find(|(p, _)| p.exists())
-    {
-        return Err(ExportError::Exists(p.clone()));
-    }
+    let paths: Vec<PathBuf> = targets.iter().map(|(p, _)| p.clone()).collect();
+    check_outputs(&paths, settings.overwrite, &settings.protect)?;
+    remove_stale_temps(&paths);
     let dir = settings
         .master
         .parent()
@@ -541,6 +686,7 @@ pub fn export_at_rate_tapped(
     let result = (|| {
         let rendered = export(plan, &temp, &mut |f| progress(f * 0.5))?;
         let mut out = Vec::with_capacity(rendered.len());
+        let mut sealed = Vec::with_capacity(rendered.len());
         let n = rendered.len().max(1);
         for (i, (r, (path, stem))) in rendered.into_iter().zip(targets).enumerate() {
             let decoded = dubstage_media::decode_file(&r.path)?;
@@ -574,7 +720,7 @@ pub fn export_at_rate_tapped(
                 }))
             };
             w.write_planar(&chans)?;
-            w.finish()?;
+            sealed.extend(w.seal()?);
             if let [l, r, ..] = chans.as_slice() {
                 tap(i, l, r);
             }
@@ -591,6 +737,7 @@ pub fn export_at_rate_tapped(
                 return Err(ExportError::Cancelled);
             }
         }
+        publish_all(sealed)?;
         Ok(out)
     })();
     let _ = std::fs::remove_dir_all(&dir);

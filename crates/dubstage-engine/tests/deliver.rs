@@ -92,6 +92,7 @@ fn settings(dir: &Path, name: &str, format: WavFormat) -> ExportSettings {
         limiter_ceiling: None,
         flac: false,
         stem_template: None,
+        protect: Vec::new(),
     }
 }
 
@@ -213,7 +214,7 @@ fn the_qc_report_states_figures_and_verdicts() {
             .to_string_lossy()
             .into_owned();
         let row = format!(
-            "<td>{name}</td><td>{:.1}</td>",
+            "<td>{name}</td><td>{:.2}</td>",
             f.figures.integrated.unwrap()
         );
         assert!(h.contains(&row), "{row} in {h}");
@@ -242,6 +243,7 @@ fn an_unreachable_target_is_reported_not_forced() {
         target_lufs: -3.0,
         ceiling_dbtp: -1.0,
         dialogue_gated: false,
+        max_limiting_db: dubstage_engine::deliver::DEFAULT_MAX_LIMITING_DB,
     };
     let d = deliver(
         &mut || plan_of(&project, &sources),

@@ -114,10 +114,13 @@ fn the_meter_agrees_with_ebur128_on_programme_material() {
         // ebur128 takes a 3 s block every second for LRA; Tech 3342 (2016)
         // asks for at least 10 Hz, which this meter uses.
         close(f.range, lra, 0.5);
-        // The interpolation filters differ (BS.1770-4 Annex 2 here): within
-        // Tech 3341's true-peak tolerance of each other on broadband slams.
+        // ebur128 interpolates 4× with a filter that rolls off early; the
+        // slams here are white noise up to the Nyquist frequency, whose
+        // band-limited waveform peaks well above its samples between them.
+        // This meter reads that waveform on a 32× grid: never lower, and
+        // on this material up to about 1.1 dB higher.
         let d = f.true_peak_dbtp - tp;
-        assert!((-0.4..=0.2).contains(&d), "{} vs {tp}", f.true_peak_dbtp);
+        assert!((-0.05..=1.5).contains(&d), "{} vs {tp}", f.true_peak_dbtp);
     }
 }
 

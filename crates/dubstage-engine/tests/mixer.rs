@@ -340,6 +340,7 @@ fn playback_of_a_limited_master_equals_the_written_delivery_chain() {
         limiter_ceiling: Some(ceiling),
         flac: false,
         stem_template: None,
+        protect: Vec::new(),
     };
     let mut chain = dubstage_engine::export::MasterChain::new(&settings);
     let delay = chain.delay() as usize;
@@ -473,6 +474,7 @@ fn the_delivery_chain_on_the_master_plays_what_the_delivery_wrote() {
         limiter_ceiling: chain.ceiling_dbtp.map(dubstage_dsp::db_to_gain),
         flac: false,
         stem_template: None,
+        protect: Vec::new(),
     };
     let mut mc = dubstage_engine::export::MasterChain::new(&settings);
     let delay = mc.delay() as usize;

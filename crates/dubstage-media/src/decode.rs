@@ -57,6 +57,38 @@ pub const MAX_CHANNELS: usize = 64;
 /// Highest sample rate accepted, in Hz.
 pub const MAX_SAMPLE_RATE: u32 = 768_000;
 
+/// Lowest sample rate accepted, in Hz. Nothing real is recorded below it; a
+/// header that says 1 Hz is damage, and taken at its word it turns a
+/// kilobyte of data into hours that the resampler would then expand.
+pub const MIN_SAMPLE_RATE: u32 = 4_000;
+
+/// Decoded audio (planar `f32`) one file may occupy, in bytes, when the
+/// machine's memory cannot be read.
+const FALLBACK_MEMORY_BUDGET: u64 = 8 << 30;
+
+/// Bytes one file's decoded (and resampled) audio may occupy: half the
+/// machine's physical memory (from `/proc/meminfo`), else 8 GiB. A file
+/// that would need more is refused, naming it, instead of exhausting memory.
+pub fn memory_budget() -> u64 {
+    static BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+                let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+                Some(kib * 1024 / 2)
+            })
+            .filter(|&b| b > 0)
+            .unwrap_or(FALLBACK_MEMORY_BUDGET)
+    })
+}
+
+/// Bytes of planar `f32` for `frames` frames of `channels` channels.
+fn decoded_bytes(frames: u64, channels: usize) -> u64 {
+    frames.saturating_mul(channels as u64).saturating_mul(4)
+}
+
 /// Longest stretch of silence substituted for one damaged packet or skipped
 /// region, in seconds. A longer claim is itself corrupt and substitutes
 /// nothing (it is still reported).
@@ -105,8 +137,15 @@ pub struct Decoded {
 ///
 /// See the [module documentation](self) for the error and warning policy.
 pub fn decode_file(path: &Path) -> Result<Decoded, MediaError> {
+    decode_file_within(path, memory_budget())
+}
+
+/// [`decode_file`] with an explicit memory budget in bytes for the decoded
+/// audio: a file whose header or decoded data would pass it is refused with
+/// [`MediaError::TooLarge`] before (or as soon as) the budget is reached.
+pub fn decode_file_within(path: &Path, budget: u64) -> Result<Decoded, MediaError> {
     IN_DECODE_GUARD.with(|g| g.set(true));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(path)));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(path, budget)));
     IN_DECODE_GUARD.with(|g| g.set(false));
     match outcome {
         Ok(result) => result,
@@ -126,7 +165,34 @@ pub fn decode_file(path: &Path) -> Result<Decoded, MediaError> {
 /// the high-quality resampler of [`resample()`](crate::resample::resample)).
 /// A decode warning is kept.
 pub fn load_for_project(path: &Path, project_rate: u32) -> Result<Decoded, MediaError> {
-    let mut decoded = decode_file(path)?;
+    load_for_project_within(path, project_rate, memory_budget())
+}
+
+/// [`load_for_project`] with an explicit memory budget in bytes, which the
+/// decoded audio and its resampled copy together must fit.
+pub fn load_for_project_within(
+    path: &Path,
+    project_rate: u32,
+    budget: u64,
+) -> Result<Decoded, MediaError> {
+    let mut decoded = decode_file_within(path, budget)?;
+    let rate = decoded.audio.sample_rate.max(1);
+    if project_rate != rate {
+        let channels = decoded.audio.channel_count();
+        let frames = decoded.audio.frames() as u64;
+        let resampled = u128::from(frames) * u128::from(project_rate) / u128::from(rate) + 1;
+        let needed = decoded_bytes(frames, channels).saturating_add(decoded_bytes(
+            u64::try_from(resampled).unwrap_or(u64::MAX),
+            channels,
+        ));
+        if needed > budget {
+            return Err(MediaError::TooLarge {
+                path: path.to_path_buf(),
+                needed,
+                budget,
+            });
+        }
+    }
     decoded.audio = resample(&decoded.audio, project_rate).map_err(|err| match err {
         MediaError::Resample { reason, .. } => MediaError::Resample {
             path: Some(path.to_path_buf()),
@@ -163,16 +229,30 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
-fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
+fn decode_unguarded(path: &Path, budget: u64) -> Result<Decoded, MediaError> {
     let io_err = |source| MediaError::io(path, source);
     let metadata = std::fs::metadata(path).map_err(io_err)?;
     if metadata.is_dir() {
         return Err(io_err(io::Error::from(io::ErrorKind::IsADirectory)));
     }
+    if !metadata.is_file() {
+        return Err(MediaError::NotRegular {
+            path: path.to_path_buf(),
+            kind: not_regular(&metadata),
+        });
+    }
     let file_len = metadata.len();
     if file_len == 0 {
-        return Err(MediaError::Empty {
-            path: path.to_path_buf(),
+        let virtual_file = File::open(path).is_ok_and(|mut f| holds_data(&mut f));
+        return Err(if virtual_file {
+            MediaError::NotRegular {
+                path: path.to_path_buf(),
+                kind: "not a regular file (a virtual file with no stated size)",
+            }
+        } else {
+            MediaError::Empty {
+                path: path.to_path_buf(),
+            }
         });
     }
 
@@ -196,6 +276,18 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
         .cloned()
         .ok_or_else(|| unsupported(path, "no audio track"))?;
     validate_params(path, &params)?;
+    // A header's own length is checked before anything is decoded; what
+    // arrives is checked again as it grows (a header may not say, or lie).
+    if let (Some(frames), Some(channels)) = (track.num_frames, params.channels.as_ref()) {
+        let needed = decoded_bytes(frames, channels.count());
+        if needed > budget {
+            return Err(MediaError::TooLarge {
+                path: path.to_path_buf(),
+                needed,
+                budget,
+            });
+        }
+    }
 
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -205,6 +297,7 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
         })?;
 
     let mut state = DecodeState::new(&params, &track);
+    state.budget = budget;
     state.run(path, format.as_mut(), decoder.as_mut(), &track)?;
 
     let container = format.format_info().short_name.to_string();
@@ -236,6 +329,15 @@ fn decode_unguarded(path: &Path) -> Result<Decoded, MediaError> {
     }
 
     let warning = state.warning(path, repair.as_ref(), exact_length);
+    let non_finite = silence_non_finite(&mut state.channels);
+    let warning = match (warning, non_finite) {
+        (None, Some((count, first_frame))) => Some(MediaError::NonFinite {
+            path: path.to_path_buf(),
+            count,
+            at: timestamp(first_frame, sample_rate),
+        }),
+        (warning, _) => warning,
+    };
     let frames = state.frames() as u64;
     Ok(Decoded {
         audio: AudioBuffer {
@@ -295,7 +397,11 @@ fn open_format(
         .as_ref()
         .map(|r| r.patches.clone())
         .unwrap_or_default();
-    let source = FileSource::new(file, file_len, patches, seekable);
+    let len = repair
+        .as_ref()
+        .and_then(|r| r.end)
+        .map_or(file_len, |e| e.min(file_len));
+    let source = FileSource::new(file, len, patches, seekable);
     let stream = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
 
     let mut hint = Hint::new();
@@ -369,9 +475,77 @@ fn check_channel_count(path: &Path, count: usize) -> Result<(), MediaError> {
     }
 }
 
+/// What a path that is not a regular file is, as one phrase.
+pub(crate) fn not_regular(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "not a regular file (a named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "not a regular file (a device)";
+        }
+        if t.is_socket() {
+            return "not a regular file (a socket)";
+        }
+    }
+    if meta.is_dir() {
+        "is a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Whether a file whose stated size is 0 yields data anyway (files under
+/// `/proc` and `/sys`).
+pub(crate) fn holds_data(file: &mut File) -> bool {
+    use std::io::Read;
+    let mut byte = [0u8; 1];
+    matches!(file.read(&mut byte), Ok(1))
+}
+
+/// Replaces NaN and ±infinity (which a float file can hold, and which would
+/// reach the monitors as full-scale clicks) by silence. Returns how many
+/// samples were replaced and the first frame holding one.
+fn silence_non_finite(channels: &mut [Vec<f32>]) -> Option<(u64, u64)> {
+    let mut count = 0u64;
+    let mut first = u64::MAX;
+    for channel in channels.iter_mut() {
+        for (i, v) in channel.iter_mut().enumerate() {
+            if !v.is_finite() {
+                *v = 0.0;
+                count += 1;
+                first = first.min(i as u64);
+            }
+        }
+    }
+    (count > 0).then_some((count, first))
+}
+
+/// `frame` at `rate` as `H:MM:SS.mmm` from the file's start.
+fn timestamp(frame: u64, rate: u32) -> String {
+    let ms = u128::from(frame) * 1000 / u128::from(rate.max(1));
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    format!(
+        "{h}:{:02}:{:02}.{:03}",
+        rest / 60_000,
+        rest % 60_000 / 1000,
+        rest % 1000
+    )
+}
+
 fn check_sample_rate(path: &Path, rate: u32) -> Result<(), MediaError> {
     if rate == 0 {
         Err(corrupt(path, "header declares a sample rate of 0 Hz"))
+    } else if rate < MIN_SAMPLE_RATE {
+        Err(unsupported(
+            path,
+            &format!(
+                "sample rate {rate} Hz is below {MIN_SAMPLE_RATE} Hz (the header is probably damaged)"
+            ),
+        ))
     } else if rate > MAX_SAMPLE_RATE {
         Err(unsupported(
             path,
@@ -384,6 +558,8 @@ fn check_sample_rate(path: &Path, rate: u32) -> Result<(), MediaError> {
 
 /// Accumulates decoded audio and what went wrong along the way.
 struct DecodeState {
+    /// Bytes the decoded channels may reach.
+    budget: u64,
     channels: Vec<Vec<f32>>,
     scratch: Vec<Vec<f32>>,
     sample_rate: Option<u32>,
@@ -419,6 +595,7 @@ impl DecodeState {
         };
         let frame_timestamps = time_base.is_some_and(|(num, den)| num == den);
         DecodeState {
+            budget: u64::MAX,
             frame_timestamps,
             channels,
             scratch: Vec::new(),
@@ -490,6 +667,15 @@ impl DecodeState {
                         // that happens to look like an MP3 header).
                         self.damaged("stream parameters changed mid-file", valid_ticks(&packet));
                         continue;
+                    }
+                    let needed =
+                        decoded_bytes(self.frames() as u64 + buffer.frames() as u64, count);
+                    if needed > self.budget {
+                        return Err(MediaError::TooLarge {
+                            path: path.to_path_buf(),
+                            needed,
+                            budget: self.budget,
+                        });
                     }
                     buffer.copy_to_vecs_planar::<f32>(&mut self.scratch);
                     for (dst, src) in self.channels.iter_mut().zip(&self.scratch) {

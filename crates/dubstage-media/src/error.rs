@@ -24,6 +24,11 @@ pub enum MediaError {
     #[error("{path}: file is empty")]
     Empty { path: PathBuf },
 
+    /// The path names a pipe, device, socket or virtual file, not a file
+    /// with contents on disk.
+    #[error("{path}: {kind}")]
+    NotRegular { path: PathBuf, kind: &'static str },
+
     /// The file has a valid header but not a single audio frame.
     #[error("{path}: contains no audio frames")]
     NoFrames { path: PathBuf },
@@ -70,6 +75,30 @@ pub enum MediaError {
     #[error("{path}: cannot write audio file ({reason})")]
     Write { path: PathBuf, reason: String },
 
+    /// Decoding (and resampling) the file would need more memory than one
+    /// file may take (see [`crate::decode::memory_budget`]).
+    #[error(
+        "{path}: too large to load: its audio needs {} in memory, more than the {} allowed for one file",
+        gib(*.needed),
+        gib(*.budget)
+    )]
+    TooLarge {
+        path: PathBuf,
+        needed: u64,
+        budget: u64,
+    },
+
+    /// Warning: the file holds NaN or infinite samples (a damaged float
+    /// file); they were replaced by silence.
+    #[error(
+        "{path}: replaced {count} non-finite sample(s) (NaN or infinity) with silence, the first at {at}"
+    )]
+    NonFinite {
+        path: PathBuf,
+        count: u64,
+        at: String,
+    },
+
     /// A waveform peak cache file (see [`crate::peaks`]) is damaged:
     /// truncated, not a peak cache, inconsistent sizes or a bad checksum.
     /// The cache should be rebuilt from the source.
@@ -82,6 +111,16 @@ pub enum MediaError {
     Cancelled,
 }
 
+/// Bytes as GiB (or MiB below 1 GiB), one decimal.
+fn gib(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= f64::from(1u32 << 30) {
+        format!("{:.1} GiB", b / f64::from(1u32 << 30))
+    } else {
+        format!("{:.1} MiB", b / f64::from(1u32 << 20))
+    }
+}
+
 fn path_prefix(path: Option<&Path>) -> String {
     path.map_or_else(String::new, |p| format!("{}: ", p.display()))
 }
@@ -92,12 +131,15 @@ impl MediaError {
         match self {
             MediaError::Io { path, .. }
             | MediaError::Empty { path }
+            | MediaError::NotRegular { path, .. }
             | MediaError::NoFrames { path }
             | MediaError::Unsupported { path, .. }
             | MediaError::Corrupt { path, .. }
             | MediaError::Truncated { path, .. }
             | MediaError::DamagedPackets { path, .. }
             | MediaError::Write { path, .. }
+            | MediaError::TooLarge { path, .. }
+            | MediaError::NonFinite { path, .. }
             | MediaError::CorruptPeakCache { path, .. } => Some(path),
             MediaError::Resample { path, .. } => path.as_deref(),
             MediaError::Cancelled => None,

@@ -89,6 +89,12 @@ impl FlacFileWriter {
 
     /// Encodes and writes the file atomically.
     pub fn finish(self) -> Result<(), MediaError> {
+        self.seal()?.publish()
+    }
+
+    /// Encodes and writes the file under a temporary name, flushed; see
+    /// [`crate::write::Sealed`].
+    pub fn seal(self) -> Result<crate::write::Sealed, MediaError> {
         let fail = |reason: String| MediaError::Write {
             path: self.path.clone(),
             reason,
@@ -119,14 +125,10 @@ impl FlacFileWriter {
         }
         let file_name = self.path.file_name().unwrap_or_default();
         let (mut file, temp) = crate::write::create_temp(&self.path, file_name)?;
-        let result = file
-            .write_all(&bytes)
+        let sealed = crate::write::Sealed::new(temp, self.path.clone());
+        file.write_all(&bytes)
             .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&temp, &self.path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&temp);
-            return Err(MediaError::io(&self.path, e));
-        }
-        Ok(())
+            .map_err(|e| MediaError::io(&self.path, e))?;
+        Ok(sealed)
     }
 }

@@ -28,13 +28,14 @@ pub mod video;
 pub mod write;
 
 pub use decode::{
-    Decoded, SourceInfo, decode_file, install_quiet_decode_panic_hook, load_for_project,
+    Decoded, SourceInfo, decode_file, decode_file_within, install_quiet_decode_panic_hook,
+    load_for_project, load_for_project_within, memory_budget,
 };
 pub use error::MediaError;
 pub use flac::FlacFileWriter;
 pub use peaks::{CacheKey, Peak, PeakPyramid, cache_path};
 pub use resample::resample;
-pub use write::{BwfInfo, WavFileWriter, WavFormat, write_wav};
+pub use write::{BwfInfo, Sealed, WavFileWriter, WavFormat, write_wav};
 
 /// Planar, decoded audio at a known sample rate. Every channel has the same length.
 #[derive(Debug, Clone, PartialEq)]

@@ -35,6 +35,9 @@ pub(crate) struct Repair {
     pub(crate) patches: Vec<(u64, u8)>,
     /// Frames the header declared, `None` if unknown or not stated.
     pub(crate) frames_declared: Option<u64>,
+    /// Where the presented file ends (the end of an RF64 file's sound
+    /// data, so chunks after it are not read as sound).
+    pub(crate) end: Option<u64>,
 }
 
 /// Byte patches writing `bytes` at `offset`.
@@ -83,8 +86,13 @@ fn scan(file: &mut File, file_len: u64) -> io::Result<Option<Repair>> {
     if &header[4..8] == b"ftyp" {
         return scan_mp4(file, file_len);
     }
+    // RF64 and BW64 (EBU Tech 3306, ITU-R BS.2088) are WAVE files whose
+    // 64-bit sizes live in a `ds64` chunk; they are presented as RIFF.
+    let rf64 = matches!(&header[0..4], b"RF64" | b"BW64") && &header[8..12] == b"WAVE";
+    let mut ds64_data: Option<u64> = None;
     let family = match (&header[0..4], &header[8..12]) {
         (b"RIFF", b"WAVE") => Family::Wave,
+        _ if rf64 => Family::Wave,
         (b"FORM", b"AIFF") => Family::Aiff { compressed: false },
         (b"FORM", b"AIFC") => Family::Aiff { compressed: true },
         _ => return Ok(None),
@@ -112,6 +120,42 @@ fn scan(file: &mut File, file_len: u64) -> io::Result<Option<Repair>> {
                     frame_bytes = aiff_frame_bytes(&comm, compressed);
                 }
             }
+            (Family::Wave, b"ds64") if rf64 => {
+                let mut ds64 = [0u8; 16];
+                if read_fully(file, &mut ds64)? == 16 {
+                    let mut d = [0u8; 8];
+                    d.copy_from_slice(&ds64[8..16]);
+                    ds64_data = Some(u64::from_le_bytes(d));
+                }
+            }
+            (Family::Wave, b"data") if rf64 => {
+                let Some(align) = frame_bytes.filter(|&a| a > 0) else {
+                    return Ok(None);
+                };
+                let declared = match (size, ds64_data) {
+                    (UNKNOWN_SIZE, Some(d)) => d,
+                    (s, _) => u64::from(s),
+                };
+                let available = file_len.saturating_sub(payload);
+                let data = declared.min(available) / align * align;
+                // Sizes past 32 bits stay "unknown" (read to the end, which
+                // `end` puts at the end of the sound data).
+                let data_field = u32::try_from(data).ok().filter(|&d| d < UNKNOWN_SIZE);
+                let riff_field = data_field
+                    .and_then(|d| u32::try_from(payload + u64::from(d) - 8).ok())
+                    .filter(|&r| r < UNKNOWN_SIZE);
+                return Ok(Some(Repair {
+                    patches: patch(0, b"RIFF")
+                        .chain(patch(4, &family.bytes(riff_field.unwrap_or(UNKNOWN_SIZE))))
+                        .chain(patch(
+                            pos + 4,
+                            &family.bytes(data_field.unwrap_or(UNKNOWN_SIZE)),
+                        ))
+                        .collect(),
+                    frames_declared: (declared > available).then_some(declared / align),
+                    end: Some(payload + data),
+                }));
+            }
             (Family::Wave, b"data") => {
                 let Some(align) = frame_bytes.filter(|&a| a > 0) else {
                     return Ok(None);
@@ -127,6 +171,7 @@ fn scan(file: &mut File, file_len: u64) -> io::Result<Option<Repair>> {
                         .chain(patch(pos + 4, &family.bytes(data_size)))
                         .collect(),
                     frames_declared: (size != UNKNOWN_SIZE).then_some(u64::from(size) / align),
+                    end: None,
                 }));
             }
             (Family::Aiff { .. }, b"SSND") => {
@@ -149,6 +194,7 @@ fn scan(file: &mut File, file_len: u64) -> io::Result<Option<Repair>> {
                         .chain(patch(pos + 4, &family.bytes(ssnd_size)))
                         .collect(),
                     frames_declared: Some(declared / align),
+                    end: None,
                 }));
             }
             _ => {}
@@ -208,6 +254,7 @@ fn scan_mp4(file: &mut File, file_len: u64) -> io::Result<Option<Repair>> {
                 return Ok(Some(Repair {
                     patches,
                     frames_declared: None,
+                    end: None,
                 }));
             }
             _ => return Ok(None),

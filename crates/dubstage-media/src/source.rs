@@ -31,7 +31,10 @@ impl FileSource {
 
 impl Read for FileSource {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read(buf)?;
+        // The presented file ends at `len` (which may be before the real end).
+        let room = usize::try_from(self.len.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.file.read(&mut buf[..want])?;
         let start = self.pos;
         let end = start + n as u64;
         for &(at, byte) in &self.patches {

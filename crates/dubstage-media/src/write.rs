@@ -11,10 +11,11 @@
 //! nearest step and clip to the format's range; `Float32` stores the values
 //! unchanged (including overs above ±1.0).
 //!
-//! Plain WAV stores sizes in 32 bits, so a file's audio data is limited to
-//! just under 4 GiB (about 6 h 12 min of 48 kHz 24-bit stereo); a write that
-//! would exceed it fails with [`MediaError::Write`] instead of producing a
-//! corrupt file.
+//! Plain WAV stores sizes in 32 bits, which limits a file to 4 GiB (about
+//! 6 h 12 min of 48 kHz 24-bit stereo). Every file starts with a 28-byte
+//! `JUNK` chunk (EBU Tech 3306's reservation): a file that passes the limit
+//! is finished as RF64, the `JUNK` becoming the `ds64` chunk that holds the
+//! 64-bit sizes.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -64,6 +65,8 @@ fn header(format: WavFormat, sample_rate: u32, channels: u16, bwf: Option<&BwfIn
         }
     };
     h.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    // Room for a `ds64` chunk, should the file outgrow 32-bit sizes.
+    chunk(&mut h, b"JUNK", &[0u8; DS64_LEN]);
     let block_align = channels * format.bytes_per_sample() as u16;
     let (tag, sub) = match format {
         WavFormat::Float32 => (3u16, 3u16),
@@ -184,9 +187,16 @@ impl Tpdf {
     }
 }
 
-/// Largest audio payload written to one file: the RIFF size field (32 bits)
-/// must also cover the header, so keep a generous margin below `u32::MAX`.
-const MAX_DATA_BYTES: u64 = u32::MAX as u64 - 4096;
+/// Payload of a `ds64` chunk without a table: RIFF size, data size,
+/// sample count (u64 each), table length (u32).
+const DS64_LEN: usize = 28;
+
+/// Where the reserved `JUNK` / `ds64` chunk starts.
+const DS64_AT: u64 = 12;
+
+/// Above this RIFF size a file is written as RF64 (the 32-bit field would
+/// overflow).
+const RF64_ABOVE: u64 = u32::MAX as u64 - 1;
 
 /// Distinguishes temporary files of concurrent writers in one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -225,6 +235,8 @@ pub struct WavFileWriter {
     data_bytes: u64,
     /// Set once the temporary file has been renamed to `path`.
     published: bool,
+    /// RIFF sizes above this make the file RF64.
+    rf64_above: u64,
     /// Set when a write failed part-way through a block: the file then holds
     /// a partial frame, so nothing more may be written or published.
     failed: bool,
@@ -289,7 +301,15 @@ impl WavFileWriter {
             dither: None,
             bwf: None,
             bytes: Vec::new(),
+            rf64_above: RF64_ABOVE,
         })
+    }
+
+    /// Writes RF64 once the file's RIFF size passes `bytes` (0: always).
+    /// By default only a file that plain WAV cannot hold becomes RF64.
+    pub fn rf64_above(mut self, bytes: u64) -> Self {
+        self.rf64_above = bytes.min(RF64_ABOVE);
+        self
     }
 
     /// Adds TPDF dither (±1 LSB) when reducing to 16 or 24 bits. No effect
@@ -349,12 +369,6 @@ impl WavFileWriter {
         let frames = check_lengths(&self.path, channels)?;
         let block_bytes =
             frames as u64 * self.channel_count as u64 * self.format.bytes_per_sample();
-        if self.data_bytes + block_bytes > MAX_DATA_BYTES {
-            return Err(write_error(
-                &self.path,
-                "the file would exceed the 4 GiB size limit of WAV",
-            ));
-        }
         self.start()?;
         self.bytes.clear();
         self.bytes.reserve(block_bytes as usize);
@@ -400,13 +414,23 @@ impl WavFileWriter {
 
     /// Completes the header, flushes the file to disk and renames it to its
     /// destination, replacing any file there.
-    pub fn finish(mut self) -> Result<(), MediaError> {
+    pub fn finish(self) -> Result<(), MediaError> {
+        self.seal()?.publish()
+    }
+
+    /// Completes the header and flushes the file to disk under its
+    /// temporary name: [`Sealed::publish`] then renames it into place. A set
+    /// of files (a master and its stems) is sealed first and published
+    /// together, so an interruption while rendering leaves the old set.
+    pub fn seal(mut self) -> Result<Sealed, MediaError> {
         self.check_not_failed()?;
         self.start()?;
         let data_size_at = self
             .data_size_at
             .expect("start() wrote the header and set its data size position");
         let data_bytes = self.data_bytes;
+        let frames = self.frames_written();
+        let rf64 = self.rf64_above;
         let file = self
             .file
             .take()
@@ -418,17 +442,40 @@ impl WavFileWriter {
                 file.write_all(&[0])?;
                 end += 1;
             }
-            file.seek(SeekFrom::Start(4))?;
-            file.write_all(&((end - 8) as u32).to_le_bytes())?;
-            file.seek(SeekFrom::Start(data_size_at))?;
-            file.write_all(&(data_bytes as u32).to_le_bytes())?;
+            let riff = end - 8;
+            if riff > rf64 {
+                // RF64: the sizes go to `ds64`, the 32-bit fields say "see
+                // there".
+                file.seek(SeekFrom::Start(0))?;
+                file.write_all(b"RF64")?;
+                file.write_all(&u32::MAX.to_le_bytes())?;
+                file.seek(SeekFrom::Start(DS64_AT))?;
+                let mut ds64 = Vec::with_capacity(8 + DS64_LEN);
+                ds64.extend_from_slice(b"ds64");
+                ds64.extend_from_slice(&(DS64_LEN as u32).to_le_bytes());
+                ds64.extend_from_slice(&riff.to_le_bytes());
+                ds64.extend_from_slice(&data_bytes.to_le_bytes());
+                ds64.extend_from_slice(&frames.to_le_bytes());
+                ds64.extend_from_slice(&0u32.to_le_bytes());
+                file.write_all(&ds64)?;
+                file.seek(SeekFrom::Start(data_size_at))?;
+                file.write_all(&u32::MAX.to_le_bytes())?;
+            } else {
+                file.seek(SeekFrom::Start(4))?;
+                file.write_all(&(riff as u32).to_le_bytes())?;
+                file.seek(SeekFrom::Start(data_size_at))?;
+                file.write_all(&(data_bytes as u32).to_le_bytes())?;
+            }
             file.sync_all()
         })();
         result.map_err(|e| MediaError::io(&self.path, e))?;
-        fs::rename(&self.temp_path, &self.path).map_err(|e| MediaError::io(&self.path, e))?;
+        // The sealed file takes over the temporary name (and its removal).
         self.published = true;
-        sync_parent_dir(&self.path);
-        Ok(())
+        Ok(Sealed {
+            temp: std::mem::take(&mut self.temp_path),
+            path: std::mem::take(&mut self.path),
+            published: false,
+        })
     }
 
     fn check_not_failed(&self) -> Result<(), MediaError> {
@@ -461,6 +508,46 @@ impl Drop for WavFileWriter {
         drop(self.file.take());
         if !self.published {
             let _ = fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+/// A written, flushed file under its temporary name, waiting to be renamed
+/// into place. Dropped unpublished, the temporary file is removed.
+#[derive(Debug)]
+pub struct Sealed {
+    temp: PathBuf,
+    path: PathBuf,
+    published: bool,
+}
+
+impl Sealed {
+    pub(crate) fn new(temp: PathBuf, path: PathBuf) -> Sealed {
+        Sealed {
+            temp,
+            path,
+            published: false,
+        }
+    }
+
+    /// Where the file will appear.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the file into place, replacing any file there.
+    pub fn publish(mut self) -> Result<(), MediaError> {
+        fs::rename(&self.temp, &self.path).map_err(|e| MediaError::io(&self.path, e))?;
+        self.published = true;
+        sync_parent_dir(&self.path);
+        Ok(())
+    }
+}
+
+impl Drop for Sealed {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_file(&self.temp);
         }
     }
 }

@@ -372,10 +372,11 @@ mod bwf_and_dither {
         let ids: Vec<&[u8; 4]> = cs.iter().map(|c| &c.0).collect();
         assert_eq!(
             ids,
-            [b"fmt ", b"bext", b"iXML", b"data"],
-            "bext before the audio"
+            [b"JUNK", b"fmt ", b"bext", b"iXML", b"data"],
+            "room for ds64 first (EBU Tech 3306), bext before the audio"
         );
-        let bext = cs[1].2;
+        assert_eq!(cs[0].2.len(), 28);
+        let bext = cs[2].2;
         assert_eq!(bext.len(), 602);
         assert_eq!(text(&bext[0..256]), info.description);
         assert_eq!(text(&bext[256..288]), "Dubstage");
@@ -387,17 +388,17 @@ mod bwf_and_dither {
         assert_eq!((u64::from(high) << 32) | u64::from(low), 172_800_000);
         assert_eq!(u16::from_le_bytes(bext[346..348].try_into().unwrap()), 2);
         assert_eq!(
-            String::from_utf8_lossy(cs[2].2).trim_end(),
+            String::from_utf8_lossy(cs[3].2).trim_end(),
             info.ixml.unwrap()
         );
         assert_eq!(
-            cs[2].2.len() % 2,
+            cs[3].2.len() % 2,
             0,
             "no pad byte for readers that forget it"
         );
         // hound (which skips unknown chunks) reads it too.
         assert_eq!(hound::WavReader::open(&path).unwrap().duration(), 4800);
-        assert_eq!(cs[3].2.len(), 4800 * 2 * 3);
+        assert_eq!(cs[4].2.len(), 4800 * 2 * 3);
         // Readers still see the same audio.
         let d = decode_file(&path).unwrap();
         assert_eq!(d.audio.frames(), 4800);

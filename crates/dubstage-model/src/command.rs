@@ -513,8 +513,25 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
         }
         C::RemoveTrack { track } => {
             let index = p.track_index(*track).ok_or(EditError::NoTrack(*track))?;
+            // Inserts keyed by the track lose their key (a dangling key
+            // once made undo and redo disagree); undo restores them.
+            let key = Some(StripId::Track(*track));
+            let mut keyed = Vec::new();
+            for strip in p.strips() {
+                for ins in p.strip_inserts_mut(strip).into_iter().flatten() {
+                    if ins.sidechain == key {
+                        ins.sidechain = None;
+                        keyed.push(C::SetSidechain {
+                            insert: ins.id,
+                            source: key,
+                        });
+                    }
+                }
+            }
             let old = p.tracks.remove(index);
-            done(C::InsertTrack { index, track: old })
+            let mut inverse = vec![C::InsertTrack { index, track: old }];
+            inverse.extend(keyed);
+            Ok((Created::Nothing, inverse))
         }
         C::AddBus { name } => {
             let id = BusId(p.alloc_id());

@@ -237,8 +237,9 @@ impl FrameRate {
             return Err(TimeError::DropFrameNotAllowed { num, den });
         }
         // Nominal rates above 1000 fps are not film rates; refuse them so
-        // timecode fields stay small.
-        if num / den > 1000 {
+        // timecode fields stay small. Below 1 fps is no picture rate either
+        // (`1/4294967295` is damage).
+        if num < den || num / den > 1000 {
             return Err(TimeError::InvalidFrameRate { num, den });
         }
         Ok(FrameRate {

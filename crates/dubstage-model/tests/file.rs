@@ -125,7 +125,12 @@ fn unknown_media_is_kept_offline() {
     ))"#;
     let loaded = load_text(text).expect("loads");
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
-    assert!(loaded.project.media(dubstage_model::MediaId(150)).is_some());
+    let m = loaded
+        .project
+        .media(dubstage_model::MediaId(150))
+        .expect("kept");
+    // Not the project folder: that made a render blame "is a directory".
+    assert!(m.path.as_os_str().is_empty(), "{}", m.path.display());
     assert_eq!(loaded.project.tracks[0].clips.len(), 1);
     assert!(loaded.project.next_id > 300);
 }
@@ -134,11 +139,11 @@ fn unknown_media_is_kept_offline() {
 fn invalid_references_are_refused() {
     check_error(
         r#"(format_version: 1, project: (name: "x", tracks: [(id: 5, name: "A", kind: Foley, output: Bus(9))]))"#,
-        "/p/x.dubstage: track \"A\" is routed to bus 9, which does not exist",
+        "/p/x.dubstage:1:52: track \"A\" is routed to bus 9, which does not exist",
     );
     check_error(
         r#"(format_version: 1, project: (name: "x", tracks: [(id: 1, name: "A", kind: Foley, output: Master)]))"#,
-        "/p/x.dubstage: id 1 is used twice (second time by a track)",
+        "/p/x.dubstage:1:52: id 1 is used twice (second time by a track)",
     );
     check_error(
         r#"(format_version: 1, project: (name: "x", sample_rate: 22050))"#,
@@ -153,4 +158,93 @@ fn minimal_hand_written_project_gets_defaults() {
     assert_eq!(p.sample_rate.hz(), 48_000);
     assert_eq!(p.start_timecode.to_string(), "01:00:00:00");
     assert_eq!(p.buses.len(), 3);
+}
+
+/// Each of these once loaded silently into something else; each is now
+/// refused with the line and column it concerns.
+#[test]
+fn implausible_values_are_refused_with_line_and_column() {
+    let cases = [
+        // 30 frames at 24 fps silently became 01:00:01:06.
+        (
+            "(format_version: 3, project: (name: \"x\", frame_rate: (num: 24, den: 1),\n start_timecode: \"01:00:00:30\"))",
+            "2:2",
+            "start_timecode",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\", frame_rate: (num: 25, den: 1),\n start_timecode: \"01:00:00;00\"))",
+            "2:2",
+            "drop-frame",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\", frame_rate: (num: 1, den: 4294967295)))",
+            "1:",
+            "frame rate",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\", media: [(id: 100, path: \"a.wav\")],\n tracks: [(id: 200, name: \"A\", kind: Foley, output: Master, clips: [\n (id: 300, media: 100, position: 9223372036854775000, length: 48000)])]))",
+            "3:3",
+            "past the end of time",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\",\n tracks: [(id: 0, name: \"A\", kind: Foley, output: Master)]))",
+            "2:12",
+            "id 0",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\",\n tracks: [(id: 7, name: \"A\", kind: Foley, output: Master, gain_db: NaN)]))",
+            "2:12",
+            "gain_db NaN",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\",\n tracks: [(id: 7, name: \"A\", kind: Foley, output: Master, gain_db: 1e30)]))",
+            "2:12",
+            "outside -144 to +24 dB",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\",\n tracks: [(id: 7, name: \"A\", kind: Foley, output: Master, pan: inf)]))",
+            "2:12",
+            "pan inf",
+        ),
+        (
+            "(format_version: 3, project: (name: \"x\", master: (gain_db: -inf)))",
+            "1:",
+            "the master",
+        ),
+    ];
+    for (text, at, needle) in cases {
+        let e = load_text(text).expect_err(text).to_string();
+        assert!(e.starts_with(&format!("/p/x.dubstage:{at}")), "{text}\n{e}");
+        assert!(e.contains(needle), "{text}\n{e}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_named_in_warnings() {
+    let loaded = load_text(
+        "(format_version: 3, project: (name: \"x\", gain_bd: 3.0, tracks: [(id: 7, name: \"A\", kind: Foley, output: Master, colr: 1)]))",
+    )
+    .expect("loads");
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].contains("project.gain_bd"),
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(loaded.warnings[1].contains("colr"), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn a_deeply_nested_file_says_so_in_plain_words() {
+    let text = format!(
+        "(format_version: 3, project: (name: \"x\", markers: {}{}))",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let e = load_text(&text).expect_err("too deep").to_string();
+    assert!(e.contains("nested too deeply"), "{e}");
+    assert!(
+        !e.contains("serde_stacker") && !e.contains("recursion_limit"),
+        "{e}"
+    );
 }

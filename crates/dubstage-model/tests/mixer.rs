@@ -183,3 +183,41 @@ fn a_version_2_file_loads_with_empty_strips() {
     assert_eq!(p.bus(BusId(1)).expect("bus").output, Output::Master);
     assert!(p.master.inserts.is_empty());
 }
+
+/// Deleting the track that keys a compressor once left the key dangling
+/// (and undo, then redo, disagreed about it): the key goes with the track
+/// and undo brings both back.
+#[test]
+fn deleting_a_key_track_removes_its_keys_and_undo_restores_them() {
+    let (mut s, dia, mus) = session();
+    let comp = add_insert(&mut s, StripId::Track(mus), InsertKind::Comp);
+    s.apply(Command::SetSidechain {
+        insert: comp,
+        source: Some(StripId::Track(dia)),
+    })
+    .expect("key");
+    s.apply(Command::RemoveTrack { track: dia })
+        .expect("delete");
+    let key = |s: &Session| s.project().insert(comp).expect("comp").sidechain;
+    assert_eq!(key(&s), None);
+    let text = file::to_string(s.project(), std::path::Path::new("/p"));
+    assert!(file::from_str(&text, "/p/x.dubstage".as_ref(), "/p".as_ref()).is_ok());
+    assert!(s.undo());
+    assert_eq!(key(&s), Some(StripId::Track(dia)));
+    assert!(s.redo());
+    assert_eq!(key(&s), None);
+    // A file that still holds a dangling key loads, with the key removed
+    // and a warning.
+    let mut p = s.project().clone();
+    if let Some(i) = p.insert_mut(comp) {
+        i.sidechain = Some(StripId::Track(dia));
+    }
+    let text = file::to_string(&p, std::path::Path::new("/p"));
+    let loaded = file::from_str(&text, "/p/x.dubstage".as_ref(), "/p".as_ref()).expect("loads");
+    assert_eq!(loaded.project.insert(comp).expect("comp").sidechain, None);
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("sidechain key")),
+        "{:?}",
+        loaded.warnings
+    );
+}

@@ -90,6 +90,18 @@ impl ExportOptions {
     }
 
     /// The master's file name from the template.
+    /// Where the review copy goes: `<master>_review.mov` beside the master.
+    pub fn review_path(&self, project: &Project) -> PathBuf {
+        let master = self.master_path(project);
+        master.with_file_name(format!(
+            "{}_review.mov",
+            master
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ))
+    }
+
     pub fn master_path(&self, project: &Project) -> PathBuf {
         let name = self.name_with_stem(project, "MIX");
         self.folder
@@ -228,6 +240,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         limiter_ceiling: None,
         flac: opts.flac && opts.format != WavFormat::Float32,
         stem_template: Some(opts.name_with_stem(&project, "{stem}")),
+        protect: dubstage_engine::export::project_inputs(&project),
     };
     if let Err(e) = std::fs::create_dir_all(&opts.folder) {
         editor.notify(format!("{}: {e}", opts.folder.display()), true);
@@ -240,19 +253,29 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
             max_block: EXPORT_BLOCK,
         },
     );
-    if !opts.overwrite
-        && let Some((p, _)) = planned_paths(&plan, &settings)
-            .iter()
-            .find(|(p, _)| p.exists())
-    {
-        editor.notify(
-            format!(
-                "{} already exists: tick Overwrite or change the name",
-                p.display()
-            ),
-            true,
-        );
-        return None;
+    let review_path = (opts.review_copy && !settings.flac && project.picture.is_some())
+        .then(|| opts.review_path(&project));
+    let mut outputs: Vec<PathBuf> = planned_paths(&plan, &settings)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    outputs.extend(review_path.clone());
+    match dubstage_engine::export::check_outputs(&outputs, opts.overwrite, &settings.protect) {
+        Ok(()) => {}
+        Err(dubstage_engine::export::ExportError::Exists(p)) => {
+            editor.notify(
+                format!(
+                    "{} already exists: tick Overwrite or change the name",
+                    p.display()
+                ),
+                true,
+            );
+            return None;
+        }
+        Err(e) => {
+            editor.notify(e.to_string(), true);
+            return None;
+        }
     }
     if !editor.offline.is_empty() {
         editor.notify(
@@ -271,23 +294,11 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         (_, WavFormat::Int24) => "WAV 24-bit (BWF)",
         (_, WavFormat::Float32) => "WAV 32-bit float (BWF)",
     };
-    let review = (opts.review_copy && !settings.flac)
-        .then(|| project.picture.clone())
-        .flatten()
-        .map(|pic| {
-            let offset = (start.0 - pic.position.0) as f64 / f64::from(project.sample_rate.hz());
-            (
-                pic.path,
-                offset,
-                master.with_file_name(format!(
-                    "{}_review.mov",
-                    master
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                )),
-            )
-        });
+    let review = review_path.and_then(|out| {
+        let pic = project.picture.clone()?;
+        let offset = (start.0 - pic.position.0) as f64 / f64::from(project.sample_rate.hz());
+        Some((pic.path, offset, out))
+    });
     Some(Job::start("rendering", move |progress| {
         let rate = project.sample_rate.hz();
         let result = render_files(

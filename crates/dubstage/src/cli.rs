@@ -38,8 +38,6 @@ enum Command {
     Play(PlayArgs),
     /// List audio output devices.
     Devices,
-    /// Probe a movie as the editor would for picture: frame rate, frames,
-    /// size, start timecode, audio streams; optionally check a frame decodes.
     /// Measure a project's loudness offline (EBU R128 / BS.1770-4): master and
     /// every stem, plus dialogue-gated loudness.
     Loudness {
@@ -75,6 +73,8 @@ enum Command {
     /// The sound library index (the one the editor's library panel uses).
     #[command(subcommand)]
     Library(LibraryCmd),
+    /// Probe a movie as the editor would for picture: frame rate, frames,
+    /// size, start timecode, audio streams; optionally check a frame decodes.
     Picture {
         /// The movie file.
         movie: PathBuf,
@@ -172,6 +172,10 @@ struct RenderArgs {
     /// Custom true-peak ceiling, with --target-lufs.
     #[arg(long, requires = "target_lufs", allow_hyphen_values = true)]
     ceiling_dbtp: Option<f64>,
+    /// With a preset or target: the most the limiter may pull the loudest
+    /// peak down, in dB (default 6). A target that needs more fails.
+    #[arg(long, value_name = "DB")]
+    max_limiting: Option<f64>,
     /// Scene, written to the files' iXML.
     #[arg(long, default_value = "")]
     scene: String,
@@ -382,6 +386,7 @@ pub(crate) fn db(peak: f32) -> String {
 }
 
 fn render(args: &RenderArgs) -> Result<()> {
+    crate::signals::install();
     let project = load_project(&args.project)?;
     let (start, end) = match &args.range {
         Some(r) => (
@@ -461,17 +466,27 @@ fn render(args: &RenderArgs) -> Result<()> {
         limiter_ceiling: None,
         flac: args.format.is_flac(),
         stem_template: None,
+        protect: dubstage_engine::export::project_inputs(&project),
     };
-    if !args.force
-        && let Some((p, _)) = planned_paths(&plan, &settings)
-            .iter()
-            .find(|(p, _)| p.exists())
-    {
-        bail!("{} already exists (use --force to overwrite)", p.display());
-    }
     if args.review_copy.is_some() && project.picture.is_none() {
         bail!("--review-copy needs a picture in the project (none is set)");
     }
+    // Every output, the review copy included, is checked before anything
+    // is rendered: none may replace one of the project's own files or a
+    // non-regular file, none may collide, none may exist without --force.
+    let mut outputs: Vec<PathBuf> = planned_paths(&plan, &settings)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    outputs.extend(args.review_copy.clone());
+    dubstage_engine::export::check_outputs(&outputs, args.force, &settings.protect).map_err(
+        |e| match e {
+            dubstage_engine::export::ExportError::Exists(p) => {
+                anyhow::anyhow!("{} already exists (use --force to overwrite)", p.display())
+            }
+            other => anyhow::anyhow!(other),
+        },
+    )?;
     let preset = match (&args.preset, args.target_lufs, args.ceiling_dbtp) {
         (Some(name), _, _) => Some(dubstage_engine::deliver::preset(name).with_context(|| {
             let names: Vec<&str> = dubstage_engine::deliver::PRESETS
@@ -486,9 +501,19 @@ fn render(args: &RenderArgs) -> Result<()> {
             target_lufs,
             ceiling_dbtp,
             dialogue_gated: false,
+            max_limiting_db: dubstage_engine::deliver::DEFAULT_MAX_LIMITING_DB,
         }),
         _ => None,
     };
+    let preset = preset.map(|p| dubstage_engine::deliver::Preset {
+        max_limiting_db: args.max_limiting.unwrap_or(p.max_limiting_db),
+        ..p
+    });
+    if let Some(m) = args.max_limiting
+        && !(m.is_finite() && (0.0..=40.0).contains(&m))
+    {
+        bail!("--max-limiting must be between 0 and 40 dB");
+    }
     if let Some(preset) = preset {
         return deliver_render(
             &project,
@@ -501,6 +526,9 @@ fn render(args: &RenderArgs) -> Result<()> {
     }
     let mut last = -1i64;
     let files = export_at_rate(plan, project.sample_rate.hz(), &settings, &mut |f| {
+        if crate::signals::interrupted() {
+            return false;
+        }
         let pct = (f * 100.0) as i64;
         if show_progress && pct / 5 != last / 5 {
             last = pct;
@@ -571,6 +599,9 @@ fn deliver_render(
         )
     };
     let d = deliver(&mut plan, rate.hz(), &settings, preset, &mut |stage, f| {
+        if crate::signals::interrupted() {
+            return false;
+        }
         if show_progress {
             eprint!("\r{stage} {:3.0}%   ", f * 100.0);
             let _ = std::io::stderr().flush();
@@ -613,11 +644,11 @@ fn deliver_render(
     for f in &d.files {
         let label = f.file.stem.as_deref().unwrap_or("master");
         println!(
-            "  {label:<8} {}  {} LUFS  {:.1} dBTP",
+            "  {label:<8} {}  {} LUFS  {:.2} dBTP",
             f.file.path.display(),
             f.figures
                 .integrated
-                .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+                .map_or("-inf".to_owned(), |v| format!("{v:.2}")),
             f.figures.true_peak_dbtp
         );
     }
@@ -627,6 +658,18 @@ fn deliver_render(
         reports.txt.display(),
         reports.json.display()
     );
+    let failed: Vec<String> = checks(&d)
+        .into_iter()
+        .filter(|c| !c.pass)
+        .map(|c| format!("{} (measured {})", c.criterion, c.measured))
+        .collect();
+    if !failed.is_empty() {
+        bail!(
+            "the delivery does not meet {}: {}",
+            preset.label,
+            failed.join("; ")
+        );
+    }
     Ok(())
 }
 
@@ -675,13 +718,13 @@ fn loudness(path: &Path, range: Option<&[String]>, allow_missing: bool) -> Resul
         map.timecode_at(end),
         started.elapsed().as_secs_f64()
     );
-    let lufs = |v: Option<f64>| v.map_or("   -inf".to_owned(), |v| format!("{v:7.1}"));
-    println!("          integrated    LRA  max M  max S   true peak  sample peak");
+    let lufs = |v: Option<f64>| v.map_or("    -inf".to_owned(), |v| format!("{v:8.2}"));
+    println!("           integrated     LRA    max M    max S    true peak  sample peak");
     let row = |name: &str, f: &Figures| {
         println!(
-            "{name:<8}  {} LUFS {} {} {} {:8.1} dBTP {:8.1} dBFS",
+            "{name:<8}  {} LUFS {} {} {} {:8.2} dBTP {:8.2} dBFS",
             lufs(f.integrated),
-            f.range.map_or("    -".to_owned(), |v| format!("{v:6.1}")),
+            f.range.map_or("      -".to_owned(), |v| format!("{v:7.2}")),
             lufs(f.max_momentary),
             lufs(f.max_short_term),
             f.true_peak_dbtp,
@@ -695,7 +738,7 @@ fn loudness(path: &Path, range: Option<&[String]>, allow_missing: bool) -> Resul
     println!(
         "Dialogue-gated loudness {} LUFS; dialogue in {:.1} % of the programme",
         a.dialogue_gated
-            .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+            .map_or("-inf".to_owned(), |v| format!("{v:.2}")),
         a.dialogue_percent
     );
     Ok(())

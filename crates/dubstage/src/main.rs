@@ -5,6 +5,7 @@ mod cli;
 mod gui;
 mod play;
 mod process;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -18,7 +19,12 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    match cli::run(std::env::args_os()) {
+    let result = cli::run(std::env::args_os());
+    if let Some(code) = signals::exit_code() {
+        eprintln!("interrupted: stopped; unfinished outputs were removed");
+        return ExitCode::from(code);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));

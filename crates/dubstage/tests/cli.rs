@@ -925,3 +925,326 @@ fn a_range_between_two_markers_renders_exactly_that() {
         &["`Window` is not", "a marker", "\"Ben sits\""],
     );
 }
+
+/// A copy of the demo project in `dir` (its audio linked, its picture
+/// copied, so a faulty check could only damage the copy).
+#[cfg(unix)]
+fn demo_copy(dir: &Path) -> PathBuf {
+    let demo = repo().join("assets/demo");
+    std::os::unix::fs::symlink(demo.join("audio"), dir.join("audio")).expect("demo copy");
+    std::fs::create_dir(dir.join("picture")).expect("demo copy");
+    std::fs::copy(
+        demo.join("picture/kitchen_night.mp4"),
+        dir.join("picture/kitchen_night.mp4"),
+    )
+    .expect("demo copy");
+    std::fs::copy(demo.join("demo.dubstage"), dir.join("demo.dubstage")).expect("demo copy");
+    dir.join("demo.dubstage")
+}
+
+/// No output (the review copy included) replaces one of the project's own
+/// files, with or without --force, and an existing review copy is not
+/// replaced without --force.
+#[cfg(unix)]
+#[test]
+fn outputs_never_replace_the_projects_inputs_or_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let picture = dir.path().join("picture/kitchen_night.mp4");
+    let before = std::fs::read(&picture).unwrap();
+    let out = dir.path().join("mix.wav");
+    let (p, out_s, pic) = (
+        p.to_str().unwrap(),
+        out.to_str().unwrap(),
+        picture.to_str().unwrap(),
+    );
+    let base = ["render", p, "-o", out_s, "--range", "10s", "11s"];
+    for force in [false, true] {
+        let mut args = base.to_vec();
+        args.extend(["--review-copy", pic]);
+        if force {
+            args.push("--force");
+        }
+        check_fails(
+            &args,
+            &["kitchen_night.mp4", "one of the project's own files"],
+        );
+        assert_eq!(
+            std::fs::read(&picture).unwrap(),
+            before,
+            "the picture is intact"
+        );
+        assert!(!out.exists(), "nothing rendered");
+    }
+    // The master onto one of the project's audio files, with --force.
+    let media = dir
+        .path()
+        .join("audio")
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    check_fails(
+        &[
+            "render",
+            p,
+            "-o",
+            media.to_str().unwrap(),
+            "--range",
+            "10s",
+            "11s",
+            "--force",
+        ],
+        &["one of the project's own files"],
+    );
+    // An existing review copy needs --force, and is checked before rendering.
+    let review = dir.path().join("review.mov");
+    std::fs::write(&review, b"keep me").unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--review-copy", review.to_str().unwrap()]);
+    check_fails(&args, &["review.mov", "already exists", "--force"]);
+    assert_eq!(std::fs::read(&review).unwrap(), b"keep me");
+    assert!(!out.exists(), "refused up front");
+}
+
+/// `-o` onto a device, pipe or folder is refused even with --force.
+#[cfg(unix)]
+#[test]
+fn outputs_onto_non_regular_files_are_refused_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project("hand_written.dubstage");
+    let fifo = dir.path().join("pipe.wav");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for target in [Path::new("/dev/null"), fifo.as_path(), dir.path()] {
+        check_fails(
+            &[
+                "render",
+                p.to_str().unwrap(),
+                "-o",
+                target.to_str().unwrap(),
+                "--force",
+            ],
+            &["not a regular file"],
+        );
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        Path::new("/dev/null")
+            .metadata()
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+/// The review copy's name reaches ffmpeg as a file: a name that looks like
+/// an option or a protocol is written as a file of that name.
+#[cfg(unix)]
+#[test]
+fn a_review_copy_named_like_an_option_or_protocol_is_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    for name in ["-y.mov", "pipe:1.mov"] {
+        let r = finish(
+            Command::new(env!("CARGO_BIN_EXE_dubstage"))
+                .current_dir(&work)
+                .args([
+                    "render",
+                    p.to_str().unwrap(),
+                    "-o",
+                    "mix.wav",
+                    "--range",
+                    "10s",
+                    "11s",
+                ])
+                .arg("--force")
+                .arg(format!("--review-copy={name}")),
+        );
+        assert!(r.ok, "{name}: {}", r.stderr);
+        assert!(
+            work.join(name).metadata().unwrap().len() > 1000,
+            "{name} written"
+        );
+        assert!(!r.stdout.contains("ftyp"), "nothing on stdout");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp left: {leftovers:?}");
+}
+
+/// Bus names that sanitise alike, or repeat, give one stem file each, the
+/// listing names every file, and the stems still sum to the master.
+#[test]
+fn stem_names_that_collide_get_distinct_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = repo().join("tests/media/fixtures/mono.wav");
+    assert!(media.exists(), "{}", media.display());
+    let names = ["A B", "A_B", "A.B", "DIA"];
+    let mut buses = String::from("(id: 1, name: \"DIA\"), ");
+    let mut tracks = String::new();
+    for (i, n) in names.iter().enumerate() {
+        buses.push_str(&format!("(id: {}, name: \"{n}\"), ", 10 + i));
+        tracks.push_str(&format!(
+            "(id: {}, name: \"T{i}\", kind: Sfx, output: Bus({}), clips: [(id: {}, media: 100, position: {}, length: 12000)]), ",
+            200 + i,
+            10 + i,
+            300 + i,
+            i * 6000
+        ));
+    }
+    tracks.push_str(
+        "(id: 299, name: \"Dia\", kind: Dialogue, output: Bus(1), clips: [(id: 399, media: 100, position: 0, length: 6000)]), ",
+    );
+    let text = format!(
+        "(format_version: 3, project: (name: \"Clash\", sample_rate: 48000, frame_rate: (num: 25, den: 1), \
+         media: [(id: 100, path: \"{}\")], buses: [{buses}], tracks: [{tracks}]))",
+        media.display()
+    );
+    let p = dir.path().join("clash.dubstage");
+    std::fs::write(&p, text).unwrap();
+    let out = dir.path().join("mix.wav");
+    let stems = dir.path().join("stems");
+    let r = dubstage(&[
+        "render",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--stems",
+        stems.to_str().unwrap(),
+        "--format",
+        "wav32f",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let files: Vec<PathBuf> = std::fs::read_dir(&stems)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 5, "{files:?}");
+    let listed = r.stdout.lines().filter(|l| l.contains("stems/")).count();
+    assert_eq!(listed, files.len(), "{}", r.stdout);
+    let (_, master) = read_wav(&out);
+    let mut sum = vec![0.0f32; master.len()];
+    for f in &files {
+        let (_, stem) = read_wav(f);
+        for (s, v) in sum.iter_mut().zip(stem) {
+            *s += v;
+        }
+    }
+    for (a, b) in sum.iter().zip(&master) {
+        assert!((a - b).abs() < 1e-6, "stems sum to the master");
+    }
+}
+
+/// Each subcommand's one-line description in `--help` is its own (those of
+/// `loudness` and `picture` were once swapped).
+#[test]
+fn help_describes_each_subcommand_as_itself() {
+    let r = dubstage(&["--help"]);
+    assert!(r.ok, "{}", r.stderr);
+    let line = |cmd: &str| -> String {
+        r.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{cmd} ")))
+            .unwrap_or_else(|| panic!("{cmd} in {}", r.stdout))
+            .to_owned()
+    };
+    assert!(
+        line("loudness").contains("loudness"),
+        "{}",
+        line("loudness")
+    );
+    assert!(line("picture").contains("movie"), "{}", line("picture"));
+    assert!(!line("loudness").contains("movie"), "{}", line("loudness"));
+}
+
+/// SIGTERM or SIGINT in the middle of a render stops it with a non-zero
+/// exit, removes every temporary file and publishes nothing; the next
+/// render removes what a killed process left.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_render_cleans_up_and_stale_temps_are_removed() {
+    let demo = repo().join("assets/demo/demo.dubstage");
+    for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mix.wav");
+        let stems = dir.path().join("stems");
+        // An hour: long enough to be caught while writing.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dubstage"))
+            .args([
+                "render",
+                demo.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .args(["--stems", stems.to_str().unwrap(), "--range", "0s", "3600s"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let temp_seen = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".mix.wav.tmp-"))
+        };
+        while !temp_seen() {
+            assert!(child.try_wait().unwrap().is_none(), "still rendering");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+        let status = child.wait_with_output().unwrap();
+        assert_eq!(status.status.code(), Some(code), "{sig}");
+        assert!(String::from_utf8_lossy(&status.stderr).contains("interrupted"));
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .chain(
+                std::fs::read_dir(&stems)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.file_name()),
+            )
+            .collect();
+        assert!(left.iter().all(|n| n == "stems"), "left behind: {left:?}");
+    }
+    // What a killed process (a PID above Linux's pid_max) left is removed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mix.wav");
+    std::fs::write(dir.path().join(".mix.wav.tmp-4194304-0"), vec![0u8; 4096]).unwrap();
+    std::fs::create_dir(dir.path().join(".dubstage-render-4194304")).unwrap();
+    std::fs::write(dir.path().join(".dubstage-render-4194304/master.wav"), b"x").unwrap();
+    let keep = dir.path().join(".other.wav.tmp-4194304-0");
+    std::fs::write(&keep, b"not ours").unwrap();
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "10s",
+        "11s",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".other.wav.tmp-4194304-0", "mix.wav"]);
+}

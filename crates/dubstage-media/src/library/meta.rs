@@ -36,16 +36,42 @@ pub struct HeaderInfo {
 const MAX_TEXT_CHUNK: u64 = 1 << 20;
 
 /// Reads `path`'s header. Errors are one readable line (without the path).
+/// A header whose sample rate is outside what decoding accepts is refused
+/// here too, so the library never lists a sound that cannot be played.
 pub fn read_header(path: &Path) -> Result<HeaderInfo, String> {
+    let info = read_header_unchecked(path)?;
+    let (lo, hi) = (
+        crate::decode::MIN_SAMPLE_RATE,
+        crate::decode::MAX_SAMPLE_RATE,
+    );
+    if info.sample_rate != 0 && !(lo..=hi).contains(&info.sample_rate) {
+        return Err(format!(
+            "sample rate {} Hz is outside {lo}..{hi} Hz (the header is probably damaged)",
+            info.sample_rate
+        ));
+    }
+    Ok(info)
+}
+
+fn read_header_unchecked(path: &Path) -> Result<HeaderInfo, String> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    let file = File::open(path).map_err(|e| e.to_string())?;
+    // Checked before opening: opening a FIFO would wait for a writer.
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(crate::decode::not_regular(&meta).to_owned());
+    }
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
     if len == 0 {
-        return Err("file is empty".to_owned());
+        return Err(if crate::decode::holds_data(&mut file) {
+            "not a regular file (a virtual file with no stated size)".to_owned()
+        } else {
+            "file is empty".to_owned()
+        });
     }
     let mut r = BufReader::with_capacity(16 * 1024, file);
     let mut magic = [0u8; 12];
@@ -53,7 +79,7 @@ pub fn read_header(path: &Path) -> Result<HeaderInfo, String> {
     r.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let magic = &magic[..n];
     let result = if magic.len() >= 12
-        && (&magic[..4] == b"RIFF" || &magic[..4] == b"RF64")
+        && matches!(&magic[..4], b"RIFF" | b"RF64" | b"BW64")
         && &magic[8..12] == b"WAVE"
     {
         wav(&mut r, len)

@@ -175,7 +175,7 @@ pub fn extract_audio(
         .arg("-map")
         .arg(format!("0:a:{audio_index}"))
         .args(["-c:a", "pcm_f32le", "-f", "wav"])
-        .arg(&temp);
+        .arg(input_arg(&temp));
     let result = probe::run(cmd, "ffmpeg", std::time::Duration::from_secs(3600))?;
     if !result.ok {
         let _ = std::fs::remove_file(&temp);
@@ -208,7 +208,13 @@ pub fn mux_review(
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_else(|| "mp4".to_owned());
-    let temp = out.with_extension(format!("partial.{ext}"));
+    // A hidden temp beside the output (same folder, so the rename is
+    // atomic), keeping the extension ffmpeg picks the container from.
+    let name = out
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = out.with_file_name(format!(".{name}.tmp-{}.{ext}", std::process::id()));
     let mut cmd = std::process::Command::new(&tools.ffmpeg);
     cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-y", "-i"])
         .arg(input_arg(movie));
@@ -225,8 +231,18 @@ pub fn mux_review(
     } else {
         cmd.args(["-c:a", "aac", "-b:a", "320k"]);
     }
-    cmd.arg(&temp);
-    let result = probe::run(cmd, "ffmpeg", std::time::Duration::from_secs(3600))?;
+    // Like every input, the output goes as an absolute `file:` URL: a name
+    // such as `-y.mov`, `pipe:1.mov` or `http:x.mov` is a file, never an
+    // option, stdout or the network.
+    cmd.arg(input_arg(&temp));
+    let result = probe::run(cmd, "ffmpeg", std::time::Duration::from_secs(3600));
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+    };
     if !result.ok {
         let _ = std::fs::remove_file(&temp);
         return Err(VideoError::Decode {
@@ -235,9 +251,12 @@ pub fn mux_review(
                 .unwrap_or_else(|| "ffmpeg could not write the review copy".to_owned()),
         });
     }
-    std::fs::rename(&temp, out).map_err(|e| VideoError::Io {
-        path: out.to_owned(),
-        message: e.to_string(),
+    std::fs::rename(&temp, out).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        VideoError::Io {
+            path: out.to_owned(),
+            message: e.to_string(),
+        }
     })
 }
 
