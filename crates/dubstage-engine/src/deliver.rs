@@ -553,7 +553,7 @@ pub fn checks(d: &Delivery) -> Vec<Check> {
     vec![
         Check {
             criterion: format!(
-                "{} loudness {:.1} LUFS ±{LOUDNESS_TOLERANCE}",
+                "{} loudness {:.2} LUFS ±{LOUDNESS_TOLERANCE}",
                 if p.dialogue_gated {
                     "dialogue-gated"
                 } else {
@@ -565,7 +565,7 @@ pub fn checks(d: &Delivery) -> Vec<Check> {
             pass: loud.is_some_and(|v| (v - p.target_lufs).abs() <= LOUDNESS_TOLERANCE + 1e-9),
         },
         Check {
-            criterion: format!("true peak at most {:.1} dBTP", p.ceiling_dbtp),
+            criterion: format!("true peak at most {:.2} dBTP", p.ceiling_dbtp),
             measured: format!("{tp:.2} dBTP"),
             pass: tp <= p.ceiling_dbtp + 1e-9,
         },

@@ -12,6 +12,47 @@ use std::path::PathBuf;
 /// Block size used for offline rendering.
 pub const EXPORT_BLOCK: usize = 4096;
 
+/// Most files one render writes (a master and its stems).
+pub const MAX_OUTPUTS: usize = 256;
+
+/// Output buffering shared by all the files of a render.
+const WRITE_BUDGET: usize = 64 << 20;
+
+/// Checks that a render of `outputs` files of `frames` stereo frames can be
+/// written: not too many files, within the open-file limit, and (FLAC
+/// keeps each file's samples until it encodes) within memory.
+fn check_plan(outputs: usize, frames: i64, flac: bool) -> Result<(), ExportError> {
+    if outputs > MAX_OUTPUTS {
+        return Err(ExportError::TooManyOutputs(outputs));
+    }
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we pass.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0
+            && lim.rlim_cur != libc::RLIM_INFINITY
+            && (outputs as u64) + 32 > lim.rlim_cur
+        {
+            return Err(ExportError::OpenFileLimit {
+                count: outputs,
+                limit: lim.rlim_cur,
+            });
+        }
+    }
+    if flac {
+        let bytes = frames.max(0) as u64 * 2 * 4 * outputs as u64;
+        if bytes > dubstage_media::memory_budget() {
+            return Err(ExportError::FlacTooLarge(
+                bytes as f64 / f64::from(1u32 << 30),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What to export and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportSettings {
@@ -278,6 +319,18 @@ pub enum ExportError {
     NotRegular(PathBuf),
     #[error("two outputs would be the same file: {0}")]
     Clash(PathBuf),
+    #[error(
+        "{0} output files are too many for one render (at most {MAX_OUTPUTS}; each bus is a stem)"
+    )]
+    TooManyOutputs(usize),
+    #[error(
+        "{count} output files would need more open files than this process may have ({limit}); raise the limit (ulimit -n) or render fewer stems"
+    )]
+    OpenFileLimit { count: usize, limit: u64 },
+    #[error(
+        "FLAC files are encoded when the render ends and would need {0:.1} GiB of memory here; render WAV instead, or a shorter range"
+    )]
+    FlacTooLarge(f64),
     #[error("the export range is empty (end must be after start)")]
     EmptyRange,
     #[error("export cancelled; no files were written")]
@@ -392,9 +445,11 @@ fn export_tapped(
     };
     if write_files {
         let paths: Vec<PathBuf> = targets.iter().map(|(p, _)| p.clone()).collect();
+        check_plan(paths.len(), total.0, settings.flac)?;
         check_outputs(&paths, settings.overwrite, &settings.protect)?;
         remove_stale_temps(&paths);
     }
+    let buffer = (WRITE_BUDGET / targets.len().max(1)).clamp(64 << 10, 1 << 20);
     if write_files && let Some(dir) = &settings.stems_dir {
         std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
             path: dir.clone(),
@@ -423,8 +478,14 @@ fn export_tapped(
                         .with_dither(settings.dither),
                 ));
             }
-            let w = WavFileWriter::create(p, settings.format, settings.sample_rate, 2)?
-                .with_dither(settings.dither);
+            let w = WavFileWriter::create_buffered(
+                p,
+                settings.format,
+                settings.sample_rate,
+                2,
+                buffer,
+            )?
+            .with_dither(settings.dither);
             Ok::<_, MediaError>(Writer::Wav(Box::new(match &settings.bwf {
                 Some(info) => {
                     let mut info = info.clone();
@@ -658,6 +719,11 @@ pub fn export_at_rate_tapped(
     }
     let targets = planned_paths(&plan, settings);
     let paths: Vec<PathBuf> = targets.iter().map(|(p, _)| p.clone()).collect();
+    check_plan(
+        paths.len(),
+        (settings.end - settings.start).0,
+        settings.flac,
+    )?;
     check_outputs(&paths, settings.overwrite, &settings.protect)?;
     remove_stale_temps(&paths);
     let dir = settings

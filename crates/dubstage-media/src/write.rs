@@ -270,6 +270,18 @@ impl WavFileWriter {
         sample_rate: u32,
         channel_count: usize,
     ) -> Result<Self, MediaError> {
+        Self::create_buffered(path, format, sample_rate, channel_count, WRITE_BUFFER)
+    }
+
+    /// [`create`](Self::create) with `buffer` bytes of output buffering
+    /// (at least 4 KiB): many files written at once share a memory budget.
+    pub fn create_buffered(
+        path: &Path,
+        format: WavFormat,
+        sample_rate: u32,
+        channel_count: usize,
+        buffer: usize,
+    ) -> Result<Self, MediaError> {
         if sample_rate == 0 {
             return Err(write_error(path, "sample rate must be above 0 Hz"));
         }
@@ -290,7 +302,7 @@ impl WavFileWriter {
         Ok(WavFileWriter {
             path: path.to_path_buf(),
             temp_path,
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: Some(BufWriter::with_capacity(buffer.max(4096), file)),
             sample_rate,
             format,
             channel_count,

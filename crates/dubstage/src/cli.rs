@@ -50,6 +50,9 @@ enum Command {
         /// Measure clips whose media is missing as silence instead of refusing.
         #[arg(long)]
         allow_missing: bool,
+        /// Longest range measured without complaint (e.g. 12h, 90m, 600s).
+        #[arg(long, default_value = "12h", value_name = "LENGTH")]
+        max_length: String,
     },
     /// Run the mixer's processors, in order, on a file: hpf, lpf, eq, comp,
     /// gate, deess, denoise, limiter, reverb, gain. Output length equals
@@ -172,6 +175,10 @@ struct RenderArgs {
     /// Custom true-peak ceiling, with --target-lufs.
     #[arg(long, requires = "target_lufs", allow_hyphen_values = true)]
     ceiling_dbtp: Option<f64>,
+    /// Longest range rendered without complaint (e.g. 12h, 90m, 600s): a
+    /// typo in a clip length would otherwise write for days.
+    #[arg(long, default_value = "12h", value_name = "LENGTH")]
+    max_length: String,
     /// With a preset or target: the most the limiter may pull the loudest
     /// peak down, in dB (default 6). A target that needs more fails.
     #[arg(long, value_name = "DB")]
@@ -264,7 +271,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
             project,
             range,
             allow_missing,
-        } => loudness(&project, range.as_deref(), allow_missing),
+            max_length,
+        } => loudness(&project, range.as_deref(), allow_missing, &max_length),
     }
 }
 
@@ -404,6 +412,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         }
         bail!("the range is empty: END must be after START");
     }
+    check_length(&project, start, end, &args.max_length)?;
     let show_progress = std::io::stderr().is_terminal();
     let loaded = load_sources(&project, &|done, total| {
         if show_progress {
@@ -558,6 +567,53 @@ fn render(args: &RenderArgs) -> Result<()> {
     review_copy(&project, &settings, args.review_copy.as_deref())
 }
 
+/// Parses a length such as `12h`, `90m`, `600s` or `600` (seconds).
+fn parse_length(text: &str) -> Result<f64> {
+    let t = text.trim();
+    let (num, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c),
+        _ => (t, 's'),
+    };
+    let v: f64 = num
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .with_context(|| format!("`{text}` is not a length (for example 12h, 90m or 600s)"))?;
+    Ok(match unit {
+        'h' => v * 3600.0,
+        'm' => v * 60.0,
+        's' => v,
+        _ => bail!("`{text}` is not a length (for example 12h, 90m or 600s)"),
+    })
+}
+
+/// Refuses a range longer than `max` before anything is rendered: a typo
+/// in a clip length (1e12 samples) would otherwise write for days.
+fn check_length(project: &Project, start: SamplePos, end: SamplePos, max: &str) -> Result<()> {
+    let max_s = parse_length(max)?;
+    let secs = project.sample_rate.to_seconds(end - start);
+    if secs > max_s {
+        let longest = project
+            .tracks
+            .iter()
+            .flat_map(|t| t.clips.iter().map(move |c| (t, c)))
+            .max_by_key(|(_, c)| c.end());
+        let culprit = longest.map_or(String::new(), |(t, c)| {
+            format!(
+                " (the last clip, clip {} on \"{}\", ends {:.0} s in)",
+                c.id,
+                t.name,
+                project.sample_rate.to_seconds(c.end() - start)
+            )
+        });
+        bail!(
+            "the range is {:.1} hours long{culprit}, more than --max-length {max}; check the clip lengths, or pass a larger --max-length if that is meant",
+            secs / 3600.0
+        );
+    }
+    Ok(())
+}
+
 /// `--review-copy`: the picture with the rendered master as its sound.
 fn review_copy(project: &Project, settings: &ExportSettings, out: Option<&Path>) -> Result<()> {
     let Some(out) = out else { return Ok(()) };
@@ -673,7 +729,12 @@ fn deliver_render(
     Ok(())
 }
 
-fn loudness(path: &Path, range: Option<&[String]>, allow_missing: bool) -> Result<()> {
+fn loudness(
+    path: &Path,
+    range: Option<&[String]>,
+    allow_missing: bool,
+    max_length: &str,
+) -> Result<()> {
     use dubstage_engine::loudness::{Figures, analyse};
     let project = load_project(path)?;
     let (start, end) = match range {
@@ -686,6 +747,7 @@ fn loudness(path: &Path, range: Option<&[String]>, allow_missing: bool) -> Resul
     if end <= start {
         bail!("nothing to measure: the range is empty");
     }
+    check_length(&project, start, end, max_length)?;
     let loaded = load_sources(&project, &|_, _| {});
     let offline: Vec<String> = loaded.offline().map(ToString::to_string).collect();
     if !offline.is_empty() && !allow_missing {

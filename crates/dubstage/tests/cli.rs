@@ -665,12 +665,12 @@ fn render_with_a_preset_normalises_and_writes_the_qc_report() {
     ]);
     assert!(r.ok, "{}", r.stderr);
     assert!(
-        r.stdout.contains("PASS  integrated loudness -23.0 LUFS"),
+        r.stdout.contains("PASS  integrated loudness -23.00 LUFS"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("PASS  true peak at most -1.0 dBTP"),
+        r.stdout.contains("PASS  true peak at most -1.00 dBTP"),
         "{}",
         r.stdout
     );
@@ -1247,4 +1247,238 @@ fn an_interrupted_render_cleans_up_and_stale_temps_are_removed() {
         .collect();
     names.sort();
     assert_eq!(names, [".other.wav.tmp-4194304-0", "mix.wav"]);
+}
+
+/// The peak of a file oversampled 16× by ffmpeg's SoX resampler (an
+/// interpolation computed independently of Dubstage's meter), in dBFS.
+fn peak_16x(path: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-i"])
+        .arg(path)
+        .args([
+            "-af",
+            "aresample=768000:resampler=soxr:precision=28,astats=measure_perchannel=none:measure_overall=Peak_level",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg is installed by make test");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .find_map(|l| l.split("Peak level dB:").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a peak in {text}"))
+}
+
+/// Three limited deliveries: each master sits at or under its true-peak
+/// ceiling on ffmpeg's meter and on a 16× oversampled check, and within
+/// 0.02 LU of its target on Dubstage's meter (0.1 on ffmpeg's). Figures
+/// print with two decimals.
+#[test]
+fn limited_deliveries_sit_under_their_ceiling_on_independent_meters() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    for (name, target, ceiling, args) in [
+        ("s16", -16.0, -1.0, vec!["--preset", "stream-16"]),
+        (
+            "c18",
+            -18.0,
+            -2.0,
+            vec!["--target-lufs", "-18", "--ceiling-dbtp", "-2"],
+        ),
+        (
+            "c20",
+            -20.0,
+            -3.0,
+            vec!["--target-lufs", "-20", "--ceiling-dbtp", "-3"],
+        ),
+    ] {
+        let out = dir.path().join(format!("{name}.wav"));
+        let mut a = vec![
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        a.extend(["--range", "30s", "45s"]);
+        a.extend(args);
+        let r = dubstage(&a);
+        assert!(r.ok, "{name}: {}", r.stderr);
+        assert!(r.stdout.contains(", limited"), "{name}: {}", r.stdout);
+        let measured: f64 = r
+            .stdout
+            .lines()
+            .find(|l| l.contains("loudness") && l.contains("PASS"))
+            .and_then(|l| l.rsplit(": ").next())
+            .and_then(|v| v.trim_end_matches(" LUFS").parse().ok())
+            .unwrap_or_else(|| panic!("{}", r.stdout));
+        assert!((measured - target).abs() <= 0.02, "{name}: {measured}");
+        assert!(
+            r.stdout.contains(&format!("{measured:.2} LUFS")),
+            "two decimals: {}",
+            r.stdout
+        );
+        let (i, _, tp) = ffmpeg_r128(&out);
+        assert!((i - target).abs() <= 0.1, "{name}: ffmpeg integrated {i}");
+        assert!(
+            tp <= ceiling,
+            "{name}: ffmpeg true peak {tp} over {ceiling}"
+        );
+        let p16 = peak_16x(&out);
+        assert!(p16 <= ceiling, "{name}: 16x peak {p16:.3} over {ceiling}");
+    }
+}
+
+/// A target that needs more than the allowed limiting fails (non-zero
+/// exit, the reason said) after at most that much limiting, instead of
+/// crushing the mix and exiting 0.
+#[test]
+fn an_unreachable_delivery_fails_and_limits_no_more_than_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = repo().join("assets/demo/demo.dubstage");
+    let out = dir.path().join("loud.wav");
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--range",
+        "30s",
+        "45s",
+        "--target-lufs",
+        "-5",
+        "--ceiling-dbtp",
+        "-1",
+    ]);
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(r.stderr.contains("does not meet"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("at most 6.0 dB of limiting"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("FAIL  integrated loudness"),
+        "{}",
+        r.stdout
+    );
+    // The report says so too.
+    let json = std::fs::read_to_string(dir.path().join("loud.qc.json")).unwrap();
+    assert!(json.contains("\"result\": \"FAIL\""), "{json}");
+    // The gain applied left the loudest peak at most 6 dB over the ceiling
+    // before limiting: gain <= ceiling - peak before + 6.
+    let (_, _, tp_before) = {
+        let plain = dir.path().join("plain.wav");
+        let r = dubstage(&[
+            "render",
+            demo.to_str().unwrap(),
+            "-o",
+            plain.to_str().unwrap(),
+            "--range",
+            "30s",
+            "45s",
+        ]);
+        assert!(r.ok, "{}", r.stderr);
+        ffmpeg_r128(&plain)
+    };
+    let gain: f64 = json
+        .split("\"gain_db\": ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("gain in the report");
+    assert!(
+        gain <= -1.0 - tp_before + 6.0 + 0.3,
+        "gain {gain} (peak before {tp_before})"
+    );
+    // More limiting can be allowed.
+    let r = dubstage(&[
+        "render",
+        demo.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+        "--range",
+        "30s",
+        "45s",
+        "--target-lufs",
+        "-5",
+        "--ceiling-dbtp",
+        "-1",
+        "--max-limiting",
+        "abc",
+    ]);
+    assert!(!r.ok);
+}
+
+/// A typo in a clip length (1e12 samples: 231 days) is refused before
+/// anything is written or measured, naming the clip; `--max-length`
+/// allows a long render that is meant. So are more stems than one render
+/// writes, with no temporary file left.
+#[test]
+fn absurd_lengths_and_output_plans_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = repo().join("tests/media/fixtures/mono.wav");
+    let long = dir.path().join("long.dubstage");
+    std::fs::write(
+        &long,
+        format!(
+            "(format_version: 3, project: (name: \"Long\", media: [(id: 100, path: \"{}\")], \
+             tracks: [(id: 200, name: \"Door\", kind: Sfx, output: Bus(2), clips: [\
+             (id: 300, media: 100, position: 0, length: 1000000000000)])]))",
+            media.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out.wav");
+    let (l, o) = (long.to_str().unwrap(), out.to_str().unwrap());
+    check_fails(
+        &["render", l, "-o", o],
+        &["hours long", "clip 300", "Door", "--max-length"],
+    );
+    check_fails(&["loudness", l], &["hours long", "--max-length"]);
+    check_fails(
+        &["render", l, "-o", o, "--max-length", "soon"],
+        &["not a length"],
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "nothing written"
+    );
+    // 300 buses, each a stem.
+    let mut buses = String::new();
+    for i in 0..300 {
+        buses.push_str(&format!("(id: {}, name: \"B{i}\"), ", 1000 + i));
+    }
+    let many = dir.path().join("many.dubstage");
+    std::fs::write(
+        &many,
+        format!(
+            "(format_version: 3, project: (name: \"Many\", media: [(id: 100, path: \"{}\")], \
+             buses: [(id: 1, name: \"DIA\"), {buses}], tracks: [(id: 200, name: \"T\", kind: Dialogue, \
+             output: Bus(1), clips: [(id: 300, media: 100, position: 0, length: 4800)])]))",
+            media.display()
+        ),
+    )
+    .unwrap();
+    let stems = dir.path().join("stems");
+    check_fails(
+        &[
+            "render",
+            many.to_str().unwrap(),
+            "-o",
+            o,
+            "--stems",
+            stems.to_str().unwrap(),
+        ],
+        &["302 output files", "too many", "at most 256"],
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "long.dubstage" && n != "many.dubstage")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

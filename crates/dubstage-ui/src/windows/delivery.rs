@@ -56,10 +56,10 @@ pub fn delivery_window(app: &mut EditorApp, ctx: &egui::Context) {
                 "Dialogue-gated {} LUFS, dialogue {:.1} % of the programme",
                 d.after
                     .dialogue_gated
-                    .map_or("-inf".to_owned(), |v| format!("{v:.1}")),
+                    .map_or("-inf".to_owned(), |v| format!("{v:.2}")),
                 d.after.dialogue_percent
             ));
-            let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+            let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.2}"));
             egui::Grid::new("delivered files")
                 .striped(true)
                 .show(ui, |ui| {
@@ -77,7 +77,7 @@ pub fn delivery_window(app: &mut EditorApp, ctx: &egui::Context) {
                         ui.label(v(f.figures.range));
                         ui.label(v(f.figures.max_momentary));
                         ui.label(v(f.figures.max_short_term));
-                        ui.label(format!("{:.1}", f.figures.true_peak_dbtp));
+                        ui.label(format!("{:.2}", f.figures.true_peak_dbtp));
                         ui.end_row();
                     }
                 });

@@ -69,7 +69,7 @@ pub fn loudness_window(app: &mut EditorApp, ctx: &egui::Context) {
                 map.timecode_at(a.start),
                 map.timecode_at(a.end)
             ));
-            let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+            let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.2}"));
             egui::Grid::new("loudness grid")
                 .striped(true)
                 .show(ui, |ui| {
@@ -91,7 +91,7 @@ pub fn loudness_window(app: &mut EditorApp, ctx: &egui::Context) {
                         ui.label(v(f.max_short_term));
                         flagged(
                             ui,
-                            format!("{:.1} dBTP", f.true_peak_dbtp),
+                            format!("{:.2} dBTP", f.true_peak_dbtp),
                             f.true_peak_dbtp > CEILING_DBTP,
                         );
                         ui.end_row();
@@ -134,7 +134,7 @@ pub fn live_meters(app: &mut EditorApp, ui: &mut egui::Ui) {
             app.live.reset();
         }
     });
-    let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.1}"));
+    let v = |x: Option<f64>| x.map_or("-inf".to_owned(), |v| format!("{v:.2}"));
     egui::Grid::new("live loudness")
         .striped(true)
         .show(ui, |ui| {
@@ -158,7 +158,7 @@ pub fn live_meters(app: &mut EditorApp, ui: &mut egui::Ui) {
                 ui.label(v(f.integrated));
                 ui.label(v(f.range));
                 let tp = if f.true_peak_max.is_finite() {
-                    format!("{:.1} dBTP", f.true_peak_max)
+                    format!("{:.2} dBTP", f.true_peak_max)
                 } else {
                     "-inf".to_owned()
                 };
