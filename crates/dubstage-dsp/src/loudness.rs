@@ -273,7 +273,9 @@ impl TruePeak {
         let f = fine();
         let gain = f.gain.max(TP_GAIN);
         self.buf.truncate(HIST);
-        self.buf.extend_from_slice(x);
+        // Non-finite samples count as silence (they are damage, and would
+        // otherwise stick as an infinite peak).
+        self.buf.extend(x.iter().map(|&v| finite(v)));
         let mut start = 0;
         while start < x.len() {
             let len = (x.len() - start).min(TP_SPAN);
@@ -477,7 +479,8 @@ impl LoudnessMeter {
                 let (mut kl, mut kr) = (*fl, *fr);
                 let (mut sl, mut sr) = (0.0, 0.0);
                 for (&a, &b) in l[pos..pos + n].iter().zip(&r[pos..pos + n]) {
-                    let (ya, yb) = (kl.run(a), kr.run(b));
+                    // A NaN or infinity would stay in the filters for good.
+                    let (ya, yb) = (kl.run(finite(a)), kr.run(finite(b)));
                     sl += ya * ya;
                     sr += yb * yb;
                 }
@@ -488,7 +491,7 @@ impl LoudnessMeter {
                     let s: f64 = ch[pos..pos + n]
                         .iter()
                         .map(|&x| {
-                            let y = f.run(x);
+                            let y = f.run(finite(x));
                             y * y
                         })
                         .sum();
@@ -632,6 +635,12 @@ impl LoudnessMeter {
     pub fn curve(&self) -> &[(u64, f32, f32)] {
         self.curve.as_deref().unwrap_or(&[])
     }
+}
+
+/// `x`, or silence when it is not a number or infinite.
+#[inline(always)]
+fn finite(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
 }
 
 fn audible(energy: f64) -> Option<f64> {

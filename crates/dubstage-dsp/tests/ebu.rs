@@ -359,3 +359,34 @@ fn true_peak_does_not_depend_on_how_the_audio_is_cut_into_pushes() {
         assert!((db(m.true_peak()) - whole).abs() < 1e-4, "{piece}");
     }
 }
+
+/// NaN and infinity once stuck in the meter for good (−inf LUFS beside
+/// +inf dBTP): they count as silence, and the figures stay those of the
+/// real signal.
+#[test]
+fn non_finite_samples_never_stick_in_the_meter() {
+    let mut x = tone(&[(-23.0, 20.0)]);
+    let clean = stereo(&x);
+    for i in (1000..x.len()).step_by(48_000) {
+        x[i] = f32::NAN;
+        x[i + 7] = f32::INFINITY;
+        x[i + 9] = f32::NEG_INFINITY;
+    }
+    let m = stereo(&x);
+    for (got, want) in [
+        (m.integrated(), clean.integrated()),
+        (m.max_momentary(), clean.max_momentary()),
+        (m.short_term(), clean.short_term()),
+    ] {
+        let (g, w) = (got.expect("a reading"), want.expect("a reading"));
+        assert!(g.is_finite() && (g - w).abs() < 0.05, "{g} vs {w}");
+    }
+    // (A sample turned to silence in a tone rings a little between samples.)
+    assert!(
+        m.true_peak().is_finite() && db(m.true_peak()) < db(clean.true_peak()) + 2.0,
+        "{} vs {}",
+        m.true_peak(),
+        clean.true_peak()
+    );
+    assert!(m.sample_peak().is_finite());
+}
