@@ -264,6 +264,13 @@ impl Renderer {
         self.fading.replace(old)
     }
 
+    /// Ends a crossfade at once (in silence, where nothing can click) and
+    /// hands back the plan that was fading out.
+    pub fn end_fade(&mut self) -> Option<Box<RenderPlan>> {
+        self.xfade_done = self.xfade_len;
+        self.fading.take()
+    }
+
     /// Takes the plan whose crossfade has finished, to be handed back.
     pub fn take_retired(&mut self) -> Option<Box<RenderPlan>> {
         self.retired.take()
@@ -462,6 +469,43 @@ pub(crate) fn mix_block(
             s.buf[..n].fill(0.0);
             s.buf[mb..mb + n].fill(0.0);
             s.fed = false;
+        }
+    }
+    // A track the new plan no longer has (deleted while playing) fades out
+    // over the crossfade into the strip it fed, instead of stopping dead.
+    if let Some((old, d, len)) = xfade.as_mut() {
+        let omb = old.max_block;
+        for j in 0..old.strips.len() {
+            if !matches!(old.strips[j].kind, StripKind::Track(_)) || xfade_map.contains(&Some(j)) {
+                continue;
+            }
+            let Some(dest_kind) = old.strips[j]
+                .output
+                .and_then(|o| old.strips.get(o))
+                .map(|s| s.kind)
+            else {
+                continue;
+            };
+            let Some(dest) = strips.iter_mut().find(|s| s.kind == dest_kind) else {
+                continue;
+            };
+            let o = &mut old.strips[j];
+            if !sum_clips(o, omb, start, n) {
+                continue;
+            }
+            let (bl, br) = o.buf.split_at(omb);
+            let br = if o.channels == 2 { &br[..n] } else { &bl[..n] };
+            let (ol, or) = o.out.split_at_mut(omb);
+            write_ramped(&mut ol[..n], &bl[..n], o.out_l);
+            write_ramped(&mut or[..n], br, o.out_r);
+            let (dl, dr) = dest.buf.split_at_mut(mb);
+            let fade = (*len).max(1) as f32;
+            for k in 0..n {
+                let g = 1.0 - ((*d as f32 + k as f32 + 1.0) / fade).min(1.0);
+                dl[k] += ol[k] * g;
+                dr[k] += or[k] * g;
+            }
+            dest.fed = true;
         }
     }
     for i in 0..strips.len() {

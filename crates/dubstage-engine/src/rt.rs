@@ -254,6 +254,8 @@ pub struct AudioProcessor {
     commands: rtrb::Consumer<ToAudio>,
     returns: rtrb::Producer<Box<RenderPlan>>,
     pending: [Option<Box<RenderPlan>>; PENDING_SLOTS],
+    /// A plan that arrived during a crossfade, started when that ends.
+    queued: Option<Box<RenderPlan>>,
     telemetry: Arc<Telemetry>,
     config: ProcessorConfig,
     playing: bool,
@@ -330,7 +332,15 @@ impl AudioProcessor {
 
     /// Fills `out` (interleaved, `config.channels` per frame). This is the
     /// whole audio callback: messages, plan swaps, rendering, telemetry.
+    ///
+    /// It runs under `assert_no_alloc`'s guard, so any test whose binary
+    /// installs that crate's allocator checks every callback, on whichever
+    /// thread (a backend's included) calls it.
     pub fn process(&mut self, out: &mut [f32]) {
+        assert_no_alloc::assert_no_alloc(|| self.process_unguarded(out));
+    }
+
+    fn process_unguarded(&mut self, out: &mut [f32]) {
         let started = Instant::now();
         self.flush_pending();
         self.handle_messages();
@@ -474,6 +484,7 @@ impl AudioProcessor {
             }
             let retired = self.renderer.take_retired();
             self.dispose(retired);
+            self.start_queued();
             done += k;
             let pos = self.renderer.position().0;
             let lat = self.renderer.latency() as i64;
@@ -546,6 +557,7 @@ impl AudioProcessor {
             }
             let retired = self.renderer.take_retired();
             self.dispose(retired);
+            self.start_queued();
             if k == 0 {
                 // A plan that renders less than one step: silence, never a stall.
                 l[done..].fill(0.0);
@@ -608,10 +620,11 @@ impl AudioProcessor {
 
     fn handle_messages(&mut self) {
         loop {
-            // A plan swap may hand back two plans (one cut short, one
-            // retired): only take it when both can be held.
+            // A plan swap may hand back four plans (in silence: the one
+            // fading out, one retired, one waiting and the current one):
+            // only take it when all can be held.
             if let Ok(ToAudio::Plan(_)) = self.commands.peek()
-                && self.free_pending() < 2
+                && self.free_pending() < 4
             {
                 self.telemetry
                     .return_ring_full
@@ -636,10 +649,30 @@ impl AudioProcessor {
                         // RNNoise's FFT keeps per-thread caches: filled
                         // once, on the first plan that needs them (the only
                         // allocation the audio thread ever makes).
-                        dubstage_dsp::denoise::RnnDenoise::warm_thread();
+                        assert_no_alloc::permit_alloc(
+                            dubstage_dsp::denoise::RnnDenoise::warm_thread,
+                        );
                         self.rnn_warm = true;
                     }
-                    if self.has_plan {
+                    if self.has_plan && !self.playing && self.stop_fade_left == 0 {
+                        // Nothing is heard: the plan replaces the current
+                        // one outright, and a fading or waiting plan goes.
+                        let fading = self.renderer.end_fade();
+                        self.dispose(fading);
+                        let retired = self.renderer.take_retired();
+                        self.dispose(retired);
+                        let waiting = self.queued.take();
+                        self.dispose(waiting);
+                        let old = self.renderer.swap_plan(plan);
+                        self.dispose(Some(old));
+                    } else if self.has_plan && self.renderer.is_crossfading() {
+                        // Replacing the plan that is fading out would cut it
+                        // off (a click): this one waits for the crossfade to
+                        // end, and replaces any that was already waiting
+                        // (never heard, so never missed).
+                        let older = self.queued.replace(plan);
+                        self.dispose(older);
+                    } else if self.has_plan {
                         let cut = self.renderer.crossfade_to(plan, PLAN_CROSSFADE);
                         self.dispose(cut);
                     } else {
@@ -727,6 +760,16 @@ impl AudioProcessor {
     }
 
     /// Hands a replaced plan back to the UI thread (never drops it here).
+    /// Starts the plan that waited for a crossfade, once that has ended.
+    fn start_queued(&mut self) {
+        if !self.renderer.is_crossfading()
+            && let Some(plan) = self.queued.take()
+        {
+            let cut = self.renderer.crossfade_to(plan, PLAN_CROSSFADE);
+            self.dispose(cut);
+        }
+    }
+
     fn dispose(&mut self, plan: Option<Box<RenderPlan>>) {
         let Some(plan) = plan else { return };
         if let Err(rtrb::PushError::Full(plan)) = self.returns.push(plan) {
@@ -1005,6 +1048,7 @@ impl AudioEngine {
             commands: cmd_rx,
             returns: ret_tx,
             pending: Default::default(),
+            queued: None,
             telemetry: telemetry.clone(),
             config,
             playing: false,

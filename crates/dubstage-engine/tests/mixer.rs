@@ -449,6 +449,134 @@ fn the_audio_callback_never_allocates_with_every_processor_sends_swaps_and_contr
     let _ = TrackId(0);
 }
 
+/// Every path the callback has, at once, under the allocation guard: all
+/// processors, sends, a sidechain, master and bus inserts, plan swaps (two
+/// in one callback, so one waits for the other's crossfade), controls, a
+/// pinned audition and a free preview, the insert tap, a loop, shuttle both
+/// ways, stop and locate, on mono, stereo and four-channel devices.
+#[test]
+fn every_path_of_the_callback_at_once_never_allocates() {
+    use dubstage_engine::AuditionVoice;
+    let n = 8_000;
+    let mut m = Mix::new();
+    let mut tracks = Vec::new();
+    for (i, kind) in [TrackKind::Dialogue, TrackKind::Foley, TrackKind::Music]
+        .into_iter()
+        .enumerate()
+    {
+        tracks.push(m.track_with(kind, sine(200.0 + 300.0 * i as f32, 0.4, n)));
+    }
+    let mut ids = Vec::new();
+    for (i, kind) in InsertKind::ALL.into_iter().enumerate() {
+        ids.push(m.insert(StripId::Track(tracks[i % tracks.len()]), kind, &[]));
+    }
+    m.insert(
+        StripId::Track(tracks[0]),
+        InsertKind::Denoise,
+        &[("mode", 0.0)],
+    );
+    m.insert(StripId::Bus(Stem::Music.bus_id()), InsertKind::Eq, &[]);
+    m.insert(
+        StripId::Bus(Stem::Effects.bus_id()),
+        InsertKind::Reverb,
+        &[],
+    );
+    m.s.apply(Command::AddSend {
+        strip: StripId::Track(tracks[1]),
+        bus: Stem::Effects.bus_id(),
+    })
+    .expect("send");
+    m.s.apply(Command::SetSidechain {
+        insert: ids[3],
+        source: Some(StripId::Track(tracks[2])),
+    })
+    .expect("key");
+    m.insert(StripId::Master, InsertKind::Limiter, &[]);
+    let sound = Arc::new(AudioBuffer {
+        sample_rate: RATE as u32,
+        channels: vec![sine(700.0, 0.2, 6_000)],
+    });
+    for channels in [1u16, 2, 4] {
+        let (mut engine, mut p) = AudioEngine::pair(ProcessorConfig {
+            project_rate: RATE as u32,
+            device_rate: RATE as u32,
+            channels,
+            max_block: 256,
+        });
+        engine
+            .send_project(m.s.project(), &m.sources)
+            .expect("plan");
+        engine.set_tap(Some(ids[2])).expect("tap");
+        engine
+            .set_loop(Some((SamplePos(1_000), SamplePos(5_000))))
+            .expect("loop");
+        engine.play().expect("play");
+        let mut out = vec![0.0f32; 200 * usize::from(channels)];
+        for round in 0..60 {
+            match round % 12 {
+                1 => engine
+                    .audition(AuditionVoice::new(
+                        sound.clone(),
+                        None,
+                        false,
+                        Some(SamplePos(2_000)),
+                    ))
+                    .expect("pinned"),
+                3 => {
+                    // Two plans at once: the second waits for the first's crossfade.
+                    engine
+                        .send_project(m.s.project(), &m.sources)
+                        .expect("plan");
+                    engine
+                        .send_project(m.s.project(), &m.sources)
+                        .expect("plan");
+                }
+                5 => engine.shuttle(2).expect("shuttle"),
+                6 => engine.shuttle(-2).expect("back"),
+                7 => engine.shuttle(1).expect("normal"),
+                8 => engine.stop().expect("stop"),
+                9 => {
+                    engine
+                        .audition(AuditionVoice::new(
+                            sound.clone(),
+                            Some((0, 3_000)),
+                            true,
+                            None,
+                        ))
+                        .expect("preview");
+                    engine.locate(SamplePos(3_000)).expect("locate");
+                    engine
+                        .send_project(m.s.project(), &m.sources)
+                        .expect("plan while stopped");
+                }
+                10 => {
+                    engine.stop_audition().expect("stop audition");
+                    engine.play().expect("play");
+                }
+                _ => {}
+            }
+            engine
+                .control(Control::new(
+                    ParamId::Fader(StripId::Track(tracks[round % 3])),
+                    -(round as f32 % 12.0),
+                ))
+                .expect("fader");
+            engine
+                .control(Control::new(
+                    ParamId::Insert(ids[2], 7),
+                    round as f32 % 10.0 - 5.0,
+                ))
+                .expect("eq");
+            assert_no_alloc(|| p.process(&mut out));
+            engine.collect_garbage();
+            let mut tapped = Vec::new();
+            engine.drain_tap(&mut tapped);
+            engine.drain_loudness(|_| {});
+        }
+        assert!(out.iter().all(|v| v.is_finite()), "{channels} channels");
+    }
+}
+
 #[test]
 fn the_delivery_chain_on_the_master_plays_what_the_delivery_wrote() {
     let n = 20_000;

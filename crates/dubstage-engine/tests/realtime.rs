@@ -356,13 +356,16 @@ fn removing_a_track_while_playing_crossfades_and_returns_the_old_plan() {
     let mut sc = Scene::new(vec![dc(0.5, 96_000), dc(0.25, 96_000)]);
     let (mut e, mut p) = sc.start();
     e.play().expect("play");
-    run(&mut p, 2, 256);
+    let mut out = run(&mut p, 2, 256);
     let removed = sc.tracks[0];
     sc.s.apply(Command::RemoveTrack { track: removed })
         .expect("remove");
     // The new plan is built here, off the audio thread.
     e.set_plan(sc.plan()).expect("plan");
-    let out = run(&mut p, 6, 256);
+    // Measured across the swap (it once was measured only after it, and
+    // the deleted track's cut went unseen).
+    out.extend(run(&mut p, 6, 256));
+    assert!((out[0] - 0.75).abs() < 1e-6, "both tracks before");
     // 0.75 → 0.25 over PLAN_CROSSFADE samples: no click beyond the ramp's slope.
     assert!(
         max_step(&out) <= 0.5 / PLAN_CROSSFADE as f32 + 1e-5,
@@ -765,4 +768,132 @@ fn xruns_are_counted_only_while_something_is_heard() {
     let _ = callback(&mut p, 256);
     p.telemetry().count_xrun();
     assert_eq!(e.telemetry().xruns, 1);
+}
+
+/// A plan that arrived during a crossfade once replaced the plan fading
+/// out, cutting it off (a click): it waits for the crossfade to end.
+#[test]
+fn a_plan_arriving_during_a_crossfade_waits_for_it_without_a_click() {
+    let mut sc = Scene::new(vec![dc(0.5, 96_000), dc(0.25, 96_000), dc(0.125, 96_000)]);
+    let (mut e, mut p) = sc.start();
+    e.play().expect("play");
+    let mut out = run(&mut p, 2, 64);
+    let (first, second) = (sc.tracks[0], sc.tracks[1]);
+    sc.s.apply(Command::RemoveTrack { track: first })
+        .expect("remove");
+    e.set_plan(sc.plan()).expect("plan");
+    // Half way through that crossfade (0.875 → 0.375), another edit. It
+    // used to cut the fading plan off: a jump of 0.25.
+    out.extend(run(&mut p, 4, 64));
+    sc.s.apply(Command::RemoveTrack { track: second })
+        .expect("remove");
+    e.set_plan(sc.plan()).expect("plan");
+    out.extend(run(&mut p, 30, 64));
+    // Each crossfade moves at most 0.5 over PLAN_CROSSFADE samples.
+    assert!(
+        max_step(&out) <= 0.5 / PLAN_CROSSFADE as f32 + 1e-5,
+        "{}",
+        max_step(&out)
+    );
+    assert!(
+        (out[out.len() - 2] - 0.125).abs() < 1e-6,
+        "the last track alone"
+    );
+    e.collect_garbage();
+    assert_eq!(e.plans_returned(), 3);
+}
+
+/// A plan sent while stopped replaces the current one outright (nothing
+/// is heard), and the next Play is exactly the offline render.
+#[test]
+fn a_plan_sent_while_stopped_takes_over_without_a_crossfade() {
+    let sc = scene();
+    let (mut e, mut p) = sc.start();
+    run(&mut p, 2, 256);
+    e.set_plan(sc.plan()).expect("plan");
+    e.set_plan(sc.plan()).expect("plan");
+    run(&mut p, 1, 256);
+    e.locate(SamplePos(10_000)).expect("locate");
+    e.play().expect("play");
+    let out = run(&mut p, 8, 256);
+    assert_eq!(out, sc.offline(10_000, 8 * 256));
+}
+
+/// A zero block size (a plan compiled with `max_block: 0`, a processor set
+/// up with it) cannot make the callback spin: both become one frame.
+#[test]
+fn a_zero_block_size_cannot_make_the_callback_spin() {
+    let sc = scene();
+    let (mut e, mut p) = AudioEngine::pair(ProcessorConfig {
+        project_rate: 48_000,
+        device_rate: 48_000,
+        channels: 2,
+        max_block: 0,
+    });
+    e.set_plan(compile(
+        sc.s.project(),
+        &sc.sources,
+        CompileOptions { max_block: 0 },
+    ))
+    .expect("plan");
+    e.play().expect("play");
+    let out = run(&mut p, 2, 64);
+    let mut r = Renderer::new(Box::new(compile(
+        sc.s.project(),
+        &sc.sources,
+        CompileOptions { max_block: 0 },
+    )));
+    let mut want = vec![0.0; 128 * 2];
+    r.process_interleaved(&mut want, 2);
+    assert_eq!(out, want);
+}
+
+/// Mono and four-channel devices through the null backend's thread (whose
+/// callbacks run under the allocation guard like every other): mono gets
+/// the mid, four channels get left, right and silence.
+#[test]
+fn mono_and_four_channel_devices_play_the_mix() {
+    let sc = scene();
+    for channels in [1u16, 4] {
+        let capture = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let backend = NullBackend::unpaced()
+            .with_channels(channels)
+            .capturing(capture.clone());
+        let request = DeviceRequest {
+            device: None,
+            buffer_frames: Some(256),
+            project_rate: 48_000,
+        };
+        let mut e = backend.open(&request, BLOCK).expect("null backend opens");
+        assert_eq!(e.stream_info().expect("stream").channels, channels);
+        e.set_plan(sc.plan()).expect("plan");
+        e.play().expect("play");
+        let mut spins = 0;
+        while e.telemetry().playhead.0 < 20_000 && spins < 100_000 {
+            std::thread::yield_now();
+            e.collect_garbage();
+            spins += 1;
+        }
+        e.close();
+        let c = usize::from(channels);
+        let captured = capture.lock().expect("capture").clone();
+        let start = captured
+            .chunks(256 * c)
+            .position(|b| b.iter().any(|&v| v != 0.0))
+            .expect("some audio")
+            * 256
+            * c;
+        let audio = &captured[start..];
+        let n = (audio.len() / c).min(20_000);
+        let want = sc.offline(0, n);
+        for i in 0..n {
+            let (l, r) = (want[2 * i], want[2 * i + 1]);
+            let frame = &audio[i * c..(i + 1) * c];
+            if c == 1 {
+                assert_eq!(frame[0], 0.5 * (l + r), "frame {i}");
+            } else {
+                assert_eq!(frame, [l, r, 0.0, 0.0], "frame {i}");
+            }
+        }
+    }
 }

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Output captured by a null backend (interleaved stereo), filled by its
-/// thread after each callback (outside the callback itself).
+/// Output captured by a null backend (interleaved, its channel count per
+/// frame), filled by its thread after each callback (outside the callback
+/// itself).
 pub type Capture = Arc<Mutex<Vec<f32>>>;
 
 #[derive(Debug, Clone, Default)]
@@ -18,6 +19,9 @@ pub struct NullBackend {
     /// Sleep to keep real-time pace; otherwise run flat out.
     paced: bool,
     capture: Option<Capture>,
+    /// Device channels (2 unless set): 1 and more than 2 go through the
+    /// same callback code as real devices with those layouts.
+    channels: u16,
 }
 
 impl NullBackend {
@@ -26,6 +30,7 @@ impl NullBackend {
         NullBackend {
             paced: true,
             capture: None,
+            channels: 2,
         }
     }
 
@@ -34,7 +39,14 @@ impl NullBackend {
         NullBackend {
             paced: false,
             capture: None,
+            channels: 2,
         }
+    }
+
+    /// Acts as a device with `channels` outputs (at least 1).
+    pub fn with_channels(mut self, channels: u16) -> NullBackend {
+        self.channels = channels.max(1);
+        self
     }
 
     /// Also appends every rendered buffer to `capture`.
@@ -72,7 +84,7 @@ impl Backend for NullBackend {
         let config = ProcessorConfig {
             project_rate: request.project_rate,
             device_rate: request.project_rate,
-            channels: 2,
+            channels: self.channels,
             max_block,
         };
         let (mut engine, processor) = AudioEngine::pair(config);
@@ -85,7 +97,16 @@ impl Backend for NullBackend {
             let capture = self.capture.clone();
             std::thread::Builder::new()
                 .name("dubstage-null-audio".into())
-                .spawn(move || run(processor, frames as usize, period, paced, capture, &stop))
+                .spawn(move || {
+                    run(
+                        processor,
+                        frames as usize * usize::from(config.channels),
+                        period,
+                        paced,
+                        capture,
+                        &stop,
+                    )
+                })
                 .map_err(|e| BackendError::Thread(e.to_string()))?
         };
         engine.attach_stream(Box::new(NullStream {
@@ -93,7 +114,7 @@ impl Backend for NullBackend {
                 backend: "null".into(),
                 device: "no audio device".into(),
                 sample_rate: config.device_rate,
-                channels: 2,
+                channels: config.channels,
                 buffer_frames: Some(frames),
                 resampling: false,
             },
@@ -123,13 +144,13 @@ fn promote_to_realtime() -> bool {
 
 fn run(
     mut processor: AudioProcessor,
-    frames: usize,
+    samples: usize,
     period: Duration,
     paced: bool,
     capture: Option<Capture>,
     stop: &AtomicBool,
 ) {
-    let mut buf = vec![0.0f32; frames * 2];
+    let mut buf = vec![0.0f32; samples];
     if paced {
         promote_to_realtime();
     }
