@@ -296,7 +296,7 @@ fn decode_unguarded(path: &Path, budget: u64) -> Result<Decoded, MediaError> {
             other => header_error(path, other),
         })?;
 
-    let mut state = DecodeState::new(&params, &track);
+    let mut state = DecodeState::new(&params, &track, file_len);
     state.budget = budget;
     state.run(path, format.as_mut(), decoder.as_mut(), &track)?;
 
@@ -579,9 +579,17 @@ struct DecodeState {
 }
 
 impl DecodeState {
-    fn new(params: &AudioCodecParameters, track: &Track) -> Self {
+    fn new(params: &AudioCodecParameters, track: &Track, file_len: u64) -> Self {
         let channel_count = params.channels.as_ref().map(|c| c.count());
-        let reserve = track.num_frames.unwrap_or(0).min(MAX_PREALLOCATED_FRAMES);
+        // Never more up front than 16 bytes of `f32` per byte of file (no
+        // codec expands more, lossless ones far less): a header that lies
+        // about its length reserves nothing it cannot fill.
+        let by_size = file_len.saturating_mul(4) / channel_count.unwrap_or(1).max(1) as u64;
+        let reserve = track
+            .num_frames
+            .unwrap_or(0)
+            .min(MAX_PREALLOCATED_FRAMES)
+            .min(by_size);
         let reserve = usize::try_from(reserve).unwrap_or(0);
         let channels = (0..channel_count.unwrap_or(0))
             .map(|_| Vec::with_capacity(reserve))

@@ -314,6 +314,10 @@ fn find_word(text: &str, word: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// The largest id a project file may use (ids above are left for the
+/// engine's own inserts, and new ids must stay countable).
+pub const MAX_ID: u32 = 1 << 30;
+
 /// The documented range of every gain in a project, in dB.
 const GAIN_RANGE: std::ops::RangeInclusive<f32> = -144.0..=24.0;
 
@@ -351,6 +355,11 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
             Err(refuse(
                 format!("a {what} has id 0 (ids start at 1)"),
                 Locator::Id(0, 0),
+            ))
+        } else if id > MAX_ID {
+            Err(refuse(
+                format!("a {what} has id {id}, above the largest id, {MAX_ID}"),
+                Locator::Id(id, 0),
             ))
         } else if seen.insert(id) {
             Ok(())
@@ -551,6 +560,10 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
         t.clips.sort_by_key(|c| (c.position, c.id));
     }
     p.markers.sort_by_key(|m| (m.position, m.id));
+    // The file's counter is only a hint; a damaged one is recounted.
+    if p.next_id > MAX_ID {
+        p.next_id = 0;
+    }
     p.fix_next_id();
     Ok(warnings)
 }

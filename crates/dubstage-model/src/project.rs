@@ -599,7 +599,7 @@ impl Project {
     pub fn alloc_id(&mut self) -> u32 {
         self.next_id = self.next_id.max(FIRST_FREE_ID);
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         id
     }
 
@@ -633,7 +633,7 @@ impl Project {
             )
             .max()
             .unwrap_or(0);
-        self.next_id = self.next_id.max(max + 1).max(FIRST_FREE_ID);
+        self.next_id = self.next_id.max(max.saturating_add(1)).max(FIRST_FREE_ID);
     }
 
     pub fn track(&self, id: TrackId) -> Option<&Track> {

@@ -206,6 +206,12 @@ fn implausible_values_are_refused_with_line_and_column() {
             "2:12",
             "pan inf",
         ),
+        // Once overflowed the next free id (a panic in debug builds).
+        (
+            "(format_version: 3, project: (name: \"x\",\n tracks: [(id: 4294967295, name: \"A\", kind: Foley, output: Master)]))",
+            "2:12",
+            "above the largest id",
+        ),
         (
             "(format_version: 3, project: (name: \"x\", master: (gain_db: -inf)))",
             "1:",

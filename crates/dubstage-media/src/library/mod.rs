@@ -513,12 +513,14 @@ impl Library {
             ));
         }
         let n = r.u32()? as usize;
-        let mut folders = Vec::with_capacity(n.min(1000));
+        // Counts are checked against the bytes left (each item takes at
+        // least a length field), so a damaged count reserves nothing big.
+        let mut folders = Vec::with_capacity(n.min(r.left() / 4));
         for _ in 0..n {
             folders.push(r.path()?);
         }
         let n = r.u32()? as usize;
-        let mut entries = Vec::with_capacity(n.min(1 << 20));
+        let mut entries = Vec::with_capacity(n.min(r.left() / MIN_ENTRY_BYTES));
         let mut terms = TermCache::new();
         for _ in 0..n {
             let mut e = Entry::new(r.path()?, r.u64()?, r.u64()?);
@@ -597,7 +599,16 @@ struct Reader<'a> {
     at: usize,
 }
 
+/// The fewest bytes one entry takes in the index (its fixed fields and the
+/// length fields of its strings).
+const MIN_ENTRY_BYTES: usize = 64;
+
 impl Reader<'_> {
+    /// Bytes not yet read.
+    fn left(&self) -> usize {
+        self.b.len().saturating_sub(self.at)
+    }
+
     fn take(&mut self, n: usize) -> io::Result<&[u8]> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
         let Some(end) = end else {
