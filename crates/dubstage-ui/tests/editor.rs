@@ -677,3 +677,71 @@ fn a_user_bus_is_added_renamed_metered_and_removed_from_the_mixer() {
     h.state_mut().editor.undo();
     assert_eq!(h.state().editor.project().buses.len(), 4);
 }
+
+/// The Export dialog's checks are the command line's: no output may be one
+/// of the project's own files (even with Overwrite ticked), and an existing
+/// review copy is not replaced without it.
+#[test]
+fn the_export_dialog_never_replaces_the_projects_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = dir.path().join("line.wav");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/fixtures/mono.wav");
+    std::fs::copy(&fixture, &line).unwrap();
+    let before = std::fs::read(&line).unwrap();
+    let mut s = dubstage_model::Session::new(dubstage_model::Project::new("own"));
+    let Ok(dubstage_model::Created::Media(m)) = s.apply(Command::AddMedia {
+        path: line.clone(),
+        name: "line.wav".into(),
+        channels: 1,
+        length: SampleLen(12_000),
+    }) else {
+        panic!("media")
+    };
+    let Ok(dubstage_model::Created::Track(t)) = s.apply(Command::AddTrack {
+        kind: dubstage_model::TrackKind::Dialogue,
+        name: "Dia".into(),
+    }) else {
+        panic!("track")
+    };
+    s.apply(Command::AddClip {
+        track: t,
+        clip: dubstage_model::NewClip::new(m, SamplePos(0), SampleLen(12_000)),
+    })
+    .unwrap();
+    let mut project = s.project().clone();
+    let movie = dir.path().join("movie.mp4");
+    std::fs::write(&movie, b"not probed here").unwrap();
+    project.picture = Some(dubstage_model::Picture {
+        path: movie.clone(),
+        frame_rate: dubstage_model::FrameRate::FPS_24,
+        frames: 48,
+        position: SamplePos(0),
+        timecode: None,
+        width: 320,
+        height: 180,
+        av_offset_ms: 0.0,
+    });
+    let (mut h, _p) = harness(project, None);
+    let mut opts = dubstage_ui::export::ExportOptions::new(&h.state().editor);
+    opts.folder = dir.path().to_owned();
+    opts.template = "line".into();
+    opts.stems = false;
+    opts.overwrite = true;
+    let editor = &mut h.state_mut().editor;
+    assert!(dubstage_ui::export::start_export(editor, &opts).is_none());
+    let n = editor.notices.last().expect("a notice").clone();
+    assert!(n.error && n.text.contains("one of the project's own files"), "{}", n.text);
+    assert_eq!(std::fs::read(&line).unwrap(), before, "the media is intact");
+    // An existing review copy beside a new master.
+    opts.template = "mix".into();
+    opts.overwrite = false;
+    opts.review_copy = true;
+    let review = dir.path().join("mix_review.mov");
+    std::fs::write(&review, b"keep").unwrap();
+    assert!(dubstage_ui::export::start_export(editor, &opts).is_none());
+    let n = editor.notices.last().expect("a notice").clone();
+    assert!(n.error && n.text.contains("mix_review.mov"), "{}", n.text);
+    assert!(n.text.contains("already exists"), "{}", n.text);
+    assert_eq!(std::fs::read(&review).unwrap(), b"keep");
+    assert!(!dir.path().join("mix.wav").exists());
+}
