@@ -460,7 +460,10 @@ pub fn deliver(
         };
         // Past this, more gain only drives the limiter harder: the target
         // is out of reach under this ceiling.
-        let at_cap = limited && gain_db >= gain_cap - 1e-9 && loud_err > CONVERGENCE;
+        // At the cap, with the peaks in bounds: more gain is not allowed.
+        // (While a peak is over, the ceiling is corrected first.)
+        let at_cap =
+            limited && tp_over <= 0.0 && gain_db >= gain_cap - 1e-9 && loud_err > CONVERGENCE;
         let saturated =
             at_cap || (limited && tp_over <= 0.0 && loud_err > 0.0 && slope >= MAX_SLOPE);
         let done = loud_err.abs() <= CONVERGENCE && tp_over <= 0.0;

@@ -16,6 +16,12 @@ const SECONDS: usize = 12;
 
 /// Dialogue lines with sharp transients, an FX bed and a music pad.
 fn scene() -> (Project, Sources) {
+    scene_with(0.03)
+}
+
+/// The scene with its effects track at `noise` (white noise, up to the
+/// Nyquist frequency: bright material whose peaks lie between samples).
+fn scene_with(noise_level: f32) -> (Project, Sources) {
     let n = RATE as usize * SECONDS;
     let mut x = 0x2468_ACE1u32;
     let mut noise = move || {
@@ -36,7 +42,7 @@ fn scene() -> (Project, Sources) {
             }
         })
         .collect();
-    let fx: Vec<f32> = (0..n).map(|_| 0.03 * noise()).collect();
+    let fx: Vec<f32> = (0..n).map(|_| noise_level * noise()).collect();
     let mus: Vec<f32> = (0..n)
         .map(|i| 0.05 * (2.0 * std::f32::consts::PI * 220.0 * i as f32 / RATE as f32).sin())
         .collect();
@@ -262,6 +268,33 @@ fn an_unreachable_target_is_reported_not_forced() {
     let c = checks(&d);
     assert!(!c[0].pass, "loudness misses");
     assert!(c[1].pass, "the ceiling holds");
+    // Stopped by the limiting cap on bright material (it once stopped there
+    // with the true peak still over the ceiling): the ceiling holds
+    // whatever the cap.
+    let (project, sources) = scene_with(0.4);
+    for (target, cap) in [(-7.0, 6.0), (-7.0, 2.0), (-12.0, 0.5), (-9.0, 1.0)] {
+        let s = settings(dir.path(), &format!("cap{cap}"), WavFormat::Int24);
+        let preset = dubstage_engine::deliver::Preset {
+            target_lufs: target,
+            max_limiting_db: cap,
+            ..preset
+        };
+        let d = deliver(
+            &mut || plan_of(&project, &sources),
+            RATE,
+            &s,
+            preset,
+            &mut |_, _| true,
+        )
+        .expect("delivered");
+        let master = measure_file(&s.master).unwrap();
+        assert!(
+            master.true_peak_dbtp <= -1.0,
+            "{target} LUFS, cap {cap} dB: {} dBTP",
+            master.true_peak_dbtp
+        );
+        assert!(checks(&d)[1].pass);
+    }
 }
 
 /// An existing file is never replaced without leave: the delivery refuses

@@ -730,7 +730,11 @@ fn the_export_dialog_never_replaces_the_projects_own_files() {
     let editor = &mut h.state_mut().editor;
     assert!(dubstage_ui::export::start_export(editor, &opts).is_none());
     let n = editor.notices.last().expect("a notice").clone();
-    assert!(n.error && n.text.contains("one of the project's own files"), "{}", n.text);
+    assert!(
+        n.error && n.text.contains("one of the project's own files"),
+        "{}",
+        n.text
+    );
     assert_eq!(std::fs::read(&line).unwrap(), before, "the media is intact");
     // An existing review copy beside a new master.
     opts.template = "mix".into();

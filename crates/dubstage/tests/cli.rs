@@ -1366,6 +1366,11 @@ fn an_unreachable_delivery_fails_and_limits_no_more_than_allowed() {
     // The report says so too.
     let json = std::fs::read_to_string(dir.path().join("loud.qc.json")).unwrap();
     assert!(json.contains("\"result\": \"FAIL\""), "{json}");
+    // Missing the loudness never lets a peak over the ceiling (it once
+    // stopped at the cap with the true peak still over).
+    assert!(r.stdout.contains("PASS  true peak"), "{}", r.stdout);
+    let (_, _, tp) = ffmpeg_r128(&out);
+    assert!(tp <= -1.0, "ffmpeg true peak {tp}");
     // The gain applied left the loudest peak at most 6 dB over the ceiling
     // before limiting: gain <= ceiling - peak before + 6.
     let (_, _, tp_before) = {
