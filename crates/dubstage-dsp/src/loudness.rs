@@ -169,11 +169,9 @@ const HIST: usize = 64;
 
 /// The fine interpolator: phase `k` of `FINE_PHASES` gives the signal at
 /// `j + k / FINE_PHASES` from samples `j − 23 ..= j + 24` (a Kaiser-windowed
-/// sinc, each phase normalised to unity gain at DC), and the largest sum of
-/// any phase's tap magnitudes.
+/// sinc, each phase normalised to unity gain at DC).
 struct Fine {
     taps: [[f32; 2 * FINE_HALF]; FINE_PHASES],
-    gain: f32,
 }
 
 fn bessel_i0(x: f64) -> f64 {
@@ -193,7 +191,6 @@ fn fine() -> &'static Fine {
     FINE.get_or_init(|| {
         let half = FINE_HALF as f64;
         let mut taps = [[0f32; 2 * FINE_HALF]; FINE_PHASES];
-        let mut gain = 0f32;
         for (k, phase) in taps.iter_mut().enumerate() {
             let mut h = [0f64; 2 * FINE_HALF];
             for (i, v) in h.iter_mut().enumerate() {
@@ -210,26 +207,49 @@ fn fine() -> &'static Fine {
             for (o, v) in phase.iter_mut().zip(h) {
                 *o = (v / dc) as f32;
             }
-            gain = gain.max(phase.iter().map(|v| v.abs()).sum());
         }
-        Fine { taps, gain }
+        Fine { taps }
     })
 }
 
 /// The largest magnitude of the signal between samples `c[j]` and
 /// `c[j + 1]` on the fine grid (`c` must hold `j − 23 ..= j + 24`).
+///
+/// Every fourth phase first (an 8× grid, with the two samples as its ends),
+/// then the phases within three steps of the best of those: the peak lies
+/// within an eighth of a sample of the best coarse point, so this finds the
+/// 32× grid's maximum with 13 of its 31 dot products.
 #[inline]
 fn fine_interval(f: &Fine, c: &[f32], j: usize) -> f32 {
     let w = &c[j + 1 - FINE_HALF..j + 1 + FINE_HALF];
-    let mut peak = 0f32;
-    for taps in &f.taps[1..] {
+    let at = |k: usize| -> f32 {
         let mut acc = [0f32; 8];
-        for (ws, ts) in w.chunks_exact(8).zip(taps.chunks_exact(8)) {
+        for (ws, ts) in w.chunks_exact(8).zip(f.taps[k].chunks_exact(8)) {
             for ((a, x), t) in acc.iter_mut().zip(ws).zip(ts) {
                 *a += x * t;
             }
         }
-        peak = peak.max(acc.iter().sum::<f32>().abs());
+        acc.iter().sum::<f32>().abs()
+    };
+    // Coarse points 0 and FINE_PHASES are the samples themselves.
+    let (mut best_k, mut best) = (0usize, c[j].abs());
+    if c[j + 1].abs() > best {
+        (best_k, best) = (FINE_PHASES, c[j + 1].abs());
+    }
+    let mut peak = 0f32;
+    for k in (4..FINE_PHASES).step_by(4) {
+        let v = at(k);
+        peak = peak.max(v);
+        if v > best {
+            (best_k, best) = (k, v);
+        }
+    }
+    let lo = best_k.saturating_sub(3).max(1);
+    let hi = (best_k + 3).min(FINE_PHASES - 1);
+    for k in lo..=hi {
+        if k % 4 != 0 {
+            peak = peak.max(at(k));
+        }
     }
     peak
 }
@@ -271,7 +291,6 @@ impl Default for TruePeak {
 impl TruePeak {
     pub fn push(&mut self, x: &[f32]) {
         let f = fine();
-        let gain = f.gain.max(TP_GAIN);
         self.buf.truncate(HIST);
         // Non-finite samples count as silence (they are damage, and would
         // otherwise stick as an infinite peak).
@@ -283,7 +302,9 @@ impl TruePeak {
             let loudest = window.iter().fold(0f32, |m, v| m.max(v.abs()));
             let newest = &self.buf[HIST + start..HIST + start + len];
             self.sample_peak = newest.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
-            if loudest * gain > self.fine_peak {
+            // Skipped when no 4× value in the span can come within the
+            // margin of the peak so far (nothing there to refine).
+            if loudest * TP_GAIN > self.fine_peak * FINE_MARGIN {
                 for i in 0..len {
                     let n = HIST + start + i;
                     let w = &self.buf[n - TP_HISTORY..=n];
