@@ -202,7 +202,7 @@ fn the_qc_report_states_figures_and_verdicts() {
     assert!(j.contains("\"result\": \"PASS\""), "{j}");
     assert_eq!(j.matches("\"stem\":").count(), 4);
     let t = std::fs::read_to_string(&reports.txt).unwrap();
-    assert!(t.contains("PASS  integrated loudness -23.0 LUFS"), "{t}");
+    assert!(t.contains("PASS  integrated loudness -23.00 LUFS"), "{t}");
     assert!(t.contains("Overall: PASS"), "{t}");
     // The page names every file with its figures, escapes the project
     // name, and states the verdicts.
