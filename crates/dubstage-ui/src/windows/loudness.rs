@@ -14,15 +14,23 @@ pub const CEILING_DBTP: f64 = -1.0;
 /// A figure, in the error colour (with a warning sign) when it is over a
 /// target or ceiling.
 pub fn flagged(ui: &mut egui::Ui, text: String, over: bool) -> egui::Response {
-    if over {
-        let r = ui.label(
-            egui::RichText::new(format!("{text} (over)"))
-                .color(ui.visuals().error_fg_color)
-                .strong(),
-        );
-        r.on_hover_text("Over the EBU R128 target or true-peak ceiling (−23 LUFS ±1, −1 dBTP)")
-    } else {
-        ui.label(text)
+    flagged_as(ui, text, over.then_some("over"))
+}
+
+/// A figure, in the error colour with `why` beside it when set.
+pub fn flagged_as(ui: &mut egui::Ui, text: String, why: Option<&str>) -> egui::Response {
+    match why {
+        Some(why) => {
+            let r = ui.label(
+                egui::RichText::new(format!("{text} ({why})"))
+                    .color(ui.visuals().error_fg_color)
+                    .strong(),
+            );
+            r.on_hover_text(
+                "Outside the EBU R128 target or over the true-peak ceiling (−23 LUFS ±1, −1 dBTP)",
+            )
+        }
+        None => ui.label(text),
     }
 }
 
@@ -82,10 +90,17 @@ pub fn loudness_window(app: &mut EditorApp, ctx: &egui::Context) {
                                f: &dubstage_engine::loudness::Figures,
                                master: bool| {
                         ui.label(name);
-                        let off_target = master
-                            && f.integrated
-                                .is_some_and(|i| (i - TARGET_LUFS).abs() > TOLERANCE_LU);
-                        flagged(ui, format!("{} LUFS", v(f.integrated)), off_target);
+                        // Quieter or louder than the target, said as such.
+                        let why = f.integrated.filter(|_| master).and_then(|i| {
+                            if i < TARGET_LUFS - TOLERANCE_LU {
+                                Some("under target")
+                            } else if i > TARGET_LUFS + TOLERANCE_LU {
+                                Some("over target")
+                            } else {
+                                None
+                            }
+                        });
+                        flagged_as(ui, format!("{} LUFS", v(f.integrated)), why);
                         ui.label(format!("{} LU", v(f.range)));
                         ui.label(v(f.max_momentary));
                         ui.label(v(f.max_short_term));
