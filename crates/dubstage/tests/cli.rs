@@ -1009,10 +1009,14 @@ fn outputs_never_replace_the_projects_inputs_or_existing_files() {
     assert!(!out.exists(), "refused up front");
 }
 
-/// `-o` onto a device, pipe or folder is refused even with --force.
+/// `-o` onto a device, pipe or folder is refused even with --force. (The
+/// device is a copy of /dev/null's node made in a temporary folder, where
+/// it is made at all: a regression must not be able to replace the
+/// system's own /dev/null.)
 #[cfg(unix)]
 #[test]
 fn outputs_onto_non_regular_files_are_refused_even_with_force() {
+    use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
     let p = project("hand_written.dubstage");
     let fifo = dir.path().join("pipe.wav");
@@ -1023,7 +1027,18 @@ fn outputs_onto_non_regular_files_are_refused_even_with_force() {
             .unwrap()
             .success()
     );
-    for target in [Path::new("/dev/null"), fifo.as_path(), dir.path()] {
+    let mut targets = vec![fifo.clone(), dir.path().to_path_buf()];
+    let device = dir.path().join("null.wav");
+    let made = Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        targets.push(device.clone());
+    }
+    for target in &targets {
         check_fails(
             &[
                 "render",
@@ -1035,14 +1050,10 @@ fn outputs_onto_non_regular_files_are_refused_even_with_force() {
             &["not a regular file"],
         );
     }
-    use std::os::unix::fs::FileTypeExt;
-    assert!(
-        Path::new("/dev/null")
-            .metadata()
-            .unwrap()
-            .file_type()
-            .is_char_device()
-    );
+    assert!(fifo.metadata().unwrap().file_type().is_fifo());
+    if made {
+        assert!(device.metadata().unwrap().file_type().is_char_device());
+    }
 }
 
 /// The review copy's name reaches ffmpeg as a file: a name that looks like
