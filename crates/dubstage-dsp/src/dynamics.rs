@@ -956,7 +956,6 @@ mod tests {
                 }
             }
         }
-        println!("compressor sine static curve: worst error {worst:.4} dB");
     }
 
     #[test]
@@ -988,7 +987,6 @@ mod tests {
                 }
             }
         }
-        println!("compressor square static curve (peak): worst error {worst:.6} dB");
     }
 
     #[test]
@@ -1022,7 +1020,6 @@ mod tests {
             let r = (s2..n).find(|&i| red[i] <= (1.0 - frac) * at).unwrap_or(n) - s2 + 1;
             let a_ms = a as f64 * 1000.0 / FS;
             let r_ms = r as f64 * 1000.0 / FS;
-            println!("attack {attack} ms -> {a_ms:.3} ms, release {release} ms -> {r_ms:.3} ms");
             assert!(
                 (a_ms / f64::from(attack) - 1.0).abs() < 0.02,
                 "attack {a_ms}"
@@ -1065,14 +1062,12 @@ mod tests {
         let during = 62_400..(62_400 + 28_800);
         for ch in &chans {
             let got = db(rms(&ch[during.clone()]) / rms(&music[during.clone()]));
-            println!("duck: {got:.4} dB (expected {expected:.4})");
             assert!((got - expected).abs() < 0.1, "{got} vs {expected}");
             let before = db(rms(&ch[9_600..45_600]) / rms(&music[9_600..45_600]));
             assert!(before.abs() < 0.01, "before {before}");
             assert_eq!(&ch[..48_000], &music[..48_000]);
             let after = 168_000..n;
             let got = db(rms(&ch[after.clone()]) / rms(&music[after]));
-            println!("after the burst: {got:.5} dB");
             assert!(got.abs() < 0.01, "after {got}");
         }
         // Without a key, the same compressor compresses the music itself.
@@ -1139,7 +1134,6 @@ mod tests {
         assert_eq!(&chans[0][4_800..24_000], &x[4_800..24_000], "open: unity");
         let tail = 86_400..n;
         let got = db(rms(&chans[0][tail.clone()]) / rms(&x[tail.clone()]));
-        println!("gate below threshold: {got:.4} dB");
         assert!((got + 40.0).abs() < 0.1, "{got}");
         assert!((g.reduction_db() - 40.0).abs() < 0.1);
         // Expander, ratio 2: 10 dB under the threshold -> -10 dB.
@@ -1148,7 +1142,6 @@ mod tests {
         let mut chans = [x.clone()];
         run(&mut g, &mut chans, None, 512);
         let got = db(rms(&chans[0][tail.clone()]) / rms(&x[tail.clone()]));
-        println!("expander 2:1, 10 dB under: {got:.4} dB");
         assert!((got + 10.0).abs() < 0.1, "{got}");
         assert_eq!(g.static_gain_db(-100.0), -40.0, "floored at -range");
         // Above the threshold from a closed start: unity once opened.
@@ -1190,7 +1183,6 @@ mod tests {
             let closes = (drop..x.len()).find(|&i| red[i] > 0.0).unwrap_or(x.len());
             let ms = (closes - drop) as f64 * 1000.0 / FS;
             let want = 10.0 * 10f64.ln() + f64::from(hold);
-            println!("hold {hold} ms: closes {ms:.3} ms after the drop (expected {want:.3})");
             assert!((ms - want).abs() < 0.1, "{ms} vs {want}");
         }
     }
@@ -1256,13 +1248,11 @@ mod tests {
             (v, e, d.reduction_db(), out.clone())
         };
         let (v, e, _, out) = measure(true, &mix);
-        println!("split band: 7 kHz {e:.3} dB, 500 Hz {v:.4} dB");
         assert!(e < -3.0, "sibilance {e}");
         assert!(v.abs() < 0.1, "voice {v}");
         // Before the burst the voice passes bit for bit.
         assert_eq!(&out[..9_600], &mix[..9_600]);
         let (v, e, _, _) = measure(false, &mix);
-        println!("wide band: 7 kHz {e:.3} dB, 500 Hz {v:.3} dB");
         assert!((e + 10.0).abs() < 0.2, "wide-band sibilance {e}");
         assert!(
             (v + 10.0).abs() < 0.2,
@@ -1277,7 +1267,6 @@ mod tests {
         // The sibilance burst alone: reduced, the meter shows the range
         // during the burst and nothing once it has died away.
         let (_, e, red, _) = measure(true, &ess);
-        println!("split band, burst alone: 7 kHz {e:.3} dB");
         assert!(e < -3.0 && red == 0.0, "{e}");
         let mut d = DeEsser::new();
         d.prepare(RATE, 1, 24_000);
