@@ -4,9 +4,10 @@
 //! All three work in the dB domain: a detector measures the level, a gain
 //! computer turns it into a gain change, and the gain is applied sample by
 //! sample (no look-ahead, latency 0). Every piece of state is a fixed array
-//! of [`MAX_CHANNELS`] entries inside the processor itself, so nothing
-//! allocates at all, not even in `prepare`; any block length gives exactly
-//! the output of processing sample by sample.
+//! of [`MAX_CHANNELS`] entries inside the processor itself (the compressor's
+//! scratch rows are allocated once, when it is made), so nothing allocates
+//! in `prepare` or `process`; any block length gives exactly the output of
+//! processing sample by sample.
 //!
 //! Stereo link (all three, on by default): a linked processor computes one
 //! gain for all channels; unlinked, each channel has its own gain. The
@@ -58,6 +59,100 @@ fn power_db(p: f64) -> f32 {
         (10.0 * p.log10()) as f32
     } else {
         FLOOR_DB
+    }
+}
+
+/// The compressor flushes its recursive state every this many samples,
+/// counted from the last reset (so blocks of any length give the same
+/// output), instead of on every sample.
+const FLUSH_EVERY: u32 = 64;
+
+/// Frames in one run of the compressor's passes.
+const RUN: usize = FLUSH_EVERY as usize;
+
+/// dB of amplitude to a base-2 exponent: `10^(db/20) = 2^(db · this)`.
+const DB_TO_LOG2: f32 = std::f32::consts::LOG2_10 / 20.0;
+
+/// dB of power per octave of power: `10·log10(p) = this · log2(p)`.
+const POWER_DB_PER_LOG2: f32 = 10.0 * std::f32::consts::LOG10_2;
+
+/// `v`, or zero when it is below [`FLUSH`].
+#[inline]
+fn flush(v: f64) -> f64 {
+    if v.abs() < FLUSH { 0.0 } else { v }
+}
+
+/// `log2(x)` for a positive normal `x`, within 4e-6 of the exact value
+/// (the `f32` rounding of the result; 1.2e-5 dB of power):
+/// `x = 2^e · m` with `m` in [√½, √2), and `ln m = 2·atanh((m−1)/(m+1))`
+/// by its series to the ninth power. Branch-free, so loops over it
+/// vectorise.
+#[inline(always)]
+fn fast_log2(x: f32) -> f32 {
+    const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
+    let bits = x.to_bits() as i32;
+    let e = (bits - SQRT_HALF_BITS) >> 23;
+    let m = f32::from_bits((bits - (e << 23)) as u32);
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let series = 1.0 + z2 * (1.0 / 3.0 + z2 * (0.2 + z2 * (1.0 / 7.0 + z2 * (1.0 / 9.0))));
+    e as f32 + 2.0 * std::f32::consts::LOG2_E * z * series
+}
+
+/// `2^y` for `y` in −126..=126 (clamped there), within 2e-7 relative:
+/// `y = k + f` with `f` in [−½, ½), `2^f` by its Taylor series to the
+/// sixth power, `2^k` put in the exponent. Exactly 1 at `y = 0`.
+/// Branch-free, so loops over it vectorise.
+#[inline(always)]
+fn fast_exp2(y: f32) -> f32 {
+    let y = y.clamp(-126.0, 126.0);
+    // `y + 127.5` is positive, so the truncation is the floor.
+    let t = (y + 127.5) as i32;
+    let f = (y - (t - 127) as f32) * std::f32::consts::LN_2;
+    let p = 1.0
+        + f * (1.0
+            + f * (0.5
+                + f * (1.0 / 6.0 + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f * (1.0 / 720.0))))));
+    p * f32::from_bits((t << 23) as u32)
+}
+
+/// The compressor's static curve prepared for a block: the reduction in dB
+/// (≥ 0) for a detector power, as [`compressor_curve`] gives it.
+#[derive(Clone, Copy)]
+struct Curve {
+    threshold: f32,
+    slope: f32,
+    knee: f32,
+    inv_2knee: f32,
+}
+
+impl Curve {
+    fn new(threshold: f32, ratio: f32, knee: f32) -> Curve {
+        Curve {
+            threshold,
+            slope: 1.0 / ratio - 1.0,
+            knee,
+            inv_2knee: if knee > 0.0 { 0.5 / knee } else { 0.0 },
+        }
+    }
+
+    /// The reduction for a power `p` (a squared magnitude or a mean
+    /// square); powers at or under 1e-20 (−200 dB) and NaN give none.
+    #[inline(always)]
+    fn reduction(self, p: f32) -> f32 {
+        let x = POWER_DB_PER_LOG2 * fast_log2(p.max(1e-20));
+        let d = x - self.threshold;
+        let e = d + 0.5 * self.knee;
+        let soft = self.slope * e * e * self.inv_2knee;
+        let hard = self.slope * d;
+        let gain = if 2.0 * d < -self.knee {
+            0.0
+        } else if 2.0 * d <= self.knee {
+            soft
+        } else {
+            hard
+        };
+        if p > 1e-20 { -gain } else { 0.0 }
     }
 }
 
@@ -175,8 +270,12 @@ pub struct Compressor {
     red: [f64; MAX_CHANNELS],
     /// Channels in the last block (for the meter).
     active: usize,
-    /// The make-up gain, linear (set at the start of each block).
-    makeup_lin: f32,
+    /// Samples since the state was last flushed (see [`FLUSH_EVERY`]).
+    phase: u32,
+    /// Scratch rows of one run: detector levels, then the wanted reduction.
+    level: Box<[[f32; RUN]; MAX_CHANNELS]>,
+    /// Scratch rows of one run: the gains.
+    gain: Box<[[f32; RUN]; MAX_CHANNELS]>,
 }
 
 impl Default for Compressor {
@@ -206,7 +305,9 @@ impl Compressor {
             key_ms: 0.0,
             red: [0.0; MAX_CHANNELS],
             active: 0,
-            makeup_lin: 1.0,
+            phase: 0,
+            level: Box::new([[0.0; RUN]; MAX_CHANNELS]),
+            gain: Box::new([[0.0; RUN]; MAX_CHANNELS]),
         };
         c.update_coefs();
         c
@@ -277,29 +378,6 @@ impl Compressor {
     pub fn static_gain_db(&self, input_db: f32) -> f32 {
         compressor_curve(input_db, self.threshold_db, self.ratio, self.knee_db)
     }
-
-    /// Smooths channel `c`'s reduction toward `target` and returns the gain.
-    #[inline]
-    fn step(&mut self, c: usize, target: f32) -> f32 {
-        let target = f64::from(target);
-        let r = self.red[c];
-        let coef = if target > r {
-            self.attack_coef
-        } else {
-            self.release_coef
-        };
-        let r = one_pole(r, target, coef);
-        self.red[c] = r;
-        let db = self.makeup_db - r as f32;
-        if db == 0.0 {
-            1.0
-        } else if r == 0.0 {
-            // No reduction: the make-up alone, computed once per block.
-            self.makeup_lin
-        } else {
-            db_gain(db)
-        }
-    }
 }
 
 impl Processor for Compressor {
@@ -309,71 +387,183 @@ impl Processor for Compressor {
         self.reset();
     }
 
+    /// Works through the block in runs that end on the [`FLUSH_EVERY`]
+    /// grid. Each run: the detector levels frame by frame (the recursive
+    /// mean squares), the static curve on all of them, the gain smoothers
+    /// frame by frame, then the gains applied; the levels and gains go
+    /// through [`fast_log2`] and [`fast_exp2`] in loops the compiler
+    /// vectorises.
     fn process(&mut self, io: &mut [&mut [f32]], sidechain: Option<&[&[f32]]>) {
         let (ch, frames) = block_shape(io);
         self.active = ch;
+        if ch == 0 {
+            return;
+        }
         let key = sidechain.filter(|k| !k.is_empty());
         if key.is_none() {
             self.key_ms = 0.0;
         }
-        let mut target = [0f32; MAX_CHANNELS];
-        self.makeup_lin = db_gain(self.makeup_db);
-        // Levels under the knee's start give no reduction whatever they
-        // are: they skip the logarithm (the curve gives exactly 0 there too).
-        let lo_db = self.threshold_db - 0.5 * self.knee_db - 0.01;
-        let lo_amp = 10f32.powf(lo_db / 20.0);
-        let lo_pow = 10f64.powf(f64::from(lo_db) / 10.0);
-        let amp = |a: f32| if a < lo_amp { FLOOR_DB } else { amp_db(a) };
-        let pow = |p: f64| if p < lo_pow { FLOOR_DB } else { power_db(p) };
-        for i in 0..frames {
-            // The input's mean squares run whatever the mode, so switching
-            // detector, link or key never starts from stale state.
-            for (m, chan) in self.ms[..ch].iter_mut().zip(io.iter()) {
-                let x = f64::from(chan[i]);
-                *m = one_pole(*m, x * x, self.rms_coef);
-            }
-            let shared = match key {
-                Some(k) => Some(key_level(
-                    k,
-                    i,
-                    self.detector,
-                    &mut self.key_ms,
-                    self.rms_coef,
-                )),
-                None if self.link => Some(match self.detector {
-                    Detector::Peak => amp(io[..ch].iter().fold(0f32, |m, c| m.max(c[i].abs()))),
-                    Detector::Rms => pow(self.ms[..ch].iter().sum::<f64>() / ch as f64),
-                }),
-                None => None,
-            };
-            match shared {
-                Some(level) if ch > 1 && self.red[..ch].iter().all(|r| *r == self.red[0]) => {
-                    // Linked, with every channel's smoother in step: one
-                    // smoother step serves them all (the same arithmetic,
-                    // so the same bits).
-                    let g = self.step(0, -self.static_gain_db(level));
-                    let r0 = self.red[0];
-                    for (c, chan) in io[..ch].iter_mut().enumerate() {
-                        self.red[c] = r0;
-                        chan[i] *= g;
-                    }
-                    continue;
-                }
-                Some(level) => target[..ch].fill(-self.static_gain_db(level)),
-                None => {
-                    for c in 0..ch {
-                        let level = match self.detector {
-                            Detector::Peak => amp(io[c][i].abs()),
-                            Detector::Rms => pow(self.ms[c]),
-                        };
-                        target[c] = -self.static_gain_db(level);
+        let curve = Curve::new(self.threshold_db, self.ratio, self.knee_db);
+        let (a, b) = (self.attack_coef, self.release_coef);
+        let (ia, ib) = (1.0 - a, 1.0 - b);
+        let rms = self.rms_coef;
+        let irms = 1.0 - rms;
+        // One level row (linked or keyed) or one per channel.
+        let shared = key.is_some() || self.link;
+        let rows = if shared { 1 } else { ch };
+        let (level, gain) = (&mut *self.level, &mut *self.gain);
+        let mut done = 0;
+        while done < frames {
+            let m = ((FLUSH_EVERY - self.phase) as usize).min(frames - done);
+            let span = done..done + m;
+            // Detector levels, as powers (squared magnitudes or mean
+            // squares). The input's mean squares run whatever the mode, so
+            // switching detector, link or key never starts from stale
+            // state: here when the level needs them, else with the
+            // smoothers below, where their recursion overlaps the
+            // smoothers'.
+            let ms_here = key.is_none() && self.detector == Detector::Rms;
+            match (key, self.detector) {
+                (Some(k), Detector::Peak) => {
+                    let kch = k.len().min(MAX_CHANNELS);
+                    for (j, i) in span.clone().enumerate() {
+                        let pk = k[..kch]
+                            .iter()
+                            .fold(0f32, |mx, c| mx.max(key_sample(c, i).abs()));
+                        level[0][j] = pk * pk;
                     }
                 }
+                (Some(k), Detector::Rms) => {
+                    let kch = k.len().min(MAX_CHANNELS);
+                    for (j, i) in span.clone().enumerate() {
+                        let sq = k[..kch]
+                            .iter()
+                            .map(|c| {
+                                let v = f64::from(key_sample(c, i));
+                                v * v
+                            })
+                            .sum::<f64>()
+                            / kch as f64;
+                        self.key_ms = rms * self.key_ms + irms * sq;
+                        level[0][j] = self.key_ms as f32;
+                    }
+                }
+                (None, Detector::Peak) if shared => {
+                    level[0][..m].fill(0.0);
+                    for chan in io[..ch].iter() {
+                        for (l, x) in level[0][..m].iter_mut().zip(&chan[span.clone()]) {
+                            *l = l.max(x * x);
+                        }
+                    }
+                }
+                (None, Detector::Peak) => {
+                    for (row, chan) in level[..ch].iter_mut().zip(io.iter()) {
+                        for (l, x) in row[..m].iter_mut().zip(&chan[span.clone()]) {
+                            *l = x * x;
+                        }
+                    }
+                }
+                (None, Detector::Rms) => {
+                    for (j, i) in span.clone().enumerate() {
+                        for (ms, chan) in self.ms[..ch].iter_mut().zip(io.iter()) {
+                            let x = f64::from(chan[i]);
+                            *ms = rms * *ms + irms * (x * x);
+                        }
+                        if shared {
+                            level[0][j] = (self.ms[..ch].iter().sum::<f64>() / ch as f64) as f32;
+                        } else {
+                            for (row, ms) in level[..ch].iter_mut().zip(&self.ms) {
+                                row[j] = *ms as f32;
+                            }
+                        }
+                    }
+                }
             }
-            for c in 0..ch {
-                let g = self.step(c, target[c]);
-                io[c][i] *= g;
+            // The static curve: the wanted reduction in dB (≥ 0).
+            for row in level[..rows].iter_mut() {
+                for v in row[..m].iter_mut() {
+                    *v = curve.reduction(*v);
+                }
             }
+            // The smoothers, leaving the gain in dB in place of the target.
+            let in_step = shared && self.red[..ch].iter().all(|r| *r == self.red[0]);
+            let smoothers = if in_step || !shared { rows } else { ch };
+            for c in 0..smoothers {
+                let target = &level[if shared { 0 } else { c }];
+                let out = &mut gain[c];
+                let mut r = self.red[c];
+                // The mean squares this smoother carries along.
+                let (lo, hi) = match (ms_here, smoothers) {
+                    (true, _) => (0, 0),
+                    (false, 1) => (0, ch),
+                    (false, _) => (c, c + 1),
+                };
+                let makeup = self.makeup_db;
+                let mut step = |j: usize, r: &mut f64| {
+                    let t = f64::from(target[j]);
+                    let up = a * *r + ia * t;
+                    let down = b * *r + ib * t;
+                    *r = if t > *r { up } else { down };
+                    out[j] = makeup - *r as f32;
+                };
+                match hi - lo {
+                    0 => (0..m).for_each(|j| step(j, &mut r)),
+                    1 => {
+                        let (x, mut q) = (&io[lo][span.clone()], self.ms[lo]);
+                        for (j, &v) in x.iter().enumerate() {
+                            let v = f64::from(v);
+                            q = rms * q + irms * (v * v);
+                            step(j, &mut r);
+                        }
+                        self.ms[lo] = q;
+                    }
+                    2 => {
+                        let (x, y) = (&io[lo][span.clone()], &io[lo + 1][span.clone()]);
+                        let (mut p, mut q) = (self.ms[lo], self.ms[lo + 1]);
+                        for j in 0..m {
+                            let (u, v) = (f64::from(x[j]), f64::from(y[j]));
+                            p = rms * p + irms * (u * u);
+                            q = rms * q + irms * (v * v);
+                            step(j, &mut r);
+                        }
+                        self.ms[lo] = p;
+                        self.ms[lo + 1] = q;
+                    }
+                    _ => {
+                        for j in 0..m {
+                            for (ms, chan) in self.ms[lo..hi].iter_mut().zip(&io[lo..hi]) {
+                                let v = f64::from(chan[done + j]);
+                                *ms = rms * *ms + irms * (v * v);
+                            }
+                            step(j, &mut r);
+                        }
+                    }
+                }
+                self.red[c] = r;
+                for g in out[..m].iter_mut() {
+                    *g = fast_exp2(*g * DB_TO_LOG2);
+                }
+            }
+            if in_step {
+                let r0 = self.red[0];
+                self.red[..ch].fill(r0);
+            }
+            // The gains.
+            for (c, chan) in io[..ch].iter_mut().enumerate() {
+                let g = &gain[if smoothers == 1 { 0 } else { c }];
+                for (x, &g) in chan[span.clone()].iter_mut().zip(&g[..m]) {
+                    *x *= g;
+                }
+            }
+            self.phase += m as u32;
+            if self.phase >= FLUSH_EVERY {
+                self.phase = 0;
+                for v in self.ms.iter_mut().chain(self.red.iter_mut()) {
+                    *v = flush(*v);
+                }
+                self.key_ms = flush(self.key_ms);
+            }
+            done += m;
         }
     }
 
@@ -381,6 +571,7 @@ impl Processor for Compressor {
         self.ms = [0.0; MAX_CHANNELS];
         self.key_ms = 0.0;
         self.red = [0.0; MAX_CHANNELS];
+        self.phase = 0;
     }
 
     fn reduction_db(&self) -> f32 {
@@ -1418,5 +1609,32 @@ mod tests {
         assert!(c.ms[0] == 0.0 && c.red[0] == 0.0);
         assert_eq!(g.ms[0], 0.0);
         assert!(d.env[0] == 0.0 && d.hp_state[0] == [0.0; 2] && d.lp_state[0] == [0.0; 2]);
+    }
+
+    #[test]
+    fn fast_log_and_exp_are_exact_enough() {
+        // Over the whole range a detector or a gain can take: log2 within
+        // 4e-6 (1.2e-5 dB of power), exp2 within 4e-7 relative, and
+        // exactly 1 for 0 dB.
+        let mut worst_log = 0f64;
+        let mut x = 1e-20f32;
+        while x < 1e6 {
+            let err = (f64::from(fast_log2(x)) - f64::from(x).log2()).abs();
+            worst_log = worst_log.max(err);
+            x *= 1.001_3;
+        }
+        assert!(worst_log < 4e-6, "log2 off by {worst_log}");
+        let mut worst_exp = 0f64;
+        let mut y = -40.0f32;
+        while y < 8.0 {
+            let want = 2f64.powf(f64::from(y));
+            let err = ((f64::from(fast_exp2(y)) - want) / want).abs();
+            worst_exp = worst_exp.max(err);
+            y += 0.000_97;
+        }
+        assert!(worst_exp < 4e-7, "exp2 off by {worst_exp}");
+        assert_eq!(fast_exp2(0.0), 1.0);
+        assert_eq!(fast_exp2(1.0), 2.0);
+        assert_eq!(fast_exp2(-3.0), 0.125);
     }
 }

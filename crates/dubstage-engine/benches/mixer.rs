@@ -89,15 +89,19 @@ fn per_processor() {
     }
     dubstage_dsp::denoise::RnnDenoise::warm_thread();
     for (name, ins) in cases {
-        let mut proc = Proc::build(&ins, 48_000, 2, 128);
-        let (mut l, mut r) = (noise.clone(), noise.clone());
-        let t = Instant::now();
-        for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
-            let mut rows: [&mut [f32]; 2] = [a, b];
-            proc.processor().process(&mut rows, None);
+        // The best of three runs: a shared machine only ever adds time.
+        let mut secs = f64::INFINITY;
+        for _ in 0..3 {
+            let mut proc = Proc::build(&ins, 48_000, 2, 128);
+            let (mut l, mut r) = (noise.clone(), noise.clone());
+            let t = Instant::now();
+            for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
+                let mut rows: [&mut [f32]; 2] = [a, b];
+                proc.processor().process(&mut rows, None);
+            }
+            secs = secs.min(t.elapsed().as_secs_f64());
+            black_box((&l, &r));
         }
-        let secs = t.elapsed().as_secs_f64();
-        black_box((&l, &r));
         let ns = secs * 1e9 / (2 * n) as f64;
         println!("| {name} | {ns:.1} | {:.2}% |", ns * 2.0 * 48_000.0 / 1e7);
     }
@@ -248,6 +252,9 @@ fn offline(label: &str, project: &Project, sources: &Sources) {
 
 fn main() {
     per_processor();
+    if std::env::var_os("MIXER_BENCH_PROCESSORS_ONLY").is_some() {
+        return;
+    }
 
     println!("\nAudio callback cost at 48 kHz, % of the period, 10 s of playback a minute in");
     println!("| mix | buffer | mean cost | mean % | worst % | xruns |");
