@@ -2,7 +2,7 @@
 //! six-band parametric [`Eq`] and a Butterworth high/low-pass
 //! [`PassFilter`] of 6 to 24 dB per octave.
 //!
-//! Sections run in transposed direct form II with `f64` coefficients and
+//! Cascades run in direct form I with `f64` coefficients and
 //! state; a cascade stays in `f64` between sections and is rounded to `f32`
 //! once per sample. Two channels run at once, in one SSE2 register on
 //! x86_64 (the same operations as the one-channel code, so the same bits).
@@ -231,18 +231,16 @@ const FLUSH_EVERY: u32 = 64;
 /// Most sections a cascade has ([`EQ_BANDS`]).
 const MAX_SECTIONS: usize = EQ_BANDS;
 
-/// One transposed-direct-form-II step without flushing (the cascades flush
-/// on their [`FLUSH_EVERY`] grid).
-#[inline(always)]
-fn tick_raw(c: &Coeffs, s: &mut [f64; 2], x: f64) -> f64 {
-    let y = c.b0 * x + s[0];
-    s[0] = c.b1 * x - c.a1 * y + s[1];
-    s[1] = c.b2 * x - c.a2 * y;
-    y
-}
+/// A cascade section's state in direct form I: the last two inputs and the
+/// last two outputs, `[x₋₁, x₋₂, y₋₁, y₋₂]`. In a running cascade a
+/// section's inputs are the outputs of the section before it, so the
+/// kernels keep one input history (the first section's) and each section's
+/// outputs, and read a later section's input history from the one before
+/// it.
+type Section = [f64; 4];
 
 /// Sets state below [`FLUSH`] to zero.
-fn flush(s: &mut [[f64; 2]]) {
+fn flush(s: &mut [Section]) {
     for v in s.iter_mut().flatten() {
         if v.abs() < FLUSH {
             *v = 0.0;
@@ -250,34 +248,84 @@ fn flush(s: &mut [[f64; 2]]) {
     }
 }
 
+/// The arithmetic of one direct-form-I section, on scalars or on both
+/// lanes of an SSE2 register alike: `y = b0·x + b1·x₋₁ + b2·x₋₂ − a2·y₋₂ −
+/// a1·y₋₁`, in that order, so a sample waits on the one before for a
+/// multiply and a subtraction only.
+macro_rules! df1 {
+    ($c:expr, $x:expr, $x1:expr, $x2:expr, $y1:expr, $y2:expr, $add:ident, $sub:ident, $mul:ident) => {{
+        let [b0, b1, b2, a1, a2] = $c;
+        let t = $sub(
+            $add($add($mul(b0, $x), $mul(b1, $x1)), $mul(b2, $x2)),
+            $mul(a2, $y2),
+        );
+        $sub(t, $mul(a1, $y1))
+    }};
+}
+
+#[inline(always)]
+fn add1(a: f64, b: f64) -> f64 {
+    a + b
+}
+#[inline(always)]
+fn sub1(a: f64, b: f64) -> f64 {
+    a - b
+}
+#[inline(always)]
+fn mul1(a: f64, b: f64) -> f64 {
+    a * b
+}
+
 /// Runs `N` sections (state `s[i]` for section `c[i]`) over `buf` in
 /// place, in `f64` between sections; `N` is a constant so the state stays
 /// in registers.
 #[inline]
-fn cascade1<const N: usize>(c: &[Coeffs], s: &mut [[f64; 2]], buf: &mut [f32]) {
-    let mut c_ = [Coeffs::identity(); N];
-    let mut st = [[0.0f64; 2]; N];
-    c_.copy_from_slice(&c[..N]);
-    st.copy_from_slice(&s[..N]);
+fn cascade1<const N: usize>(c: &[Coeffs], s: &mut [Section], buf: &mut [f32]) {
+    let mut co = [[0.0f64; 5]; N];
+    let mut ys = [[0.0f64; 2]; N];
+    for k in 0..N {
+        let q = &c[k];
+        co[k] = [q.b0, q.b1, q.b2, q.a1, q.a2];
+        ys[k] = [s[k][2], s[k][3]];
+    }
+    let (mut x1, mut x2) = (s[0][0], s[0][1]);
     for v in buf.iter_mut() {
-        let mut x = f64::from(*v);
+        let input = f64::from(*v);
+        let (mut x, mut p1, mut p2) = (input, x1, x2);
         for k in 0..N {
-            x = tick_raw(&c_[k], &mut st[k], x);
+            let [y1, y2] = ys[k];
+            let y = df1!(co[k], x, p1, p2, y1, y2, add1, sub1, mul1);
+            ys[k] = [y, y1];
+            (p1, p2, x) = (y1, y2, y);
         }
+        (x1, x2) = (input, x1);
         *v = x as f32;
     }
-    s[..N].copy_from_slice(&st);
+    s[0][0] = x1;
+    s[0][1] = x2;
+    for k in 0..N {
+        if k > 0 {
+            s[k][0] = ys[k - 1][0];
+            s[k][1] = ys[k - 1][1];
+        }
+        s[k][2] = ys[k][0];
+        s[k][3] = ys[k][1];
+    }
 }
 
 /// [`cascade1`] on two channels at once, both in one SSE2 register: the
 /// same IEEE operations in the same order as the scalar code, so the same
-/// bits.
+/// bits. The sections go over the run two at a time, through a buffer of
+/// `f64` pairs: the two sections' coefficients and state stay in
+/// registers, and the second works on each sample while the first starts
+/// on the next. Runs are at most [`FLUSH_EVERY`] frames (as
+/// [`run_channels`] cuts them); longer ones go in pieces.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn cascade2_sse2<const N: usize>(
     c: &[Coeffs],
-    sa: &mut [[f64; 2]],
-    sb: &mut [[f64; 2]],
+    sa: &mut [Section],
+    sb: &mut [Section],
     a: &mut [f32],
     b: &mut [f32],
 ) {
@@ -285,72 +333,102 @@ fn cascade2_sse2<const N: usize>(
         __m128d, _mm_add_pd, _mm_cvtpd_ps, _mm_cvtsd_f64, _mm_cvtss_f32, _mm_mul_pd, _mm_set_pd,
         _mm_set1_pd, _mm_setzero_pd, _mm_shuffle_ps, _mm_sub_pd, _mm_unpackhi_pd,
     };
-    let mut co = [[_mm_setzero_pd(); 5]; N];
-    let mut s0 = [_mm_setzero_pd(); N];
-    let mut s1 = [_mm_setzero_pd(); N];
-    for k in 0..N {
-        let q = &c[k];
-        co[k] = [
+    const RUN: usize = FLUSH_EVERY as usize;
+    let lo = |v: __m128d| _mm_cvtsd_f64(v);
+    let hi = |v: __m128d| _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
+    let pair = |x: f64, y: f64| _mm_set_pd(y, x);
+    let coeffs = |q: &Coeffs| {
+        [
             _mm_set1_pd(q.b0),
             _mm_set1_pd(q.b1),
             _mm_set1_pd(q.b2),
             _mm_set1_pd(q.a1),
             _mm_set1_pd(q.a2),
-        ];
-        s0[k] = _mm_set_pd(sb[k][0], sa[k][0]);
-        s1[k] = _mm_set_pd(sb[k][1], sa[k][1]);
-    }
-    for (va, vb) in a.iter_mut().zip(b.iter_mut()) {
-        let mut x: __m128d = _mm_set_pd(f64::from(*vb), f64::from(*va));
-        for k in 0..N {
-            let [b0, b1, b2, a1, a2] = co[k];
-            let y = _mm_add_pd(_mm_mul_pd(b0, x), s0[k]);
-            s0[k] = _mm_add_pd(_mm_sub_pd(_mm_mul_pd(b1, x), _mm_mul_pd(a1, y)), s1[k]);
-            s1[k] = _mm_sub_pd(_mm_mul_pd(b2, x), _mm_mul_pd(a2, y));
-            x = y;
+        ]
+    };
+    for (a, b) in a.chunks_mut(RUN).zip(b.chunks_mut(RUN)) {
+        let len = a.len().min(b.len());
+        let mut buf = [_mm_setzero_pd(); RUN];
+        for ((v, x), y) in buf.iter_mut().zip(a.iter()).zip(b.iter()) {
+            *v = pair(f64::from(*x), f64::from(*y));
         }
-        let f = _mm_cvtpd_ps(x);
-        *va = _mm_cvtss_f32(f);
-        *vb = _mm_cvtss_f32(_mm_shuffle_ps::<1>(f, f));
+        // Input history of the first section; each section's outputs.
+        let mut h = [pair(sa[0][0], sb[0][0]), pair(sa[0][1], sb[0][1])];
+        let mut k = 0;
+        while k < N {
+            if k + 1 < N {
+                let (c0, c1) = (coeffs(&c[k]), coeffs(&c[k + 1]));
+                let [mut u1, mut u2] = [pair(sa[k][2], sb[k][2]), pair(sa[k][3], sb[k][3])];
+                let [mut w1, mut w2] = [
+                    pair(sa[k + 1][2], sb[k + 1][2]),
+                    pair(sa[k + 1][3], sb[k + 1][3]),
+                ];
+                let [mut x1, mut x2] = h;
+                // The next pass reads the last section's outputs from before the run.
+                h = [w1, w2];
+                for v in buf[..len].iter_mut() {
+                    let x = *v;
+                    let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    let w = df1!(c1, u, u1, u2, w1, w2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    (x1, x2) = (x, x1);
+                    (u1, u2) = (u, u1);
+                    (w1, w2) = (w, w1);
+                    *v = w;
+                }
+                store(sa, sb, k, [x1, x2], [u1, u2], lo, hi);
+                store(sa, sb, k + 1, [u1, u2], [w1, w2], lo, hi);
+                k += 2;
+            } else {
+                let c0 = coeffs(&c[k]);
+                let [mut u1, mut u2] = [pair(sa[k][2], sb[k][2]), pair(sa[k][3], sb[k][3])];
+                let [mut x1, mut x2] = h;
+                h = [u1, u2];
+                for v in buf[..len].iter_mut() {
+                    let x = *v;
+                    let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    (x1, x2) = (x, x1);
+                    (u1, u2) = (u, u1);
+                    *v = u;
+                }
+                store(sa, sb, k, [x1, x2], [u1, u2], lo, hi);
+                k += 1;
+            }
+        }
+        for ((v, x), y) in buf[..len].iter().zip(a.iter_mut()).zip(b.iter_mut()) {
+            let f = _mm_cvtpd_ps(*v);
+            *x = _mm_cvtss_f32(f);
+            *y = _mm_cvtss_f32(_mm_shuffle_ps::<1>(f, f));
+        }
     }
-    for k in 0..N {
-        sa[k] = [_mm_cvtsd_f64(s0[k]), _mm_cvtsd_f64(s1[k])];
-        sb[k] = [
-            _mm_cvtsd_f64(_mm_unpackhi_pd(s0[k], s0[k])),
-            _mm_cvtsd_f64(_mm_unpackhi_pd(s1[k], s1[k])),
-        ];
+
+    /// Section `k`'s state back from its input and output histories.
+    #[inline(always)]
+    fn store(
+        sa: &mut [Section],
+        sb: &mut [Section],
+        k: usize,
+        x: [__m128d; 2],
+        y: [__m128d; 2],
+        lo: impl Fn(__m128d) -> f64,
+        hi: impl Fn(__m128d) -> f64,
+    ) {
+        sa[k] = [lo(x[0]), lo(x[1]), lo(y[0]), lo(y[1])];
+        sb[k] = [hi(x[0]), hi(x[1]), hi(y[0]), hi(y[1])];
     }
 }
 
-/// [`cascade1`] on two channels at once, interleaved so the two
-/// recurrences overlap in the pipeline.
+/// [`cascade1`] on two channels at once.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn cascade2<const N: usize>(
     c: &[Coeffs],
-    sa: &mut [[f64; 2]],
-    sb: &mut [[f64; 2]],
+    sa: &mut [Section],
+    sb: &mut [Section],
     a: &mut [f32],
     b: &mut [f32],
 ) {
-    let mut c_ = [Coeffs::identity(); N];
-    let mut ta = [[0.0f64; 2]; N];
-    let mut tb = [[0.0f64; 2]; N];
-    c_.copy_from_slice(&c[..N]);
-    ta.copy_from_slice(&sa[..N]);
-    tb.copy_from_slice(&sb[..N]);
-    for (va, vb) in a.iter_mut().zip(b.iter_mut()) {
-        let mut x = f64::from(*va);
-        let mut y = f64::from(*vb);
-        for k in 0..N {
-            x = tick_raw(&c_[k], &mut ta[k], x);
-            y = tick_raw(&c_[k], &mut tb[k], y);
-        }
-        *va = x as f32;
-        *vb = y as f32;
-    }
-    sa[..N].copy_from_slice(&ta);
-    sb[..N].copy_from_slice(&tb);
+    cascade1::<N>(c, sa, a);
+    cascade1::<N>(c, sb, b);
 }
 
 /// [`cascade2_sse2`]: SSE2 is part of the x86_64 baseline.
@@ -358,8 +436,8 @@ fn cascade2<const N: usize>(
 #[inline]
 fn cascade2<const N: usize>(
     c: &[Coeffs],
-    sa: &mut [[f64; 2]],
-    sb: &mut [[f64; 2]],
+    sa: &mut [Section],
+    sb: &mut [Section],
     a: &mut [f32],
     b: &mut [f32],
 ) {
@@ -369,7 +447,7 @@ fn cascade2<const N: usize>(
 }
 
 /// Runs `c.len()` (1 to [`MAX_SECTIONS`]) sections over one channel.
-fn run_cascade(c: &[Coeffs], s: &mut [[f64; 2]], buf: &mut [f32]) {
+fn run_cascade(c: &[Coeffs], s: &mut [Section], buf: &mut [f32]) {
     match c.len() {
         1 => cascade1::<1>(c, s, buf),
         2 => cascade1::<2>(c, s, buf),
@@ -384,8 +462,8 @@ fn run_cascade(c: &[Coeffs], s: &mut [[f64; 2]], buf: &mut [f32]) {
 /// Runs `c.len()` (1 to [`MAX_SECTIONS`]) sections over two channels.
 fn run_cascade2(
     c: &[Coeffs],
-    sa: &mut [[f64; 2]],
-    sb: &mut [[f64; 2]],
+    sa: &mut [Section],
+    sb: &mut [Section],
     a: &mut [f32],
     b: &mut [f32],
 ) {
@@ -406,7 +484,7 @@ fn run_cascade2(
 /// processed over the shortest channel's length.
 fn run_channels<const N: usize>(
     c: &[Coeffs],
-    st: &mut [[[f64; 2]; N]],
+    st: &mut [[Section; N]],
     io: &mut [&mut [f32]],
     phase: &mut u32,
 ) {
@@ -539,7 +617,7 @@ pub struct PassFilter {
     /// Sections in use: `order / 2` rounded up.
     n: usize,
     coeffs: [Coeffs; 2],
-    state: [[[f64; 2]; 2]; MAX_CHANNELS],
+    state: [[Section; 2]; MAX_CHANNELS],
     /// Samples since the last flush (see [`FLUSH_EVERY`]).
     phase: u32,
 }
@@ -555,7 +633,7 @@ impl PassFilter {
             rate: DEFAULT_RATE,
             n: 1,
             coeffs: [Coeffs::identity(); 2],
-            state: [[[0.0; 2]; 2]; MAX_CHANNELS],
+            state: [[[0.0; 4]; 2]; MAX_CHANNELS],
             phase: 0,
         };
         if freq.is_finite() {
@@ -594,7 +672,7 @@ impl PassFilter {
         // A section that comes into use starts from silence.
         for ch in self.state.iter_mut() {
             for s in ch.iter_mut().take(n).skip(self.n) {
-                *s = [0.0; 2];
+                *s = [0.0; 4];
             }
         }
         self.n = n;
@@ -658,7 +736,7 @@ impl Processor for PassFilter {
     }
 
     fn reset(&mut self) {
-        self.state = [[[0.0; 2]; 2]; MAX_CHANNELS];
+        self.state = [[[0.0; 4]; 2]; MAX_CHANNELS];
         self.phase = 0;
     }
 }
@@ -702,7 +780,7 @@ pub struct Eq {
     active: [usize; EQ_BANDS],
     n_active: usize,
     /// `state[ch][band]`.
-    state: [[[f64; 2]; EQ_BANDS]; MAX_CHANNELS],
+    state: [[Section; EQ_BANDS]; MAX_CHANNELS],
     /// Samples since the last flush (see [`FLUSH_EVERY`]).
     phase: u32,
 }
@@ -722,7 +800,7 @@ impl Eq {
             rate: DEFAULT_RATE,
             active: [0; EQ_BANDS],
             n_active: 0,
-            state: [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS],
+            state: [[[0.0; 4]; EQ_BANDS]; MAX_CHANNELS],
             phase: 0,
         }
     }
@@ -747,7 +825,7 @@ impl Eq {
         self.coeffs[i] = Coeffs::design(b.kind, self.rate, b.freq, b.gain_db, b.q);
         if b.enabled && !old.enabled {
             for ch in self.state.iter_mut() {
-                ch[i] = [0.0; 2];
+                ch[i] = [0.0; 4];
             }
         }
         self.n_active = 0;
@@ -798,7 +876,7 @@ impl Processor for Eq {
             *c = self.coeffs[i];
         }
         let ch = io.len().min(MAX_CHANNELS);
-        let mut local = [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS];
+        let mut local = [[[0.0; 4]; EQ_BANDS]; MAX_CHANNELS];
         for (l, st) in local[..ch].iter_mut().zip(&self.state) {
             for (x, &i) in l.iter_mut().zip(&self.active[..n]) {
                 *x = st[i];
@@ -818,7 +896,7 @@ impl Processor for Eq {
     }
 
     fn reset(&mut self) {
-        self.state = [[[0.0; 2]; EQ_BANDS]; MAX_CHANNELS];
+        self.state = [[[0.0; 4]; EQ_BANDS]; MAX_CHANNELS];
         self.phase = 0;
     }
 }

@@ -3,7 +3,12 @@
 //! with HPF + 4-band EQ + compressor, 4 buses with EQ + compressor, a
 //! reverb return) and with 128 dry tracks, as % of a 128-frame period; the
 //! offline render of the 32-track reference with a dialogue strip on every
-//! track; and playback of a track of 100,000 clips at a 64-frame buffer.
+//! track, on one thread and on every core (as exports run); and playback
+//! of a track of 100,000 clips at a 64-frame buffer.
+//!
+//! `MIXER_BENCH=processors|callback|offline` runs one part;
+//! `MIXER_BENCH_ONLY=NAME` one processor; `MIXER_BENCH_THREADS=1,2` the
+//! offline thread counts.
 
 mod common;
 
@@ -88,7 +93,11 @@ fn per_processor() {
         cases.push((name, ins));
     }
     dubstage_dsp::denoise::RnnDenoise::warm_thread();
+    let only = std::env::var("MIXER_BENCH_ONLY").ok();
     for (name, ins) in cases {
+        if only.as_ref().is_some_and(|o| !name.starts_with(o.as_str())) {
+            continue;
+        }
         // The best of three runs: a shared machine only ever adds time.
         let mut secs = f64::INFINITY;
         for _ in 0..3 {
@@ -230,15 +239,24 @@ fn hundred_thousand_clips() -> (Project, Sources) {
     (p, sources)
 }
 
-fn offline(label: &str, project: &Project, sources: &Sources) {
-    let plan = compile(project, sources, CompileOptions { max_block: 512 });
+/// The offline block: the export's ([`dubstage_engine::export::EXPORT_BLOCK`]).
+const BLOCK: usize = dubstage_engine::export::EXPORT_BLOCK;
+
+fn offline(label: &str, project: &Project, sources: &Sources, threads: usize) {
+    let plan = compile(project, sources, CompileOptions { max_block: BLOCK });
     let mut r = Renderer::new(Box::new(plan));
+    r.use_threads(Some(threads));
+    let label = format!(
+        "{label}, {} thread{}",
+        r.threads(),
+        if r.threads() > 1 { "s" } else { "" }
+    );
     let total = (MINUTES * 60 * RATE) as usize;
-    let mut out = vec![0.0f32; 1024];
+    let mut out = vec![0.0f32; 2 * BLOCK];
     let t = Instant::now();
     let mut done = 0;
     while done < total {
-        let n = 512.min(total - done);
+        let n = BLOCK.min(total - done);
         r.process_interleaved(&mut out[..n * 2], 2);
         black_box(&out);
         done += n;
@@ -251,11 +269,21 @@ fn offline(label: &str, project: &Project, sources: &Sources) {
 }
 
 fn main() {
-    per_processor();
-    if std::env::var_os("MIXER_BENCH_PROCESSORS_ONLY").is_some() {
-        return;
+    // MIXER_BENCH=processors|callback|offline runs one part.
+    let part = std::env::var("MIXER_BENCH").unwrap_or_default();
+    let run = |p: &str| part.is_empty() || part == p;
+    if run("processors") {
+        per_processor();
     }
+    if run("callback") {
+        callbacks();
+    }
+    if run("offline") {
+        offline_renders();
+    }
+}
 
+fn callbacks() {
     println!("\nAudio callback cost at 48 kHz, % of the period, 10 s of playback a minute in");
     println!("| mix | buffer | mean cost | mean % | worst % | xruns |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -279,19 +307,27 @@ fn main() {
         20.0,
         2_000 * 48_000,
     );
+}
 
-    println!("\nOffline render, {MINUTES} min at 48 kHz stereo, block 512, one thread");
+fn offline_renders() {
+    println!("\nOffline render, {MINUTES} min at 48 kHz stereo, blocks of {BLOCK} (as the export)");
     println!("| project | time | × real time |");
     println!("|---|---:|---:|");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads: Vec<usize> = match std::env::var("MIXER_BENCH_THREADS") {
+        Ok(t) => t.split(',').filter_map(|t| t.parse().ok()).collect(),
+        Err(_) => vec![1, cores],
+    };
     let (mut r32, s32) = reference(32, 400);
-    offline("32-track reference, dry", &r32, &s32);
+    for &t in &threads {
+        offline("32-track reference, dry", &r32, &s32, t);
+    }
     for i in 0..r32.tracks.len() {
         let strip = dialogue_strip(&mut r32);
         r32.tracks[i].inserts = strip;
     }
-    offline(
-        "32-track reference, HPF+EQ4+comp on every track",
-        &r32,
-        &s32,
-    );
+    let label = "32-track reference, HPF+EQ4+comp on every track";
+    for &t in &threads {
+        offline(label, &r32, &s32, t);
+    }
 }

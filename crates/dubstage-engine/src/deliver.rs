@@ -302,6 +302,7 @@ fn render_master(
         return Ok(None);
     }
     let mut renderer = crate::render::Renderer::new(Box::new(plan));
+    renderer.use_threads(None);
     renderer.locate(settings.start);
     let mut cache = MasterCache {
         l: Vec::with_capacity(frames as usize),

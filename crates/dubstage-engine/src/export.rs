@@ -502,6 +502,7 @@ fn export_tapped(
     let mut peaks = vec![0.0f32; targets.len()];
     let plan_latency = plan.latency() as i64;
     let mut renderer = Renderer::new(Box::new(plan));
+    renderer.use_threads(None);
     renderer.locate(settings.start);
     let gain = dubstage_dsp::db_to_gain(settings.gain_db);
     let mut chain = MasterChain::new(settings);

@@ -172,6 +172,7 @@ fn analyse_buses(
         .collect();
     let dia = buses.iter().position(|(_, id, _)| *id == dia_id);
     let mut renderer = Renderer::new(Box::new(plan));
+    renderer.use_threads(None);
     renderer.locate(start);
     // Meter 0 is the master, meter 1 + i bus i. They are dealt out over
     // the worker threads, which get each block's planar channels (master

@@ -284,6 +284,8 @@ pub(crate) struct PlanStrip {
     pub(crate) hold: usize,
     /// `out` holds only zeros.
     pub(crate) out_zero: bool,
+    /// Whether this block's own part already ran on a worker.
+    pub(crate) staged: crate::render::Staged,
 }
 
 impl PlanStrip {
@@ -722,6 +724,7 @@ impl Compiler {
                 quiet_run: 0,
                 hold: lat + QUIET_HOLD,
                 out_zero: false,
+                staged: crate::render::Staged::No,
             };
             let audible = match sid {
                 StripId::Track(id) => project.track(id).is_some_and(|t| audible_track(project, t)),

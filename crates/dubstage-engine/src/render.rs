@@ -11,6 +11,7 @@
 //!
 //! Real-time invariant: nothing in this module allocates, frees, locks or does I/O.
 
+use crate::meters::MeterBank;
 use crate::plan::{DelayLine, PlanClip, PlanStrip, RenderPlan, Slot, StripKind};
 use dubstage_dsp::mix::{add, add_scaled};
 use dubstage_dsp::{GainRamp, MAX_CHANNELS, fade_gain, split_rows};
@@ -33,6 +34,8 @@ pub struct Renderer {
     faults: u64,
     last_fault: Option<InsertId>,
     tap: Tap,
+    /// Offline only: threads that run the tracks of a block at once.
+    workers: Option<rayon::ThreadPool>,
 }
 
 /// The output of one insert, copied (mono sum) for a display spectrum.
@@ -135,10 +138,37 @@ impl Renderer {
                 id: None,
                 buf: Vec::with_capacity(TAP_CAPACITY),
             },
+            workers: None,
         };
         r.install(&mut plan);
         r.plan = plan;
         r
+    }
+
+    /// For offline renders: runs the tracks of each block on `threads`
+    /// threads (the machine's cores for `None`; one means none of its own).
+    /// The samples are the same bits as without. Never for a renderer on
+    /// the audio thread: handing work to threads takes locks.
+    pub fn use_threads(&mut self, threads: Option<usize>) {
+        let threads = threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, 64);
+        self.workers = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("dubstage-render-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
+    }
+
+    /// Threads rendering each block (1 without workers).
+    pub fn threads(&self) -> usize {
+        self.workers
+            .as_ref()
+            .map_or(1, rayon::ThreadPool::current_num_threads)
     }
 
     /// The next sample to be rendered.
@@ -307,6 +337,7 @@ impl Renderer {
                 &mut self.pool,
                 &mut self.tap,
                 xfade,
+                self.workers.as_ref(),
                 start,
                 n,
             );
@@ -448,6 +479,7 @@ pub(crate) fn mix_block(
     pool: &mut [Option<Box<Slot>>],
     tap: &mut Tap,
     mut xfade: Option<(&mut RenderPlan, u32, u32)>,
+    workers: Option<&rayon::ThreadPool>,
     start: i64,
     n: usize,
 ) -> (u64, Option<InsertId>) {
@@ -508,224 +540,464 @@ pub(crate) fn mix_block(
             dest.fed = true;
         }
     }
+    // With workers, the tracks that no sidechain keys run their own part
+    // (clip sum, inserts, fader and pan) at once, one per worker; their
+    // routing below stays in plan order, so the sums are the same bits.
+    let staged = match workers {
+        Some(w) if xfade.is_none() && tap.id.is_none() => {
+            stage_tracks(w, strips, pool, meters, metering, start, n, mb)
+        }
+        _ => None,
+    };
+    if let Some((f, last)) = staged {
+        faults += f;
+        last_fault = last.or(last_fault);
+    }
+    let mut slots = Slots::Owned(pool);
     for i in 0..strips.len() {
         let (done, rest) = strips.split_at_mut(i);
         let Some((s, later)) = rest.split_first_mut() else {
             break;
         };
-        // Only strips with inserts are timed: a dry strip costs a clip sum.
+        let staged = std::mem::replace(&mut s.staged, Staged::No);
         let t0 = (metering && !s.inserts.is_empty()).then(Instant::now);
-        if let StripKind::Track(_) = s.kind {
-            if s.is_silent() && s.inserts.is_empty() {
-                zero_out(s);
-                skip_ramps(s, n, true);
-                continue;
-            }
-            let mut active = sum_clips(s, mb, start, n);
-            if let Some((old, d, len)) = xfade.as_mut()
-                && let Some(j) = xfade_map.get(i).copied().flatten()
-                && let Some(o) = old.strips.get_mut(j)
-            {
-                let old_active = sum_clips(o, old.max_block, start, n);
-                if active || old_active {
-                    let omb = old.max_block;
-                    for c in 0..s.channels {
-                        let oc = c.min(o.channels - 1);
-                        let src = &o.buf[oc * omb..oc * omb + n];
-                        blend(src, &mut s.buf[c * mb..c * mb + n], *d, *len);
+        let sounding = match staged {
+            Staged::Skipped => continue,
+            Staged::Sounding(sounding) => sounding,
+            Staged::No => {
+                let old = match xfade.as_mut() {
+                    Some((old, d, len)) => {
+                        let omb = old.max_block;
+                        xfade_map
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .and_then(|j| old.strips.get_mut(j))
+                            .map(|o| (o, omb, *d, *len))
                     }
-                    active = true;
+                    None => None,
+                };
+                let mut tap = Some(&mut *tap);
+                let local = strip_local(
+                    s, done, &mut slots, &mut tap, meters, metering, old, start, n, mb,
+                );
+                match local {
+                    Local::Skipped => continue,
+                    Local::Sounding {
+                        sounding,
+                        faults: f,
+                        last,
+                    } => {
+                        faults += f;
+                        last_fault = last.or(last_fault);
+                        sounding
+                    }
                 }
             }
-            s.active = active;
-            if !active && s.inserts.is_empty() {
-                zero_out(s);
-                skip_ramps(s, n, true);
-                if metering {
-                    s.meter.frames += n as u32;
-                }
-                continue;
-            }
-        }
-        // No input, and the inserts' tails are over: nothing to run.
-        let input_live = match s.kind {
-            StripKind::Track(_) => s.active,
-            _ => s.fed,
         };
-        let idle = !input_live && (s.inserts.is_empty() || s.quiet_run >= s.hold);
-        // The master's fader comes before its inserts, so a limiter there
-        // is the last word (the delivery chain).
-        if s.kind == StripKind::Master && !idle {
-            let (bl, br) = s.buf.split_at_mut(mb);
-            scale_ramped(&mut bl[..n], s.out_l);
-            scale_ramped(&mut br[..n], s.out_r);
+        strip_route(s, i, later, master, sounding, metering, t0, n, mb);
+    }
+    (faults, last_fault)
+}
+
+/// What [`stage_tracks`] left in a strip for the routing pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Staged {
+    /// Not run yet: the routing pass runs it whole.
+    No,
+    /// Ran and feeds nothing this block.
+    Skipped,
+    /// Ran; whether it sounds (its output to be routed).
+    Sounding(bool),
+}
+
+/// What [`strip_local`] did.
+enum Local {
+    Skipped,
+    Sounding {
+        sounding: bool,
+        faults: u64,
+        last: Option<InsertId>,
+    },
+}
+
+/// The processor pool, owned by one thread or shared by the workers of
+/// [`stage_tracks`] (each of which touches only its strips' slots).
+enum Slots<'a> {
+    Owned(&'a mut [Option<Box<Slot>>]),
+    Shared(&'a SharedPool),
+}
+
+impl Slots<'_> {
+    fn get(&mut self, i: usize) -> Option<&mut Slot> {
+        match self {
+            Slots::Owned(p) => p.get_mut(i).and_then(|s| s.as_deref_mut()),
+            // SAFETY: `stage_tracks` hands a slot only to the strip whose
+            // insert names it, and it checks first that no slot is named
+            // twice; a strip is on one worker only.
+            Slots::Shared(p) => unsafe { p.get(i) },
         }
-        // Inserts, in order.
-        for ins in s.inserts.iter().filter(|_| !idle) {
-            if ins.bypass {
-                continue;
-            }
-            let Some(Some(slot)) = pool.get_mut(ins.slot) else {
-                continue;
-            };
-            if slot.generation != ins.generation || slot.failed {
-                continue;
-            }
-            let key_rows;
-            let key = match ins.sidechain.and_then(|k| done.get(k)) {
-                Some(k) => {
-                    key_rows = [&k.out[..n], &k.out[mb..mb + n]];
-                    Some(&key_rows[..])
-                }
-                None => None,
-            };
-            let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
-            split_rows(&mut s.buf, mb, n, &mut rows);
-            let proc = slot.proc.processor();
-            proc.process(&mut rows[..s.channels], key);
-            let finite = rows[..s.channels]
-                .iter()
-                .all(|r| r.iter().fold(0.0f32, |a, v| a + v * 0.0).is_finite());
-            if !finite {
-                for r in rows[..s.channels].iter_mut() {
-                    r.fill(0.0);
-                }
-                proc.reset();
-                slot.failed = true;
-                faults += 1;
-                last_fault = Some(ins.id);
-            }
-            if metering {
-                meters
-                    .insert_at(ins.meter)
-                    .publish_reduction(proc.reduction_db());
-            }
-            if tap.id == Some(ins.id) {
-                let room = tap.buf.capacity() - tap.buf.len();
-                let scale = 1.0 / s.channels as f32;
-                for k in 0..n.min(room) {
-                    let v: f32 = rows[..s.channels].iter().map(|r| r[k]).sum();
-                    tap.buf.push(v * scale);
-                }
-            }
+    }
+}
+
+/// The pool's slots behind a pointer, for workers that share it.
+struct SharedPool {
+    ptr: *mut Option<Box<Slot>>,
+    len: usize,
+}
+
+// SAFETY: the slots are only reached through `Slots::get`, whose callers
+// touch disjoint slots (see there); `Slot` itself is `Send`.
+unsafe impl Sync for SharedPool {}
+
+impl SharedPool {
+    /// # Safety
+    /// No other reference to slot `i` may be alive while the result is.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, i: usize) -> Option<&mut Slot> {
+        if i >= self.len {
+            return None;
         }
-        if !idle {
-            let quiet = !input_live && {
-                let (bl, br) = s.buf.split_at(mb);
-                let quiet = |b: &[f32]| b.iter().all(|v| v.abs() < QUIET);
-                quiet(&bl[..n]) && (s.channels == 1 || quiet(&br[..n]))
-            };
-            s.quiet_run = if quiet {
-                s.quiet_run.saturating_add(n)
-            } else {
-                0
-            };
-        }
-        // Fader and pan.
-        if idle {
-            zero_out(s);
-        } else {
-            s.out_zero = false;
-            let (bl, br) = s.buf.split_at(mb);
-            let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
-            let (ol, or) = s.out.split_at_mut(mb);
-            if s.kind == StripKind::Master {
-                ol[..n].copy_from_slice(&bl[..n]);
-                or[..n].copy_from_slice(br);
-            } else {
-                write_ramped(&mut ol[..n], &bl[..n], s.out_l);
-                write_ramped(&mut or[..n], br, s.out_r);
-            }
-        }
-        let sounding = !idle;
-        // Sends.
-        for send in s.sends.iter_mut() {
-            let Some(dest) = send.dest.checked_sub(i + 1).and_then(|d| later.get_mut(d)) else {
-                continue;
-            };
-            if !sounding && send.delay.is_none() {
-                send.gain.skip(n);
-                continue;
-            }
-            dest.fed |= sounding;
-            let (dl, dr) = dest.buf.split_at_mut(mb);
-            let (sl, sr, pa, pb) = if send.pre {
-                let (bl, br) = s.buf.split_at(mb);
-                let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
-                (&bl[..n], br, s.pre_l, s.pre_r)
-            } else {
-                let (ol, or) = s.out.split_at(mb);
-                (&ol[..n], &or[..n], GainRamp::new(1.0), GainRamp::new(1.0))
-            };
-            match send.delay.as_mut() {
-                None => {
-                    add_ramped2(&mut dl[..n], sl, send.gain, pa);
-                    add_ramped2(&mut dr[..n], sr, send.gain, pb);
-                }
-                Some(line) => {
-                    delayed_add(
-                        line,
-                        [&mut dl[..n], &mut dr[..n]],
-                        [sl, sr],
-                        [send.gain, send.gain],
-                        [pa, pb],
-                    );
-                }
-            }
-            send.gain.skip(n);
-        }
-        // Output.
-        if let Some(dest) = s
-            .output
-            .and_then(|o| o.checked_sub(i + 1))
-            .and_then(|d| later.get_mut(d))
-            .filter(|_| sounding || s.out_delay.is_some())
-        {
-            dest.fed |= sounding;
-            let (dl, dr) = dest.buf.split_at_mut(mb);
-            let (ol, or) = s.out.split_at(mb);
-            match s.out_delay.as_mut() {
-                None => {
-                    add(&mut dl[..n], &ol[..n]);
-                    add(&mut dr[..n], &or[..n]);
-                }
-                Some(line) => {
-                    let one = GainRamp::new(1.0);
-                    delayed_add(
-                        line,
-                        [&mut dl[..n], &mut dr[..n]],
-                        [&ol[..n], &or[..n]],
-                        [one, one],
-                        [one, one],
-                    );
-                }
-            }
-        }
-        // Stems: bus output × the master fader, lined up with the master.
-        if let StripKind::Bus(_) = s.kind {
-            let fader = master
-                .checked_sub(i + 1)
-                .and_then(|m| later.get(m))
-                .map_or(GainRamp::new(1.0), |m| m.out_l);
-            let (ol, or) = s.out.split_at(mb);
-            let (tl, tr) = s.stem.split_at_mut(mb);
-            write_ramped(&mut tl[..n], &ol[..n], fader);
-            write_ramped(&mut tr[..n], &or[..n], fader);
-            if let Some(line) = s.stem_delay.as_mut() {
-                line.process([&mut tl[..n], &mut tr[..n]]);
-            }
-        }
-        skip_ramps(s, n, false);
-        if metering {
-            let (ol, or) = s.out.split_at(mb);
-            s.meter.add(&ol[..n], &or[..n]);
-            s.meter.frames += n as u32;
-            if let Some(t0) = t0 {
-                s.meter.cost_ns += t0.elapsed().as_nanos() as u64;
+        // SAFETY: in bounds; exclusive by the caller's promise.
+        unsafe { (*self.ptr.add(i)).as_deref_mut() }
+    }
+}
+
+/// Runs the own part of every track no insert keys from, on the workers.
+/// Returns `None` (nothing staged) when a slot is named twice, else the
+/// faults met and the last one.
+#[allow(clippy::too_many_arguments)]
+fn stage_tracks(
+    workers: &rayon::ThreadPool,
+    strips: &mut [PlanStrip],
+    pool: &mut [Option<Box<Slot>>],
+    meters: &MeterBank,
+    metering: bool,
+    start: i64,
+    n: usize,
+    mb: usize,
+) -> Option<(u64, Option<InsertId>)> {
+    use rayon::prelude::*;
+    let own = |s: &PlanStrip| {
+        matches!(s.kind, StripKind::Track(_)) && s.inserts.iter().all(|i| i.sidechain.is_none())
+    };
+    let mut named = [0u64; crate::plan::POOL_SLOTS / 64];
+    for s in strips.iter().filter(|s| own(s)) {
+        for ins in &s.inserts {
+            let (w, b) = (ins.slot / 64, 1u64 << (ins.slot % 64));
+            match named.get_mut(w) {
+                Some(word) if *word & b == 0 => *word |= b,
+                _ => return None,
             }
         }
     }
-    (faults, last_fault)
+    let shared = SharedPool {
+        ptr: pool.as_mut_ptr(),
+        len: pool.len(),
+    };
+    let shared = &shared;
+    let result = workers.install(|| {
+        strips
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(_, s)| own(s))
+            .map(|(i, s)| {
+                let _ftz = DenormalGuard::new();
+                let mut slots = Slots::Shared(shared);
+                let local = strip_local(
+                    s,
+                    &[],
+                    &mut slots,
+                    &mut None,
+                    meters,
+                    metering,
+                    None,
+                    start,
+                    n,
+                    mb,
+                );
+                match local {
+                    Local::Skipped => {
+                        s.staged = Staged::Skipped;
+                        (0, None)
+                    }
+                    Local::Sounding {
+                        sounding,
+                        faults,
+                        last,
+                    } => {
+                        s.staged = Staged::Sounding(sounding);
+                        (faults, last.map(|id| (i, id)))
+                    }
+                }
+            })
+            .reduce(
+                || (0, None),
+                |(fa, la), (fb, lb)| (fa + fb, if lb.is_some() { lb } else { la }),
+            )
+    });
+    Some((result.0, result.1.map(|(_, id)| id)))
+}
+
+/// A strip's own part of a block: its input (a track's clip sum, blended
+/// over a crossfade with `old`, the strip it replaces), its inserts, and
+/// fader and pan into `out`.
+#[allow(clippy::too_many_arguments)]
+fn strip_local(
+    s: &mut PlanStrip,
+    done: &[PlanStrip],
+    slots: &mut Slots<'_>,
+    tap: &mut Option<&mut Tap>,
+    meters: &MeterBank,
+    metering: bool,
+    old: Option<(&mut PlanStrip, usize, u32, u32)>,
+    start: i64,
+    n: usize,
+    mb: usize,
+) -> Local {
+    let mut faults = 0u64;
+    let mut last_fault = None;
+    if let StripKind::Track(_) = s.kind {
+        if s.is_silent() && s.inserts.is_empty() {
+            zero_out(s);
+            skip_ramps(s, n, true);
+            return Local::Skipped;
+        }
+        let mut active = sum_clips(s, mb, start, n);
+        if let Some((o, omb, d, len)) = old {
+            let old_active = sum_clips(o, omb, start, n);
+            if active || old_active {
+                for c in 0..s.channels {
+                    let oc = c.min(o.channels - 1);
+                    let src = &o.buf[oc * omb..oc * omb + n];
+                    blend(src, &mut s.buf[c * mb..c * mb + n], d, len);
+                }
+                active = true;
+            }
+        }
+        s.active = active;
+        if !active && s.inserts.is_empty() {
+            zero_out(s);
+            skip_ramps(s, n, true);
+            if metering {
+                s.meter.frames += n as u32;
+            }
+            return Local::Skipped;
+        }
+    }
+    // No input, and the inserts' tails are over: nothing to run.
+    let input_live = match s.kind {
+        StripKind::Track(_) => s.active,
+        _ => s.fed,
+    };
+    let idle = !input_live && (s.inserts.is_empty() || s.quiet_run >= s.hold);
+    // The master's fader comes before its inserts, so a limiter there
+    // is the last word (the delivery chain).
+    if s.kind == StripKind::Master && !idle {
+        let (bl, br) = s.buf.split_at_mut(mb);
+        scale_ramped(&mut bl[..n], s.out_l);
+        scale_ramped(&mut br[..n], s.out_r);
+    }
+    // Inserts, in order.
+    for ins in s.inserts.iter().filter(|_| !idle) {
+        if ins.bypass {
+            continue;
+        }
+        let Some(slot) = slots.get(ins.slot) else {
+            continue;
+        };
+        if slot.generation != ins.generation || slot.failed {
+            continue;
+        }
+        let key_rows;
+        let key = match ins.sidechain.and_then(|k| done.get(k)) {
+            Some(k) => {
+                key_rows = [&k.out[..n], &k.out[mb..mb + n]];
+                Some(&key_rows[..])
+            }
+            None => None,
+        };
+        let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
+        split_rows(&mut s.buf, mb, n, &mut rows);
+        let proc = slot.proc.processor();
+        proc.process(&mut rows[..s.channels], key);
+        let finite = rows[..s.channels].iter().all(|r| all_finite(r));
+        if !finite {
+            for r in rows[..s.channels].iter_mut() {
+                r.fill(0.0);
+            }
+            proc.reset();
+            slot.failed = true;
+            faults += 1;
+            last_fault = Some(ins.id);
+        }
+        if metering {
+            meters
+                .insert_at(ins.meter)
+                .publish_reduction(proc.reduction_db());
+        }
+        if let Some(tap) = tap.as_mut()
+            && tap.id == Some(ins.id)
+        {
+            let room = tap.buf.capacity() - tap.buf.len();
+            let scale = 1.0 / s.channels as f32;
+            for k in 0..n.min(room) {
+                let v: f32 = rows[..s.channels].iter().map(|r| r[k]).sum();
+                tap.buf.push(v * scale);
+            }
+        }
+    }
+    if !idle {
+        let quiet = !input_live && {
+            let (bl, br) = s.buf.split_at(mb);
+            let quiet = |b: &[f32]| b.iter().all(|v| v.abs() < QUIET);
+            quiet(&bl[..n]) && (s.channels == 1 || quiet(&br[..n]))
+        };
+        s.quiet_run = if quiet {
+            s.quiet_run.saturating_add(n)
+        } else {
+            0
+        };
+    }
+    // Fader and pan.
+    if idle {
+        zero_out(s);
+    } else {
+        s.out_zero = false;
+        let (bl, br) = s.buf.split_at(mb);
+        let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
+        let (ol, or) = s.out.split_at_mut(mb);
+        if s.kind == StripKind::Master {
+            ol[..n].copy_from_slice(&bl[..n]);
+            or[..n].copy_from_slice(br);
+        } else {
+            write_ramped(&mut ol[..n], &bl[..n], s.out_l);
+            write_ramped(&mut or[..n], br, s.out_r);
+        }
+    }
+    Local::Sounding {
+        sounding: !idle,
+        faults,
+        last: last_fault,
+    }
+}
+
+/// A strip's routing for a block: its sends and output into the strips
+/// after it (`later`, from index `i + 1`), a bus's stem, its meter.
+#[allow(clippy::too_many_arguments)]
+fn strip_route(
+    s: &mut PlanStrip,
+    i: usize,
+    later: &mut [PlanStrip],
+    master: usize,
+    sounding: bool,
+    metering: bool,
+    t0: Option<Instant>,
+    n: usize,
+    mb: usize,
+) {
+    // Sends.
+    for send in s.sends.iter_mut() {
+        let Some(dest) = send.dest.checked_sub(i + 1).and_then(|d| later.get_mut(d)) else {
+            continue;
+        };
+        if !sounding && send.delay.is_none() {
+            send.gain.skip(n);
+            continue;
+        }
+        dest.fed |= sounding;
+        let (dl, dr) = dest.buf.split_at_mut(mb);
+        let (sl, sr, pa, pb) = if send.pre {
+            let (bl, br) = s.buf.split_at(mb);
+            let br = if s.channels == 2 { &br[..n] } else { &bl[..n] };
+            (&bl[..n], br, s.pre_l, s.pre_r)
+        } else {
+            let (ol, or) = s.out.split_at(mb);
+            (&ol[..n], &or[..n], GainRamp::new(1.0), GainRamp::new(1.0))
+        };
+        match send.delay.as_mut() {
+            None => {
+                add_ramped2(&mut dl[..n], sl, send.gain, pa);
+                add_ramped2(&mut dr[..n], sr, send.gain, pb);
+            }
+            Some(line) => {
+                delayed_add(
+                    line,
+                    [&mut dl[..n], &mut dr[..n]],
+                    [sl, sr],
+                    [send.gain, send.gain],
+                    [pa, pb],
+                );
+            }
+        }
+        send.gain.skip(n);
+    }
+    // Output.
+    if let Some(dest) = s
+        .output
+        .and_then(|o| o.checked_sub(i + 1))
+        .and_then(|d| later.get_mut(d))
+        .filter(|_| sounding || s.out_delay.is_some())
+    {
+        dest.fed |= sounding;
+        let (dl, dr) = dest.buf.split_at_mut(mb);
+        let (ol, or) = s.out.split_at(mb);
+        match s.out_delay.as_mut() {
+            None => {
+                add(&mut dl[..n], &ol[..n]);
+                add(&mut dr[..n], &or[..n]);
+            }
+            Some(line) => {
+                let one = GainRamp::new(1.0);
+                delayed_add(
+                    line,
+                    [&mut dl[..n], &mut dr[..n]],
+                    [&ol[..n], &or[..n]],
+                    [one, one],
+                    [one, one],
+                );
+            }
+        }
+    }
+    // Stems: bus output × the master fader, lined up with the master.
+    if let StripKind::Bus(_) = s.kind {
+        let fader = master
+            .checked_sub(i + 1)
+            .and_then(|m| later.get(m))
+            .map_or(GainRamp::new(1.0), |m| m.out_l);
+        let (ol, or) = s.out.split_at(mb);
+        let (tl, tr) = s.stem.split_at_mut(mb);
+        write_ramped(&mut tl[..n], &ol[..n], fader);
+        write_ramped(&mut tr[..n], &or[..n], fader);
+        if let Some(line) = s.stem_delay.as_mut() {
+            line.process([&mut tl[..n], &mut tr[..n]]);
+        }
+    }
+    skip_ramps(s, n, false);
+    if metering {
+        let (ol, or) = s.out.split_at(mb);
+        s.meter.add(&ol[..n], &or[..n]);
+        s.meter.frames += n as u32;
+        if let Some(t0) = t0 {
+            s.meter.cost_ns += t0.elapsed().as_nanos() as u64;
+        }
+    }
+}
+
+/// Whether every sample is finite: `v · 0` is 0 for a finite `v` and NaN
+/// otherwise, summed in eight independent lanes so the loop vectorises
+/// (one running sum would make every sample wait for the one before).
+#[inline]
+fn all_finite(r: &[f32]) -> bool {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = r.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, v) in lanes.iter_mut().zip(c) {
+            *l += v * 0.0;
+        }
+    }
+    let tail = chunks.remainder().iter().fold(0.0f32, |a, v| a + v * 0.0);
+    (lanes.iter().sum::<f32>() + tail).is_finite()
 }
 
 /// Below this a signal is silence for the purpose of skipping work (−140 dBFS).
