@@ -100,20 +100,23 @@ fn fast_log2(x: f32) -> f32 {
 }
 
 /// `2^y` for `y` in −126..=126 (clamped there), within 2e-7 relative:
-/// `y = k + f` with `f` in [−½, ½), `2^f` by its Taylor series to the
-/// sixth power, `2^k` put in the exponent. Exactly 1 at `y = 0`.
-/// Branch-free, so loops over it vectorise.
+/// `y = k + f` with `k` the nearest integer (found by adding and taking
+/// away 1.5·2²³, which leaves `k` in the low bits of the sum) and `f` in
+/// [−½, ½], `2^f` by its Taylor series to the sixth power, `2^k` put in
+/// the exponent. Exactly 1 at `y = 0`. Branch-free, so loops over it
+/// vectorise.
 #[inline(always)]
 fn fast_exp2(y: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0;
     let y = y.clamp(-126.0, 126.0);
-    // `y + 127.5` is positive, so the truncation is the floor.
-    let t = (y + 127.5) as i32;
-    let f = (y - (t - 127) as f32) * std::f32::consts::LN_2;
+    let r = y + ROUND;
+    let k = (r.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let f = (y - (r - ROUND)) * std::f32::consts::LN_2;
     let p = 1.0
         + f * (1.0
             + f * (0.5
                 + f * (1.0 / 6.0 + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f * (1.0 / 720.0))))));
-    p * f32::from_bits((t << 23) as u32)
+    p * f32::from_bits((k.wrapping_add(127) << 23) as u32)
 }
 
 /// The compressor's static curve prepared for a block: the reduction in dB

@@ -779,7 +779,10 @@ pub struct Eq {
     /// Indices of the enabled bands, in band order.
     active: [usize; EQ_BANDS],
     n_active: usize,
-    /// `state[ch][band]`.
+    /// The enabled bands' coefficients, in the order of `active`.
+    active_coeffs: [Coeffs; EQ_BANDS],
+    /// `state[ch][j]`: the state of the `j`-th enabled band, so the
+    /// cascade runs on it in place.
     state: [[Section; EQ_BANDS]; MAX_CHANNELS],
     /// Samples since the last flush (see [`FLUSH_EVERY`]).
     phase: u32,
@@ -800,6 +803,7 @@ impl Eq {
             rate: DEFAULT_RATE,
             active: [0; EQ_BANDS],
             n_active: 0,
+            active_coeffs: [Coeffs::identity(); EQ_BANDS],
             state: [[[0.0; 4]; EQ_BANDS]; MAX_CHANNELS],
             phase: 0,
         }
@@ -823,17 +827,36 @@ impl Eq {
         };
         self.bands[i] = b;
         self.coeffs[i] = Coeffs::design(b.kind, self.rate, b.freq, b.gain_db, b.q);
-        if b.enabled && !old.enabled {
-            for ch in self.state.iter_mut() {
-                ch[i] = [0.0; 4];
-            }
-        }
+        // The enabled bands again; each keeps its state, a band switched
+        // on starts from silence.
+        let (was, n_was) = (self.active, self.n_active);
         self.n_active = 0;
         for (j, band) in self.bands.iter().enumerate() {
             if band.enabled {
                 self.active[self.n_active] = j;
                 self.n_active += 1;
             }
+        }
+        for ch in self.state.iter_mut() {
+            let old = *ch;
+            for (slot, band) in ch.iter_mut().zip(&self.active[..self.n_active]) {
+                *slot = was[..n_was]
+                    .iter()
+                    .position(|w| w == band)
+                    .map_or([0.0; 4], |p| old[p]);
+            }
+        }
+        self.arrange();
+    }
+
+    /// Copies the enabled bands' coefficients into `active_coeffs`.
+    fn arrange(&mut self) {
+        for (c, &i) in self
+            .active_coeffs
+            .iter_mut()
+            .zip(&self.active[..self.n_active])
+        {
+            *c = self.coeffs[i];
         }
     }
 
@@ -863,6 +886,7 @@ impl Processor for Eq {
         for (c, b) in self.coeffs.iter_mut().zip(&self.bands) {
             *c = Coeffs::design(b.kind, self.rate, b.freq, b.gain_db, b.q);
         }
+        self.arrange();
         self.reset();
     }
 
@@ -871,28 +895,13 @@ impl Processor for Eq {
         if n == 0 {
             return;
         }
-        let mut coeffs = [Coeffs::identity(); EQ_BANDS];
-        for (c, &i) in coeffs.iter_mut().zip(&self.active[..n]) {
-            *c = self.coeffs[i];
-        }
         let ch = io.len().min(MAX_CHANNELS);
-        let mut local = [[[0.0; 4]; EQ_BANDS]; MAX_CHANNELS];
-        for (l, st) in local[..ch].iter_mut().zip(&self.state) {
-            for (x, &i) in l.iter_mut().zip(&self.active[..n]) {
-                *x = st[i];
-            }
-        }
         run_channels(
-            &coeffs[..n],
-            &mut local[..ch],
+            &self.active_coeffs[..n],
+            &mut self.state[..ch],
             &mut io[..ch],
             &mut self.phase,
         );
-        for (l, st) in local[..ch].iter().zip(self.state.iter_mut()) {
-            for (x, &i) in l.iter().zip(&self.active[..n]) {
-                st[i] = *x;
-            }
-        }
     }
 
     fn reset(&mut self) {
