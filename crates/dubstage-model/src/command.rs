@@ -859,6 +859,8 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 name: name.clone(),
                 channels: *channels,
                 length: *length,
+                time_reference: None,
+                tape: String::new(),
             });
             Ok((Created::Media(id), vec![C::RemoveMedia { media: id }]))
         }

@@ -554,6 +554,8 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
             name: format!("unknown media {id}"),
             channels: 0,
             length: crate::SampleLen::ZERO,
+            time_reference: None,
+            tape: String::new(),
         });
     }
     for t in &mut p.tracks {

@@ -428,6 +428,15 @@ pub struct MediaRef {
     /// Length at the project rate, found at import (0 when never read).
     #[serde(default)]
     pub length: SampleLen,
+    /// Where the media sits in its own timecode: its first sample as
+    /// project-rate samples since midnight (a BWF time reference, or the
+    /// start timecode a turnover gives it), when known. An offline clip
+    /// keeps its source timecode through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_reference: Option<i64>,
+    /// Tape or reel name (from a turnover), empty when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tape: String,
 }
 
 /// The film's picture: a movie file placed on the timeline. Frames are

@@ -32,6 +32,47 @@ enum Command {
     Info {
         /// The .dubstage project file.
         project: PathBuf,
+        /// Print the project as JSON for scripts (see docs/project-json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a picture editor's timeline (OTIO, FCP7 XML or CMX3600 EDL,
+    /// told by its content) as a new project, finding its media.
+    ImportTimeline {
+        /// The turnover timeline.
+        file: PathBuf,
+        /// The project file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// A folder to search for the media (recursively); repeat for more.
+        /// The turnover's own folder is always searched.
+        #[arg(long = "media-dir", value_name = "DIR")]
+        media_dirs: Vec<PathBuf>,
+        /// Also write the import report as JSON here.
+        #[arg(long, value_name = "REPORT.json")]
+        report: Option<PathBuf>,
+        /// Frame rate of an EDL (which does not say): 23.976, 24, 25, 29.97,
+        /// 29.97df, 30, …
+        #[arg(long, default_value = "24", value_name = "FPS")]
+        edl_rate: String,
+        /// The project's sample rate.
+        #[arg(long, default_value_t = 48_000, value_name = "HZ")]
+        sample_rate: u32,
+        /// Replace the output (and report) if they exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a project's timeline for picture: OTIO (.otio) or CMX3600 EDL
+    /// (.edl), by the output's extension.
+    ExportTimeline {
+        /// The .dubstage project file.
+        project: PathBuf,
+        /// The timeline file to write (.otio or .edl).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Play a project through the audio device (or silently without one),
     /// printing the playhead and meters.
@@ -250,7 +291,35 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<()> {
     };
     match command {
         Command::Render(args) => render(&args),
-        Command::Info { project } => info(&project),
+        Command::Info { project, json } => {
+            if json {
+                crate::turnover::info_json(&project)
+            } else {
+                info(&project)
+            }
+        }
+        Command::ImportTimeline {
+            file,
+            output,
+            media_dirs,
+            report,
+            edl_rate,
+            sample_rate,
+            force,
+        } => crate::turnover::import_timeline(&crate::turnover::ImportArgs {
+            file: &file,
+            output: &output,
+            media_dirs: &media_dirs,
+            report: report.as_deref(),
+            edl_rate: crate::turnover::parse_rate(&edl_rate)?,
+            sample_rate,
+            force,
+        }),
+        Command::ExportTimeline {
+            project,
+            output,
+            force,
+        } => crate::turnover::export_timeline(&project, &output, force),
         Command::Play(args) => crate::play::play(&args_to_play(args)),
         Command::Devices => crate::play::devices(),
         Command::Picture { movie, frame } => picture(&movie, frame),

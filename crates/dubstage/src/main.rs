@@ -6,6 +6,7 @@ mod gui;
 mod play;
 mod process;
 mod signals;
+mod turnover;
 
 use std::process::ExitCode;
 

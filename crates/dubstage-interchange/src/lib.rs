@@ -1,0 +1,165 @@
+//! Turnovers: the picture editor's timeline in (OpenTimelineIO JSON, Final
+//! Cut Pro 7 XML, CMX3600 EDL), the sound timeline out (OTIO, EDL).
+//!
+//! Each format's reader produces a [`Timeline`] (exact rational times, what
+//! each clip plays, notes of what it could not carry); [`import::build`]
+//! turns that into a [`dubstage_model::Project`] with the media found by a
+//! [`import::MediaResolver`] the caller gives (this crate does no I/O of
+//! media, only of the turnover text), and an [`import::Report`] of every
+//! item carried, dropped or approximated.
+//!
+//! Depends on the model only.
+
+pub mod edl;
+pub mod import;
+pub mod otio;
+pub mod timeline;
+pub mod xmeml;
+
+pub use import::{Found, MediaResolver, Report, Wanted, build};
+pub use timeline::{Time, Timeline};
+
+use dubstage_model::FrameRate;
+use std::path::{Path, PathBuf};
+
+/// Largest turnover read (a timeline is text; anything bigger is not one).
+pub const MAX_TURNOVER_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InterchangeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {what}")]
+    NotATimeline { path: PathBuf, what: String },
+    #[error("{format}: {what}")]
+    Malformed { format: &'static str, what: String },
+    #[error("{path}: {source}")]
+    In {
+        path: PathBuf,
+        source: Box<InterchangeError>,
+    },
+}
+
+/// The turnover formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Otio,
+    Fcp7Xml,
+    Edl,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Otio => "OpenTimelineIO",
+            Format::Fcp7Xml => "FCP7 XML",
+            Format::Edl => "CMX3600 EDL",
+        }
+    }
+}
+
+/// Which format `text` is, from its content (not its name).
+pub fn detect(text: &str) -> Option<Format> {
+    let head = text.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with('{') && text.contains("\"OTIO_SCHEMA\"") {
+        return Some(Format::Otio);
+    }
+    if head.starts_with('<') {
+        let first = head.get(..4096).unwrap_or(head);
+        if first.contains("<xmeml") {
+            return Some(Format::Fcp7Xml);
+        }
+        return None;
+    }
+    let mut lines = head.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next()?;
+    let event = |l: &str| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 8 && f[0].chars().all(|c| c.is_ascii_digit())
+    };
+    if first.starts_with("TITLE:") || first.starts_with("FCM:") || event(first) {
+        return Some(Format::Edl);
+    }
+    None
+}
+
+/// Reads the turnover at `path`, whatever its format. `edl_rate` is the
+/// frame rate for an EDL (which does not say).
+pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline), InterchangeError> {
+    let io = |source| InterchangeError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(InterchangeError::NotATimeline {
+            path: path.to_owned(),
+            what: "not a regular file".into(),
+        });
+    }
+    if meta.len() > MAX_TURNOVER_BYTES {
+        return Err(InterchangeError::NotATimeline {
+            path: path.to_owned(),
+            what: format!(
+                "{} MB is more than a timeline can be ({} MB at most)",
+                meta.len() >> 20,
+                MAX_TURNOVER_BYTES >> 20
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|_| InterchangeError::NotATimeline {
+        path: path.to_owned(),
+        what: "not text (AAF and binary timelines are not read yet)".into(),
+    })?;
+    let format = detect(&text).ok_or_else(|| InterchangeError::NotATimeline {
+        path: path.to_owned(),
+        what: "not an OTIO, FCP7 XML or CMX3600 EDL timeline".into(),
+    })?;
+    let tl = read_str(format, &text, edl_rate).map_err(|e| InterchangeError::In {
+        path: path.to_owned(),
+        source: Box::new(e),
+    })?;
+    Ok((format, tl))
+}
+
+/// Reads `text` as `format`.
+pub fn read_str(
+    format: Format,
+    text: &str,
+    edl_rate: FrameRate,
+) -> Result<Timeline, InterchangeError> {
+    match format {
+        Format::Otio => otio::read(text),
+        Format::Fcp7Xml => xmeml::read(text),
+        Format::Edl => edl::read(text, edl_rate),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_by_their_content() {
+        assert_eq!(
+            detect("{\"OTIO_SCHEMA\": \"Timeline.1\"}"),
+            Some(Format::Otio)
+        );
+        assert_eq!(
+            detect("<?xml version=\"1.0\"?>\n<xmeml version=\"5\">"),
+            Some(Format::Fcp7Xml)
+        );
+        assert_eq!(detect("TITLE: x\nFCM: NON-DROP FRAME\n"), Some(Format::Edl));
+        assert_eq!(
+            detect("001  AX  A  C  01:00:00:00 01:00:01:00 01:00:00:00 01:00:01:00"),
+            Some(Format::Edl)
+        );
+        assert_eq!(detect("<html>"), None);
+        assert_eq!(detect("hello"), None);
+        assert_eq!(detect(""), None);
+    }
+}

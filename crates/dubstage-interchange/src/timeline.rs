@@ -1,0 +1,340 @@
+//! The neutral form every reader produces and every writer takes: tracks of
+//! clips with exact rational times, what each clip plays from its media,
+//! and notes of what a reader could not carry.
+
+use dubstage_model::{FrameRate, Timecode};
+use std::path::PathBuf;
+
+/// A time in seconds as an exact fraction (`num / den`, `den > 0`), so
+/// 23.976 and 29.97 material keeps its own times with no rounding until a
+/// sample position is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Time {
+    num: i128,
+    den: i128,
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
+impl Default for Time {
+    fn default() -> Time {
+        Time::ZERO
+    }
+}
+
+impl Time {
+    pub const ZERO: Time = Time { num: 0, den: 1 };
+
+    /// `num / den` seconds (`den` must not be zero; a zero `den` gives zero).
+    pub fn new(num: i128, den: i128) -> Time {
+        if den == 0 {
+            return Time::ZERO;
+        }
+        let g = gcd(num, den);
+        let s = if den < 0 { -1 } else { 1 };
+        Time {
+            num: s * num / g,
+            den: s * den / g,
+        }
+    }
+
+    /// `frames` frames at `rate`.
+    pub fn frames(frames: i64, rate: FrameRate) -> Time {
+        Time::new(
+            i128::from(frames) * i128::from(rate.den()),
+            i128::from(rate.num()),
+        )
+    }
+
+    /// The nearest sample at `sample_rate` (halves away from zero).
+    pub fn samples(self, sample_rate: u32) -> i64 {
+        let n = self.num * i128::from(sample_rate);
+        let d = self.den;
+        let q = if n >= 0 {
+            (2 * n + d) / (2 * d)
+        } else {
+            -((-2 * n + d) / (2 * d))
+        };
+        q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    /// The nearest whole frame at `rate`.
+    pub fn to_frames(self, rate: FrameRate) -> i64 {
+        let n = self.num * i128::from(rate.num());
+        let d = self.den * i128::from(rate.den());
+        let q = if n >= 0 {
+            (2 * n + d) / (2 * d)
+        } else {
+            -((-2 * n + d) / (2 * d))
+        };
+        q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    pub fn seconds(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.num == 0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.num < 0
+    }
+
+    pub fn max(self, o: Time) -> Time {
+        if self < o { o } else { self }
+    }
+
+    pub fn min(self, o: Time) -> Time {
+        if self < o { self } else { o }
+    }
+}
+
+impl std::ops::Add for Time {
+    type Output = Time;
+    fn add(self, o: Time) -> Time {
+        Time::new(self.num * o.den + o.num * self.den, self.den * o.den)
+    }
+}
+
+impl std::ops::Sub for Time {
+    type Output = Time;
+    fn sub(self, o: Time) -> Time {
+        Time::new(self.num * o.den - o.num * self.den, self.den * o.den)
+    }
+}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, o: &Time) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, o: &Time) -> std::cmp::Ordering {
+        (self.num * o.den).cmp(&(o.num * self.den))
+    }
+}
+
+/// The time of timecode `tc` since midnight at `rate` (drop-frame aware).
+pub fn timecode_time(tc: Timecode, rate: FrameRate) -> Option<Time> {
+    tc.to_frames(rate).ok().map(|f| Time::frames(f, rate))
+}
+
+/// The media a clip plays.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MediaSource {
+    /// The path the turnover gives (decoded from a `file://` URL), if any.
+    pub path: Option<PathBuf>,
+    /// The file name or the clip's source name, for finding it elsewhere.
+    pub name: String,
+    /// Tape or reel name, empty when none.
+    pub tape: String,
+    /// The media's own start (its timecode origin, seconds since
+    /// midnight), when the turnover says.
+    pub start: Option<Time>,
+    /// The media's length, when the turnover says.
+    pub length: Option<Time>,
+}
+
+/// A fade at one end of a clip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ramp {
+    pub length: Time,
+    /// An equal-power crossfade (from a transition) rather than a plain
+    /// fade.
+    pub crossfade: bool,
+}
+
+/// One clip on a track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    pub name: String,
+    /// Where it starts on the timeline, from the timeline's start.
+    pub record: Time,
+    pub duration: Time,
+    /// What it plays: the source time of its first sample, in the media's
+    /// own timecode (the same clock as [`MediaSource::start`]).
+    pub source_in: Time,
+    pub media: MediaSource,
+    /// The source channel it plays (0-based), when the turnover picks one.
+    pub channel: Option<u16>,
+    pub gain_db: f32,
+    pub fade_in: Ramp,
+    pub fade_out: Ramp,
+    /// Disabled (muted) in the turnover.
+    pub enabled: bool,
+}
+
+/// One track.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Track {
+    pub name: String,
+    pub clips: Vec<Clip>,
+    /// Track volume in dB and pan (−1..1), when the turnover has them.
+    pub gain_db: f32,
+    pub pan: f32,
+}
+
+/// A named point on the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub at: Time,
+    pub name: String,
+}
+
+/// What a reader saw and could not carry (or carried only roughly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Where in the turnover (a track and clip name, an event number).
+    pub item: String,
+    /// What happened to it.
+    pub what: String,
+}
+
+/// A whole turnover timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub name: String,
+    pub rate: FrameRate,
+    /// The timecode of the timeline's first frame.
+    pub start: Timecode,
+    pub tracks: Vec<Track>,
+    pub markers: Vec<Marker>,
+    /// Items dropped or approximated while reading.
+    pub notes: Vec<Note>,
+    /// The reference movie the turnover names, if any.
+    pub picture: Option<PathBuf>,
+}
+
+impl Timeline {
+    pub fn new(name: &str, rate: FrameRate) -> Timeline {
+        Timeline {
+            name: name.to_owned(),
+            rate,
+            start: Timecode::new(0, 0, 0, 0),
+            tracks: Vec::new(),
+            markers: Vec::new(),
+            notes: Vec::new(),
+            picture: None,
+        }
+    }
+
+    pub fn note(&mut self, item: impl Into<String>, what: impl Into<String>) {
+        self.notes.push(Note {
+            item: item.into(),
+            what: what.into(),
+        });
+    }
+}
+
+/// Decodes a `file://` URL (percent escapes included) or returns a plain
+/// path as it is.
+pub fn url_to_path(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("file://localhost")
+        .or_else(|| url.strip_prefix("file://"))
+        .or_else(|| url.strip_prefix("file:"))
+        .unwrap_or(url);
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&rest[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    PathBuf::from(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A `file://` URL for `path` (spaces and other unsafe bytes escaped).
+pub fn path_to_url(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    let mut out = String::from("file://");
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A frame rate from a floating-point rate as OTIO and others write it:
+/// the NTSC rates snap to their exact fractions.
+pub fn rate_from_f64(rate: f64, drop_frame: bool) -> Option<FrameRate> {
+    if !rate.is_finite() || rate <= 0.0 || rate > 1000.0 {
+        return None;
+    }
+    for (num, den) in [
+        (24_000u32, 1001u32),
+        (30_000, 1001),
+        (60_000, 1001),
+        (48_000, 1001),
+    ] {
+        if (rate - f64::from(num) / f64::from(den)).abs() < 0.005 {
+            let df = drop_frame && den == 1001 && (num == 30_000 || num == 60_000);
+            return FrameRate::new(num, den, df).ok();
+        }
+    }
+    if (rate - rate.round()).abs() < 1e-6 {
+        return FrameRate::new(rate.round() as u32, 1, false).ok();
+    }
+    FrameRate::new((rate * 1000.0).round() as u32, 1000, false).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_exact_fractions() {
+        let r = FrameRate::FPS_23_976;
+        let t = Time::frames(1, r);
+        assert_eq!(t.samples(48_000), 2002);
+        assert_eq!(
+            Time::frames(3, FrameRate::FPS_29_97_NDF).samples(48_000),
+            4805
+        );
+        assert_eq!((t + t - t), t);
+        assert!(Time::new(-1, 2).is_negative());
+        assert_eq!(Time::new(1, -2), Time::new(-1, 2));
+        assert_eq!(Time::new(-3, 2).samples(2), -3);
+        assert_eq!(Time::frames(100, r).to_frames(r), 100);
+    }
+
+    #[test]
+    fn urls_and_paths() {
+        assert_eq!(
+            url_to_path("file:///media/Day%201/A001.wav"),
+            PathBuf::from("/media/Day 1/A001.wav")
+        );
+        assert_eq!(
+            url_to_path("file://localhost/a.wav"),
+            PathBuf::from("/a.wav")
+        );
+        assert_eq!(url_to_path("/plain/b.wav"), PathBuf::from("/plain/b.wav"));
+        let p = std::path::Path::new("/media/Day 1/ü.wav");
+        assert_eq!(url_to_path(&path_to_url(p)), p);
+        assert_eq!(rate_from_f64(23.976, false), Some(FrameRate::FPS_23_976));
+        assert_eq!(rate_from_f64(29.97, true), Some(FrameRate::FPS_29_97_DF));
+        assert_eq!(rate_from_f64(25.0, false), Some(FrameRate::FPS_25));
+        assert_eq!(rate_from_f64(f64::NAN, false), None);
+    }
+}
