@@ -175,6 +175,14 @@ pub const ACTIONS: &[Action] = &[
         |a| a.import_dialog()
     )),
     action!(
+        "file.import_turnover",
+        File,
+        "Import Turnover…",
+        [k(CMD_SHIFT, Key::I)],
+        no_dialog,
+        |a| a.request(Pending::ImportTurnover)
+    ),
+    action!(
         "file.export",
         File,
         "Export…",

@@ -16,6 +16,8 @@ use std::path::PathBuf;
 pub enum Pending {
     New,
     Open(Option<PathBuf>),
+    /// File → Import Turnover… (it replaces the project).
+    ImportTurnover,
     Quit,
 }
 
@@ -318,6 +320,7 @@ impl EditorApp {
                 ImportAction::Import(files, target) => self.start_import(files, target),
             }
         }
+        self.turnover_window(ctx);
         if let Some(job) = &self.job {
             let mut cancel = false;
             egui::Window::new("Working")
@@ -479,6 +482,19 @@ impl EditorApp {
             }
             Purpose::ExportMix => crate::export::export_mix(&mut self.editor, &first),
             Purpose::RelinkFolder => self.editor.relink_in(&first),
+            Purpose::ImportTurnover => {
+                self.windows.turnover = Some(crate::windows::turnover::TurnoverDialog::new(
+                    first,
+                    self.editor.project().frame_rate,
+                ));
+            }
+            Purpose::TurnoverFolder => {
+                if let Some(d) = &mut self.windows.turnover
+                    && !d.media_dirs.contains(&first)
+                {
+                    d.media_dirs.push(first);
+                }
+            }
         }
     }
 
@@ -901,6 +917,22 @@ impl EditorApp {
                 let request = crate::actions::open_request(self);
                 self.open_file_dialog_now(request);
             }
+            Pending::ImportTurnover => {
+                let dir = self
+                    .editor
+                    .path
+                    .as_deref()
+                    .and_then(std::path::Path::parent)
+                    .map(std::path::Path::to_owned);
+                let request = FileRequest::new(
+                    Purpose::ImportTurnover,
+                    "Import a turnover timeline",
+                    BrowseMode::OpenFile,
+                )
+                .filter("Timelines (OTIO, FCP7 XML, EDL)", &["otio", "xml", "edl"])
+                .in_dir(dir.as_deref());
+                self.open_file_dialog_now(request);
+            }
             Pending::Quit => self.quit_requested = true,
         }
     }
@@ -941,6 +973,65 @@ impl EditorApp {
         new.autosave_interval = old.autosave_interval;
         new.autosave_edits = old.autosave_edits;
         self.editor = new;
+    }
+
+    /// The Import Turnover window, and its import when it finishes: the
+    /// turnover becomes the project (unsaved), the window shows the report.
+    fn turnover_window(&mut self, ctx: &egui::Context) {
+        use crate::windows::turnover::{TurnoverAction, show};
+        let Some(mut d) = self.windows.turnover.take() else {
+            return;
+        };
+        if d.job
+            .as_ref()
+            .is_some_and(crate::turnover::TurnoverJob::is_done)
+            && let Some(job) = d.job.take()
+        {
+            d.outcome = Some(match job.wait() {
+                Ok((project, report)) => {
+                    let engine = (self.engine_factory)(project.sample_rate.hz());
+                    let mut editor = Editor::new(project, None, engine);
+                    editor.session.mark_unsaved();
+                    editor.notify(
+                        format!(
+                            "imported the turnover: {} clips, {} offline media; File > Save to keep it",
+                            report.clips, report.media_offline
+                        ),
+                        report.media_offline > 0,
+                    );
+                    self.replace_editor(editor);
+                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
+                    Ok(report.text())
+                }
+                Err(e) => Err(e),
+            });
+        }
+        if d.job.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        match show(ctx, &mut d) {
+            TurnoverAction::None => self.windows.turnover = Some(d),
+            TurnoverAction::Close => {}
+            TurnoverAction::Start => {
+                let rate = self.editor.project().sample_rate.hz();
+                d.job = Some(crate::turnover::TurnoverJob::start(
+                    d.file.clone(),
+                    d.media_dirs.clone(),
+                    d.edl_rate,
+                    rate,
+                ));
+                self.windows.turnover = Some(d);
+            }
+            TurnoverAction::AddFolder => {
+                self.windows.turnover = Some(d);
+                let request = FileRequest::new(
+                    Purpose::TurnoverFolder,
+                    "Folder to search for the turnover's media",
+                    BrowseMode::PickFolder,
+                );
+                self.open_file_dialog_now(request);
+            }
+        }
     }
 
     /// Opens a project file, keeping the current one on error.

@@ -21,6 +21,8 @@ pub enum Purpose {
     ExportFolder,
     ExportMix,
     RelinkFolder,
+    ImportTurnover,
+    TurnoverFolder,
 }
 
 /// A request for one dialog.

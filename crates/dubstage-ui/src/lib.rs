@@ -20,6 +20,7 @@ pub mod picture;
 pub mod picture_edit;
 pub mod timeline;
 pub mod transport;
+pub mod turnover;
 pub mod view;
 pub mod widgets;
 pub mod windows;

@@ -639,3 +639,77 @@ fn shortcuts_read_as_keys_in_menus() {
     assert_eq!(text(k(Modifiers::NONE, Key::Plus)), "+");
     assert_eq!(text(k(Modifiers::SHIFT, Key::Comma)), "Shift+,");
 }
+
+// Turnover: File → Import Turnover… brings the picture editor's timeline in.
+
+#[test]
+fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let otio = dir.path().join("scene12_25.otio");
+    std::fs::copy(fixtures.join("scene12_25.otio"), &otio).expect("copy");
+    // The production sound beside the turnover, with its BWF timecode.
+    let hour = 3600 * 48_000u64;
+    bwf(&dir.path().join("A001_C003.wav"), 8.0, Some(10 * hour));
+    bwf(
+        &dir.path().join("A001_C004.wav"),
+        8.0,
+        Some(10 * hour + 120 * 48_000),
+    );
+    bwf(&dir.path().join("Score_01.wav"), 6.0, None);
+    let (mut h, _p) = harness(dubstage_model::Project::new("before"), None);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::I);
+    h.run_steps(2);
+    assert!(
+        h.state().dialogs.browser().is_some(),
+        "Ctrl+Shift+I opens a file browser"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .click();
+    h.run_steps(1);
+    type_into(&mut h, "Path", &otio.display().to_string());
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let d = h
+        .state()
+        .windows
+        .turnover
+        .as_ref()
+        .expect("turnover window open");
+    assert_eq!(d.media_dirs, vec![dir.path().to_owned()]);
+    h.get_by_label("Import").click();
+    for _ in 0..200 {
+        h.run_steps(1);
+        if h.state()
+            .windows
+            .turnover
+            .as_ref()
+            .is_some_and(|d| d.outcome.is_some())
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    let p = h.state().editor.project().clone();
+    assert_eq!(p.name, "Scene 12");
+    assert_eq!(p.tracks.len(), 2);
+    assert_eq!(p.tracks[0].kind, TrackKind::Dialogue);
+    assert_eq!(p.tracks[0].clips[0].position, SamplePos(12 * 1920));
+    assert_eq!(p.tracks[0].clips[0].source_offset, SamplePos(48 * 1920));
+    assert!(
+        p.media.iter().all(|m| m.path.starts_with(dir.path())),
+        "{:?}",
+        p.media
+    );
+    assert!(
+        h.state().editor.session.is_dirty(),
+        "the imported project is unsaved"
+    );
+    // The report is shown; Close closes it.
+    assert!(h.query_by_label_contains("3 found, 0 offline").is_some());
+    h.get_by_label("Close").click();
+    h.run_steps(2);
+    assert!(h.state().windows.turnover.is_none());
+}

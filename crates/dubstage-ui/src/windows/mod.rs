@@ -9,6 +9,7 @@ pub mod insert;
 pub mod loudness;
 pub mod markers;
 pub mod project_settings;
+pub mod turnover;
 
 /// Which windows are open, with their state.
 #[derive(Debug, Default)]
@@ -17,4 +18,5 @@ pub struct Windows {
     pub markers_state: markers::MarkersWindow,
     pub settings: Option<project_settings::ProjectSettings>,
     pub import: Option<import::ImportDialog>,
+    pub turnover: Option<turnover::TurnoverDialog>,
 }

@@ -1,0 +1,277 @@
+//! Turnovers in the editor and the command line alike: the media search
+//! (at the turnover's path, by file name, by tape and timecode) and the
+//! import run in the background with progress and Cancel.
+
+use dubstage_interchange::import::{Options, Report};
+use dubstage_interchange::{Found, MediaResolver, Time, Wanted};
+use dubstage_media::library::{HeaderInfo, read_header};
+use dubstage_model::{FrameRate, Project};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Sound file extensions searched for.
+const AUDIO: [&str; 9] = [
+    "wav", "bwf", "aif", "aiff", "flac", "mp3", "ogg", "m4a", "rf64",
+];
+
+/// Finds turnover media on disk: at its path, else by file name, else by
+/// tape (or reel) name and timecode, in the folders given (searched
+/// recursively, eight levels deep at most).
+pub struct DiskMedia {
+    dirs: Vec<PathBuf>,
+    sample_rate: u32,
+    files: Option<Vec<PathBuf>>,
+    headers: HashMap<PathBuf, Option<HeaderInfo>>,
+    /// Set to stop: every search after it finds nothing.
+    pub cancel: Arc<AtomicBool>,
+    /// Media entries searched for so far.
+    pub searched: Arc<AtomicUsize>,
+}
+
+impl DiskMedia {
+    pub fn new(dirs: Vec<PathBuf>, sample_rate: u32) -> DiskMedia {
+        DiskMedia {
+            dirs,
+            sample_rate,
+            files: None,
+            headers: HashMap::new(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            searched: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn files(&mut self) -> &[PathBuf] {
+        if self.files.is_none() {
+            let mut found = Vec::new();
+            for d in &self.dirs {
+                walk(d, 0, &mut found);
+            }
+            found.sort();
+            self.files = Some(found);
+        }
+        self.files.as_deref().unwrap_or_default()
+    }
+
+    fn header(&mut self, path: &Path) -> Option<HeaderInfo> {
+        self.headers
+            .entry(path.to_owned())
+            .or_insert_with(|| read_header(path).ok())
+            .clone()
+    }
+
+    fn found(&mut self, path: &Path, how: &str) -> Option<Found> {
+        let h = self.header(path)?;
+        let rate = u64::from(h.sample_rate.max(1));
+        let sr = u64::from(self.sample_rate);
+        let at_rate =
+            |v: u64| i64::try_from((u128::from(v) * u128::from(sr) / u128::from(rate)) as u64).ok();
+        Some(Found {
+            path: path.to_owned(),
+            channels: h.channels,
+            length: at_rate(h.frames).unwrap_or(0),
+            time_reference: h.time_reference.and_then(at_rate),
+            how: how.to_owned(),
+        })
+    }
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > 8 || out.len() > 200_000 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_dir() {
+            walk(&p, depth + 1, out);
+        } else if t.is_file()
+            && p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| AUDIO.contains(&x.to_ascii_lowercase().as_str()))
+        {
+            out.push(p);
+        }
+    }
+}
+
+impl MediaResolver for DiskMedia {
+    fn resolve(&mut self, w: &Wanted<'_>) -> Option<Found> {
+        self.searched.fetch_add(1, Ordering::Relaxed);
+        if self.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        if let Some(p) = w.path
+            && p.is_file()
+            && let Some(f) = self.found(p, "at its path")
+        {
+            return Some(f);
+        }
+        // By file name (with or without its extension).
+        let name = w
+            .path
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| w.name.to_owned());
+        let stem = Path::new(&name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let lower = name.to_ascii_lowercase();
+        let by_name = self
+            .files()
+            .iter()
+            .find(|f| {
+                let n = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase());
+                let s = f
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase());
+                n.as_deref() == Some(lower.as_str())
+                    || (!stem.is_empty() && s.as_deref() == Some(stem.as_str()))
+            })
+            .cloned();
+        if let Some(p) = by_name
+            && let Some(f) = self.found(&p, "by name")
+        {
+            return Some(f);
+        }
+        // By tape and timecode: the file's tape (iXML) or name has the
+        // tape's name, and its time reference covers the source range.
+        if w.tape.is_empty() {
+            return None;
+        }
+        let tape = w.tape.to_ascii_lowercase();
+        let sr = self.sample_rate;
+        let candidates: Vec<PathBuf> = self.files().to_vec();
+        for p in candidates {
+            let Some(h) = self.header(&p) else { continue };
+            let named = h.tape.eq_ignore_ascii_case(w.tape)
+                || p.file_stem()
+                    .is_some_and(|s| s.to_string_lossy().to_ascii_lowercase().contains(&tape));
+            if !named {
+                continue;
+            }
+            let Some(f) = self.found(&p, "by tape and timecode") else {
+                continue;
+            };
+            let Some(tr) = f.time_reference else { continue };
+            let start = Time::new(i128::from(tr), i128::from(sr));
+            let end = Time::new(i128::from(tr + f.length), i128::from(sr));
+            if start <= w.from && w.to <= end {
+                return Some(f);
+            }
+        }
+        None
+    }
+}
+
+/// Reads a turnover, finds its media in `media_dirs` (and the turnover's
+/// own folder) and builds the project. `media` carries the cancel flag and
+/// the progress count; a cancelled import is an error.
+pub fn import(
+    file: &Path,
+    media_dirs: &[PathBuf],
+    edl_rate: FrameRate,
+    sample_rate: u32,
+    media: Option<DiskMedia>,
+) -> Result<(Project, Report), String> {
+    let (format, tl) =
+        dubstage_interchange::read_file(file, edl_rate).map_err(|e| e.to_string())?;
+    let mut dirs = media_dirs.to_vec();
+    if let Some(parent) = file.parent() {
+        dirs.push(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_owned()
+        });
+    }
+    let mut disk = match media {
+        Some(mut m) => {
+            m.dirs = dirs;
+            m.sample_rate = sample_rate;
+            m
+        }
+        None => DiskMedia::new(dirs, sample_rate),
+    };
+    let cancel = disk.cancel.clone();
+    let options = Options {
+        sample_rate,
+        ..Options::default()
+    };
+    let built = dubstage_interchange::build(
+        &tl,
+        &file.display().to_string(),
+        format.label(),
+        &options,
+        &mut disk,
+    )
+    .map_err(|e| {
+        format!(
+            "{}: the timeline does not make a project ({e})",
+            file.display()
+        )
+    })?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err("cancelled".into());
+    }
+    Ok(built)
+}
+
+/// A turnover import running on its own thread.
+pub struct TurnoverJob {
+    handle: Option<std::thread::JoinHandle<Result<(Project, Report), String>>>,
+    cancel: Arc<AtomicBool>,
+    searched: Arc<AtomicUsize>,
+}
+
+impl TurnoverJob {
+    pub fn start(
+        file: PathBuf,
+        media_dirs: Vec<PathBuf>,
+        edl_rate: FrameRate,
+        sample_rate: u32,
+    ) -> TurnoverJob {
+        let media = DiskMedia::new(Vec::new(), sample_rate);
+        let (cancel, searched) = (media.cancel.clone(), media.searched.clone());
+        let handle = std::thread::Builder::new()
+            .name("turnover import".into())
+            .spawn(move || import(&file, &media_dirs, edl_rate, sample_rate, Some(media)))
+            .ok();
+        TurnoverJob {
+            handle,
+            cancel,
+            searched,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.handle
+            .as_ref()
+            .is_none_or(std::thread::JoinHandle::is_finished)
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Media files searched for so far.
+    pub fn searched(&self) -> usize {
+        self.searched.load(Ordering::Relaxed)
+    }
+
+    /// The result (waits for the thread).
+    pub fn wait(mut self) -> Result<(Project, Report), String> {
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err("the import stopped unexpectedly".into())),
+            None => Err("could not start the import thread".into()),
+        }
+    }
+}

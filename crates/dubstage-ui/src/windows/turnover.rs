@@ -1,0 +1,176 @@
+//! File → Import Turnover…: the picture editor's timeline (OTIO, FCP7 XML,
+//! CMX3600 EDL) as a new project. The window takes the folders to search
+//! for the media and an EDL's frame rate, shows progress with Cancel while
+//! the media are found, then the import report.
+
+use crate::turnover::TurnoverJob;
+use dubstage_interchange::Format;
+use dubstage_model::FrameRate;
+use std::path::PathBuf;
+
+/// The window's state.
+pub struct TurnoverDialog {
+    pub file: PathBuf,
+    /// What the file is (from its content), or why it cannot be read.
+    pub format: Result<Format, String>,
+    pub media_dirs: Vec<PathBuf>,
+    pub edl_rate: FrameRate,
+    pub job: Option<TurnoverJob>,
+    /// The finished import's report, or its error.
+    pub outcome: Option<Result<String, String>>,
+}
+
+impl std::fmt::Debug for TurnoverDialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnoverDialog")
+            .field("file", &self.file)
+            .field("media_dirs", &self.media_dirs)
+            .field("running", &self.job.is_some())
+            .finish()
+    }
+}
+
+impl TurnoverDialog {
+    /// The window for `file`, searching its folder by default.
+    pub fn new(file: PathBuf, project_rate: FrameRate) -> TurnoverDialog {
+        let format = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                let text = String::from_utf8_lossy(&b[..b.len().min(1 << 20)]).into_owned();
+                dubstage_interchange::detect(&text)
+                    .ok_or_else(|| "not an OTIO, FCP7 XML or CMX3600 EDL timeline".to_owned())
+            });
+        TurnoverDialog {
+            media_dirs: file
+                .parent()
+                .map(|p| vec![p.to_owned()])
+                .unwrap_or_default(),
+            file,
+            format,
+            edl_rate: project_rate,
+            job: None,
+            outcome: None,
+        }
+    }
+}
+
+/// What the user asked for.
+pub enum TurnoverAction {
+    None,
+    Close,
+    Start,
+    AddFolder,
+}
+
+/// Draws the window.
+pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
+    let mut action = TurnoverAction::None;
+    let mut open = true;
+    egui::Window::new("Import Turnover")
+        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_width(560.0)
+        .collapsible(false)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.horizontal(|ui| {
+                ui.label("Timeline:");
+                ui.monospace(d.file.display().to_string());
+            });
+            match &d.format {
+                Ok(f) => {
+                    ui.label(format!("Format: {}", f.label()));
+                }
+                Err(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+            }
+            if let Some(outcome) = &d.outcome {
+                ui.separator();
+                match outcome {
+                    Ok(text) => {
+                        ui.label(
+                            "Imported as a new project (File > Save to choose where it lives).",
+                        );
+                        egui::ScrollArea::vertical()
+                            .max_height(360.0)
+                            .show(ui, |ui| {
+                                ui.add(
+                                    egui::Label::new(egui::RichText::new(text).monospace())
+                                        .selectable(true),
+                                );
+                            });
+                    }
+                    Err(e) => {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("Not imported: {e}"));
+                    }
+                }
+                ui.separator();
+                if ui.button("Close").clicked() {
+                    action = TurnoverAction::Close;
+                }
+                return;
+            }
+            if let Some(job) = &d.job {
+                ui.separator();
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!("Finding media: {} searched", job.searched()));
+                    if ui.button("Cancel").clicked() {
+                        job.cancel();
+                    }
+                });
+                return;
+            }
+            ui.separator();
+            ui.label(
+                "Folders searched for the media (by path, by file name, by tape and timecode):",
+            );
+            let mut remove = None;
+            for (i, dir) in d.media_dirs.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.monospace(dir.display().to_string());
+                    if ui.small_button("Remove").clicked() {
+                        remove = Some(i);
+                    }
+                });
+            }
+            if let Some(i) = remove {
+                d.media_dirs.remove(i);
+            }
+            if ui.button("Add Folder…").clicked() {
+                action = TurnoverAction::AddFolder;
+            }
+            if matches!(d.format, Ok(Format::Edl)) {
+                ui.horizontal(|ui| {
+                    ui.label("EDL frame rate:");
+                    egui::ComboBox::from_id_salt("turnover edl rate")
+                        .selected_text(d.edl_rate.label())
+                        .show_ui(ui, |ui| {
+                            for r in FrameRate::ALL {
+                                ui.selectable_value(&mut d.edl_rate, r, r.label());
+                            }
+                        })
+                        .response
+                        .on_hover_text("An EDL does not say its rate");
+                });
+            }
+            ui.separator();
+            ui.horizontal(|ui| {
+                let ready = d.format.is_ok();
+                if ui.add_enabled(ready, egui::Button::new("Import")).clicked() {
+                    action = TurnoverAction::Start;
+                }
+                if ui.button("Cancel").clicked() {
+                    action = TurnoverAction::Close;
+                }
+            });
+        });
+    if !open {
+        if let Some(job) = &d.job {
+            job.cancel();
+        }
+        return TurnoverAction::Close;
+    }
+    action
+}
