@@ -84,15 +84,20 @@ pub struct Report {
 impl Report {
     /// The report as lines of text.
     pub fn text(&self) -> String {
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         let mut s = format!(
-            "Imported {} ({}): {} tracks, {} clips, {} markers at {}, starting {}\n\
+            "Imported {} ({}): {}, {}, {} at {}, starting {}\n\
              Media: {} found, {} offline\n",
             self.source,
             self.format,
-            self.tracks,
-            self.clips,
-            self.markers,
-            self.frame_rate,
+            n(self.tracks, "track", "tracks"),
+            n(self.clips, "clip", "clips"),
+            n(self.markers, "marker", "markers"),
+            match self.frame_rate.strip_suffix(" DF") {
+                Some(r) => format!("{r} fps drop-frame"),
+                None => format!("{} fps", self.frame_rate),
+            },
             self.start_timecode,
             self.media_found,
             self.media_offline
