@@ -19,6 +19,8 @@ Every fixture is the same little scene at one frame rate, starting at
       96 frames; in the OTIO file its source range is at 25 fps whatever
       the timeline's rate (a mixed-rate source).
   A marker "Door slam" at frame 30.
+  V1: the reference movie scene12_ref.mov (its timecode starts at
+      00:59:58:00), from two seconds in, at the start (not in the EDLs).
 """
 
 import os
@@ -101,6 +103,22 @@ def timeline(key):
             source_range=TR(RT(0, rate), RT(96, rate)),
         )
     )
+    # The reference movie on V1: its first frame (timecode 00:59:58:00,
+    # two seconds before the start) is used from 50 frames in, at the
+    # start: so the movie's first frame sits two seconds before the start.
+    v1 = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    mov = tc_frames(0, 59, 58, 0, key)
+    v1.append(
+        otio.schema.Clip(
+            name="scene12_ref",
+            media_reference=otio.schema.ExternalReference(
+                target_url="file:///turnover/picture/scene12_ref.mov",
+                available_range=TR(RT(mov, rate), RT(rate * 20, rate)),
+            ),
+            source_range=TR(RT(mov + 2 * NOMINAL[key], rate), RT(150, rate)),
+        )
+    )
+    tl.tracks.append(v1)
     tl.tracks.append(a1)
     tl.tracks.append(a2)
     tl.tracks.markers.append(

@@ -138,7 +138,20 @@ pub fn read(text: &str) -> Result<Timeline, InterchangeError> {
             name.clone()
         };
         if t.get("kind").and_then(Value::as_str) != Some("Audio") {
-            tl.note(label, "video track: not carried");
+            if tl.picture.is_none()
+                && let Some(p) = reference_movie(t)
+            {
+                tl.note(
+                    &label,
+                    format!(
+                        "video track: not carried (its movie {} is the reference picture)",
+                        p.path.display()
+                    ),
+                );
+                tl.picture = Some(p);
+            } else {
+                tl.note(label, "video track: not carried");
+            }
             continue;
         }
         if t.get("enabled").and_then(Value::as_bool) == Some(false) {
@@ -170,6 +183,33 @@ pub fn read(text: &str) -> Result<Timeline, InterchangeError> {
         read_marker(&mut tl, m, Time::ZERO);
     }
     Ok(tl)
+}
+
+/// The first movie on a video track, placed so its first frame sits where
+/// the clip shows it.
+fn reference_movie(track: &Value) -> Option<crate::timeline::PictureRef> {
+    let mut at = Time::ZERO;
+    for item in track.get("children")?.as_array()? {
+        let (start, dur) = item.get("source_range").and_then(range)?;
+        if schema(item).starts_with("Clip.")
+            && let Some(r) = media_reference(item)
+            && schema(r).starts_with("ExternalReference.")
+            && let Some(url) = r.get("target_url").and_then(Value::as_str)
+        {
+            let origin = r
+                .get("available_range")
+                .and_then(range)
+                .map_or(start, |a| a.0);
+            return Some(crate::timeline::PictureRef {
+                path: url_to_path(url),
+                at: at - (start - origin),
+            });
+        }
+        if !schema(item).starts_with("Transition.") {
+            at = at + dur;
+        }
+    }
+    None
 }
 
 fn first_rate(stack: &Value) -> Option<FrameRate> {

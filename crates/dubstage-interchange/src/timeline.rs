@@ -212,7 +212,17 @@ pub struct Timeline {
     /// Items dropped or approximated while reading.
     pub notes: Vec<Note>,
     /// The reference movie the turnover names, if any.
-    pub picture: Option<PathBuf>,
+    pub picture: Option<PictureRef>,
+}
+
+/// The reference movie on a turnover's video track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PictureRef {
+    /// The path the turnover gives.
+    pub path: PathBuf,
+    /// Where the movie's first frame sits, from the timeline's start
+    /// (negative when it starts before).
+    pub at: Time,
 }
 
 impl Timeline {

@@ -91,7 +91,41 @@ pub fn read(xml: &str) -> Result<Timeline, InterchangeError> {
     }
     let rate = tl.rate;
     let media = child(seq, "media").ok_or_else(|| bad("the sequence has no media"))?;
-    if child(media, "video").is_some_and(|v| {
+    // The reference movie: the first file on a video track.
+    let movie = child(media, "video").and_then(|v| {
+        v.descendants()
+            .filter(|c| c.has_tag_name("clipitem"))
+            .find_map(|c| {
+                let f = child(c, "file")?;
+                let f = if f.has_children() {
+                    f
+                } else {
+                    root.descendants().find(|n| {
+                        n.has_tag_name("file")
+                            && n.has_children()
+                            && n.attribute("id") == f.attribute("id")
+                    })?
+                };
+                let url = text(f, "pathurl")?;
+                let r = rate_of(c).unwrap_or(rate);
+                let start = int(c, "start").filter(|s| *s >= 0).unwrap_or(0);
+                let inn = int(c, "in").unwrap_or(0);
+                Some(crate::timeline::PictureRef {
+                    path: url_to_path(url),
+                    at: Time::frames(start, rate) - Time::frames(inn, r),
+                })
+            })
+    });
+    if let Some(p) = movie {
+        tl.note(
+            "video",
+            format!(
+                "video tracks: not carried (their movie {} is the reference picture)",
+                p.path.display()
+            ),
+        );
+        tl.picture = Some(p);
+    } else if child(media, "video").is_some_and(|v| {
         v.children()
             .any(|t| t.has_tag_name("track") && t.has_children())
     }) {

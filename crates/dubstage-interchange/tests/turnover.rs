@@ -174,6 +174,33 @@ fn every_format_at_every_rate_lands_on_the_exact_samples() {
 }
 
 #[test]
+fn the_reference_movie_on_the_video_track_is_placed_by_its_first_frame() {
+    // Used from two seconds in at the start: its first frame sits two
+    // seconds (in frames of the rate) before the start.
+    for key in ["23976", "25", "2997df"] {
+        let r = rate(key);
+        let nominal = i64::from(r.timecode_base());
+        for ext in ["otio", "xml"] {
+            let (_, tl) = read_file(&fixture(&format!("scene12_{key}.{ext}")), r).expect("reads");
+            let pic = tl.picture.expect("a reference movie");
+            assert_eq!(pic.path, PathBuf::from("/turnover/picture/scene12_ref.mov"));
+            assert_eq!(
+                pic.at,
+                Time::ZERO - Time::frames(2 * nominal, r),
+                "{key} {ext}"
+            );
+            assert!(
+                tl.notes
+                    .iter()
+                    .any(|n| n.what.contains("reference picture"))
+            );
+        }
+        let (_, tl) = read_file(&fixture(&format!("scene12_{key}.edl")), r).expect("reads");
+        assert!(tl.picture.is_none());
+    }
+}
+
+#[test]
 fn the_edl_rate_follows_its_frame_code_mode() {
     // FCM: DROP FRAME makes a 29.97 EDL drop-frame; its timecodes count so.
     let (_, p, _) = import("scene12_2997df.edl", "2997df");

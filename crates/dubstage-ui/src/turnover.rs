@@ -220,7 +220,97 @@ pub fn import(
     if cancel.load(Ordering::Relaxed) {
         return Err("cancelled".into());
     }
-    Ok(built)
+    let (mut project, mut report) = built;
+    if let Some(movie) = &tl.picture {
+        attach_picture(&mut project, &mut report, movie, &disk.dirs);
+    }
+    Ok((project, report))
+}
+
+/// Makes the turnover's reference movie the project's picture when it is
+/// found (at its path, else by file name in `dirs`) and can be probed.
+fn attach_picture(
+    project: &mut Project,
+    report: &mut Report,
+    movie: &dubstage_interchange::timeline::PictureRef,
+    dirs: &[PathBuf],
+) {
+    use dubstage_interchange::import::Item;
+    let name = movie
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let found = if movie.path.is_file() {
+        Some(movie.path.clone())
+    } else {
+        let mut all = Vec::new();
+        for d in dirs {
+            walk_any(d, 0, &mut all);
+        }
+        all.into_iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(&name))
+        })
+    };
+    let Some(path) = found else {
+        report.dropped.push(Item {
+            item: name,
+            what: format!(
+                "reference movie not found (was {}): set it with File > Set Picture",
+                movie.path.display()
+            ),
+        });
+        return;
+    };
+    let probed = dubstage_media::video::Tools::locate()
+        .map_err(|e| e.to_string())
+        .and_then(|t| dubstage_media::video::probe(&t, &path).map_err(|e| e.to_string()))
+        .and_then(|info| crate::picture::movie_frame_rate(&info).map(|rate| (info, rate)));
+    match probed {
+        Ok((info, frame_rate)) => {
+            let sr = project.sample_rate.hz();
+            project.picture = Some(dubstage_model::Picture {
+                path: std::path::absolute(&path).unwrap_or(path.clone()),
+                frame_rate,
+                frames: info.frames,
+                position: dubstage_model::SamplePos(movie.at.samples(sr)),
+                timecode: info
+                    .timecode
+                    .as_deref()
+                    .and_then(|t| dubstage_model::Timecode::parse(t).ok()),
+                width: info.width,
+                height: info.height,
+                av_offset_ms: 0.0,
+            });
+            report.carried.push(Item {
+                item: name,
+                what: format!("reference picture ({})", path.display()),
+            });
+        }
+        Err(e) => report.dropped.push(Item {
+            item: name,
+            what: format!("reference movie {} not used: {e}", path.display()),
+        }),
+    }
+}
+
+/// Every file under `dir` (eight levels deep at most).
+fn walk_any(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > 8 || out.len() > 200_000 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_dir() {
+            walk_any(&e.path(), depth + 1, out);
+        } else if t.is_file() {
+            out.push(e.path());
+        }
+    }
 }
 
 /// A turnover import running on its own thread.

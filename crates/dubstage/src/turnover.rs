@@ -157,6 +157,13 @@ pub fn project_json(p: &Project) -> String {
         "tracks": tracks,
         "media": media,
         "markers": markers,
+        "picture": p.picture.as_ref().map(|pic| json!({
+            "path": pic.path.display().to_string(),
+            "position": pic.position.0,
+            "frames": pic.frames,
+            "frame_rate": {"num": pic.frame_rate.num(), "den": pic.frame_rate.den()},
+            "offline": !pic.path.is_file(),
+        })),
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

@@ -136,6 +136,80 @@ fn an_otio_turnover_becomes_a_project_that_finds_its_media_and_renders() {
     assert_eq!(std::fs::read(&project).expect("read"), before);
 }
 
+/// A 25 fps movie of `seconds` whose timecode starts at `timecode`.
+fn movie(path: &Path, seconds: u32, timecode: &str) {
+    let ok = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=160x90:rate=25:duration={seconds}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-timecode", timecode])
+        .arg(path)
+        .status()
+        .expect("ffmpeg runs (installed by make test)")
+        .success();
+    assert!(ok, "ffmpeg made the movie");
+}
+
+#[test]
+fn the_turnovers_reference_movie_becomes_the_picture_where_the_cut_uses_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let media = dir.path().join("media");
+    scene_media(&media, "A001_C003.wav", "A001_C004.wav");
+    let pictures = dir.path().join("Picture Cut");
+    std::fs::create_dir_all(&pictures).expect("dir");
+    movie(&pictures.join("scene12_ref.mov"), 8, "00:59:58:00");
+    let project = dir.path().join("p.dubstage");
+    let r = dubstage(&[
+        "import-timeline",
+        s(&fixture("scene12_25.otio")),
+        "-o",
+        s(&project),
+        "--media-dir",
+        s(&media),
+        "--media-dir",
+        s(&pictures),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("reference picture"), "{}", r.stdout);
+    let j = info_json(&project);
+    let pic = &j["picture"];
+    assert!(
+        pic["path"]
+            .as_str()
+            .expect("path")
+            .ends_with("Picture Cut/scene12_ref.mov"),
+        "{pic}"
+    );
+    // Used from 2 s in at the start: its first frame sits 2 s before it.
+    assert_eq!(pic["position"], -96_000);
+    assert_eq!(pic["frames"], 200);
+    assert_eq!(pic["frame_rate"]["num"], 25);
+    // Without it the report says so and the project still imports.
+    let bare = dir.path().join("bare.dubstage");
+    let r = dubstage(&[
+        "import-timeline",
+        s(&fixture("scene12_25.otio")),
+        "-o",
+        s(&bare),
+        "--media-dir",
+        s(&media),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("reference movie not found"),
+        "{}",
+        r.stdout
+    );
+    assert!(info_json(&bare)["picture"].is_null());
+}
+
 #[test]
 fn an_edl_finds_renamed_takes_by_tape_and_timecode() {
     let dir = tempfile::tempdir().expect("tempdir");
