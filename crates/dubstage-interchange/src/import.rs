@@ -427,3 +427,100 @@ pub fn build(
     }
     Ok((project, report))
 }
+
+/// The commands that add `imported` (a turnover built by [`build`] at
+/// `current`'s sample rate) to `current`, `offset` samples later: its
+/// media (with their timecode and tape), tracks with their clips and
+/// levels, markers, and its picture when `current` has none. Applied as
+/// one group they are one undo step; the ids they create are predicted
+/// from [`Project::peek_next_id`] (a group hands ids out in order).
+pub fn merge_commands(current: &Project, imported: &Project, offset: i64) -> Vec<Command> {
+    let mut cmds = Vec::new();
+    let mut next = current.peek_next_id();
+    let mut media = BTreeMap::new();
+    for m in &imported.media {
+        cmds.push(Command::AddMedia {
+            path: m.path.clone(),
+            name: m.name.clone(),
+            channels: m.channels,
+            length: m.length,
+        });
+        let id = MediaId(next);
+        next += 1;
+        media.insert(m.id, id);
+        if m.time_reference.is_some() || !m.tape.is_empty() {
+            cmds.push(Command::SetMediaOrigin {
+                media: id,
+                time_reference: m.time_reference,
+                tape: m.tape.clone(),
+            });
+        }
+    }
+    for t in &imported.tracks {
+        cmds.push(Command::AddTrack {
+            kind: t.kind,
+            name: t.name.clone(),
+        });
+        let track = dubstage_model::TrackId(next);
+        next += 1;
+        if t.gain_db != 0.0 {
+            cmds.push(Command::SetParam {
+                id: ParamId::Fader(StripId::Track(track)),
+                value: t.gain_db,
+            });
+        }
+        if t.pan != 0.0 {
+            cmds.push(Command::SetParam {
+                id: ParamId::Pan(StripId::Track(track)),
+                value: t.pan,
+            });
+        }
+        for c in &t.clips {
+            let Some(&m) = media.get(&c.media) else {
+                continue;
+            };
+            cmds.push(Command::AddClip {
+                track,
+                clip: NewClip {
+                    media: m,
+                    name: c.name.clone(),
+                    position: SamplePos(c.position.0.saturating_add(offset)),
+                    length: c.length,
+                    source_offset: c.source_offset,
+                    gain_db: c.gain_db,
+                    fade_in: c.fade_in,
+                    fade_out: c.fade_out,
+                    channels: c.channels,
+                },
+            });
+            next += 1;
+        }
+    }
+    for m in &imported.markers {
+        cmds.push(Command::AddMarker {
+            position: SamplePos(m.position.0.saturating_add(offset)),
+            name: m.name.clone(),
+        });
+    }
+    if current.picture.is_none()
+        && let Some(p) = &imported.picture
+    {
+        let mut p = p.clone();
+        p.position = SamplePos(p.position.0.saturating_add(offset));
+        cmds.push(Command::SetPicture { picture: Some(p) });
+    }
+    cmds
+}
+
+/// Samples from `current`'s start to `imported`'s start (so the turnover
+/// lands at its own timecode), at `current`'s rate.
+pub fn timecode_offset(current: &Project, imported: &Project) -> Option<i64> {
+    let sr = current.sample_rate.hz();
+    let at = |p: &Project| {
+        p.start_timecode
+            .to_frames(p.frame_rate)
+            .ok()
+            .map(|f| Time::frames(f, p.frame_rate).samples(sr))
+    };
+    Some(at(imported)? - at(current)?)
+}

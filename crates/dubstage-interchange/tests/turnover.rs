@@ -432,3 +432,50 @@ fn readers_survive_thousands_of_mutated_turnovers() {
         }
     }
 }
+
+#[test]
+fn a_turnover_merged_into_a_session_is_one_undo_step_at_its_timecode() {
+    // A session that already has work in it, starting at 00:59:00:00.
+    let mut current = Project::new("mix");
+    current.frame_rate = FrameRate::FPS_25;
+    current.start_timecode = Timecode::new(0, 59, 0, 0);
+    let mut session = dubstage_model::Session::new(current);
+    session
+        .apply(dubstage_model::Command::AddTrack {
+            kind: dubstage_model::TrackKind::Foley,
+            name: "Feet".into(),
+        })
+        .expect("track");
+    session
+        .apply(dubstage_model::Command::AddMarker {
+            position: dubstage_model::SamplePos(5),
+            name: "mine".into(),
+        })
+        .expect("marker");
+    let before = session.project().clone();
+    let (_, imported, _) = import("scene12_25.otio", "25");
+    let offset = dubstage_interchange::import::timecode_offset(session.project(), &imported)
+        .expect("offset");
+    assert_eq!(offset, 60 * SR, "01:00:00:00 is a minute after 00:59:00:00");
+    let cmds = dubstage_interchange::import::merge_commands(session.project(), &imported, offset);
+    session
+        .apply_group("Import Turnover", cmds)
+        .expect("the predicted ids hold");
+    let p = session.project().clone();
+    assert_eq!(p.tracks.len(), 3);
+    assert_eq!(p.tracks[0].name, "Feet");
+    let a1 = &p.tracks[1];
+    assert_eq!(a1.clips[0].position.0, offset + s(12, FrameRate::FPS_25));
+    assert_eq!(a1.clips[0].source_offset.0, s(48, FrameRate::FPS_25));
+    let m = p
+        .media
+        .iter()
+        .find(|m| m.id == a1.clips[0].media)
+        .expect("media");
+    assert_eq!(m.path, PathBuf::from("/disk/A001_C003.wav"));
+    assert_eq!(m.time_reference, Some(10 * 3600 * SR));
+    assert_eq!(p.markers.len(), 2);
+    // One undo takes it all away.
+    session.undo();
+    assert_eq!(session.project(), &before);
+}

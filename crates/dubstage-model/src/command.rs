@@ -188,6 +188,13 @@ pub enum Command {
         media: MediaId,
         path: PathBuf,
     },
+    /// Where a media file sits in its own timecode, and its tape name (from
+    /// a turnover).
+    SetMediaOrigin {
+        media: MediaId,
+        time_reference: Option<i64>,
+        tape: String,
+    },
     AddClip {
         track: TrackId,
         clip: NewClip,
@@ -313,6 +320,7 @@ impl Command {
             Command::AddMedia { .. } | Command::InsertMedia { .. } => "Import Media",
             Command::RemoveMedia { .. } => "Remove Media",
             Command::SetMediaPath { .. } => "Relink Media",
+            Command::SetMediaOrigin { .. } => "Media Timecode",
             Command::AddClip { .. } | Command::InsertClip { .. } => "Add Clip",
             Command::RemoveClip { .. } => "Delete Clip",
             Command::ReplaceClip { .. } => "Edit Clip",
@@ -897,6 +905,26 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             done(C::SetMediaPath {
                 media: *media,
                 path: old,
+            })
+        }
+        C::SetMediaOrigin {
+            media,
+            time_reference,
+            tape,
+        } => {
+            let m = p
+                .media
+                .iter_mut()
+                .find(|m| m.id == *media)
+                .ok_or(EditError::NoMedia(*media))?;
+            let old = (
+                std::mem::replace(&mut m.time_reference, *time_reference),
+                std::mem::replace(&mut m.tape, tape.clone()),
+            );
+            done(C::SetMediaOrigin {
+                media: *media,
+                time_reference: old.0,
+                tape: old.1,
             })
         }
         C::AddClip { track, clip } => {

@@ -76,7 +76,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
     let any_bus = pick(p.buses.len(), b).map(|i| p.buses[i].id);
-    Some(match op % 46 {
+    Some(match op % 47 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -275,6 +275,11 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
                 gain_db: g / 4.0,
                 ceiling_dbtp: (b % 2 == 0).then_some(-1.1),
             }),
+        },
+        45 => Command::SetMediaOrigin {
+            media: media?,
+            time_reference: (a % 2 == 0).then_some(i64::from(b) * 48_000),
+            tape: format!("A{a:03}"),
         },
         _ => Command::SetMediaPath {
             media: media?,

@@ -180,7 +180,7 @@ pub const ACTIONS: &[Action] = &[
         "Import Turnover…",
         [k(CMD_SHIFT, Key::I)],
         no_dialog,
-        |a| a.request(Pending::ImportTurnover)
+        |a| a.import_turnover_dialog()
     ),
     action!(
         "file.export",

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 pub enum Pending {
     New,
     Open(Option<PathBuf>),
-    /// File → Import Turnover… (it replaces the project).
-    ImportTurnover,
+    /// The imported turnover (in `EditorApp::imported`) replaces the project.
+    UseImported,
     Quit,
 }
 
@@ -27,6 +27,9 @@ pub struct EditorApp {
     pub import: Option<ImportJob>,
     /// Waiting for Save / Don't Save / Cancel.
     pub confirm: Option<Pending>,
+    /// A turnover imported as a new project, waiting for the unsaved-changes
+    /// question to be answered.
+    pub imported: Option<(Project, dubstage_interchange::Report)>,
     /// What to do once a Save As started by "Save" in the unsaved-changes
     /// question has saved.
     after_save: Option<Pending>,
@@ -131,6 +134,7 @@ impl EditorApp {
             editor,
             import: None,
             confirm: None,
+            imported: None,
             after_save: None,
             quit_requested: false,
             timecode_edit: None,
@@ -597,6 +601,25 @@ impl EditorApp {
         self.open_file_dialog_now(request);
     }
 
+    /// File → Import Turnover…: picks the timeline, then the Import
+    /// Turnover window.
+    pub fn import_turnover_dialog(&mut self) {
+        let dir = self
+            .editor
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_owned);
+        let request = FileRequest::new(
+            Purpose::ImportTurnover,
+            "Import a turnover timeline",
+            BrowseMode::OpenFile,
+        )
+        .filter("Timelines (OTIO, FCP7 XML, EDL)", &["otio", "xml", "edl"])
+        .in_dir(dir.as_deref());
+        self.open_file_dialog_now(request);
+    }
+
     pub fn relink_dialog(&mut self) {
         let request = FileRequest::new(
             Purpose::RelinkFolder,
@@ -917,21 +940,21 @@ impl EditorApp {
                 let request = crate::actions::open_request(self);
                 self.open_file_dialog_now(request);
             }
-            Pending::ImportTurnover => {
-                let dir = self
-                    .editor
-                    .path
-                    .as_deref()
-                    .and_then(std::path::Path::parent)
-                    .map(std::path::Path::to_owned);
-                let request = FileRequest::new(
-                    Purpose::ImportTurnover,
-                    "Import a turnover timeline",
-                    BrowseMode::OpenFile,
-                )
-                .filter("Timelines (OTIO, FCP7 XML, EDL)", &["otio", "xml", "edl"])
-                .in_dir(dir.as_deref());
-                self.open_file_dialog_now(request);
+            Pending::UseImported => {
+                if let Some((project, report)) = self.imported.take() {
+                    let engine = (self.engine_factory)(project.sample_rate.hz());
+                    let mut editor = Editor::new(project, None, engine);
+                    editor.session.mark_unsaved();
+                    editor.notify(
+                        format!(
+                            "imported the turnover: {} clips, {} offline media; File > Save to keep it",
+                            report.clips, report.media_offline
+                        ),
+                        report.media_offline > 0,
+                    );
+                    self.replace_editor(editor);
+                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
+                }
             }
             Pending::Quit => self.quit_requested = true,
         }
@@ -989,19 +1012,42 @@ impl EditorApp {
         {
             d.outcome = Some(match job.wait() {
                 Ok((project, report)) => {
-                    let engine = (self.engine_factory)(project.sample_rate.hz());
-                    let mut editor = Editor::new(project, None, engine);
-                    editor.session.mark_unsaved();
-                    editor.notify(
-                        format!(
-                            "imported the turnover: {} clips, {} offline media; File > Save to keep it",
-                            report.clips, report.media_offline
+                    let text = report.text();
+                    use crate::windows::turnover::Destination;
+                    let current = self.editor.project();
+                    let offset = match d.destination {
+                        Destination::NewProject => None,
+                        Destination::HereAtTimecode => Some(
+                            dubstage_interchange::import::timecode_offset(current, &project)
+                                .unwrap_or(0),
                         ),
-                        report.media_offline > 0,
-                    );
-                    self.replace_editor(editor);
-                    self.editor.zoom_to_fit(self.timeline.clip_area_width);
-                    Ok(report.text())
+                        Destination::HereAtPlayhead => Some(self.editor.playhead().0),
+                    };
+                    match offset {
+                        None => {
+                            self.imported = Some((project, report));
+                            self.request(Pending::UseImported);
+                        }
+                        Some(offset) => {
+                            let cmds = dubstage_interchange::import::merge_commands(
+                                self.editor.project(),
+                                &project,
+                                offset,
+                            );
+                            if !cmds.is_empty() {
+                                self.editor.apply_group("Import Turnover", cmds);
+                                self.editor.load_media();
+                            }
+                            self.editor.notify(
+                                format!(
+                                    "imported the turnover into this project: {} clips, {} offline media",
+                                    report.clips, report.media_offline
+                                ),
+                                report.media_offline > 0,
+                            );
+                        }
+                    }
+                    Ok(text)
                 }
                 Err(e) => Err(e),
             });
@@ -1019,6 +1065,7 @@ impl EditorApp {
                     d.media_dirs.clone(),
                     d.edl_rate,
                     rate,
+                    d.kinds(),
                 ));
                 self.windows.turnover = Some(d);
             }

@@ -180,6 +180,7 @@ pub fn import(
     edl_rate: FrameRate,
     sample_rate: u32,
     media: Option<DiskMedia>,
+    kinds: Vec<Option<dubstage_model::TrackKind>>,
 ) -> Result<(Project, Report), String> {
     let (format, tl) =
         dubstage_interchange::read_file(file, edl_rate).map_err(|e| e.to_string())?;
@@ -200,10 +201,7 @@ pub fn import(
         None => DiskMedia::new(dirs, sample_rate),
     };
     let cancel = disk.cancel.clone();
-    let options = Options {
-        sample_rate,
-        ..Options::default()
-    };
+    let options = Options { sample_rate, kinds };
     let built = dubstage_interchange::build(
         &tl,
         &file.display().to_string(),
@@ -326,12 +324,22 @@ impl TurnoverJob {
         media_dirs: Vec<PathBuf>,
         edl_rate: FrameRate,
         sample_rate: u32,
+        kinds: Vec<Option<dubstage_model::TrackKind>>,
     ) -> TurnoverJob {
         let media = DiskMedia::new(Vec::new(), sample_rate);
         let (cancel, searched) = (media.cancel.clone(), media.searched.clone());
         let handle = std::thread::Builder::new()
             .name("turnover import".into())
-            .spawn(move || import(&file, &media_dirs, edl_rate, sample_rate, Some(media)))
+            .spawn(move || {
+                import(
+                    &file,
+                    &media_dirs,
+                    edl_rate,
+                    sample_rate,
+                    Some(media),
+                    kinds,
+                )
+            })
             .ok();
         TurnoverJob {
             handle,

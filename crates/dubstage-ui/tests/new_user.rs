@@ -713,3 +713,129 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
     h.run_steps(2);
     assert!(h.state().windows.turnover.is_none());
 }
+
+#[test]
+fn a_turnover_imported_into_this_project_lands_at_its_timecode_and_undoes_in_one_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let otio = dir.path().join("scene12_25.otio");
+    std::fs::copy(fixtures.join("scene12_25.otio"), &otio).expect("copy");
+    let hour = 3600 * 48_000u64;
+    bwf(&dir.path().join("A001_C003.wav"), 8.0, Some(10 * hour));
+    bwf(
+        &dir.path().join("A001_C004.wav"),
+        8.0,
+        Some(10 * hour + 120 * 48_000),
+    );
+    bwf(&dir.path().join("Score_01.wav"), 6.0, None);
+    // A session already under way, starting a minute before the turnover.
+    let mut start = dubstage_model::Project::new("mix");
+    start.frame_rate = dubstage_model::FrameRate::FPS_25;
+    start.start_timecode = dubstage_model::Timecode::new(0, 59, 0, 0);
+    let mut s = dubstage_model::Session::new(start);
+    s.apply(dubstage_model::Command::AddTrack {
+        kind: TrackKind::Foley,
+        name: "Feet".into(),
+    })
+    .expect("track");
+    let (mut h, _p) = harness(s.project().clone(), None);
+    let before = h.state().editor.project().clone();
+    let mut d = dubstage_ui::windows::turnover::TurnoverDialog::new(
+        otio,
+        dubstage_model::FrameRate::FPS_25,
+    );
+    assert_eq!(
+        d.tracks.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        ["A1", "Music"]
+    );
+    // The music track as SFX instead of the guess.
+    assert_eq!(d.tracks[1].1, TrackKind::Music);
+    d.tracks[1].1 = TrackKind::Sfx;
+    h.state_mut().windows.turnover = Some(d);
+    h.run_steps(2);
+    h.get_by_label("This project, at the turnover's timecode")
+        .click();
+    h.run_steps(1);
+    h.get_by_label("Import").click();
+    for _ in 0..200 {
+        h.run_steps(1);
+        if h.state()
+            .windows
+            .turnover
+            .as_ref()
+            .is_some_and(|d| d.outcome.is_some())
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    let p = h.state().editor.project().clone();
+    assert_eq!(p.name, "mix", "the same project");
+    assert_eq!(p.tracks.len(), 3);
+    assert_eq!(p.tracks[0].name, "Feet");
+    assert_eq!(p.tracks[2].kind, TrackKind::Sfx);
+    // 01:00:00:00 is one minute into this session; the clip 12 frames later.
+    assert_eq!(
+        p.tracks[1].clips[0].position,
+        SamplePos(60 * 48_000 + 12 * 1920)
+    );
+    assert!(
+        h.query_by_label_contains("Edit > Undo takes it out again")
+            .is_some()
+    );
+    h.get_by_label("Close").click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().editor.project().tracks,
+        before.tracks,
+        "one undo takes it out"
+    );
+    assert_eq!(h.state().editor.project().media, before.media);
+}
+
+#[test]
+fn a_turnover_as_a_new_project_asks_about_unsaved_changes_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let edl = dir.path().join("scene12_25.edl");
+    std::fs::copy(fixtures.join("scene12_25.edl"), &edl).expect("copy");
+    let (mut h, _p) = harness(dubstage_model::Project::new("work in progress"), None);
+    h.state_mut()
+        .editor
+        .apply(dubstage_model::Command::AddTrack {
+            kind: TrackKind::Foley,
+            name: "Feet".into(),
+        });
+    assert!(h.state().editor.session.is_dirty());
+    let d =
+        dubstage_ui::windows::turnover::TurnoverDialog::new(edl, dubstage_model::FrameRate::FPS_25);
+    assert!(matches!(d.format, Ok(dubstage_interchange::Format::Edl)));
+    h.state_mut().windows.turnover = Some(d);
+    h.run_steps(2);
+    h.get_by_label("Import").click();
+    for _ in 0..200 {
+        h.run_steps(1);
+        if h.state().confirm.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    assert_eq!(
+        h.state().editor.project().name,
+        "work in progress",
+        "nothing replaced yet"
+    );
+    h.get_by_label("Don't Save").click();
+    h.run_steps(2);
+    let p = h.state().editor.project();
+    assert_eq!(p.name, "Scene 12");
+    assert_eq!(p.tracks.len(), 2);
+    // The takes are offline (not beside the EDL) and the report says so.
+    assert!(h.query_by_label_contains("0 found, 3 offline").is_some());
+}

@@ -42,9 +42,15 @@ pub fn import_timeline(a: &ImportArgs<'_>) -> Result<()> {
     if a.report == Some(a.output) {
         bail!("the report and the project cannot be the same file");
     }
-    let (project, report) =
-        dubstage_ui::turnover::import(a.file, a.media_dirs, a.edl_rate, a.sample_rate, None)
-            .map_err(anyhow::Error::msg)?;
+    let (project, report) = dubstage_ui::turnover::import(
+        a.file,
+        a.media_dirs,
+        a.edl_rate,
+        a.sample_rate,
+        None,
+        Vec::new(),
+    )
+    .map_err(anyhow::Error::msg)?;
     file::save(&project, a.output).with_context(|| format!("saving {}", a.output.display()))?;
     if let Some(r) = a.report {
         file::write_atomic(r, report.json().as_bytes())

@@ -5,8 +5,19 @@
 
 use crate::turnover::TurnoverJob;
 use dubstage_interchange::Format;
-use dubstage_model::FrameRate;
+use dubstage_model::{FrameRate, TrackKind};
 use std::path::PathBuf;
+
+/// Where the turnover goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// A new project (the current one is closed, after asking to save).
+    NewProject,
+    /// Into this project, its start timecode on the same session timecode.
+    HereAtTimecode,
+    /// Into this project, its start at the playhead.
+    HereAtPlayhead,
+}
 
 /// The window's state.
 pub struct TurnoverDialog {
@@ -18,6 +29,9 @@ pub struct TurnoverDialog {
     pub job: Option<TurnoverJob>,
     /// The finished import's report, or its error.
     pub outcome: Option<Result<String, String>>,
+    pub destination: Destination,
+    /// The turnover's tracks with the kind each will get (guessed, changeable).
+    pub tracks: Vec<(String, TrackKind)>,
 }
 
 impl std::fmt::Debug for TurnoverDialog {
@@ -40,7 +54,7 @@ impl TurnoverDialog {
                 dubstage_interchange::detect(&text)
                     .ok_or_else(|| "not an OTIO, FCP7 XML or CMX3600 EDL timeline".to_owned())
             });
-        TurnoverDialog {
+        let mut d = TurnoverDialog {
             media_dirs: file
                 .parent()
                 .map(|p| vec![p.to_owned()])
@@ -50,7 +64,43 @@ impl TurnoverDialog {
             edl_rate: project_rate,
             job: None,
             outcome: None,
+            destination: Destination::NewProject,
+            tracks: Vec::new(),
+        };
+        d.read_tracks();
+        d
+    }
+
+    /// Reads the turnover's tracks (again, for an EDL whose rate changed),
+    /// keeping kinds already chosen.
+    pub fn read_tracks(&mut self) {
+        match dubstage_interchange::read_file(&self.file, self.edl_rate) {
+            Ok((_, tl)) => {
+                let old = std::mem::take(&mut self.tracks);
+                self.tracks = tl
+                    .tracks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let kind = old.get(i).map_or_else(
+                            || dubstage_interchange::import::guess_kind(&t.name),
+                            |k| k.1,
+                        );
+                        (t.name.clone(), kind)
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                if self.format.is_ok() {
+                    self.format = Err(e.to_string());
+                }
+            }
         }
+    }
+
+    /// The kinds chosen, by the turnover's track index.
+    pub fn kinds(&self) -> Vec<Option<TrackKind>> {
+        self.tracks.iter().map(|t| Some(t.1)).collect()
     }
 }
 
@@ -89,9 +139,12 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                 ui.separator();
                 match outcome {
                     Ok(text) => {
-                        ui.label(
-                            "Imported as a new project (File > Save to choose where it lives).",
-                        );
+                        ui.label(match d.destination {
+                            Destination::NewProject => {
+                                "Imported as a new project (File > Save to choose where it lives)."
+                            }
+                            _ => "Imported into this project (Edit > Undo takes it out again).",
+                        });
                         egui::ScrollArea::vertical()
                             .max_height(360.0)
                             .show(ui, |ui| {
@@ -142,6 +195,7 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                 action = TurnoverAction::AddFolder;
             }
             if matches!(d.format, Ok(Format::Edl)) {
+                let before = d.edl_rate;
                 ui.horizontal(|ui| {
                     ui.label("EDL frame rate:");
                     egui::ComboBox::from_id_salt("turnover edl rate")
@@ -154,7 +208,40 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                         .response
                         .on_hover_text("An EDL does not say its rate");
                 });
+                if d.edl_rate != before {
+                    d.read_tracks();
+                }
             }
+            if !d.tracks.is_empty() {
+                ui.separator();
+                ui.label("Tracks:");
+                egui::Grid::new("turnover tracks").show(ui, |ui| {
+                    for (i, (name, kind)) in d.tracks.iter_mut().enumerate() {
+                        ui.label(name.as_str());
+                        egui::ComboBox::from_id_salt(("turnover kind", i))
+                            .selected_text(kind.label())
+                            .show_ui(ui, |ui| {
+                                for k in TrackKind::ALL {
+                                    ui.selectable_value(kind, k, k.label());
+                                }
+                            });
+                        ui.end_row();
+                    }
+                });
+            }
+            ui.separator();
+            ui.label("Into:");
+            ui.radio_value(&mut d.destination, Destination::NewProject, "A new project");
+            ui.radio_value(
+                &mut d.destination,
+                Destination::HereAtTimecode,
+                "This project, at the turnover's timecode",
+            );
+            ui.radio_value(
+                &mut d.destination,
+                Destination::HereAtPlayhead,
+                "This project, starting at the playhead",
+            );
             ui.separator();
             ui.horizontal(|ui| {
                 let ready = d.format.is_ok();
