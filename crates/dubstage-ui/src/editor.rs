@@ -52,24 +52,6 @@ pub fn peaks_for(
     Some(pyramid)
 }
 
-/// Calls `f` for every file under `dir` (at most 8 folders deep).
-fn find_files(dir: &Path, depth: usize, f: &mut dyn FnMut(&Path)) {
-    if depth > 8 {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => find_files(&p, depth + 1, f),
-            Ok(t) if t.is_file() => f(&p),
-            _ => {}
-        }
-    }
-}
-
 /// Where a project's peak caches live: `.dubstage-peaks/` beside the project file.
 pub fn peak_cache_dir(project_path: Option<&Path>) -> Option<PathBuf> {
     project_path
@@ -346,39 +328,82 @@ impl Editor {
     /// Relinks offline media: looks in `folder` (and below) for files with
     /// the same names, points the media there (one undo step) and loads them.
     pub fn relink_in(&mut self, folder: &Path) {
-        let wanted: Vec<(MediaId, String)> = self
+        use dubstage_interchange::{MediaResolver, Time, Wanted};
+        let rate = self.project().sample_rate.hz();
+        let wanted: Vec<dubstage_model::MediaRef> = self
             .project()
             .media
             .iter()
             .filter(|m| self.offline.contains_key(&m.id))
-            .filter_map(|m| {
-                m.path
-                    .file_name()
-                    .map(|n| (m.id, n.to_string_lossy().to_lowercase()))
-            })
+            .cloned()
             .collect();
         if wanted.is_empty() {
             self.notify("no offline media to relink", false);
             return;
         }
-        let mut found: HashMap<String, PathBuf> = HashMap::new();
-        find_files(folder, 0, &mut |p| {
-            if let Some(n) = p.file_name() {
-                found
-                    .entry(n.to_string_lossy().to_lowercase())
-                    .or_insert_with(|| p.to_owned());
+        // By file name, else (media from a turnover) by tape and timecode.
+        let mut disk = crate::turnover::DiskMedia::new(vec![folder.to_owned()], rate);
+        let mut cmds: Vec<Command> = Vec::new();
+        let mut found_count = 0;
+        for m in &wanted {
+            let clips: Vec<&dubstage_model::Clip> = self
+                .project()
+                .tracks
+                .iter()
+                .flat_map(|t| &t.clips)
+                .filter(|c| c.media == m.id)
+                .collect();
+            let origin = m.time_reference.unwrap_or(0);
+            let from = clips.iter().map(|c| c.source_offset.0).min().unwrap_or(0) + origin;
+            let to = clips
+                .iter()
+                .map(|c| c.source_offset.0 + c.length.0)
+                .max()
+                .unwrap_or(0)
+                + origin;
+            let t = |v: i64| Time::new(i128::from(v), i128::from(rate));
+            let name = m
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| m.name.clone());
+            let Some(f) = disk.resolve(&Wanted {
+                path: None,
+                name: &name,
+                tape: if m.time_reference.is_some() {
+                    &m.tape
+                } else {
+                    ""
+                },
+                from: t(from),
+                to: t(to),
+            }) else {
+                continue;
+            };
+            found_count += 1;
+            cmds.push(Command::SetMediaPath {
+                media: m.id,
+                path: f.path.clone(),
+            });
+            // A file whose timecode differs from the one the clips were
+            // placed against (an EDL's offline source): the clips keep
+            // their source timecode.
+            if let (Some(old), Some(new)) = (m.time_reference, f.time_reference)
+                && old != new
+            {
+                for c in &clips {
+                    let mut c = (*c).clone();
+                    c.source_offset.0 = (c.source_offset.0 + old - new).max(0);
+                    cmds.push(Command::ReplaceClip { clip: c });
+                }
+                cmds.push(Command::SetMediaOrigin {
+                    media: m.id,
+                    time_reference: Some(new),
+                    tape: m.tape.clone(),
+                });
             }
-        });
-        let cmds: Vec<Command> = wanted
-            .iter()
-            .filter_map(|(id, name)| {
-                found.get(name).map(|p| Command::SetMediaPath {
-                    media: *id,
-                    path: p.clone(),
-                })
-            })
-            .collect();
-        let n = cmds.len();
+        }
+        let n = found_count;
         let missing = wanted.len() - n;
         if n == 0 {
             self.notify(

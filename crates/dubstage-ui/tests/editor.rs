@@ -339,6 +339,58 @@ fn relink_finds_missing_files_by_name_and_undo_takes_them_offline_again() {
 }
 
 #[test]
+fn relink_finds_an_edls_renamed_take_by_tape_and_timecode_and_keeps_its_source_timecode() {
+    // An EDL imported without its media: the take is offline, its clips
+    // placed against the earliest source timecode they use.
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let (_, tl) = dubstage_interchange::read_file(
+        &fixtures.join("scene12_25.edl"),
+        dubstage_model::FrameRate::FPS_25,
+    )
+    .expect("reads");
+    let (project, _) = dubstage_interchange::build(
+        &tl,
+        "scene12_25.edl",
+        "EDL",
+        &dubstage_interchange::import::Options::default(),
+        &mut dubstage_interchange::import::NoMedia,
+    )
+    .expect("builds");
+    assert_eq!(project.tracks[0].clips[0].source_offset, SamplePos(0));
+    // The recorder's file, named after its reel, starting at 10:00:00:00.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("A001C003_T3.wav");
+    let mut w =
+        dubstage_media::WavFileWriter::create(&file, dubstage_media::WavFormat::Int24, 48_000, 1)
+            .expect("create")
+            .with_bwf(dubstage_media::BwfInfo {
+                time_reference: 10 * 3600 * 48_000,
+                ..dubstage_media::BwfInfo::default()
+            });
+    let tone: Vec<f32> = (0..8 * 48_000)
+        .map(|i| (i as f32 * 0.01).sin() * 0.2)
+        .collect();
+    w.write_planar(&[&tone]).expect("write");
+    w.finish().expect("finish");
+    let (mut h, _p) = harness(project, None);
+    h.state_mut().editor.relink_in(dir.path());
+    h.run_steps(2);
+    let p = h.state().editor.project().clone();
+    let clip = &p.tracks[0].clips[0];
+    let media = p.media.iter().find(|m| m.id == clip.media).expect("media");
+    assert_eq!(media.path, file);
+    // 48 frames into the file: the source timecode the EDL gave.
+    assert_eq!(clip.source_offset, SamplePos(48 * 1920));
+    assert_eq!(media.time_reference, Some(10 * 3600 * 48_000));
+    h.state_mut().editor.undo();
+    assert_eq!(
+        h.state().editor.project().tracks[0].clips[0].source_offset,
+        SamplePos(0)
+    );
+}
+
+#[test]
 fn autosave_writes_a_recovery_file_that_is_offered_on_the_next_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_wav(&dir.path().join("media.wav"), 4800);
