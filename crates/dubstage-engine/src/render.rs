@@ -681,6 +681,15 @@ fn stage_tracks(
     let own = |s: &PlanStrip| {
         matches!(s.kind, StripKind::Track(_)) && s.inserts.iter().all(|i| i.sidechain.is_none())
     };
+    // Handing tracks to threads costs more than summing clips: only tracks
+    // with inserts to run are worth it, and at least two of them.
+    let busy = strips
+        .iter()
+        .filter(|s| own(s) && s.inserts.iter().any(|i| !i.bypass))
+        .count();
+    if busy < 2 {
+        return None;
+    }
     let mut named = [0u64; crate::plan::POOL_SLOTS / 64];
     for s in strips.iter().filter(|s| own(s)) {
         for ins in &s.inserts {
