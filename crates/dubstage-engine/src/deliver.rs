@@ -304,6 +304,7 @@ fn render_master(
     let mut renderer = crate::render::Renderer::new(Box::new(plan));
     renderer.use_threads(None);
     renderer.locate(settings.start);
+    renderer.skip_latency();
     let mut cache = MasterCache {
         l: Vec::with_capacity(frames as usize),
         r: Vec::with_capacity(frames as usize),

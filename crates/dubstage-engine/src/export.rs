@@ -500,7 +500,6 @@ fn export_tapped(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut peaks = vec![0.0f32; targets.len()];
-    let plan_latency = plan.latency() as i64;
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.use_threads(None);
     renderer.locate(settings.start);
@@ -509,11 +508,7 @@ fn export_tapped(
     // The plan's inserts delay the master and stems alike, and the
     // delivery chain the master again: render that much further and drop
     // the leading outputs, so every file starts and ends on the same samples.
-    let mut pre = plan_latency;
-    while pre > 0 {
-        let want = pre.min(EXPORT_BLOCK as i64) as usize;
-        pre -= renderer.render_block(want).frames as i64;
-    }
+    renderer.skip_latency();
     let delay = chain.delay();
     let mut done: i64 = 0;
     while done < total.0 + delay {

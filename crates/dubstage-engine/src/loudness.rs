@@ -174,6 +174,9 @@ fn analyse_buses(
     let mut renderer = Renderer::new(Box::new(plan));
     renderer.use_threads(None);
     renderer.locate(start);
+    // The inserts' latency: measure what the timeline holds in the range,
+    // as the export writes it.
+    renderer.skip_latency();
     // Meter 0 is the master, meter 1 + i bus i. They are dealt out over
     // the worker threads, which get each block's planar channels (master
     // L/R, then every bus's L/R) while the renderer goes on.

@@ -164,6 +164,21 @@ impl Renderer {
             .flatten();
     }
 
+    /// Renders and drops the plan's latency, so the next block is what the
+    /// timeline holds at the located position (offline renders start so;
+    /// the real-time processor reports an earlier playhead instead).
+    pub fn skip_latency(&mut self) {
+        let mut pre = self.plan.latency;
+        while pre > 0 {
+            let want = pre.min(self.plan.max_block.max(1));
+            let frames = self.render_block(want).frames;
+            if frames == 0 {
+                break;
+            }
+            pre -= frames.min(pre);
+        }
+    }
+
     /// Threads rendering each block (1 without workers).
     pub fn threads(&self) -> usize {
         self.workers

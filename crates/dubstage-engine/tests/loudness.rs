@@ -255,3 +255,62 @@ fn dialogue_gated_loudness_counts_only_the_blocks_with_dialogue() {
     assert_eq!(dia_stem.1, "DIA");
     assert!(dia_stem.2.integrated.is_some());
 }
+
+#[test]
+fn the_analysis_measures_the_range_itself_when_inserts_delay_the_master() {
+    // A burst in the last 32 samples of the range, and a limiter on the master:
+    // its look-ahead delays the master, so a measurement that did not
+    // render the latency away would stop before the burst comes out.
+    let n = 48_000usize;
+    let mut audio = vec![0.0f32; n];
+    for (i, v) in audio[n - 32..].iter_mut().enumerate() {
+        *v = if i % 2 == 0 { 0.5 } else { -0.5 };
+    }
+    let mut s = Session::new(Project::new("late"));
+    let mut sources = Sources::new();
+    let Ok(Created::Media(m)) = s.apply(Command::AddMedia {
+        path: "/burst.wav".into(),
+        name: "burst".into(),
+        channels: 1,
+        length: SampleLen(n as i64),
+    }) else {
+        panic!("media")
+    };
+    sources.insert(
+        m,
+        Arc::new(AudioBuffer {
+            sample_rate: RATE,
+            channels: vec![audio],
+        }),
+    );
+    let Ok(Created::Track(t)) = s.apply(Command::AddTrack {
+        kind: TrackKind::Sfx,
+        name: "t".into(),
+    }) else {
+        panic!("track")
+    };
+    s.apply(Command::AddClip {
+        track: t,
+        clip: NewClip::new(m, SamplePos(0), SampleLen(n as i64)),
+    })
+    .expect("clip");
+    s.apply(Command::AddInsert {
+        strip: dubstage_model::StripId::Master,
+        index: usize::MAX,
+        kind: dubstage_model::InsertKind::Limiter,
+    })
+    .expect("limiter");
+    let plan = compile(s.project(), &sources, CompileOptions { max_block: 4096 });
+    assert!(
+        plan.latency() > 32,
+        "the limiter delays the master: {}",
+        plan.latency()
+    );
+    let a =
+        analyse(plan, RATE, SamplePos(0), SamplePos(n as i64), &mut |_| true).expect("analysis");
+    assert!(
+        a.master.sample_peak_dbfs > -12.0,
+        "the burst is measured: {} dBFS",
+        a.master.sample_peak_dbfs
+    );
+}
