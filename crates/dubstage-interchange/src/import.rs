@@ -120,7 +120,8 @@ impl Report {
 
     /// The report as JSON.
     pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        serde_json::to_string_pretty(self)
+            .expect("a report is strings and numbers, which always serialise")
     }
 }
 

@@ -553,5 +553,5 @@ pub fn write(project: &Project) -> String {
             "children": tracks,
         },
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    serde_json::to_string_pretty(&doc).expect("a JSON value with string keys always serialises")
 }

@@ -535,12 +535,7 @@ impl EditorApp {
     pub fn save_as(&mut self, then: Option<Pending>) {
         self.after_save = then;
         let name = format!("{}.{}", self.editor.project().name, file::EXTENSION);
-        let dir = self
-            .editor
-            .path
-            .as_deref()
-            .and_then(std::path::Path::parent)
-            .map(std::path::Path::to_owned);
+        let dir = self.project_dir();
         let request = FileRequest::new(
             Purpose::SaveProjectAs,
             "Save project as",
@@ -560,12 +555,7 @@ impl EditorApp {
     }
 
     pub fn import_dialog(&mut self) {
-        let dir = self
-            .editor
-            .path
-            .as_deref()
-            .and_then(std::path::Path::parent)
-            .map(std::path::Path::to_owned);
+        let dir = self.project_dir();
         let request = FileRequest::new(Purpose::ImportAudio, "Import audio", BrowseMode::OpenFiles)
             .filter(
                 "Audio",
@@ -601,15 +591,19 @@ impl EditorApp {
         self.open_file_dialog_now(request);
     }
 
-    /// File → Import Turnover…: picks the timeline, then the Import
-    /// Turnover window.
-    pub fn import_turnover_dialog(&mut self) {
-        let dir = self
-            .editor
+    /// The folder the project file is in (none before it is saved).
+    fn project_dir(&self) -> Option<PathBuf> {
+        self.editor
             .path
             .as_deref()
             .and_then(std::path::Path::parent)
-            .map(std::path::Path::to_owned);
+            .map(std::path::Path::to_owned)
+    }
+
+    /// File → Import Turnover…: picks the timeline, then the Import
+    /// Turnover window.
+    pub fn import_turnover_dialog(&mut self) {
+        let dir = self.project_dir();
         let request = FileRequest::new(
             Purpose::ImportTurnover,
             "Import a turnover timeline",

@@ -122,18 +122,18 @@ impl MediaResolver for DiskMedia {
             .map(|s| s.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         let lower = name.to_ascii_lowercase();
-        let by_name = self
-            .files()
+        // The exact file name first; the same name with another extension
+        // (a take converted since) only when there is none.
+        let lower_of =
+            |o: Option<&std::ffi::OsStr>| o.map(|n| n.to_string_lossy().to_ascii_lowercase());
+        let files = self.files();
+        let by_name = files
             .iter()
-            .find(|f| {
-                let n = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_ascii_lowercase());
-                let s = f
-                    .file_stem()
-                    .map(|n| n.to_string_lossy().to_ascii_lowercase());
-                n.as_deref() == Some(lower.as_str())
-                    || (!stem.is_empty() && s.as_deref() == Some(stem.as_str()))
+            .find(|f| lower_of(f.file_name()).as_deref() == Some(lower.as_str()))
+            .or_else(|| {
+                files.iter().find(|f| {
+                    !stem.is_empty() && lower_of(f.file_stem()).as_deref() == Some(stem.as_str())
+                })
             })
             .cloned();
         if let Some(p) = by_name
@@ -371,5 +371,40 @@ impl TurnoverJob {
                 .unwrap_or_else(|_| Err("the import stopped unexpectedly".into())),
             None => Err("could not start the import thread".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exact_file_name_wins_over_the_same_name_with_another_extension() {
+        let dir = std::env::temp_dir().join(format!("dubstage-disk-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        // Sorted, "take.flac" comes first; "take.wav" is the one asked for.
+        for name in ["take.flac", "take.wav"] {
+            std::fs::write(dir.join(name), b"not audio").expect("write");
+        }
+        let mut disk = DiskMedia::new(vec![dir.clone()], 48_000);
+        let w = |name: &'static str| Wanted {
+            path: None,
+            name,
+            tape: "",
+            from: Time::ZERO,
+            to: Time::ZERO,
+        };
+        let exact = disk
+            .files()
+            .iter()
+            .find(|f| f.file_name().is_some_and(|n| n == "take.wav"))
+            .cloned();
+        assert!(exact.is_some());
+        // Neither file has a readable header, so nothing is found, but the
+        // search asked for the exact one: check through the header cache.
+        assert!(disk.resolve(&w("take.wav")).is_none());
+        assert!(disk.headers.contains_key(&dir.join("take.wav")));
+        assert!(!disk.headers.contains_key(&dir.join("take.flac")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

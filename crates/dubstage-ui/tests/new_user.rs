@@ -642,14 +642,14 @@ fn shortcuts_read_as_keys_in_menus() {
 
 // Turnover: File → Import Turnover… brings the picture editor's timeline in.
 
-#[test]
-fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
+/// The 25 fps OTIO fixture in a temporary folder, with its production
+/// sound beside it (the takes carry their BWF timecode).
+fn turnover_scene() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let fixtures =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
     let otio = dir.path().join("scene12_25.otio");
     std::fs::copy(fixtures.join("scene12_25.otio"), &otio).expect("copy");
-    // The production sound beside the turnover, with its BWF timecode.
     let hour = 3600 * 48_000u64;
     bwf(&dir.path().join("A001_C003.wav"), 8.0, Some(10 * hour));
     bwf(
@@ -658,6 +658,26 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
         Some(10 * hour + 120 * 48_000),
     );
     bwf(&dir.path().join("Score_01.wav"), 6.0, None);
+    (dir, otio)
+}
+
+/// Runs frames until `done` holds (background work finishing), 4 s at most.
+fn wait_until(
+    h: &mut egui_kittest::Harness<'static, dubstage_ui::EditorApp>,
+    done: impl Fn(&dubstage_ui::EditorApp) -> bool,
+) {
+    for _ in 0..200 {
+        h.run_steps(1);
+        if done(h.state()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
+    let (dir, otio) = turnover_scene();
     let (mut h, _p) = harness(dubstage_model::Project::new("before"), None);
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::I);
     h.run_steps(2);
@@ -679,18 +699,12 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
         .expect("turnover window open");
     assert_eq!(d.media_dirs, vec![dir.path().to_owned()]);
     h.get_by_label("Import").click();
-    for _ in 0..200 {
-        h.run_steps(1);
-        if h.state()
-            .windows
+    wait_until(&mut h, |a| {
+        a.windows
             .turnover
             .as_ref()
             .is_some_and(|d| d.outcome.is_some())
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    });
     h.run_steps(2);
     let p = h.state().editor.project().clone();
     assert_eq!(p.name, "Scene 12");
@@ -716,19 +730,7 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
 
 #[test]
 fn a_turnover_imported_into_this_project_lands_at_its_timecode_and_undoes_in_one_step() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fixtures =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
-    let otio = dir.path().join("scene12_25.otio");
-    std::fs::copy(fixtures.join("scene12_25.otio"), &otio).expect("copy");
-    let hour = 3600 * 48_000u64;
-    bwf(&dir.path().join("A001_C003.wav"), 8.0, Some(10 * hour));
-    bwf(
-        &dir.path().join("A001_C004.wav"),
-        8.0,
-        Some(10 * hour + 120 * 48_000),
-    );
-    bwf(&dir.path().join("Score_01.wav"), 6.0, None);
+    let (dir, otio) = turnover_scene();
     // A session already under way, starting a minute before the turnover.
     let mut start = dubstage_model::Project::new("mix");
     start.frame_rate = dubstage_model::FrameRate::FPS_25;
@@ -758,18 +760,12 @@ fn a_turnover_imported_into_this_project_lands_at_its_timecode_and_undoes_in_one
         .click();
     h.run_steps(1);
     h.get_by_label("Import").click();
-    for _ in 0..200 {
-        h.run_steps(1);
-        if h.state()
-            .windows
+    wait_until(&mut h, |a| {
+        a.windows
             .turnover
             .as_ref()
             .is_some_and(|d| d.outcome.is_some())
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    });
     h.run_steps(2);
     let p = h.state().editor.project().clone();
     assert_eq!(p.name, "mix", "the same project");
@@ -818,13 +814,7 @@ fn a_turnover_as_a_new_project_asks_about_unsaved_changes_first() {
     h.state_mut().windows.turnover = Some(d);
     h.run_steps(2);
     h.get_by_label("Import").click();
-    for _ in 0..200 {
-        h.run_steps(1);
-        if h.state().confirm.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until(&mut h, |a| a.confirm.is_some());
     h.run_steps(2);
     assert_eq!(
         h.state().editor.project().name,
@@ -838,4 +828,31 @@ fn a_turnover_as_a_new_project_asks_about_unsaved_changes_first() {
     assert_eq!(p.tracks.len(), 2);
     // The takes are offline (not beside the EDL) and the report says so.
     assert!(h.query_by_label_contains("0 found, 3 offline").is_some());
+}
+
+#[test]
+fn a_file_that_is_no_turnover_says_so_and_cannot_be_imported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("notes.xml");
+    std::fs::write(&bad, "<html><body>cut list</body></html>").expect("write");
+    let d =
+        dubstage_ui::windows::turnover::TurnoverDialog::new(bad, dubstage_model::FrameRate::FPS_25);
+    assert!(
+        d.format.as_ref().is_err_and(|e| e.contains("not an OTIO")),
+        "{:?}",
+        d.format
+    );
+    assert!(d.tracks.is_empty());
+    let (mut h, _p) = harness(dubstage_model::Project::new("keep"), None);
+    h.state_mut().windows.turnover = Some(d);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("not an OTIO, FCP7 XML or CMX3600 EDL")
+            .is_some()
+    );
+    h.get_by_label("Import").click();
+    h.run_steps(2);
+    let d = h.state().windows.turnover.as_ref().expect("still open");
+    assert!(d.job.is_none(), "Import is disabled");
+    assert_eq!(h.state().editor.project().name, "keep");
 }

@@ -171,5 +171,5 @@ pub fn project_json(p: &Project) -> String {
             "offline": !pic.path.is_file(),
         })),
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    serde_json::to_string_pretty(&doc).expect("a JSON value with string keys always serialises")
 }

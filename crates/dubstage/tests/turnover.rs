@@ -31,6 +31,13 @@ fn dubstage(args: &[&str]) -> Run {
     }
 }
 
+/// `dubstage import-timeline TURNOVER -o PROJECT ARGS...`
+fn import_timeline(turnover: &str, project: &str, args: &[&str]) -> Run {
+    let mut all = vec!["import-timeline", turnover, "-o", project];
+    all.extend_from_slice(args);
+    dubstage(&all)
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
@@ -82,16 +89,11 @@ fn an_otio_turnover_becomes_a_project_that_finds_its_media_and_renders() {
     scene_media(&media, "A001_C003.wav", "A001_C004.wav");
     let project = dir.path().join("scene12.dubstage");
     let report = dir.path().join("report.json");
-    let r = dubstage(&[
-        "import-timeline",
+    let r = import_timeline(
         s(&fixture("scene12_25.otio")),
-        "-o",
         s(&project),
-        "--media-dir",
-        s(&media),
-        "--report",
-        s(&report),
-    ]);
+        &["--media-dir", s(&media), "--report", s(&report)],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("3 found, 0 offline"), "{}", r.stdout);
     let rep: Value =
@@ -125,12 +127,7 @@ fn an_otio_turnover_becomes_a_project_that_finds_its_media_and_renders() {
     assert!(peak > 0.05, "the imported clips are heard (peak {peak})");
     // Again over the same project: refused without --force, untouched.
     let before = std::fs::read(&project).expect("read");
-    let r = dubstage(&[
-        "import-timeline",
-        s(&fixture("scene12_25.xml")),
-        "-o",
-        s(&project),
-    ]);
+    let r = import_timeline(s(&fixture("scene12_25.xml")), s(&project), &[]);
     assert!(!r.ok);
     assert!(r.stderr.contains("exists (use --force"), "{}", r.stderr);
     assert_eq!(std::fs::read(&project).expect("read"), before);
@@ -166,16 +163,11 @@ fn the_turnovers_reference_movie_becomes_the_picture_where_the_cut_uses_it() {
     std::fs::create_dir_all(&pictures).expect("dir");
     movie(&pictures.join("scene12_ref.mov"), 8, "00:59:58:00");
     let project = dir.path().join("p.dubstage");
-    let r = dubstage(&[
-        "import-timeline",
+    let r = import_timeline(
         s(&fixture("scene12_25.otio")),
-        "-o",
         s(&project),
-        "--media-dir",
-        s(&media),
-        "--media-dir",
-        s(&pictures),
-    ]);
+        &["--media-dir", s(&media), "--media-dir", s(&pictures)],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("reference picture"), "{}", r.stdout);
     let j = info_json(&project);
@@ -193,14 +185,11 @@ fn the_turnovers_reference_movie_becomes_the_picture_where_the_cut_uses_it() {
     assert_eq!(pic["frame_rate"]["num"], 25);
     // Without it the report says so and the project still imports.
     let bare = dir.path().join("bare.dubstage");
-    let r = dubstage(&[
-        "import-timeline",
+    let r = import_timeline(
         s(&fixture("scene12_25.otio")),
-        "-o",
         s(&bare),
-        "--media-dir",
-        s(&media),
-    ]);
+        &["--media-dir", s(&media)],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert!(
         r.stdout.contains("reference movie not found"),
@@ -225,16 +214,11 @@ fn an_edl_finds_renamed_takes_by_tape_and_timecode() {
         .collect();
     std::fs::write(&edl, text).expect("write");
     let project = dir.path().join("p.dubstage");
-    let r = dubstage(&[
-        "import-timeline",
+    let r = import_timeline(
         s(&edl),
-        "--edl-rate",
-        "25",
-        "-o",
         s(&project),
-        "--media-dir",
-        s(&media),
-    ]);
+        &["--edl-rate", "25", "--media-dir", s(&media)],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("by tape and timecode"), "{}", r.stdout);
     let j = info_json(&project);
@@ -254,12 +238,7 @@ fn an_edl_finds_renamed_takes_by_tape_and_timecode() {
 fn missing_media_is_reported_offline_and_the_project_still_opens() {
     let dir = tempfile::tempdir().expect("tempdir");
     let project = dir.path().join("p.dubstage");
-    let r = dubstage(&[
-        "import-timeline",
-        s(&fixture("scene12_23976.xml")),
-        "-o",
-        s(&project),
-    ]);
+    let r = import_timeline(s(&fixture("scene12_23976.xml")), s(&project), &[]);
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("0 found, 3 offline"), "{}", r.stdout);
     assert!(
@@ -280,16 +259,11 @@ fn export_timeline_writes_otio_and_edl_that_import_back() {
     let media = dir.path().join("media");
     scene_media(&media, "A001_C003.wav", "A001_C004.wav");
     let project = dir.path().join("p.dubstage");
-    let r = dubstage(&[
-        "import-timeline",
+    let r = import_timeline(
         s(&fixture("scene12_25.edl")),
-        "--edl-rate",
-        "25",
-        "-o",
         s(&project),
-        "--media-dir",
-        s(&media),
-    ]);
+        &["--edl-rate", "25", "--media-dir", s(&media)],
+    );
     assert!(r.ok, "{}", r.stderr);
     let clips = |j: &Value| -> Vec<(i64, i64, i64)> {
         j["tracks"]
@@ -312,16 +286,11 @@ fn export_timeline_writes_otio_and_edl_that_import_back() {
         let r = dubstage(&["export-timeline", s(&project), "-o", s(&out)]);
         assert!(r.ok, "{}", r.stderr);
         let again = dir.path().join(format!("again_{ext}.dubstage"));
-        let r = dubstage(&[
-            "import-timeline",
+        let r = import_timeline(
             s(&out),
-            "--edl-rate",
-            "25",
-            "-o",
             s(&again),
-            "--media-dir",
-            s(&media),
-        ]);
+            &["--edl-rate", "25", "--media-dir", s(&media)],
+        );
         assert!(r.ok, "{ext}: {}", r.stderr);
         assert_eq!(clips(&info_json(&again)), want, "{ext}");
         // Existing output: refused without --force.
@@ -345,14 +314,7 @@ fn a_malformed_turnover_is_one_clear_line_and_writes_nothing() {
     std::fs::write(&bad, &xml[..xml.len() / 2]).expect("write");
     let project = dir.path().join("p.dubstage");
     let report = dir.path().join("r.json");
-    let r = dubstage(&[
-        "import-timeline",
-        s(&bad),
-        "-o",
-        s(&project),
-        "--report",
-        s(&report),
-    ]);
+    let r = import_timeline(s(&bad), s(&project), &["--report", s(&report)]);
     assert!(!r.ok);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
