@@ -730,7 +730,7 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
 
 #[test]
 fn a_turnover_imported_into_this_project_lands_at_its_timecode_and_undoes_in_one_step() {
-    let (dir, otio) = turnover_scene();
+    let (_dir, otio) = turnover_scene();
     // A session already under way, starting a minute before the turnover.
     let mut start = dubstage_model::Project::new("mix");
     start.frame_rate = dubstage_model::FrameRate::FPS_25;
