@@ -856,3 +856,46 @@ fn a_file_that_is_no_turnover_says_so_and_cannot_be_imported() {
     assert!(d.job.is_none(), "Import is disabled");
     assert_eq!(h.state().editor.project().name, "keep");
 }
+
+#[test]
+fn an_edl_that_does_not_fit_the_project_rate_opens_at_a_rate_it_fits() {
+    // A 25 fps EDL (frame numbers up to 24) in a 24 fps project: it used to
+    // fail to read at 24 and hide the rate choice, so it could not be
+    // imported at all.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let edl = dir.path().join("scene12_25.edl");
+    std::fs::copy(fixtures.join("scene12_25.edl"), &edl).expect("copy");
+    assert!(
+        dubstage_interchange::read_file(&edl, dubstage_model::FrameRate::FPS_24).is_err(),
+        "the EDL's timecodes do not fit 24 fps"
+    );
+    let mut d =
+        dubstage_ui::windows::turnover::TurnoverDialog::new(edl, dubstage_model::FrameRate::FPS_24);
+    assert!(matches!(d.format, Ok(dubstage_interchange::Format::Edl)));
+    assert_eq!(d.edl_rate, dubstage_model::FrameRate::FPS_25);
+    assert!(d.read_error.is_none());
+    assert_eq!(d.tracks.len(), 2);
+    // Choosing a rate it does not fit says why and disables Import.
+    d.edl_rate = dubstage_model::FrameRate::FPS_24;
+    d.read_tracks();
+    assert!(
+        d.read_error
+            .as_ref()
+            .is_some_and(|e| e.contains("out of range"))
+    );
+    let (mut h, _p) = harness(dubstage_model::Project::new("keep"), None);
+    h.state_mut().windows.turnover = Some(d);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("EDL frame rate").is_some());
+    h.get_by_label("Import").click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .windows
+            .turnover
+            .as_ref()
+            .is_some_and(|d| d.job.is_none())
+    );
+}

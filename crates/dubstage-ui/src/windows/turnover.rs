@@ -24,6 +24,8 @@ pub struct TurnoverDialog {
     pub file: PathBuf,
     /// What the file is (from its content), or why it cannot be read.
     pub format: Result<Format, String>,
+    /// Why the timeline does not read (at this EDL rate, say), if it does not.
+    pub read_error: Option<String>,
     pub media_dirs: Vec<PathBuf>,
     pub edl_rate: FrameRate,
     pub job: Option<TurnoverJob>,
@@ -66,8 +68,31 @@ impl TurnoverDialog {
             outcome: None,
             destination: Destination::NewProject,
             tracks: Vec::new(),
+            read_error: None,
         };
         d.read_tracks();
+        // An EDL does not say its rate: when it does not read at the
+        // project's, take the first common rate its timecodes fit.
+        if d.read_error.is_some() && matches!(d.format, Ok(Format::Edl)) {
+            for r in [
+                FrameRate::FPS_24,
+                FrameRate::FPS_25,
+                FrameRate::FPS_23_976,
+                FrameRate::FPS_29_97_DF,
+                FrameRate::FPS_29_97_NDF,
+                FrameRate::FPS_30,
+            ] {
+                d.edl_rate = r;
+                d.read_tracks();
+                if d.read_error.is_none() {
+                    break;
+                }
+            }
+            if d.read_error.is_some() {
+                d.edl_rate = project_rate;
+                d.read_tracks();
+            }
+        }
         d
     }
 
@@ -89,11 +114,11 @@ impl TurnoverDialog {
                         (t.name.clone(), kind)
                     })
                     .collect();
+                self.read_error = None;
             }
             Err(e) => {
-                if self.format.is_ok() {
-                    self.format = Err(e.to_string());
-                }
+                self.tracks.clear();
+                self.read_error = Some(e.to_string());
             }
         }
     }
@@ -134,6 +159,11 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                 Err(e) => {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
+            }
+            if d.format.is_ok()
+                && let Some(e) = &d.read_error
+            {
+                ui.colored_label(ui.visuals().error_fg_color, e);
             }
             if let Some(outcome) = &d.outcome {
                 ui.separator();
@@ -244,7 +274,7 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
             );
             ui.separator();
             ui.horizontal(|ui| {
-                let ready = d.format.is_ok();
+                let ready = d.format.is_ok() && d.read_error.is_none();
                 if ui.add_enabled(ready, egui::Button::new("Import")).clicked() {
                     action = TurnoverAction::Start;
                 }
