@@ -189,7 +189,9 @@ pub fn build(
             item: n.item.clone(),
             what: n.what.clone(),
         };
-        if n.what.contains("not carried") || n.what.contains("skipped") {
+        if n.what.starts_with("embedded media") {
+            report.carried.push(item);
+        } else if n.what.contains("not carried") || n.what.contains("skipped") {
             report.dropped.push(item);
         } else {
             report.approximated.push(item);

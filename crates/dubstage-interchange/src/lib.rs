@@ -1,15 +1,17 @@
-//! Turnovers: the picture editor's timeline in (OpenTimelineIO JSON, Final
-//! Cut Pro 7 XML, CMX3600 EDL), the sound timeline out (OTIO, EDL).
+//! Turnovers: the picture editor's timeline in (AAF, OpenTimelineIO JSON,
+//! Final Cut Pro 7 XML, CMX3600 EDL), the sound timeline out (OTIO, EDL).
 //!
 //! Each format's reader produces a [`Timeline`] (exact rational times, what
 //! each clip plays, notes of what it could not carry); [`import::build`]
 //! turns that into a [`dubstage_model::Project`] with the media found by a
-//! [`import::MediaResolver`] the caller gives (this crate does no I/O of
-//! media, only of the turnover text), and an [`import::Report`] of every
-//! item carried, dropped or approximated.
+//! [`import::MediaResolver`] the caller gives (this crate reads no media; it
+//! writes media only when it extracts an AAF's embedded essence, with
+//! [`aaf::extract_embedded`]), and an [`import::Report`] of every item
+//! carried, dropped or approximated.
 //!
 //! Depends on the model only.
 
+pub mod aaf;
 pub mod edl;
 pub mod import;
 pub mod otio;
@@ -36,6 +38,8 @@ pub enum InterchangeError {
     NotATimeline { path: PathBuf, what: String },
     #[error("{format}: {what}")]
     Malformed { format: &'static str, what: String },
+    #[error("cancelled")]
+    Cancelled,
     #[error("{path}: {source}")]
     In {
         path: PathBuf,
@@ -46,6 +50,7 @@ pub enum InterchangeError {
 /// The turnover formats read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    Aaf,
     Otio,
     Fcp7Xml,
     Edl,
@@ -54,6 +59,7 @@ pub enum Format {
 impl Format {
     pub fn label(self) -> &'static str {
         match self {
+            Format::Aaf => "AAF",
             Format::Otio => "OpenTimelineIO",
             Format::Fcp7Xml => "FCP7 XML",
             Format::Edl => "CMX3600 EDL",
@@ -86,6 +92,18 @@ pub fn detect(text: &str) -> Option<Format> {
     None
 }
 
+/// The first bytes of a structured-storage (compound) file, as AAF is.
+pub const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Which format a file is, from its first bytes (an AAF is told by its
+/// container; text formats by [`detect`]).
+pub fn detect_bytes(head: &[u8]) -> Option<Format> {
+    if head.starts_with(&CFB_MAGIC) {
+        return Some(Format::Aaf);
+    }
+    detect(&String::from_utf8_lossy(head))
+}
+
 /// Reads the turnover at `path`, whatever its format. `edl_rate` is the
 /// frame rate for an EDL (which does not say).
 pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline), InterchangeError> {
@@ -100,6 +118,29 @@ pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline),
             what: "not a regular file".into(),
         });
     }
+    let mut head = [0u8; 8];
+    {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..]).map_err(io)? {
+                0 => break,
+                k => n += k,
+            }
+        }
+    }
+    if head == CFB_MAGIC {
+        // An AAF: its essence may be large; only its metadata is read.
+        let f = std::fs::File::open(path).map_err(io)?;
+        let tl = aaf::read(std::io::BufReader::new(f)).map_err(|what| {
+            InterchangeError::NotATimeline {
+                path: path.to_owned(),
+                what: format!("not a readable AAF: {what}"),
+            }
+        })?;
+        return Ok((Format::Aaf, tl));
+    }
     if meta.len() > MAX_TURNOVER_BYTES {
         return Err(InterchangeError::NotATimeline {
             path: path.to_owned(),
@@ -113,11 +154,11 @@ pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline),
     let bytes = std::fs::read(path).map_err(io)?;
     let text = String::from_utf8(bytes).map_err(|_| InterchangeError::NotATimeline {
         path: path.to_owned(),
-        what: "not text (AAF and binary timelines are not read yet)".into(),
+        what: "not text, and not an AAF".into(),
     })?;
     let format = detect(&text).ok_or_else(|| InterchangeError::NotATimeline {
         path: path.to_owned(),
-        what: "not an OTIO, FCP7 XML or CMX3600 EDL timeline".into(),
+        what: "not an AAF, OTIO, FCP7 XML or CMX3600 EDL timeline".into(),
     })?;
     let tl = read_str(format, &text, edl_rate).map_err(|e| InterchangeError::In {
         path: path.to_owned(),
@@ -133,6 +174,10 @@ pub fn read_str(
     edl_rate: FrameRate,
 ) -> Result<Timeline, InterchangeError> {
     match format {
+        Format::Aaf => Err(InterchangeError::Malformed {
+            format: "AAF",
+            what: "an AAF is a binary file: read it with read_file".into(),
+        }),
         Format::Otio => otio::read(text),
         Format::Fcp7Xml => xmeml::read(text),
         Format::Edl => edl::read(text, edl_rate),

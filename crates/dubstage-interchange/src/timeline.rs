@@ -77,6 +77,22 @@ impl Time {
         q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
+    /// The numerator and (positive) denominator.
+    pub fn parts(self) -> (i128, i128) {
+        (self.num, self.den)
+    }
+
+    /// The largest whole number of `1/rate` units not after this time.
+    pub fn floor_units(self, rate_num: i64, rate_den: i64) -> i64 {
+        let n = self.num * i128::from(rate_num);
+        let d = self.den * i128::from(rate_den);
+        if d == 0 {
+            return 0;
+        }
+        n.div_euclid(d)
+            .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
     pub fn seconds(self) -> f64 {
         self.num as f64 / self.den as f64
     }
@@ -143,6 +159,9 @@ pub struct MediaSource {
     pub start: Option<Time>,
     /// The media's length, when the turnover says.
     pub length: Option<Time>,
+    /// The embedded essence it plays (an index into
+    /// [`Timeline::essence`]), for an AAF that carries its media.
+    pub embedded: Option<usize>,
 }
 
 /// A fade at one end of a clip.
@@ -213,6 +232,9 @@ pub struct Timeline {
     pub notes: Vec<Note>,
     /// The reference movie the turnover names, if any.
     pub picture: Option<PictureRef>,
+    /// The media embedded in the turnover (AAF), to extract before the
+    /// media search ([`crate::aaf::extract_embedded`]).
+    pub essence: Vec<crate::aaf::Embedded>,
 }
 
 /// The reference movie on a turnover's video track.
@@ -235,6 +257,7 @@ impl Timeline {
             markers: Vec::new(),
             notes: Vec::new(),
             picture: None,
+            essence: Vec::new(),
         }
     }
 

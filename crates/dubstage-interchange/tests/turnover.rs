@@ -162,6 +162,7 @@ fn every_format_at_every_rate_lands_on_the_exact_samples() {
             ("otio", Format::Otio),
             ("xml", Format::Fcp7Xml),
             ("edl", Format::Edl),
+            ("aaf", Format::Aaf),
         ] {
             let (got, p, report) = import(&format!("scene12_{key}.{ext}"), key);
             assert_eq!(got, format);
@@ -180,7 +181,7 @@ fn the_reference_movie_on_the_video_track_is_placed_by_its_first_frame() {
     for key in ["23976", "25", "2997df"] {
         let r = rate(key);
         let nominal = i64::from(r.timecode_base());
-        for ext in ["otio", "xml"] {
+        for ext in ["otio", "xml", "aaf"] {
             let (_, tl) = read_file(&fixture(&format!("scene12_{key}.{ext}")), r).expect("reads");
             let pic = tl.picture.expect("a reference movie");
             assert_eq!(pic.path, PathBuf::from("/turnover/picture/scene12_ref.mov"));
@@ -331,6 +332,7 @@ fn malformed_turnovers_name_the_file_and_the_cause() {
     let good_otio = std::fs::read_to_string(fixture("scene12_25.otio")).expect("read");
     let good_edl = std::fs::read_to_string(fixture("scene12_25.edl")).expect("read");
     let good_xml = std::fs::read_to_string(fixture("scene12_25.xml")).expect("read");
+    let good_aaf = std::fs::read(fixture("scene12_25.aaf")).expect("read");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "truncated.otio",
@@ -350,7 +352,7 @@ fn malformed_turnovers_name_the_file_and_the_cause() {
         (
             "html.xml",
             b"<html><body>hi</body></html>".to_vec(),
-            "not an OTIO",
+            "not an AAF, OTIO",
         ),
         (
             "badtc.edl",
@@ -370,9 +372,15 @@ fn malformed_turnovers_name_the_file_and_the_cause() {
         (
             "binary.aaf",
             vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0xFF],
-            "not text",
+            "not a readable AAF",
         ),
-        ("empty.edl", Vec::new(), "not an OTIO"),
+        (
+            "truncated.aaf",
+            good_aaf[..good_aaf.len() / 2].to_vec(),
+            "not a readable AAF",
+        ),
+        ("random.bin", vec![0x00, 0x9F, 0xFF, 0x80, 0x81], "not text"),
+        ("empty.edl", Vec::new(), "not an AAF, OTIO"),
     ];
     for (name, bytes, cause) in cases {
         let path = dir.join(name);
@@ -478,4 +486,205 @@ fn a_turnover_merged_into_a_session_is_one_undo_step_at_its_timecode() {
     // One undo takes it all away.
     session.undo();
     assert_eq!(session.project(), &before);
+}
+
+/// Sample `i` of embedded file `index` as scripts/make_aaf_fixtures.py
+/// writes it.
+fn embedded_sample(i: i64, index: i64, width: u32) -> i64 {
+    let bits = 8 * width;
+    let v = (i * 7919 + index * 104_729 + (i * i) % 65_521).rem_euclid(1 << bits);
+    v - (1 << (bits - 1))
+}
+
+#[test]
+fn an_aaf_carries_tapes_clip_gain_and_says_what_it_did_not() {
+    let (format, p, report) = import("scene12_25.aaf", "25");
+    assert_eq!(format, Format::Aaf);
+    let a1 = &p.tracks[0];
+    assert_eq!(a1.name, "A1");
+    assert_eq!(a1.clips[0].gain_db, 0.0);
+    // Mono Audio Gain, constant amplitude 1/2.
+    assert!(
+        (a1.clips[1].gain_db + 6.0206).abs() < 1e-3,
+        "{}",
+        a1.clips[1].gain_db
+    );
+    let tape = |c: &dubstage_model::Clip| {
+        p.media
+            .iter()
+            .find(|m| m.id == c.media)
+            .map(|m| m.tape.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(tape(&a1.clips[0]), "A001");
+    assert_eq!(tape(&a1.clips[1]), "A001");
+    // The take whose tape's timecode track starts at 10:02:00:00 keeps it.
+    let m4 = p
+        .media
+        .iter()
+        .find(|m| m.id == a1.clips[1].media)
+        .expect("media");
+    assert_eq!(m4.time_reference, Some((10 * 3600 + 120) * SR));
+    let text = report.text();
+    assert!(
+        text.contains("clip gain automation (2 points): not carried"),
+        "{text}"
+    );
+    assert!(text.contains("reference picture"), "{text}");
+}
+
+#[test]
+fn embedded_aaf_media_is_extracted_bit_exact_with_its_timecode() {
+    let dir = std::env::temp_dir().join(format!("dubstage-aaf-essence-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let aaf = fixture("scene12_25_embedded.aaf");
+    let (_, mut tl) = read_file(&aaf, FrameRate::FPS_25).expect("reads");
+    assert_eq!(tl.essence.len(), 3);
+    let mut calls = 0;
+    let files = dubstage_interchange::aaf::extract_embedded(&aaf, &mut tl, &dir, &mut |d, t| {
+        assert!(d <= t);
+        calls += 1;
+        true
+    })
+    .expect("extracts");
+    assert!(calls >= 3);
+    assert_eq!(files.len(), 3);
+    let r = FrameRate::FPS_25;
+    for (name, width, seconds_x10, index, tc) in [
+        ("A001_C003", 2u32, 52i64, 1i64, Some(10 * 3600 * SR)),
+        ("A001_C004", 3, 62, 2, Some((10 * 3600 + 120) * SR)),
+        ("Score_01", 2, 41, 3, None),
+    ] {
+        let path = dir.join(format!("{name}.wav"));
+        let b = std::fs::read(&path).expect("extracted file");
+        // RIFF, fmt, bext (time reference), data: every sample as written.
+        assert_eq!(&b[..4], b"RIFF");
+        assert_eq!(&b[8..12], b"WAVE");
+        let mut at = 12;
+        let mut tr = None;
+        let mut data = None;
+        while at + 8 <= b.len() {
+            let size = u32::from_le_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+            match &b[at..at + 4] {
+                b"fmt " => {
+                    assert_eq!(u16::from_le_bytes([b[at + 10], b[at + 11]]), 1);
+                    assert_eq!(
+                        u32::from_le_bytes(b[at + 12..at + 16].try_into().unwrap()),
+                        48_000
+                    );
+                    assert_eq!(
+                        u16::from_le_bytes([b[at + 22], b[at + 23]]),
+                        8 * width as u16
+                    );
+                }
+                b"bext" => {
+                    tr = Some(u64::from_le_bytes(
+                        b[at + 8 + 338..at + 8 + 346].try_into().unwrap(),
+                    ));
+                }
+                b"data" => data = Some(&b[at + 8..at + 8 + size]),
+                _ => {}
+            }
+            at += 8 + size + (size & 1);
+        }
+        assert_eq!(tr, Some(tc.unwrap_or(0) as u64), "{name}");
+        let data = data.expect("data chunk");
+        // As the script counts them: int(seconds * 48000) in floating point.
+        let frames = (seconds_x10 as f64 / 10.0 * SR as f64) as i64;
+        assert_eq!(data.len() as i64, frames * i64::from(width), "{name}");
+        for (i, s) in data.chunks_exact(width as usize).enumerate() {
+            let mut v = 0i64;
+            for (k, byte) in s.iter().enumerate() {
+                v |= i64::from(*byte) << (8 * k);
+            }
+            let v = if v >= 1 << (8 * width - 1) {
+                v - (1 << (8 * width))
+            } else {
+                v
+            };
+            assert_eq!(
+                v,
+                embedded_sample(i as i64, index, width),
+                "{name} sample {i}"
+            );
+        }
+    }
+    // The clips now play the extracted files, on the same samples.
+    for c in tl.tracks.iter().flat_map(|t| &t.clips) {
+        let p = c.media.path.as_ref().expect("path");
+        assert!(p.starts_with(&dir), "{}", p.display());
+    }
+    let mut media = SceneMedia {
+        rate: r,
+        asked: Vec::new(),
+    };
+    let (p, report) =
+        build(&tl, "embedded", "AAF", &Options::default(), &mut media).expect("builds");
+    check_scene(&p, "25", Format::Aaf);
+    assert!(report.text().contains("extracted to"), "{}", report.text());
+    // Extracting again reuses the same files (nothing new is written).
+    let (_, mut again) = read_file(&aaf, FrameRate::FPS_25).expect("reads");
+    let files2 =
+        dubstage_interchange::aaf::extract_embedded(&aaf, &mut again, &dir, &mut |_, _| true)
+            .expect("extracts again");
+    assert_eq!(files, files2);
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 3);
+    // A different file of the same name is never replaced.
+    std::fs::write(dir.join("Score_01.wav"), b"someone else's").expect("write");
+    let (_, mut third) = read_file(&aaf, FrameRate::FPS_25).expect("reads");
+    let files3 =
+        dubstage_interchange::aaf::extract_embedded(&aaf, &mut third, &dir, &mut |_, _| true)
+            .expect("extracts");
+    assert!(files3.contains(&dir.join("Score_01 2.wav")), "{files3:?}");
+    assert_eq!(
+        std::fs::read(dir.join("Score_01.wav")).expect("read"),
+        b"someone else's"
+    );
+    // Cancelled: an error, and no partial file left.
+    let (_, mut fourth) = read_file(&aaf, FrameRate::FPS_25).expect("reads");
+    let sub = dir.join("cancelled");
+    let err =
+        dubstage_interchange::aaf::extract_embedded(&aaf, &mut fourth, &sub, &mut |_, _| false)
+            .expect_err("cancelled");
+    assert!(err.to_string().contains("cancelled"));
+    assert_eq!(std::fs::read_dir(&sub).expect("dir").count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_aaf_reader_survives_mutated_files() {
+    // Byte flips, zeroed runs and cuts of an AAF: an error or a timeline,
+    // never a panic.
+    let good = std::fs::read(fixture("scene12_25.aaf")).expect("read");
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut read = 0;
+    for round in 0..240 {
+        let mut b = good.clone();
+        match round % 3 {
+            0 => {
+                for _ in 0..1 + next() % 16 {
+                    let i = (next() as usize) % b.len();
+                    b[i] = next() as u8;
+                }
+            }
+            1 => {
+                let i = (next() as usize) % b.len();
+                let n = ((next() as usize) % 512).min(b.len() - i);
+                b[i..i + n].fill(if next() % 2 == 0 { 0 } else { 0xFF });
+            }
+            _ => b.truncate(512 + (next() as usize) % (b.len() - 512)),
+        }
+        if let Ok(tl) = dubstage_interchange::aaf::read(std::io::Cursor::new(b)) {
+            read += 1;
+            let _ = build(&tl, "fuzz", "AAF", &Options::default(), &mut NoMedia);
+        }
+    }
+    // Most flips land in the dictionaries, which the reader skips.
+    assert!(read > 0);
 }
