@@ -3,7 +3,13 @@
 
 The OTIO and FCP7 XML files are written by OpenTimelineIO and its FCP7 XML
 adapter (independent writers); the EDLs are written here to the CMX3600
-layout, since OpenTimelineIO's EDL writer handles video tracks only.
+layout, since OpenTimelineIO's EDL writer handles video tracks only; the
+FCPXML files are written here to the layout Final Cut Pro 10.6 exports
+(version 1.10: assets with media-rep, a primary storyline with the
+reference movie, the dialogue as a connected storyline with its dissolve,
+the music as a connected clip), since OpenTimelineIO's FCPXML writer drops
+the start timecode and transitions and nests audio in gaps of the wrong
+time base. The AAF fixtures are scripts/make_aaf_fixtures.py's.
 
     python3 -m venv /tmp/otio && /tmp/otio/bin/pip install opentimelineio==0.17.0 otio-fcp-adapter
     /tmp/otio/bin/python scripts/make_turnover_fixtures.py
@@ -158,6 +164,78 @@ def edl(key):
     return "\n".join(lines) + "\n"
 
 
+def fcpxml(key):
+    """The scene as FCPXML 1.10, laid out as Final Cut Pro exports it."""
+    num, den = {"23976": (24000, 1001), "25": (25, 1), "2997df": (30000, 1001)}[key]
+
+    def t(frames):
+        """`frames` at the rate as FCPXML's rational seconds."""
+        n, d = frames * den, num
+        if n % d == 0:
+            return f"{n // d}s"
+        return f"{n}/{d}s"
+
+    start = tc_frames(1, 0, 0, 0, key)
+    t3 = tc_frames(10, 0, 0, 0, key)
+    t4 = tc_frames(10, 2, 0, 0, key)
+    mov = tc_frames(0, 59, 58, 0, key)
+    nominal = NOMINAL[key]
+    minute = 60 * nominal
+    tc_format = "DF" if key == "2997df" else "NDF"
+    name = {"23976": "FFVideoFormat1080p2398", "25": "FFVideoFormat1080p25", "2997df": "FFVideoFormat1080p2997"}[key]
+
+    def asset(id_, nm, first, frames, url, video, reel=None):
+        kind = 'hasVideo="1" format="r1" hasAudio="0"' if video else 'hasAudio="1" audioSources="1" audioChannels="1" audioRate="48000"'
+        md = f'\n            <metadata>\n                <md key="com.apple.proapps.studio.reel" value="{reel}"/>\n            </metadata>' if reel else ""
+        return (f'        <asset id="{id_}" name="{nm}" uid="{id_.upper()}0000" start="{t(first)}" duration="{t(frames)}" {kind}>\n'
+                f'            <media-rep kind="original-media" src="{url}"/>{md}\n'
+                f'        </asset>')
+
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<!DOCTYPE fcpxml>",
+        "",
+        '<fcpxml version="1.10">',
+        "    <resources>",
+        f'        <format id="r1" name="{name}" frameDuration="{t(1)}" width="1920" height="1080" colorSpace="1-1-1 (Rec. 709)"/>',
+        asset("r2", "scene12_ref", mov, 20 * nominal, "file:///turnover/picture/scene12_ref.mov", True),
+        asset("r3", "A001_C003", t3, minute, "file:///turnover/media/A001_C003.wav", False, "A001"),
+        asset("r4", "A001_C004", t4, minute, "file:///turnover/media/A001_C004.wav", False, "A001"),
+        asset("r5", "Score_01", 0, minute, "file:///turnover/media/Score_01.wav", False),
+        "    </resources>",
+        "    <library>",
+        '        <event name="Turnover">',
+        '            <project name="Scene 12">',
+        f'                <sequence format="r1" duration="{t(150)}" tcStart="{t(start)}" tcFormat="{tc_format}" audioLayout="stereo" audioRate="48k">',
+        "                    <spine>",
+        # The reference movie on the primary storyline, from 2 s in.
+        f'                        <asset-clip ref="r2" offset="{t(start)}" name="scene12_ref" start="{t(mov + 2 * nominal)}" duration="{t(150)}" tcFormat="{tc_format}">',
+        # The dialogue: a connected storyline 12 frames in, with the
+        # dissolve centred on the cut (6 frames each side).
+        f'                            <spine lane="-1" offset="{t(mov + 2 * nominal + 12)}">',
+        f'                                <asset-clip ref="r3" offset="0s" name="A001_C003" start="{t(t3 + 48)}" duration="{t(72)}" audioRole="dialogue" tcFormat="{tc_format}"/>',
+        f'                                <transition name="Cross Dissolve" offset="{t(66)}" duration="{t(12)}">',
+        '                                    <filter-audio ref="r6" name="Audio Crossfade"/>',
+        "                                </transition>",
+        f'                                <asset-clip ref="r4" offset="{t(72)}" name="A001_C004" start="{t(t4 + 100)}" duration="{t(50)}" audioRole="dialogue" tcFormat="{tc_format}">',
+        '                                    <adjust-volume amount="-6dB"/>',
+        "                                </asset-clip>",
+        "                            </spine>",
+        # The music: a connected clip 24 frames in, a second lane down.
+        f'                            <asset-clip ref="r5" lane="-2" offset="{t(mov + 2 * nominal + 24)}" name="Score_01" start="0s" duration="{t(96)}" audioRole="music"/>',
+        f'                            <marker start="{t(mov + 2 * nominal + 30)}" duration="{t(1)}" value="Door slam"/>',
+        "                        </asset-clip>",
+        "                    </spine>",
+        "                </sequence>",
+        "            </project>",
+        "        </event>",
+        "    </library>",
+        "</fcpxml>",
+    ]
+    lines.insert(10, '        <effect id="r6" name="Audio Crossfade" uid="FFAudioTransition"/>')
+    return "\n".join(lines) + "\n"
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for key in RATES:
@@ -171,6 +249,8 @@ def main():
         otio.adapters.write_to_file(tl, os.path.join(OUT, f"scene12_{key}.xml"))
         with open(os.path.join(OUT, f"scene12_{key}.edl"), "w") as f:
             f.write(edl(key))
+        with open(os.path.join(OUT, f"scene12_{key}.fcpxml"), "w") as f:
+            f.write(fcpxml(key))
     # The OTIO fixtures' mixed-rate source: the music's source range at 25 fps.
     for key in RATES:
         path = os.path.join(OUT, f"scene12_{key}.otio")

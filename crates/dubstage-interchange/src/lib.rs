@@ -1,5 +1,6 @@
 //! Turnovers: the picture editor's timeline in (AAF, OpenTimelineIO JSON,
-//! Final Cut Pro 7 XML, CMX3600 EDL), the sound timeline out (OTIO, EDL).
+//! Final Cut Pro 7 XML, FCPXML, CMX3600 EDL), the sound timeline out (OTIO,
+//! EDL).
 //!
 //! Each format's reader produces a [`Timeline`] (exact rational times, what
 //! each clip plays, notes of what it could not carry); [`import::build`]
@@ -13,6 +14,7 @@
 
 pub mod aaf;
 pub mod edl;
+pub mod fcpxml;
 pub mod import;
 pub mod otio;
 pub mod timeline;
@@ -53,6 +55,7 @@ pub enum Format {
     Aaf,
     Otio,
     Fcp7Xml,
+    Fcpxml,
     Edl,
 }
 
@@ -62,6 +65,7 @@ impl Format {
             Format::Aaf => "AAF",
             Format::Otio => "OpenTimelineIO",
             Format::Fcp7Xml => "FCP7 XML",
+            Format::Fcpxml => "FCPXML",
             Format::Edl => "CMX3600 EDL",
         }
     }
@@ -78,6 +82,9 @@ pub fn detect(text: &str) -> Option<Format> {
         if first.contains("<xmeml") {
             return Some(Format::Fcp7Xml);
         }
+        if first.contains("<fcpxml") {
+            return Some(Format::Fcpxml);
+        }
         return None;
     }
     let mut lines = head.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -90,6 +97,19 @@ pub fn detect(text: &str) -> Option<Format> {
         return Some(Format::Edl);
     }
     None
+}
+
+/// Parses an XML turnover. Editors write a `<!DOCTYPE xmeml>` or
+/// `<!DOCTYPE fcpxml>` line, so a DTD is allowed; entity expansion is
+/// bounded by a node limit (a timeline is far below it).
+pub(crate) fn parse_xml(xml: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
+    roxmltree::Document::parse_with_options(
+        xml,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            nodes_limit: 20_000_000,
+        },
+    )
 }
 
 /// The first bytes of a structured-storage (compound) file, as AAF is.
@@ -107,6 +127,13 @@ pub fn detect_bytes(head: &[u8]) -> Option<Format> {
 /// Reads the turnover at `path`, whatever its format. `edl_rate` is the
 /// frame rate for an EDL (which does not say).
 pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline), InterchangeError> {
+    // A Final Cut Pro bundle (`.fcpxmld`) holds its timeline in Info.fcpxml.
+    let bundle = path.join("Info.fcpxml");
+    let path: &Path = if path.is_dir() && bundle.is_file() {
+        &bundle
+    } else {
+        path
+    };
     let io = |source| InterchangeError::Io {
         path: path.to_owned(),
         source,
@@ -158,7 +185,7 @@ pub fn read_file(path: &Path, edl_rate: FrameRate) -> Result<(Format, Timeline),
     })?;
     let format = detect(&text).ok_or_else(|| InterchangeError::NotATimeline {
         path: path.to_owned(),
-        what: "not an AAF, OTIO, FCP7 XML or CMX3600 EDL timeline".into(),
+        what: "not an AAF, OTIO, FCP7 XML, FCPXML or CMX3600 EDL timeline".into(),
     })?;
     let tl = read_str(format, &text, edl_rate).map_err(|e| InterchangeError::In {
         path: path.to_owned(),
@@ -180,6 +207,7 @@ pub fn read_str(
         }),
         Format::Otio => otio::read(text),
         Format::Fcp7Xml => xmeml::read(text),
+        Format::Fcpxml => fcpxml::read(text),
         Format::Edl => edl::read(text, edl_rate),
     }
 }
@@ -199,6 +227,14 @@ mod tests {
             Some(Format::Fcp7Xml)
         );
         assert_eq!(detect("TITLE: x\nFCM: NON-DROP FRAME\n"), Some(Format::Edl));
+        assert_eq!(
+            detect("<?xml version=\"1.0\"?>\n<!DOCTYPE fcpxml>\n<fcpxml version=\"1.10\">"),
+            Some(Format::Fcpxml)
+        );
+        assert_eq!(
+            detect_bytes(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Some(Format::Aaf)
+        );
         assert_eq!(
             detect("001  AX  A  C  01:00:00:00 01:00:01:00 01:00:00:00 01:00:01:00"),
             Some(Format::Edl)

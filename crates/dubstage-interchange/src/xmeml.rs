@@ -14,7 +14,7 @@ use crate::timeline::{
     Clip, Marker, MediaSource, Ramp, Time, Timeline, Track, rate_from_f64, url_to_path,
 };
 use dubstage_model::{FrameRate, Timecode};
-use roxmltree::{Document, Node};
+use roxmltree::Node;
 use std::collections::HashMap;
 
 fn bad(what: impl Into<String>) -> InterchangeError {
@@ -69,7 +69,7 @@ fn timecode_of(n: Node<'_, '_>, fallback: FrameRate) -> Option<(Time, Timecode)>
 
 /// Reads an FCP7 XML document.
 pub fn read(xml: &str) -> Result<Timeline, InterchangeError> {
-    let doc = Document::parse(xml).map_err(|e| bad(format!("not well-formed XML: {e}")))?;
+    let doc = crate::parse_xml(xml).map_err(|e| bad(format!("not well-formed XML: {e}")))?;
     let root = doc.root_element();
     if !root.has_tag_name("xmeml") {
         return Err(bad(format!(

@@ -163,6 +163,7 @@ fn every_format_at_every_rate_lands_on_the_exact_samples() {
             ("xml", Format::Fcp7Xml),
             ("edl", Format::Edl),
             ("aaf", Format::Aaf),
+            ("fcpxml", Format::Fcpxml),
         ] {
             let (got, p, report) = import(&format!("scene12_{key}.{ext}"), key);
             assert_eq!(got, format);
@@ -181,7 +182,7 @@ fn the_reference_movie_on_the_video_track_is_placed_by_its_first_frame() {
     for key in ["23976", "25", "2997df"] {
         let r = rate(key);
         let nominal = i64::from(r.timecode_base());
-        for ext in ["otio", "xml", "aaf"] {
+        for ext in ["otio", "xml", "aaf", "fcpxml"] {
             let (_, tl) = read_file(&fixture(&format!("scene12_{key}.{ext}")), r).expect("reads");
             let pic = tl.picture.expect("a reference movie");
             assert_eq!(pic.path, PathBuf::from("/turnover/picture/scene12_ref.mov"));
@@ -360,6 +361,14 @@ fn malformed_turnovers_name_the_file_and_the_cause() {
             "not a timecode",
         ),
         (
+            "badtime.fcpxml",
+            std::fs::read_to_string(fixture("scene12_25.fcpxml"))
+                .expect("read")
+                .replace("offset=\"0s\"", "offset=\"soon\"")
+                .into_bytes(),
+            "is not a time",
+        ),
+        (
             "short.edl",
             b"TITLE: x\n001  AX  A  C  01:00:00:00 01:00:01:00\n".to_vec(),
             "four timecodes",
@@ -405,7 +414,12 @@ fn readers_survive_thousands_of_mutated_turnovers() {
         seed ^= seed << 17;
         seed
     };
-    for name in ["scene12_25.otio", "scene12_2997df.xml", "scene12_23976.edl"] {
+    for name in [
+        "scene12_25.otio",
+        "scene12_2997df.xml",
+        "scene12_23976.edl",
+        "scene12_23976.fcpxml",
+    ] {
         let good = std::fs::read(fixture(name)).expect("read");
         for _ in 0..700 {
             let mut b = good.clone();
@@ -687,4 +701,55 @@ fn the_aaf_reader_survives_mutated_files() {
     }
     // Most flips land in the dictionaries, which the reader skips.
     assert!(read > 0);
+}
+
+#[test]
+fn xml_turnovers_with_a_doctype_line_are_read() {
+    // Premiere Pro and Final Cut Pro 7 write `<!DOCTYPE xmeml>`; Final Cut
+    // Pro 10 writes `<!DOCTYPE fcpxml>`.
+    let xml = std::fs::read_to_string(fixture("scene12_25.xml")).expect("read");
+    let with = xml.replacen("<xmeml", "<!DOCTYPE xmeml>\n<xmeml", 1);
+    assert!(with.contains("<!DOCTYPE xmeml>"));
+    let tl = dubstage_interchange::read_str(Format::Fcp7Xml, &with, FrameRate::FPS_25)
+        .expect("an FCP7 XML with its DOCTYPE reads");
+    assert_eq!(tl.tracks.len(), 2);
+    let fcpx = std::fs::read_to_string(fixture("scene12_25.fcpxml")).expect("read");
+    assert!(fcpx.contains("<!DOCTYPE fcpxml>"));
+    // An entity bomb is refused, not expanded without end.
+    let bomb = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE fcpxml [\n<!ENTITY a \"aaaaaaaaaa\">\n{}]>\n<fcpxml version=\"1.10\">&z;</fcpxml>",
+        (b'b'..=b'z')
+            .map(|c| {
+                let p = (c - 1) as char;
+                format!(
+                    "<!ENTITY {} \"{}\">\n",
+                    c as char,
+                    format!("&{p};").repeat(10)
+                )
+            })
+            .collect::<String>()
+    );
+    assert!(dubstage_interchange::read_str(Format::Fcpxml, &bomb, FrameRate::FPS_25).is_err());
+}
+
+#[test]
+fn an_fcpxml_carries_lanes_roles_volume_and_reels() {
+    let (format, p, report) = import("scene12_23976.fcpxml", "23976");
+    assert_eq!(format, Format::Fcpxml);
+    // The lanes became tracks named by their audio roles.
+    assert_eq!(p.tracks[0].name, "Dialogue");
+    assert_eq!(p.tracks[1].name, "Music");
+    assert_eq!(p.tracks[1].kind, dubstage_model::TrackKind::Music);
+    assert_eq!(p.tracks[0].clips[1].gain_db, -6.0);
+    let reel = p
+        .media
+        .iter()
+        .find(|m| m.id == p.tracks[0].clips[0].media)
+        .map(|m| m.tape.clone());
+    assert_eq!(reel.as_deref(), Some("A001"));
+    assert!(
+        report.text().contains("reference picture"),
+        "{}",
+        report.text()
+    );
 }

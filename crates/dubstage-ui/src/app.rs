@@ -609,7 +609,10 @@ impl EditorApp {
             "Import a turnover timeline",
             BrowseMode::OpenFile,
         )
-        .filter("Timelines (OTIO, FCP7 XML, EDL)", &["otio", "xml", "edl"])
+        .filter(
+            "Timelines (AAF, OTIO, FCP7 XML, FCPXML, EDL)",
+            &["aaf", "otio", "xml", "fcpxml", "edl"],
+        )
         .in_dir(dir.as_deref());
         self.open_file_dialog_now(request);
     }
@@ -1054,12 +1057,21 @@ impl EditorApp {
             TurnoverAction::Close => {}
             TurnoverAction::Start => {
                 let rate = self.editor.project().sample_rate.hz();
+                // An AAF's embedded media goes beside this project when it
+                // is imported into it (and the project has a folder), else
+                // beside the turnover.
+                let beside = match d.destination {
+                    crate::windows::turnover::Destination::NewProject => None,
+                    _ => self.project_dir(),
+                };
+                let essence_dir = crate::turnover::default_essence_dir(&d.file, beside.as_deref());
                 d.job = Some(crate::turnover::TurnoverJob::start(
                     d.file.clone(),
                     d.media_dirs.clone(),
                     d.edl_rate,
                     rate,
                     d.kinds(),
+                    essence_dir,
                 ));
                 self.windows.turnover = Some(d);
             }

@@ -9,7 +9,7 @@ use dubstage_model::{FrameRate, Project};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Sound file extensions searched for.
 const AUDIO: [&str; 9] = [
@@ -28,6 +28,8 @@ pub struct DiskMedia {
     pub cancel: Arc<AtomicBool>,
     /// Media entries searched for so far.
     pub searched: Arc<AtomicUsize>,
+    /// Embedded essence bytes extracted so far, and in all.
+    pub extracted: Arc<(AtomicU64, AtomicU64)>,
 }
 
 impl DiskMedia {
@@ -39,6 +41,7 @@ impl DiskMedia {
             headers: HashMap::new(),
             cancel: Arc::new(AtomicBool::new(false)),
             searched: Arc::new(AtomicUsize::new(0)),
+            extracted: Arc::new((AtomicU64::new(0), AtomicU64::new(0))),
         }
     }
 
@@ -171,9 +174,25 @@ impl MediaResolver for DiskMedia {
     }
 }
 
-/// Reads a turnover, finds its media in `media_dirs` (and the turnover's
-/// own folder) and builds the project. `media` carries the cancel flag and
-/// the progress count; a cancelled import is an error.
+/// Where an AAF's embedded media goes when the caller does not say: a
+/// folder named after the turnover, beside it.
+pub fn default_essence_dir(turnover: &Path, beside: Option<&Path>) -> PathBuf {
+    let stem = turnover.file_stem().map_or_else(
+        || "Turnover".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let dir = beside
+        .map(Path::to_owned)
+        .or_else(|| turnover.parent().map(Path::to_owned))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    dir.join(format!("{stem} Media"))
+}
+
+/// Reads a turnover, extracts an AAF's embedded media into `essence_dir`
+/// (see [`default_essence_dir`]), finds its media in `media_dirs` (and the
+/// turnover's own folder) and builds the project. `media` carries the
+/// cancel flag and the progress counts; a cancelled import is an error.
 pub fn import(
     file: &Path,
     media_dirs: &[PathBuf],
@@ -181,9 +200,28 @@ pub fn import(
     sample_rate: u32,
     media: Option<DiskMedia>,
     kinds: Vec<Option<dubstage_model::TrackKind>>,
+    essence_dir: Option<&Path>,
 ) -> Result<(Project, Report), String> {
-    let (format, tl) =
+    let (format, mut tl) =
         dubstage_interchange::read_file(file, edl_rate).map_err(|e| e.to_string())?;
+    let media = media.unwrap_or_else(|| DiskMedia::new(Vec::new(), sample_rate));
+    if !tl.essence.is_empty() {
+        let dir = essence_dir.map_or_else(|| default_essence_dir(file, None), Path::to_owned);
+        let (cancel, progress) = (media.cancel.clone(), media.extracted.clone());
+        dubstage_interchange::aaf::extract_embedded(file, &mut tl, &dir, &mut |done, total| {
+            progress.0.store(done, Ordering::Relaxed);
+            progress.1.store(total, Ordering::Relaxed);
+            !cancel.load(Ordering::Relaxed)
+        })
+        .map_err(|e| match e {
+            dubstage_interchange::InterchangeError::Cancelled => "cancelled".to_owned(),
+            e => format!(
+                "{}: the embedded media could not be extracted to {} ({e})",
+                file.display(),
+                dir.display()
+            ),
+        })?;
+    }
     let mut dirs = media_dirs.to_vec();
     if let Some(parent) = file.parent() {
         dirs.push(if parent.as_os_str().is_empty() {
@@ -192,14 +230,9 @@ pub fn import(
             parent.to_owned()
         });
     }
-    let mut disk = match media {
-        Some(mut m) => {
-            m.dirs = dirs;
-            m.sample_rate = sample_rate;
-            m
-        }
-        None => DiskMedia::new(dirs, sample_rate),
-    };
+    let mut disk = media;
+    disk.dirs = dirs;
+    disk.sample_rate = sample_rate;
     let cancel = disk.cancel.clone();
     let options = Options { sample_rate, kinds };
     let built = dubstage_interchange::build(
@@ -316,18 +349,22 @@ pub struct TurnoverJob {
     handle: Option<std::thread::JoinHandle<Result<(Project, Report), String>>>,
     cancel: Arc<AtomicBool>,
     searched: Arc<AtomicUsize>,
+    extracted: Arc<(AtomicU64, AtomicU64)>,
 }
 
 impl TurnoverJob {
+    /// Starts the import; an AAF's embedded media goes to `essence_dir`.
     pub fn start(
         file: PathBuf,
         media_dirs: Vec<PathBuf>,
         edl_rate: FrameRate,
         sample_rate: u32,
         kinds: Vec<Option<dubstage_model::TrackKind>>,
+        essence_dir: PathBuf,
     ) -> TurnoverJob {
         let media = DiskMedia::new(Vec::new(), sample_rate);
         let (cancel, searched) = (media.cancel.clone(), media.searched.clone());
+        let extracted = media.extracted.clone();
         let handle = std::thread::Builder::new()
             .name("turnover import".into())
             .spawn(move || {
@@ -338,6 +375,7 @@ impl TurnoverJob {
                     sample_rate,
                     Some(media),
                     kinds,
+                    Some(&essence_dir),
                 )
             })
             .ok();
@@ -345,7 +383,16 @@ impl TurnoverJob {
             handle,
             cancel,
             searched,
+            extracted,
         }
+    }
+
+    /// Embedded media bytes extracted so far and in all, while an AAF's
+    /// essence is being extracted.
+    pub fn extracting(&self) -> Option<(u64, u64)> {
+        let done = self.extracted.0.load(Ordering::Relaxed);
+        let total = self.extracted.1.load(Ordering::Relaxed);
+        (total > 0 && done < total).then_some((done, total))
     }
 
     pub fn is_done(&self) -> bool {

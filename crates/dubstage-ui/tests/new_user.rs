@@ -729,6 +729,49 @@ fn import_turnover_makes_the_timeline_the_project_and_shows_the_report() {
 }
 
 #[test]
+fn an_aaf_with_embedded_media_is_extracted_beside_it_and_plays_from_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dubstage-interchange/tests/fixtures");
+    let aaf = dir.path().join("reel 1.aaf");
+    std::fs::copy(fixtures.join("scene12_25_embedded.aaf"), &aaf).expect("copy");
+    let (mut h, _p) = harness(dubstage_model::Project::new("before"), None);
+    h.state_mut().windows.turnover = Some(dubstage_ui::windows::turnover::TurnoverDialog::new(
+        aaf.clone(),
+        dubstage_model::FrameRate::FPS_25,
+    ));
+    h.run_steps(2);
+    {
+        let d = h.state().windows.turnover.as_ref().expect("window");
+        assert_eq!(
+            d.format.as_ref().ok(),
+            Some(&dubstage_interchange::Format::Aaf)
+        );
+        assert_eq!(d.tracks.len(), 2, "{:?}", d.read_error);
+    }
+    h.get_by_label("Import").click();
+    wait_until(&mut h, |a| {
+        a.windows
+            .turnover
+            .as_ref()
+            .is_some_and(|d| d.outcome.is_some())
+    });
+    h.run_steps(2);
+    let p = h.state().editor.project().clone();
+    assert_eq!(p.name, "Scene 12");
+    let media_dir = dir.path().join("reel 1 Media");
+    assert!(
+        p.media.iter().all(|m| m.path.starts_with(&media_dir)),
+        "{:?}",
+        p.media
+    );
+    assert!(media_dir.join("A001_C003.wav").is_file());
+    assert_eq!(p.tracks[0].clips[0].source_offset, SamplePos(48 * 1920));
+    assert!(h.query_by_label_contains("3 found, 0 offline").is_some());
+    assert!(h.query_by_label_contains("extracted to").is_some());
+}
+
+#[test]
 fn a_turnover_imported_into_this_project_lands_at_its_timecode_and_undoes_in_one_step() {
     let (_dir, otio) = turnover_scene();
     // A session already under way, starting a minute before the turnover.

@@ -42,6 +42,9 @@ pub fn import_timeline(a: &ImportArgs<'_>) -> Result<()> {
     if a.report == Some(a.output) {
         bail!("the report and the project cannot be the same file");
     }
+    // An AAF's embedded media goes beside the project written, in a folder
+    // named after it.
+    let essence_dir = dubstage_ui::turnover::default_essence_dir(a.output, a.output.parent());
     let (project, report) = dubstage_ui::turnover::import(
         a.file,
         a.media_dirs,
@@ -49,6 +52,7 @@ pub fn import_timeline(a: &ImportArgs<'_>) -> Result<()> {
         a.sample_rate,
         None,
         Vec::new(),
+        Some(&essence_dir),
     )
     .map_err(anyhow::Error::msg)?;
     file::save(&project, a.output).with_context(|| format!("saving {}", a.output.display()))?;

@@ -327,3 +327,77 @@ fn a_malformed_turnover_is_one_clear_line_and_writes_nothing() {
     assert!(lines[0].contains("not well-formed"), "{}", lines[0]);
     assert!(!project.exists() && !report.exists());
 }
+
+#[test]
+fn an_aaf_or_fcpxml_with_linked_media_finds_it_by_name_and_lands_on_the_samples() {
+    for (fixture_name, label) in [("scene12_25.aaf", "AAF"), ("scene12_25.fcpxml", "FCPXML")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let media = dir.path().join("Production Sound");
+        scene_media(&media, "A001_C003.wav", "A001_C004.wav");
+        let project = dir.path().join("scene12.dubstage");
+        let r = import_timeline(
+            s(&fixture(fixture_name)),
+            s(&project),
+            &["--media-dir", s(&media)],
+        );
+        assert!(r.ok, "{}", r.stderr);
+        assert!(r.stdout.contains("3 found, 0 offline"), "{}", r.stdout);
+        assert!(r.stdout.contains(label), "{}", r.stdout);
+        let j = info_json(&project);
+        assert_eq!(j["start_timecode"], "01:00:00:00");
+        let dia = &j["tracks"][0];
+        assert_eq!(dia["clips"][0]["position"], 23_040);
+        assert_eq!(dia["clips"][0]["source_offset"], 92_160);
+        assert_eq!(dia["clips"][1]["source_offset"], 94 * 1920);
+        // -6.02 dB (an amplitude of 1/2) in the AAF, -6 dB in the FCPXML.
+        assert!((dia["clips"][1]["gain_db"].as_f64().expect("gain") + 6.0).abs() < 0.03);
+        assert_eq!(j["markers"][0]["name"], "Door slam");
+        // No embedded media: no folder made beside the project.
+        assert!(!dir.path().join("scene12 Media").exists());
+    }
+}
+
+#[test]
+fn an_aaf_with_embedded_media_extracts_it_beside_the_project_and_plays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("scene12.dubstage");
+    let r = import_timeline(s(&fixture("scene12_25_embedded.aaf")), s(&project), &[]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("3 found, 0 offline"), "{}", r.stdout);
+    assert!(r.stdout.contains("extracted to"), "{}", r.stdout);
+    let extracted = dir.path().join("scene12 Media");
+    for name in ["A001_C003.wav", "A001_C004.wav", "Score_01.wav"] {
+        assert!(extracted.join(name).is_file(), "{name}");
+    }
+    let j = info_json(&project);
+    let dia = &j["tracks"][0];
+    assert!(
+        dia["clips"][0]["media"]
+            .as_str()
+            .expect("path")
+            .ends_with("scene12 Media/A001_C003.wav")
+    );
+    assert_eq!(dia["clips"][0]["offline"], false);
+    assert_eq!(dia["clips"][0]["source_offset"], 92_160);
+    let mix = dir.path().join("mix.wav");
+    let r = dubstage(&["render", s(&project), "-o", s(&mix)]);
+    assert!(r.ok, "{}", r.stderr);
+    let mut reader = hound::WavReader::open(&mix).expect("mix");
+    let peak = reader
+        .samples::<i32>()
+        .map(|v| v.expect("sample").unsigned_abs())
+        .max()
+        .unwrap_or(0);
+    assert!(peak > 0, "the extracted media is heard");
+    // A truncated AAF: a clear error naming the file, nothing written.
+    let bad = dir.path().join("cut.aaf");
+    let good = std::fs::read(fixture("scene12_25.aaf")).expect("read");
+    std::fs::write(&bad, &good[..good.len() / 3]).expect("write");
+    let out = dir.path().join("cut.dubstage");
+    let r = import_timeline(s(&bad), s(&out), &[]);
+    assert!(!r.ok);
+    assert!(r.stderr.contains("cut.aaf"), "{}", r.stderr);
+    assert!(r.stderr.contains("not a readable AAF"), "{}", r.stderr);
+    assert!(!out.exists());
+    assert!(!dir.path().join("cut Media").exists());
+}

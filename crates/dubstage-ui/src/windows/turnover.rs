@@ -49,12 +49,19 @@ impl std::fmt::Debug for TurnoverDialog {
 impl TurnoverDialog {
     /// The window for `file`, searching its folder by default.
     pub fn new(file: PathBuf, project_rate: FrameRate) -> TurnoverDialog {
-        let format = std::fs::read(&file)
+        // The first megabyte tells the format (an AAF with its media
+        // embedded can be gigabytes).
+        let format = std::fs::File::open(&file)
+            .and_then(|f| {
+                use std::io::Read;
+                let mut b = Vec::new();
+                f.take(1 << 20).read_to_end(&mut b)?;
+                Ok(b)
+            })
             .map_err(|e| e.to_string())
             .and_then(|b| {
-                let text = String::from_utf8_lossy(&b[..b.len().min(1 << 20)]).into_owned();
-                dubstage_interchange::detect(&text)
-                    .ok_or_else(|| "not an OTIO, FCP7 XML or CMX3600 EDL timeline".to_owned())
+                dubstage_interchange::detect_bytes(&b)
+                    .ok_or_else(|| "not an AAF, OTIO, FCP7 XML or CMX3600 EDL timeline".to_owned())
             });
         let mut d = TurnoverDialog {
             media_dirs: file
@@ -198,7 +205,18 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                 ui.separator();
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label(format!("Finding media: {} searched", job.searched()));
+                    match job.extracting() {
+                        Some((done, total)) => {
+                            ui.label(format!(
+                                "Extracting embedded media: {:.1} of {:.1} MB",
+                                done as f64 / 1e6,
+                                total as f64 / 1e6
+                            ));
+                        }
+                        None => {
+                            ui.label(format!("Finding media: {} searched", job.searched()));
+                        }
+                    }
                     if ui.button("Cancel").clicked() {
                         job.cancel();
                     }
