@@ -1,6 +1,7 @@
 //! The committed fixtures (written by OpenTimelineIO and its FCP7 XML
-//! adapter, and to the CMX3600 layout, by scripts/make_turnover_fixtures.py)
-//! land on the exact samples; export then import gives the clips back;
+//! adapter, and to the CMX3600 and FCPXML layouts, by
+//! scripts/make_turnover_fixtures.py; the AAFs by pyaaf2, in
+//! scripts/make_aaf_fixtures.py) land on the exact samples; export then import gives the clips back;
 //! malformed turnovers are refused with the file and the cause.
 
 use dubstage_interchange::import::{NoMedia, Options};

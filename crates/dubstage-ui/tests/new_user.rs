@@ -881,7 +881,9 @@ fn a_file_that_is_no_turnover_says_so_and_cannot_be_imported() {
     let d =
         dubstage_ui::windows::turnover::TurnoverDialog::new(bad, dubstage_model::FrameRate::FPS_25);
     assert!(
-        d.format.as_ref().is_err_and(|e| e.contains("not an OTIO")),
+        d.format
+            .as_ref()
+            .is_err_and(|e| e.contains("not an AAF, OTIO")),
         "{:?}",
         d.format
     );
@@ -890,7 +892,7 @@ fn a_file_that_is_no_turnover_says_so_and_cannot_be_imported() {
     h.state_mut().windows.turnover = Some(d);
     h.run_steps(2);
     assert!(
-        h.query_by_label_contains("not an OTIO, FCP7 XML or CMX3600 EDL")
+        h.query_by_label_contains("not an AAF, OTIO, FCP7 XML, FCPXML or CMX3600 EDL")
             .is_some()
     );
     h.get_by_label("Import").click();

@@ -36,8 +36,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Import a picture editor's timeline (OTIO, FCP7 XML or CMX3600 EDL,
-    /// told by its content) as a new project, finding its media.
+    /// Import a picture editor's timeline (AAF, OTIO, FCP7 XML, FCPXML or
+    /// CMX3600 EDL, told by its content) as a new project, finding its
+    /// media; an AAF's embedded media is extracted to "PROJECT Media/"
+    /// beside the project.
     ImportTimeline {
         /// The turnover timeline.
         file: PathBuf,

@@ -60,8 +60,9 @@ impl TurnoverDialog {
             })
             .map_err(|e| e.to_string())
             .and_then(|b| {
-                dubstage_interchange::detect_bytes(&b)
-                    .ok_or_else(|| "not an AAF, OTIO, FCP7 XML or CMX3600 EDL timeline".to_owned())
+                dubstage_interchange::detect_bytes(&b).ok_or_else(|| {
+                    "not an AAF, OTIO, FCP7 XML, FCPXML or CMX3600 EDL timeline".to_owned()
+                })
             });
         let mut d = TurnoverDialog {
             media_dirs: file
