@@ -26,7 +26,8 @@ in crates/dubstage-interchange/tests/turnover.rs), with what AAF adds:
   - the marker "Door slam" is a DescriptiveMarker on an event slot.
 
 scene12_{23976,25,2997df}.aaf link their media (file:///turnover/media/...);
-scene12_25_embedded.aaf embeds it (16-bit A001_C003, 24-bit A001_C004,
+nested_25.aaf is a reel that plays part of a nested sequence (see
+write_nested). scene12_25_embedded.aaf embeds it (16-bit A001_C003, 24-bit A001_C004,
 16-bit Score_01, all mono, 48 kHz), each sample given by embedded_sample()
 below so that a test can check the extracted files bit for bit.
 """
@@ -267,6 +268,41 @@ def write(key, path, embedded, wavs):
         comp.slots.append(ev)
 
 
+def write_nested(path, wavs):
+    """A reel whose dialogue track plays part of a nested sequence: 10
+    frames of filler, then frames 20..120 of "Scene 12 (nest)", whose A1 is
+    A001_C003 from its start for 60 frames, then A001_C004 from its start
+    for 80 (a cut at nested frame 60), all at 25 fps."""
+    key = "25"
+    rate = aaf2.rational.AAFRational(25, 1)
+    t3 = tc_frames(10, 0, 0, 0, key)
+    t4 = tc_frames(10, 2, 0, 0, key)
+    minute = 60 * SR
+    with aaf2.open(path, "w") as f:
+        m3 = master(f, "A001_C003", wavs["A001_C003"], "A001", rate, 25, False, 0,
+                    samples(t3, key), SR, "file:///turnover/media/A001_C003.wav", False, minute)
+        m4 = master(f, "A001_C004", wavs["A001_C004"], "A001", rate, 25, False, t4,
+                    0, SR, "file:///turnover/media/A001_C004.wav", False, minute)
+        nest = f.create.CompositionMob("Scene 12 (nest)")
+        f.content.mobs.append(nest)
+        n1 = nest.create_sound_slot(rate)
+        n1.name = "A1"
+        n1.segment.components.append(m3.create_source_clip(slot_id=1, start=0, length=60))
+        n1.segment.components.append(m4.create_source_clip(slot_id=1, start=0, length=80))
+        n1.segment.length = 140
+        comp = f.create.CompositionMob("Reel 1")
+        comp.usage = "Usage_TopLevel"
+        f.content.mobs.append(comp)
+        tc = comp.create_timeline_slot(rate)
+        tc.segment = f.create.Timecode(25)
+        tc.segment.start = tc_frames(1, 0, 0, 0, key)
+        a1 = comp.create_sound_slot(rate)
+        a1.name = "A1"
+        a1.segment.components.append(f.create.Filler("sound", 10))
+        a1.segment.components.append(nest.create_source_clip(slot_id=n1.slot_id, start=20, length=100))
+        a1.segment.length = 110
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -284,6 +320,7 @@ def main():
             write_wav(p, width, int(sec * SR), index)
             full[name] = p
         write("25", os.path.join(OUT, "scene12_25_embedded.aaf"), True, full)
+        write_nested(os.path.join(OUT, "nested_25.aaf"), stubs)
 
 
 if __name__ == "__main__":

@@ -754,3 +754,20 @@ fn an_fcpxml_carries_lanes_roles_volume_and_reels() {
         report.text()
     );
 }
+
+#[test]
+fn a_nested_sequence_in_an_aaf_is_flattened_to_the_part_the_reel_uses() {
+    // Frames 20..120 of the nest (A001_C003 0..60, A001_C004 60..140) after
+    // 10 frames of filler.
+    let (_, p, report) = import("nested_25.aaf", "25");
+    let r = FrameRate::FPS_25;
+    let a1 = &p.tracks[0];
+    assert_eq!(a1.clips.len(), 2);
+    assert_eq!(a1.clips[0].position.0, s(10, r));
+    assert_eq!(a1.clips[0].length.0, s(40, r));
+    assert_eq!(a1.clips[0].source_offset.0, s(20, r));
+    assert_eq!(a1.clips[1].position.0, s(50, r));
+    assert_eq!(a1.clips[1].length.0, s(60, r));
+    assert_eq!(a1.clips[1].source_offset.0, 0);
+    assert!(report.text().contains("flattened"), "{}", report.text());
+}

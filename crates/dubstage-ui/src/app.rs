@@ -487,10 +487,12 @@ impl EditorApp {
             Purpose::ExportMix => crate::export::export_mix(&mut self.editor, &first),
             Purpose::RelinkFolder => self.editor.relink_in(&first),
             Purpose::ImportTurnover => {
-                self.windows.turnover = Some(crate::windows::turnover::TurnoverDialog::new(
+                let mut d = crate::windows::turnover::TurnoverDialog::new(
                     first,
                     self.editor.project().frame_rate,
-                ));
+                );
+                d.project_dir = self.project_dir();
+                self.windows.turnover = Some(d);
             }
             Purpose::TurnoverFolder => {
                 if let Some(d) = &mut self.windows.turnover
@@ -1060,11 +1062,8 @@ impl EditorApp {
                 // An AAF's embedded media goes beside this project when it
                 // is imported into it (and the project has a folder), else
                 // beside the turnover.
-                let beside = match d.destination {
-                    crate::windows::turnover::Destination::NewProject => None,
-                    _ => self.project_dir(),
-                };
-                let essence_dir = crate::turnover::default_essence_dir(&d.file, beside.as_deref());
+                d.project_dir = self.project_dir();
+                let essence_dir = d.essence_dir();
                 d.job = Some(crate::turnover::TurnoverJob::start(
                     d.file.clone(),
                     d.media_dirs.clone(),

@@ -748,7 +748,15 @@ fn an_aaf_with_embedded_media_is_extracted_beside_it_and_plays_from_the_window()
             Some(&dubstage_interchange::Format::Aaf)
         );
         assert_eq!(d.tracks.len(), 2, "{:?}", d.read_error);
+        assert_eq!(d.embedded.map(|e| e.0), Some(3));
     }
+    // The window says where the embedded media will go before it does.
+    assert!(
+        h.query_by_label_contains("Embedded media: 3 files")
+            .is_some(),
+        "the window names the embedded media"
+    );
+    assert!(h.query_by_label_contains("reel 1 Media").is_some());
     h.get_by_label("Import").click();
     wait_until(&mut h, |a| {
         a.windows

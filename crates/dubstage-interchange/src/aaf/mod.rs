@@ -763,7 +763,7 @@ impl Reader<'_> {
                 len
             }
             Some(class::SOURCE_CLIP) => {
-                self.source_clip(w, tl, seg, pos, gain_db);
+                self.source_clip(w, tl, seg, pos, gain_db, depth);
                 len
             }
             Some(class::OPERATION_GROUP) => {
@@ -873,9 +873,20 @@ impl Reader<'_> {
         }
     }
 
-    fn source_clip(&mut self, w: &mut Walk, tl: &mut Timeline, c: &Obj, pos: i64, gain_db: f32) {
+    fn source_clip(
+        &mut self,
+        w: &mut Walk,
+        tl: &mut Timeline,
+        c: &Obj,
+        pos: i64,
+        gain_db: f32,
+        depth: usize,
+    ) {
         let len = c.i64(pid::LENGTH).unwrap_or(0);
         if len <= 0 {
+            return;
+        }
+        if self.nested(w, tl, c, pos, gain_db, depth) {
             return;
         }
         let res = self.clip_source(c, w.rate);
@@ -929,6 +940,86 @@ impl Reader<'_> {
             fade_out,
             enabled: true,
         });
+    }
+
+    /// A source clip that plays part of another composition (a nested
+    /// sequence): that composition's clips in the window the clip shows,
+    /// moved to where it sits. False when it is not one.
+    fn nested(
+        &mut self,
+        w: &mut Walk,
+        tl: &mut Timeline,
+        c: &Obj,
+        pos: i64,
+        gain_db: f32,
+        depth: usize,
+    ) -> bool {
+        let f = self.f;
+        let (Some(id), Some(slot_id)) = (c.data(pid::SOURCE_ID), c.u32(pid::SOURCE_MOB_SLOT_ID))
+        else {
+            return false;
+        };
+        let Some(mob) = f.mob(id).filter(|m| f.is(m, class::COMPOSITION_MOB)) else {
+            return false;
+        };
+        let label = format!("{}, nested sequence \"{}\"", w.track.name, name(mob));
+        let Some(slot) = mob
+            .objects(pid::SLOTS)
+            .iter()
+            .find(|s| s.u32(pid::SLOT_ID) == Some(slot_id))
+        else {
+            tl.note(
+                &label,
+                format!("its slot {slot_id} is not in the file: not carried"),
+            );
+            return true;
+        };
+        let (Some(nr), Some(seg)) = (rate(slot), slot.strong(pid::SEGMENT)) else {
+            tl.note(&label, "a slot with no edit rate or segment: not carried");
+            return true;
+        };
+        let mut inner = Walk {
+            rate: nr,
+            track: Track {
+                name: w.track.name.clone(),
+                ..Track::default()
+            },
+            pending_in: None,
+        };
+        let origin = slot.i64(pid::ORIGIN).unwrap_or(0);
+        self.segment(&mut inner, tl, seg, -origin, gain_db, depth + 1);
+        // The window of the nested sequence the clip shows, and where it
+        // lands.
+        let from = units(c.i64(pid::START_TIME).unwrap_or(0), w.rate);
+        let to = from + units(c.i64(pid::LENGTH).unwrap_or(0), w.rate);
+        let shift = units(pos, w.rate) - from;
+        let mut carried = 0;
+        for mut clip in inner.track.clips {
+            let end = clip.record + clip.duration;
+            if end <= from || clip.record >= to {
+                continue;
+            }
+            if clip.record < from {
+                let cut = from - clip.record;
+                clip.record = from;
+                clip.source_in = clip.source_in + cut;
+                clip.duration = clip.duration - cut;
+                clip.fade_in = Ramp::default();
+            }
+            if end > to {
+                clip.duration = to - clip.record;
+                clip.fade_out = Ramp::default();
+            }
+            clip.record = clip.record + shift;
+            w.track.clips.push(clip);
+            carried += 1;
+        }
+        w.track.gain_db += inner.track.gain_db;
+        tl.note(
+            &label,
+            format!("flattened: its {carried} clips in the part used are carried on this track"),
+        );
+        true
     }
 
     /// The value of parameter `def` of an operation group.

@@ -34,6 +34,11 @@ pub struct TurnoverDialog {
     pub destination: Destination,
     /// The turnover's tracks with the kind each will get (guessed, changeable).
     pub tracks: Vec<(String, TrackKind)>,
+    /// The AAF's embedded media files and their bytes, when it has some.
+    pub embedded: Option<(usize, u64)>,
+    /// The current project's folder (where embedded media goes when the
+    /// turnover is imported into this project).
+    pub project_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for TurnoverDialog {
@@ -77,6 +82,8 @@ impl TurnoverDialog {
             destination: Destination::NewProject,
             tracks: Vec::new(),
             read_error: None,
+            embedded: None,
+            project_dir: None,
         };
         d.read_tracks();
         // An EDL does not say its rate: when it does not read at the
@@ -122,6 +129,8 @@ impl TurnoverDialog {
                         (t.name.clone(), kind)
                     })
                     .collect();
+                self.embedded = (!tl.essence.is_empty())
+                    .then(|| (tl.essence.len(), tl.essence.iter().map(|e| e.bytes).sum()));
                 self.read_error = None;
             }
             Err(e) => {
@@ -129,6 +138,15 @@ impl TurnoverDialog {
                 self.read_error = Some(e.to_string());
             }
         }
+    }
+
+    /// Where an AAF's embedded media will be extracted to.
+    pub fn essence_dir(&self) -> PathBuf {
+        let beside = match self.destination {
+            Destination::NewProject => None,
+            _ => self.project_dir.as_deref(),
+        };
+        crate::turnover::default_essence_dir(&self.file, beside)
     }
 
     /// The kinds chosen, by the turnover's track index.
@@ -291,6 +309,15 @@ pub fn show(ctx: &egui::Context, d: &mut TurnoverDialog) -> TurnoverAction {
                 Destination::HereAtPlayhead,
                 "This project, starting at the playhead",
             );
+            if let Some((files, bytes)) = d.embedded {
+                ui.separator();
+                ui.label(format!(
+                    "Embedded media: {files} file{} ({:.1} MB), extracted as Broadcast Wave to:",
+                    if files == 1 { "" } else { "s" },
+                    bytes as f64 / 1e6
+                ));
+                ui.monospace(d.essence_dir().display().to_string());
+            }
             ui.separator();
             ui.horizontal(|ui| {
                 let ready = d.format.is_ok() && d.read_error.is_none();
