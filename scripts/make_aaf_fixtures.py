@@ -26,7 +26,7 @@ in crates/dubstage-interchange/tests/turnover.rs), with what AAF adds:
   - the marker "Door slam" is a DescriptiveMarker on an event slot.
 
 scene12_{23976,25,2997df}.aaf link their media (file:///turnover/media/...);
-nested_25.aaf is a reel that plays part of a nested sequence (see
+loop.aaf is damage (see write_loop); nested_25.aaf is a reel that plays part of a nested sequence (see
 write_nested). scene12_25_embedded.aaf embeds it (16-bit A001_C003, 24-bit A001_C004,
 16-bit Score_01, all mono, 48 kHz), each sample given by embedded_sample()
 below so that a test can check the extracted files bit for bit.
@@ -303,6 +303,26 @@ def write_nested(path, wavs):
         a1.segment.length = 110
 
 
+def write_loop(path):
+    """Damage an AAF writer could make: a composition whose track plays
+    itself three times over, after two fillers each 2^62 frames long."""
+    rate = aaf2.rational.AAFRational(25, 1)
+    with aaf2.open(path, "w") as f:
+        comp = f.create.CompositionMob("Loop")
+        comp.usage = "Usage_TopLevel"
+        f.content.mobs.append(comp)
+        a1 = comp.create_sound_slot(rate)
+        a1.name = "A1"
+        a1.segment.components.append(f.create.Filler("sound", 1 << 62))
+        a1.segment.components.append(f.create.Filler("sound", 1 << 62))
+        for _ in range(3):
+            clip = f.create.SourceClip(media_kind="sound", length=25)
+            clip.mob_id = comp.mob_id
+            clip.slot_id = a1.slot_id
+            a1.segment.components.append(clip)
+        a1.segment.length = 75
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -321,6 +341,7 @@ def main():
             full[name] = p
         write("25", os.path.join(OUT, "scene12_25_embedded.aaf"), True, full)
         write_nested(os.path.join(OUT, "nested_25.aaf"), stubs)
+    write_loop(os.path.join(OUT, "loop.aaf"))
 
 
 if __name__ == "__main__":

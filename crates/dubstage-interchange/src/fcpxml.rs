@@ -63,7 +63,9 @@ pub fn parse_time(s: &str) -> Option<Time> {
             }
         }
     };
-    if d <= 0 || n.abs() > i128::from(i64::MAX) || d > i128::from(i64::MAX) {
+    // Real denominators are frame and sample rates (24000, 30000, 2500):
+    // far larger ones are damage, and would overflow sums of times.
+    if d <= 0 || n.unsigned_abs() > 1 << 62 || d > 1 << 40 {
         return None;
     }
     Some(Time::new(n, d))
@@ -101,6 +103,10 @@ struct Frame {
     record: Time,
     lane: i64,
     enabled: bool,
+    /// Volume of the containers above, in dB.
+    gain_db: f32,
+    /// Inside a clip (or its video): an `audio` there is the clip's own.
+    inside_clip: bool,
 }
 
 impl Frame {
@@ -109,11 +115,9 @@ impl Frame {
     }
 }
 
-/// A clip collected on a lane, with the storyline it is in (for
-/// transitions).
+/// A clip collected on a lane.
 struct Placed {
     lane: i64,
-    storyline: usize,
     role: String,
     clip: Clip,
 }
@@ -122,9 +126,6 @@ struct Reader<'a, 'i> {
     assets: HashMap<&'a str, Asset>,
     media: HashMap<&'a str, Node<'a, 'i>>,
     clips: Vec<Placed>,
-    /// Transitions: (storyline, timeline start, duration).
-    transitions: Vec<(usize, Time, Time)>,
-    storylines: usize,
     tl: Timeline,
     depth: usize,
 }
@@ -232,8 +233,6 @@ pub fn read(xml: &str) -> Result<Timeline, InterchangeError> {
         assets,
         media,
         clips: Vec::new(),
-        transitions: Vec::new(),
-        storylines: 0,
         tl,
         depth: 0,
     };
@@ -242,6 +241,8 @@ pub fn read(xml: &str) -> Result<Timeline, InterchangeError> {
         record: Time::ZERO,
         lane: 0,
         enabled: true,
+        gain_db: 0.0,
+        inside_clip: false,
     };
     r.storyline(spine, top)?;
     r.finish()
@@ -249,34 +250,94 @@ pub fn read(xml: &str) -> Result<Timeline, InterchangeError> {
 
 impl<'a, 'i> Reader<'a, 'i> {
     /// The elements of a storyline (a `spine`), in `frame`'s local time.
+    /// A transition crossfades the clips of the elements either side of it.
     fn storyline(&mut self, spine: Node<'a, 'i>, frame: Frame) -> Result<(), InterchangeError> {
-        let id = self.storylines;
-        self.storylines += 1;
+        // Each child: the element's own clip, or a transition.
+        enum Item {
+            Own(Option<usize>),
+            Transition(Time, Time),
+        }
+        let mut items = Vec::new();
         for e in spine.children().filter(Node::is_element) {
             if e.has_tag_name("transition") {
                 let offset = time_attr(e, "offset")?.unwrap_or_default();
                 let dur = time_attr(e, "duration")?.unwrap_or_default();
-                self.transitions.push((id, frame.at(offset), dur));
+                items.push(Item::Transition(frame.at(offset), dur));
                 continue;
             }
-            self.element(e, frame, id)?;
+            if matches!(
+                e.tag_name().name(),
+                "asset-clip"
+                    | "clip"
+                    | "sync-clip"
+                    | "gap"
+                    | "ref-clip"
+                    | "mc-clip"
+                    | "audio"
+                    | "video"
+                    | "title"
+                    | "audition"
+                    | "spine"
+            ) {
+                items.push(Item::Own(self.element(e, frame)?));
+            }
+        }
+        for (k, item) in items.iter().enumerate() {
+            let Item::Transition(at, dur) = *item else {
+                continue;
+            };
+            let end = at + dur;
+            let before = match k.checked_sub(1).map(|j| &items[j]) {
+                Some(Item::Own(c)) => *c,
+                _ => None,
+            };
+            let after = match items.get(k + 1) {
+                Some(Item::Own(c)) => *c,
+                _ => None,
+            };
+            let ramp = Ramp {
+                length: dur,
+                crossfade: before.is_some() && after.is_some(),
+            };
+            if let Some(i) = before {
+                let c = &mut self.clips[i].clip;
+                if end > c.record {
+                    c.duration = end - c.record;
+                }
+                c.fade_out = ramp;
+            }
+            if let Some(i) = after {
+                let c = &mut self.clips[i].clip;
+                let lead = c.record - at;
+                if !lead.is_negative() {
+                    c.record = at;
+                    c.source_in = c.source_in - lead;
+                    c.duration = c.duration + lead;
+                }
+                c.fade_in = ramp;
+            }
+            if before.is_none() && after.is_none() {
+                self.tl.note(
+                    "transition",
+                    "a transition that meets no audio: not carried",
+                );
+            }
         }
         Ok(())
     }
 
     /// One story element at `frame`: its own audio on `frame.lane`, then
-    /// the clips connected to it.
+    /// the clips connected to it. Returns its own clip (for transitions).
     fn element(
         &mut self,
         e: Node<'a, 'i>,
         frame: Frame,
-        storyline: usize,
-    ) -> Result<(), InterchangeError> {
+    ) -> Result<Option<usize>, InterchangeError> {
         self.depth += 1;
         if self.depth > 64 {
             return Err(bad("clips nested deeper than 64"));
         }
-        let result = self.element_inner(e, frame, storyline);
+        let result = self.element_inner(e, frame);
         self.depth -= 1;
         result
     }
@@ -285,39 +346,61 @@ impl<'a, 'i> Reader<'a, 'i> {
         &mut self,
         e: Node<'a, 'i>,
         frame: Frame,
-        storyline: usize,
-    ) -> Result<(), InterchangeError> {
+    ) -> Result<Option<usize>, InterchangeError> {
         let tag = e.tag_name().name();
         let offset = time_attr(e, "offset")?.unwrap_or_default();
         let start = time_attr(e, "start")?;
         let duration = time_attr(e, "duration")?.unwrap_or_default();
-        let lane = e
+        let lane_attr = e
             .attribute("lane")
-            .and_then(|l| l.trim().parse::<i64>().ok());
+            .and_then(|l| l.trim().parse::<i64>().ok())
+            .map(|l| l.clamp(-1000, 1000));
         let record = frame.at(offset);
         let enabled = frame.enabled && e.attribute("enabled") != Some("0");
         let name = e.attribute("name").unwrap_or_default().to_owned();
-        // A connected element sits on its own lane of the parent's.
-        let lane = frame.lane + lane.unwrap_or(0);
+        // A connected element sits on its own lane of the parent's; a
+        // clip's own audio (an `audio` inside a clip or its video) stays on
+        // the clip's lane.
+        let lane = if tag == "audio" && frame.inside_clip {
+            frame.lane
+        } else {
+            frame.lane + lane_attr.unwrap_or(0)
+        };
+        // Volume on a container applies to everything in it.
+        let mut gain_db = frame.gain_db;
+        if matches!(tag, "clip" | "sync-clip" | "ref-clip" | "mc-clip") {
+            for adj in e.children().filter(|c| c.has_tag_name("adjust-volume")) {
+                if let Some(db) = adj.attribute("amount").and_then(parse_db) {
+                    gain_db += db;
+                }
+            }
+        }
         let own = Frame {
             start: start.unwrap_or_default(),
             record,
             lane,
             enabled,
+            gain_db,
+            inside_clip: matches!(tag, "clip" | "sync-clip" | "video"),
         };
+        // `srcEnable` picks the audio or the video of a clip.
+        let audio_on = e.attribute("srcEnable") != Some("video");
+        let video_on = e.attribute("srcEnable") != Some("audio");
+        let mut own_clip = None;
         match tag {
             "spine" => {
                 // A connected storyline: its children in its own time.
-                return self.storyline(e, own);
+                self.storyline(e, own)?;
+                return Ok(None);
             }
             "asset-clip" | "audio" => {
                 let asset = e.attribute("ref").and_then(|r| self.assets.get(r)).cloned();
                 match asset {
                     Some(a) => {
-                        if a.audio {
-                            self.clip(e, &a, own, duration, storyline, &name)?;
+                        if a.audio && audio_on {
+                            own_clip = self.clip(e, &a, own, duration, &name)?;
                         }
-                        if a.video {
+                        if a.video && video_on && tag == "asset-clip" {
                             self.picture(&a, own, &name);
                         }
                     }
@@ -334,7 +417,16 @@ impl<'a, 'i> Reader<'a, 'i> {
                     self.picture(&a, own, &name);
                 }
             }
-            "clip" | "sync-clip" | "gap" => {}
+            "sync-clip"
+                if e.descendants().any(|c| {
+                    c.has_tag_name("audio-role-source") && c.attribute("active") == Some("0")
+                }) =>
+            {
+                self.tl.note(
+                    label(lane, &name),
+                    "a synchronized clip's disabled audio roles: not carried apart (its audio is)",
+                );
+            }
             "ref-clip" => {
                 let inner = e.attribute("ref").and_then(|r| self.media.get(r)).copied();
                 match inner.and_then(|m| m.children().find(|c| c.has_tag_name("sequence"))) {
@@ -344,15 +436,14 @@ impl<'a, 'i> Reader<'a, 'i> {
                             "compound clip: flattened (its clips are carried on this lane)",
                         );
                         if let Some(spine) = seq.children().find(|c| c.has_tag_name("spine")) {
+                            let first = self.clips.len();
                             let inner_frame = Frame {
-                                start: own.start,
-                                record: own.record,
-                                lane,
-                                enabled,
+                                inside_clip: false,
+                                ..own
                             };
-                            // The compound clip's own duration bounds it;
-                            // what its sequence has past that is unseen.
                             self.storyline(spine, inner_frame)?;
+                            // Only the part of the compound the clip shows.
+                            self.window(first, record, record + duration);
                         }
                     }
                     None => self.tl.note(
@@ -369,15 +460,17 @@ impl<'a, 'i> Reader<'a, 'i> {
                 // Its first (active) pick, placed where the audition is.
                 if let Some(pick) = e.children().find(Node::is_element) {
                     let at = Frame { lane, ..frame };
-                    return self.element(pick, at, storyline);
+                    return self.element(pick, at);
                 }
             }
             _ => {}
         }
-        // Children: the clip's own audio (no lane), connected clips (a
-        // lane), markers, in the element's local time.
+        // Children: the clip's own content (no lane; for a clip, its video
+        // and audio), connected clips (a lane), markers, in the element's
+        // local time.
         for c in e.children().filter(Node::is_element) {
-            match c.tag_name().name() {
+            let ctag = c.tag_name().name();
+            match ctag {
                 "marker" | "chapter-marker" => {
                     if let Some(at) = time_attr(c, "start")? {
                         self.tl.markers.push(Marker {
@@ -387,13 +480,21 @@ impl<'a, 'i> Reader<'a, 'i> {
                     }
                 }
                 "asset-clip" | "clip" | "sync-clip" | "gap" | "ref-clip" | "mc-clip" | "audio"
-                | "spine" | "title" | "audition" => {
-                    if tag == "asset-clip" && c.attribute("lane").is_none() {
+                | "video" | "spine" | "title" | "audition" => {
+                    let connected = c.attribute("lane").is_some();
+                    let own_content = matches!(tag, "clip" | "sync-clip" | "video")
+                        && (!connected || ctag == "audio");
+                    if !connected && !own_content {
                         continue;
                     }
-                    self.element(c, own, storyline)?;
+                    if own_content && !audio_on && ctag == "audio" {
+                        continue;
+                    }
+                    let got = self.element(c, own)?;
+                    if own_content && own_clip.is_none() {
+                        own_clip = got;
+                    }
                 }
-                "adjust-volume" if tag == "asset-clip" || tag == "audio" => {}
                 "filter-audio" => self.tl.note(
                     label(lane, &name),
                     format!(
@@ -404,18 +505,45 @@ impl<'a, 'i> Reader<'a, 'i> {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(own_clip)
     }
 
+    /// Trims the clips collected from `first` on to `[from, to)` (the part
+    /// of a compound clip that shows).
+    fn window(&mut self, first: usize, from: Time, to: Time) {
+        let mut kept = Vec::new();
+        for mut p in self.clips.drain(first..) {
+            let c = &mut p.clip;
+            let end = c.record + c.duration;
+            if end <= from || c.record >= to {
+                continue;
+            }
+            if c.record < from {
+                let cut = from - c.record;
+                c.record = from;
+                c.source_in = c.source_in + cut;
+                c.duration = c.duration - cut;
+                c.fade_in = Ramp::default();
+            }
+            if end > to {
+                c.duration = to - c.record;
+                c.fade_out = Ramp::default();
+            }
+            kept.push(p);
+        }
+        self.clips.extend(kept);
+    }
+
+    /// The clip (or one clip per active channel source) of an
+    /// `asset-clip` or `audio`; returns the first.
     fn clip(
         &mut self,
         e: Node<'a, 'i>,
         a: &Asset,
         own: Frame,
         duration: Time,
-        storyline: usize,
         name: &str,
-    ) -> Result<(), InterchangeError> {
+    ) -> Result<Option<usize>, InterchangeError> {
         let name = if name.is_empty() {
             a.name.clone()
         } else {
@@ -434,9 +562,9 @@ impl<'a, 'i> Reader<'a, 'i> {
             None => (own.start, own.record, audio_duration.unwrap_or(duration)),
         };
         if duration.is_negative() || duration.is_zero() {
-            return Ok(());
+            return Ok(None);
         }
-        let mut gain_db = 0.0f32;
+        let mut gain_db = own.gain_db;
         let mut fade_in = Ramp::default();
         let mut fade_out = Ramp::default();
         for adj in e.children().filter(|c| c.has_tag_name("adjust-volume")) {
@@ -478,35 +606,68 @@ impl<'a, 'i> Reader<'a, 'i> {
             .or_else(|| e.attribute("role"))
             .unwrap_or_default()
             .to_owned();
-        self.clips.push(Placed {
-            lane: own.lane,
-            storyline,
-            role,
-            clip: Clip {
-                name,
-                record,
-                duration,
-                source_in,
-                media: MediaSource {
-                    path: a.path.clone(),
-                    name: a
-                        .path
-                        .as_ref()
-                        .and_then(|p| p.file_name())
-                        .map_or_else(|| a.name.clone(), |n| n.to_string_lossy().into_owned()),
-                    tape: a.reel.clone(),
-                    start: Some(a.start),
-                    length: a.duration,
-                    embedded: None,
+        // The channels it plays: `srcCh` on an `audio`, or the active
+        // `audio-channel-source`s of an `asset-clip` (one clip each).
+        let first_channel = |s: &str| -> Option<u16> {
+            let mut it = s.split(',').map(str::trim).filter(|t| !t.is_empty());
+            let one = it.next()?.parse::<u16>().ok()?;
+            (it.next().is_none() && one >= 1).then(|| one - 1)
+        };
+        let mut sources: Vec<(Option<u16>, String)> = Vec::new();
+        let acs: Vec<Node<'_, '_>> = e
+            .children()
+            .filter(|c| c.has_tag_name("audio-channel-source"))
+            .collect();
+        if acs.is_empty() {
+            sources.push((e.attribute("srcCh").and_then(first_channel), role));
+        } else {
+            for c in acs {
+                if c.attribute("active") == Some("0") {
+                    continue;
+                }
+                sources.push((
+                    c.attribute("srcCh").and_then(first_channel),
+                    c.attribute("role")
+                        .map_or_else(|| role.clone(), str::to_owned),
+                ));
+            }
+            if sources.is_empty() {
+                self.tl
+                    .note(&label, "every audio channel turned off: not carried");
+                return Ok(None);
+            }
+        }
+        let first = self.clips.len();
+        for (channel, role) in sources {
+            self.clips.push(Placed {
+                lane: own.lane,
+                role,
+                clip: Clip {
+                    name: name.clone(),
+                    record,
+                    duration,
+                    source_in,
+                    media: MediaSource {
+                        path: a.path.clone(),
+                        name: a
+                            .path
+                            .as_ref()
+                            .and_then(|p| p.file_name())
+                            .map_or_else(|| a.name.clone(), |n| n.to_string_lossy().into_owned()),
+                        tape: a.reel.clone(),
+                        start: Some(a.start),
+                        length: a.duration,
+                        embedded: None,
+                    },
+                    channel,
+                    gain_db,
+                    fade_in,
+                    fade_out,
+                    enabled: own.enabled,
                 },
-                channel: None,
-                gain_db,
-                fade_in,
-                fade_out,
-                enabled: own.enabled,
-            },
-        });
-        Ok(())
+            });
+        }
+        Ok(Some(first))
     }
 
     fn picture(&mut self, a: &Asset, own: Frame, name: &str) {
@@ -528,49 +689,9 @@ impl<'a, 'i> Reader<'a, 'i> {
         }
     }
 
-    /// Transitions become crossfades; lanes become tracks.
-    fn finish(mut self) -> Result<Timeline, InterchangeError> {
-        for (storyline, at, dur) in std::mem::take(&mut self.transitions) {
-            let end = at + dur;
-            // The clips of that storyline either side of the cut inside it.
-            let mut before = None;
-            let mut after = None;
-            for (i, p) in self.clips.iter().enumerate() {
-                if p.storyline != storyline {
-                    continue;
-                }
-                let (s, e) = (p.clip.record, p.clip.record + p.clip.duration);
-                if s <= at && e > at && e <= end {
-                    before = Some(i);
-                }
-                if s >= at && s < end && e >= end {
-                    after = Some(i);
-                }
-            }
-            let ramp = Ramp {
-                length: dur,
-                crossfade: before.is_some() && after.is_some(),
-            };
-            if let Some(i) = before {
-                let c = &mut self.clips[i].clip;
-                c.duration = end - c.record;
-                c.fade_out = ramp;
-            }
-            if let Some(i) = after {
-                let c = &mut self.clips[i].clip;
-                let lead = c.record - at;
-                c.record = at;
-                c.source_in = c.source_in - lead;
-                c.duration = c.duration + lead;
-                c.fade_in = ramp;
-            }
-            if before.is_none() && after.is_none() {
-                self.tl.note(
-                    "transition",
-                    "a transition that meets no audio: not carried",
-                );
-            }
-        }
+    /// Lanes become tracks.
+    fn finish(self) -> Result<Timeline, InterchangeError> {
+        let mut tl = self.tl;
         // Lanes: the primary storyline's, then below it, then above.
         let mut lanes: BTreeMap<(i64, i64), Vec<Placed>> = BTreeMap::new();
         for p in self.clips {
@@ -633,9 +754,9 @@ impl<'a, 'i> Reader<'a, 'i> {
                     }),
                 }
             }
-            self.tl.tracks.extend(rows);
+            tl.tracks.extend(rows);
         }
-        Ok(self.tl)
+        Ok(tl)
     }
 }
 
@@ -672,6 +793,16 @@ mod tests {
         assert_eq!(parse_time("1/0s"), None);
         assert_eq!(parse_time("12"), None);
         assert_eq!(parse_time("x/ys"), None);
+        // Too large to be a time: refused, not overflowed.
+        assert_eq!(parse_time(&format!("{}.5s", "9".repeat(40))), None);
+        assert_eq!(
+            parse_time("-170141183460469231731687303715884105728/1s"),
+            None
+        );
+        assert_eq!(
+            parse_time("1/170141183460469231731687303715884105727s"),
+            None
+        );
         assert_eq!(parse_db("-6dB"), Some(-6.0));
         assert_eq!(parse_db("nan dB"), None);
     }

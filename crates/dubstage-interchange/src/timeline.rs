@@ -55,7 +55,9 @@ impl Time {
 
     /// The nearest sample at `sample_rate` (halves away from zero).
     pub fn samples(self, sample_rate: u32) -> i64 {
-        let n = self.num * i128::from(sample_rate);
+        let Some(n) = self.num.checked_mul(i128::from(sample_rate)) else {
+            return if self.num < 0 { i64::MIN } else { i64::MAX };
+        };
         let d = self.den;
         let q = if n >= 0 {
             (2 * n + d) / (2 * d)
@@ -67,8 +69,12 @@ impl Time {
 
     /// The nearest whole frame at `rate`.
     pub fn to_frames(self, rate: FrameRate) -> i64 {
-        let n = self.num * i128::from(rate.num());
-        let d = self.den * i128::from(rate.den());
+        let (Some(n), Some(d)) = (
+            self.num.checked_mul(i128::from(rate.num())),
+            self.den.checked_mul(i128::from(rate.den())),
+        ) else {
+            return if self.num < 0 { i64::MIN } else { i64::MAX };
+        };
         let q = if n >= 0 {
             (2 * n + d) / (2 * d)
         } else {
@@ -84,8 +90,12 @@ impl Time {
 
     /// The largest whole number of `1/rate` units not after this time.
     pub fn floor_units(self, rate_num: i64, rate_den: i64) -> i64 {
-        let n = self.num * i128::from(rate_num);
-        let d = self.den * i128::from(rate_den);
+        let (Some(n), Some(d)) = (
+            self.num.checked_mul(i128::from(rate_num)),
+            self.den.checked_mul(i128::from(rate_den)),
+        ) else {
+            return if self.num < 0 { i64::MIN } else { i64::MAX };
+        };
         if d == 0 {
             return 0;
         }
@@ -114,17 +124,32 @@ impl Time {
     }
 }
 
+/// `a·d ± c·b` over `b·d` when it fits, else the nearest on a
+/// nanosecond grid (only damaged input has denominators that large).
+fn combine(a: Time, c: Time, sign: i128) -> Time {
+    let exact = (|| {
+        let l = a.num.checked_mul(c.den)?;
+        let r = c.num.checked_mul(a.den)?.checked_mul(sign)?;
+        Some(Time::new(l.checked_add(r)?, a.den.checked_mul(c.den)?))
+    })();
+    exact.unwrap_or_else(|| {
+        let v = a.num as f64 / a.den as f64 + sign as f64 * (c.num as f64 / c.den as f64);
+        let v = v.clamp(-9.0e18, 9.0e18);
+        Time::new((v * 1e9).round() as i128, 1_000_000_000)
+    })
+}
+
 impl std::ops::Add for Time {
     type Output = Time;
     fn add(self, o: Time) -> Time {
-        Time::new(self.num * o.den + o.num * self.den, self.den * o.den)
+        combine(self, o, 1)
     }
 }
 
 impl std::ops::Sub for Time {
     type Output = Time;
     fn sub(self, o: Time) -> Time {
-        Time::new(self.num * o.den - o.num * self.den, self.den * o.den)
+        combine(self, o, -1)
     }
 }
 
@@ -136,7 +161,10 @@ impl PartialOrd for Time {
 
 impl Ord for Time {
     fn cmp(&self, o: &Time) -> std::cmp::Ordering {
-        (self.num * o.den).cmp(&(o.num * self.den))
+        match (self.num.checked_mul(o.den), o.num.checked_mul(self.den)) {
+            (Some(l), Some(r)) => l.cmp(&r),
+            _ => (self.num as f64 / self.den as f64).total_cmp(&(o.num as f64 / o.den as f64)),
+        }
     }
 }
 
@@ -269,6 +297,10 @@ impl Timeline {
     }
 }
 
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
 /// Decodes a `file://` URL (percent escapes included) or returns a plain
 /// path as it is.
 pub fn url_to_path(url: &str) -> PathBuf {
@@ -283,9 +315,9 @@ pub fn url_to_path(url: &str) -> PathBuf {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Ok(v) = u8::from_str_radix(&rest[i + 1..i + 3], 16)
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
         {
-            out.push(v);
+            out.push(h << 4 | l);
             i += 3;
             continue;
         }
@@ -350,6 +382,11 @@ mod tests {
         assert_eq!(Time::new(1, -2), Time::new(-1, 2));
         assert_eq!(Time::new(-3, 2).samples(2), -3);
         assert_eq!(Time::frames(100, r).to_frames(r), 100);
+        // Denominators too large to add exactly: close, and no overflow.
+        let big = Time::new(1, (1 << 62) - 57) + Time::new(1, (1 << 62) - 93);
+        let big = big + Time::new(1, (1 << 61) - 1) - Time::new(i128::from(i64::MAX), 3);
+        assert!(big.is_negative());
+        assert!(Time::new(i128::MAX / 2, 1).samples(48_000) == i64::MAX);
     }
 
     #[test]
@@ -363,6 +400,12 @@ mod tests {
             PathBuf::from("/a.wav")
         );
         assert_eq!(url_to_path("/plain/b.wav"), PathBuf::from("/plain/b.wav"));
+        // A `%` before a character of more than one byte is kept as it is.
+        assert_eq!(
+            url_to_path("file:///a/%2\u{e9}.wav"),
+            PathBuf::from("/a/%2\u{e9}.wav")
+        );
+        assert_eq!(url_to_path("file:///a%"), PathBuf::from("/a%"));
         let p = std::path::Path::new("/media/Day 1/ü.wav");
         assert_eq!(url_to_path(&path_to_url(p)), p);
         assert_eq!(rate_from_f64(23.976, false), Some(FrameRate::FPS_23_976));

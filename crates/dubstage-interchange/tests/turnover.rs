@@ -771,3 +771,103 @@ fn a_nested_sequence_in_an_aaf_is_flattened_to_the_part_the_reel_uses() {
     assert_eq!(a1.clips[1].source_offset.0, 0);
     assert!(report.text().contains("flattened"), "{}", report.text());
 }
+
+#[test]
+fn an_aaf_composition_that_plays_itself_is_refused_not_expanded() {
+    // Three clips of the composition inside itself, after two fillers of
+    // 2^62 frames: a note, no hang, no overflow.
+    let (_, tl) = read_file(&fixture("loop.aaf"), FrameRate::FPS_25).expect("reads");
+    assert!(
+        tl.notes.iter().any(|n| n.what.contains("contains itself")),
+        "{:?}",
+        tl.notes
+    );
+    assert!(tl.notes.len() < 100, "{} notes", tl.notes.len());
+}
+
+fn fcpxml(body: &str, resources: &str) -> dubstage_interchange::Timeline {
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE fcpxml>\n<fcpxml version=\"1.10\"><resources>\
+         <format id=\"r1\" frameDuration=\"1/25s\"/>\
+         <asset id=\"cam\" name=\"cam\" start=\"0s\" duration=\"100s\" hasVideo=\"1\" hasAudio=\"1\" audioChannels=\"2\"><media-rep src=\"file:///m/cam.mov\"/></asset>\
+         <asset id=\"rec\" name=\"rec\" start=\"36000s\" duration=\"100s\" hasAudio=\"1\" audioChannels=\"4\"><media-rep src=\"file:///m/rec.wav\"/></asset>\
+         {resources}</resources><library><event><project name=\"P\"><sequence format=\"r1\" tcStart=\"3600s\"><spine>{body}</spine></sequence></project></event></library></fcpxml>"
+    );
+    dubstage_interchange::read_str(Format::Fcpxml, &xml, FrameRate::FPS_25).expect("reads")
+}
+
+#[test]
+fn fcpxml_clips_carry_their_own_audio_channel_and_volume() {
+    // A synced clip (its camera video, the recorder's channel 3 under it),
+    // inside a clip at -3 dB; then a clip whose audio is turned off.
+    let tl = fcpxml(
+        "<clip name=\"sync\" offset=\"3600s\" start=\"0s\" duration=\"4s\">\
+           <adjust-volume amount=\"-3dB\"/>\
+           <video ref=\"cam\" offset=\"0s\" start=\"0s\" duration=\"4s\">\
+             <audio lane=\"-1\" ref=\"rec\" offset=\"0s\" start=\"36001s\" duration=\"4s\" srcCh=\"3\" role=\"dialogue\">\
+               <adjust-volume amount=\"-2dB\"/></audio>\
+           </video>\
+         </clip>\
+         <asset-clip ref=\"cam\" offset=\"3604s\" start=\"10s\" duration=\"2s\" srcEnable=\"video\"/>",
+        "",
+    );
+    let clips: Vec<&dubstage_interchange::timeline::Clip> =
+        tl.tracks.iter().flat_map(|t| &t.clips).collect();
+    assert_eq!(clips.len(), 1, "{tl:?}");
+    let c = clips[0];
+    assert_eq!(c.media.name, "rec.wav");
+    assert_eq!(c.record, Time::ZERO);
+    assert_eq!(c.source_in, Time::new(36_001, 1));
+    assert_eq!(c.duration, Time::new(4, 1));
+    assert_eq!(c.channel, Some(2));
+    assert_eq!(c.gain_db, -5.0);
+    assert_eq!(tl.tracks[0].name, "Dialogue");
+    assert_eq!(tl.picture.as_ref().map(|p| p.at), Some(Time::ZERO));
+}
+
+#[test]
+fn an_fcpxml_compound_clip_carries_only_the_part_it_shows() {
+    // The compound's sequence plays rec.wav for 10 s; the clip shows 2..5 s.
+    let tl = fcpxml(
+        "<ref-clip ref=\"c1\" offset=\"3600s\" start=\"2s\" duration=\"3s\" name=\"compound\"/>",
+        "<media id=\"c1\" name=\"compound\"><sequence format=\"r1\"><spine>\
+           <asset-clip ref=\"rec\" offset=\"0s\" start=\"36000s\" duration=\"10s\" audioRole=\"dialogue\"/>\
+         </spine></sequence></media>",
+    );
+    let c = &tl.tracks[0].clips[0];
+    assert_eq!(tl.tracks[0].clips.len(), 1);
+    assert_eq!(c.record, Time::ZERO);
+    assert_eq!(c.source_in, Time::new(36_002, 1));
+    assert_eq!(c.duration, Time::new(3, 1));
+}
+
+#[test]
+fn an_fcpxml_transition_crossfades_its_neighbours_not_a_connected_clip() {
+    // A [0, 5) with a connected clip under it also ending at 5; a 2 s
+    // dissolve at 4..6; B [5, 10).
+    let tl = fcpxml(
+        "<asset-clip ref=\"rec\" name=\"A\" offset=\"3600s\" start=\"36000s\" duration=\"5s\" audioRole=\"dialogue\">\
+           <asset-clip ref=\"rec\" name=\"under\" lane=\"-1\" offset=\"36000s\" start=\"36050s\" duration=\"5s\" audioRole=\"effects\"/>\
+         </asset-clip>\
+         <transition offset=\"3604s\" duration=\"2s\"/>\
+         <asset-clip ref=\"rec\" name=\"B\" offset=\"3605s\" start=\"36020s\" duration=\"5s\" audioRole=\"dialogue\"/>",
+        "",
+    );
+    let find = |n: &str| {
+        tl.tracks
+            .iter()
+            .flat_map(|t| &t.clips)
+            .find(|c| c.name == n)
+            .expect(n)
+            .clone()
+    };
+    let (a, b, under) = (find("A"), find("B"), find("under"));
+    assert_eq!(a.duration, Time::new(6, 1));
+    assert!(a.fade_out.crossfade);
+    assert_eq!(a.fade_out.length, Time::new(2, 1));
+    assert_eq!(b.record, Time::new(4, 1));
+    assert_eq!(b.source_in, Time::new(36_019, 1));
+    assert_eq!(b.duration, Time::new(6, 1));
+    assert_eq!(under.duration, Time::new(5, 1));
+    assert!(under.fade_out.length.is_zero());
+}

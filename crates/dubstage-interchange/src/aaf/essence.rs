@@ -354,6 +354,16 @@ pub fn extract_embedded(
             .unwrap_or(0) as u64;
         let width = usize::from(lay.bits / 8);
         let block = width * usize::from(lay.channels);
+        let byte_rate = u32::try_from(block)
+            .ok()
+            .and_then(|b| lay.sample_rate.checked_mul(b))
+            .filter(|_| (1..=1_000_000).contains(&lay.sample_rate))
+            .ok_or_else(|| {
+                bad(format!(
+                    "\"{}\": {} channels at {} Hz is not a sound file",
+                    e.name, lay.channels, lay.sample_rate
+                ))
+            })?;
         let data_len = lay.len - lay.len % block as u64;
         if data_len > u64::from(u32::MAX) - 1024 {
             return Err(bad(format!(
@@ -376,7 +386,7 @@ pub fn extract_embedded(
         fmt.extend_from_slice(&1u16.to_le_bytes());
         fmt.extend_from_slice(&lay.channels.to_le_bytes());
         fmt.extend_from_slice(&lay.sample_rate.to_le_bytes());
-        fmt.extend_from_slice(&(lay.sample_rate * block as u32).to_le_bytes());
+        fmt.extend_from_slice(&byte_rate.to_le_bytes());
         fmt.extend_from_slice(&(block as u16).to_le_bytes());
         fmt.extend_from_slice(&lay.bits.to_le_bytes());
         chunk(&mut h, b"fmt ", &fmt);

@@ -54,7 +54,135 @@ mod class {
     pub const MULTIPLE_DESCRIPTOR: u16 = 0x4400;
     pub const PCM_DESCRIPTOR: u16 = 0x4800;
     pub const IMPORT_DESCRIPTOR: u16 = 0x4a00;
+
+    pub const HANDLED: [u16; 29] = [
+        EDGE_CODE,
+        ESSENCE_GROUP,
+        EVENT,
+        COMMENT_MARKER,
+        FILLER,
+        OPERATION_GROUP,
+        NESTED_SCOPE,
+        PULLDOWN,
+        SCOPE_REFERENCE,
+        SELECTOR,
+        SEQUENCE,
+        SOURCE_CLIP,
+        TIMECODE,
+        TRANSITION,
+        WAVE_DESCRIPTOR,
+        AIFC_DESCRIPTOR,
+        TAPE_DESCRIPTOR,
+        COMPOSITION_MOB,
+        MASTER_MOB,
+        SOURCE_MOB,
+        EVENT_MOB_SLOT,
+        TIMELINE_MOB_SLOT,
+        CONSTANT_VALUE,
+        VARYING_VALUE,
+        DESCRIPTIVE_MARKER,
+        SOUND_DESCRIPTOR,
+        MULTIPLE_DESCRIPTOR,
+        PCM_DESCRIPTOR,
+        IMPORT_DESCRIPTOR,
+    ];
 }
+
+/// The standard classes' parents, by the third field of their AUIDs (the
+/// AAF object model's class tree).
+const STANDARD_PARENTS: [(u16, u16); 91] = [
+    (0x0200, 0x0100),
+    (0x0300, 0x0200),
+    (0x0400, 0x0300),
+    (0x0500, 0x0300),
+    (0x0600, 0x0300),
+    (0x0700, 0x0600),
+    (0x0800, 0x0600),
+    (0x0900, 0x0300),
+    (0x0a00, 0x0300),
+    (0x0b00, 0x0300),
+    (0x0c00, 0x0300),
+    (0x0d00, 0x0300),
+    (0x0e00, 0x0300),
+    (0x0f00, 0x0300),
+    (0x1000, 0x0300),
+    (0x1100, 0x1000),
+    (0x1200, 0x1000),
+    (0x1300, 0x1200),
+    (0x1400, 0x0300),
+    (0x1500, 0x0300),
+    (0x1600, 0x1500),
+    (0x1700, 0x0200),
+    (0x1800, 0x0100),
+    (0x1900, 0x0100),
+    (0x1a00, 0x0100),
+    (0x1b00, 0x1a00),
+    (0x1c00, 0x1a00),
+    (0x1d00, 0x1a00),
+    (0x1e00, 0x1a00),
+    (0x1f00, 0x1a00),
+    (0x2000, 0x1a00),
+    (0x2100, 0x1a00),
+    (0x2200, 0x0100),
+    (0x2300, 0x0100),
+    (0x2400, 0x0100),
+    (0x2500, 0x2400),
+    (0x2600, 0x2500),
+    (0x2700, 0x2500),
+    (0x2800, 0x2700),
+    (0x2900, 0x2700),
+    (0x2a00, 0x2500),
+    (0x2b00, 0x2500),
+    (0x2c00, 0x2500),
+    (0x2d00, 0x2400),
+    (0x2e00, 0x2400),
+    (0x2f00, 0x0100),
+    (0x3000, 0x0100),
+    (0x3100, 0x0100),
+    (0x3200, 0x3100),
+    (0x3300, 0x3100),
+    (0x3400, 0x0100),
+    (0x3500, 0x3400),
+    (0x3600, 0x3400),
+    (0x3700, 0x3400),
+    (0x3800, 0x0100),
+    (0x3900, 0x3800),
+    (0x3a00, 0x3800),
+    (0x3b00, 0x3800),
+    (0x3c00, 0x0100),
+    (0x3d00, 0x3c00),
+    (0x3e00, 0x3c00),
+    (0x3f00, 0x0100),
+    (0x4000, 0x0100),
+    (0x4100, 0x0800),
+    (0x4200, 0x2500),
+    (0x4300, 0x2500),
+    (0x4400, 0x2500),
+    (0x4500, 0x1100),
+    (0x4700, 0x4800),
+    (0x4800, 0x4200),
+    (0x4900, 0x2400),
+    (0x4a00, 0x4900),
+    (0x4b00, 0x4900),
+    (0x4c00, 0x1a00),
+    (0x4d00, 0x1a00),
+    (0x4e00, 0x4900),
+    (0x4f00, 0x0100),
+    (0x5000, 0x4a00),
+    (0x5100, 0x2800),
+    (0x5900, 0x0100),
+    (0x5a00, 0x5900),
+    (0x5b00, 0x4300),
+    (0x5c00, 0x4300),
+    (0x5e00, 0x4200),
+    (0x6700, 0x5900),
+    (0x6800, 0x5900),
+    (0x6a00, 0x5900),
+    (0x6b00, 0x6a00),
+    (0x6c00, 0x6a00),
+    (0x6d00, 0x6a00),
+    (0x6e00, 0x5900),
+];
 
 /// Property ids (the standard ones are the same in every file).
 mod pid {
@@ -168,7 +296,18 @@ impl File {
     fn class(&self, o: &Obj) -> Option<u16> {
         let mut c = o.class;
         for _ in 0..32 {
-            if let Some(code) = known(c) {
+            if let Some(mut code) = known(c) {
+                // A standard class this reader does not handle is read as
+                // its nearest handled ancestor.
+                for _ in 0..16 {
+                    if class::HANDLED.contains(&code) {
+                        break;
+                    }
+                    match STANDARD_PARENTS.iter().find(|(k, _)| *k == code) {
+                        Some((_, p)) => code = *p,
+                        None => break,
+                    }
+                }
                 return Some(code);
             }
             c = *self.parents.get(&c)?;
@@ -189,6 +328,23 @@ fn known(c: Uuid) -> Option<u16> {
     let (d1, d2, d3, d4) = c.as_fields();
     (d1 == 0x0d01_0101 && d2 == 0x0101 && d4 == &[0x06, 0x0e, 0x2b, 0x34, 0x02, 0x06, 0x01, 0x01])
         .then_some(d3)
+}
+
+/// The largest position or length read, in edit units (2^48: 186 years
+/// at 48 kHz); larger values are damage and are clamped, so sums of them
+/// cannot overflow.
+const MAX_UNITS: i64 = 1 << 48;
+
+/// Components walked at most per file (a composition that nests itself
+/// many times over is stopped there).
+const MAX_COMPONENTS: usize = 2_000_000;
+
+fn length(o: &Obj) -> i64 {
+    o.i64(pid::LENGTH).unwrap_or(0).clamp(0, MAX_UNITS)
+}
+
+fn bounded(o: &Obj, pid: u16) -> i64 {
+    o.i64(pid).unwrap_or(0).clamp(-MAX_UNITS, MAX_UNITS)
 }
 
 fn name(o: &Obj) -> String {
@@ -258,6 +414,8 @@ pub fn read<F: Read + Seek>(inner: F) -> Result<Timeline, String> {
     let mut reader = Reader {
         f: &file,
         embedded: Vec::new(),
+        budget: MAX_COMPONENTS,
+        nesting: Vec::new(),
     };
     let mut tl = reader.timeline()?;
     tl.essence = reader.embedded;
@@ -270,6 +428,11 @@ pub fn read<F: Read + Seek>(inner: F) -> Result<Timeline, String> {
 struct Reader<'a> {
     f: &'a File,
     embedded: Vec<Embedded>,
+    /// Components left to walk.
+    budget: usize,
+    /// The nested compositions being walked (a composition that contains
+    /// itself is refused).
+    nesting: Vec<Vec<u8>>,
 }
 
 /// What a source clip plays, followed down its mob chain.
@@ -379,7 +542,7 @@ impl Reader<'_> {
                 continue;
             }
             let Some(sr) = rate(slot) else { continue };
-            let origin = slot.i64(pid::ORIGIN).unwrap_or(0);
+            let origin = bounded(slot, pid::ORIGIN);
             match kind_of(slot) {
                 Kind::Sound => {
                     sound += 1;
@@ -391,13 +554,14 @@ impl Reader<'_> {
                     };
                     let mut w = Walk {
                         rate: sr,
+                        track_level: true,
                         track: Track {
                             name: label,
                             ..Track::default()
                         },
                         pending_in: None,
                     };
-                    self.segment(&mut w, &mut tl, seg, -origin, 0.0, 0);
+                    self.segment(&mut w, &mut tl, seg, origin.saturating_neg(), 0.0, 0);
                     tl.tracks.push(w.track);
                 }
                 Kind::Picture => {
@@ -406,7 +570,9 @@ impl Reader<'_> {
                     } else {
                         slot_name
                     };
-                    if tl.picture.is_some() || !self.picture(&mut tl, seg, sr, -origin, &label) {
+                    if tl.picture.is_some()
+                        || !self.picture(&mut tl, seg, sr, origin.saturating_neg(), &label)
+                    {
                         tl.note(&label, "video track: not carried");
                     }
                 }
@@ -429,7 +595,7 @@ impl Reader<'_> {
         let f = self.f;
         if f.is(seg, class::TIMECODE) {
             return Some((
-                seg.i64(pid::TC_START).unwrap_or(0),
+                bounded(seg, pid::TC_START),
                 seg.u16(pid::TC_FPS).unwrap_or(0),
                 seg.u8(pid::TC_DROP).unwrap_or(0) != 0,
             ));
@@ -454,7 +620,7 @@ impl Reader<'_> {
             vec![seg]
         };
         for e in events {
-            let Some(pos) = e.i64(pid::POSITION) else {
+            let Some(pos) = e.i64(pid::POSITION).map(|p| p.clamp(-MAX_UNITS, MAX_UNITS)) else {
                 continue;
             };
             let name = e
@@ -487,9 +653,9 @@ impl Reader<'_> {
             vec![seg]
         };
         for c in comps {
-            let len = c.i64(pid::LENGTH).unwrap_or(0);
+            let len = length(c);
             if f.is(c, class::TRANSITION) {
-                at -= len;
+                at = at.saturating_sub(len);
                 continue;
             }
             if f.is(c, class::SOURCE_CLIP) {
@@ -509,7 +675,7 @@ impl Reader<'_> {
                     return true;
                 }
             }
-            at += len;
+            at = at.saturating_add(len);
         }
         false
     }
@@ -517,7 +683,7 @@ impl Reader<'_> {
     /// Follows a source clip in a slot at rate `r` down to its media.
     fn clip_source(&mut self, c: &Obj, r: (i64, i64)) -> Resolved {
         let mut res = Resolved::default();
-        let start = units(c.i64(pid::START_TIME).unwrap_or(0), r);
+        let start = units(bounded(c, pid::START_TIME), r);
         match (c.data(pid::SOURCE_ID), c.u32(pid::SOURCE_MOB_SLOT_ID)) {
             (Some(id), Some(slot)) if id.iter().any(|&b| b != 0) => {
                 self.follow(&mut res, id, slot, start, 0);
@@ -584,8 +750,8 @@ impl Reader<'_> {
         let Some(seg) = slot.strong(pid::SEGMENT) else {
             return;
         };
-        // The segment at `offset`.
-        let pos = to_units(offset, r);
+        // The segment at `offset` (from the slot's origin).
+        let pos = to_units(offset, r).saturating_add(bounded(slot, pid::ORIGIN));
         let Some((c, c_start)) = self.component_at(seg, pos) else {
             return;
         };
@@ -594,7 +760,7 @@ impl Reader<'_> {
                 (c.data(pid::SOURCE_ID), c.u32(pid::SOURCE_MOB_SLOT_ID))
             && next.iter().any(|&b| b != 0)
         {
-            let into = offset - units(c_start, r) + units(c.i64(pid::START_TIME).unwrap_or(0), r);
+            let into = offset - units(c_start, r) + units(bounded(c, pid::START_TIME), r);
             self.follow(res, next, next_slot, into, depth + 1);
         }
     }
@@ -609,16 +775,16 @@ impl Reader<'_> {
                 let mut at = 0i64;
                 let comps = seg.objects(pid::COMPONENTS);
                 for c in comps {
-                    let len = c.i64(pid::LENGTH).unwrap_or(0);
+                    let len = length(c);
                     if f.is(c, class::TRANSITION) {
-                        at -= len;
+                        at = at.saturating_sub(len);
                         continue;
                     }
-                    if pos < at + len || std::ptr::eq(c, comps.last()?) {
-                        let (inner, s) = self.component_at(c, pos - at)?;
-                        return Some((inner, s + at));
+                    if pos < at.saturating_add(len) || std::ptr::eq(c, comps.last()?) {
+                        let (inner, s) = self.component_at(c, pos.saturating_sub(at))?;
+                        return Some((inner, s.saturating_add(at)));
                     }
-                    at += len;
+                    at = at.saturating_add(len);
                 }
                 None
             }
@@ -683,6 +849,11 @@ impl Reader<'_> {
         if res.kind != Some(Kind::Sound) {
             return;
         }
+        // One entry per essence stream, however many clips play it.
+        if let Some(i) = self.embedded.iter().position(|e| e.stream == *stream) {
+            res.embedded = Some(i);
+            return;
+        }
         let wrapping = match f.class(d) {
             Some(class::WAVE_DESCRIPTOR) => Wrapping::Wave,
             Some(class::AIFC_DESCRIPTOR) => Wrapping::Aifc,
@@ -720,19 +891,32 @@ impl Reader<'_> {
         depth: usize,
     ) -> i64 {
         let f = self.f;
-        let len = seg.i64(pid::LENGTH).unwrap_or(0);
+        let len = length(seg);
         let label = w.track.name.clone();
+        // Operation groups right under the slot are the track's; anything
+        // below a sequence is a clip's.
+        let track_level = std::mem::replace(&mut w.track_level, false);
         if depth > 48 {
             tl.note(&label, "effects nested too deep: not carried");
             return len;
+        }
+        if self.budget == 0 {
+            return len;
+        }
+        self.budget -= 1;
+        if self.budget == 0 {
+            tl.note(
+                "composition",
+                format!("more than {MAX_COMPONENTS} components: the rest is not carried"),
+            );
         }
         match f.class(seg) {
             Some(class::SEQUENCE) => {
                 let mut at = pos;
                 for c in seg.objects(pid::COMPONENTS) {
-                    let clen = c.i64(pid::LENGTH).unwrap_or(0);
+                    let clen = length(c);
                     if f.is(c, class::TRANSITION) {
-                        at -= clen;
+                        at = at.saturating_sub(clen);
                         let r = Ramp {
                             length: units(clen, w.rate),
                             crossfade: true,
@@ -746,16 +930,19 @@ impl Reader<'_> {
                         }
                         continue;
                     }
-                    at += self.segment(w, tl, c, at, gain_db, depth + 1);
+                    at = at.saturating_add(self.segment(w, tl, c, at, gain_db, depth + 1));
                 }
                 w.pending_in = None;
                 seg.objects(pid::COMPONENTS)
                     .iter()
-                    .map(|c| {
-                        let l = c.i64(pid::LENGTH).unwrap_or(0);
-                        if f.is(c, class::TRANSITION) { -l } else { l }
+                    .fold(0i64, |sum, c| {
+                        let l = length(c);
+                        if f.is(c, class::TRANSITION) {
+                            sum.saturating_sub(l)
+                        } else {
+                            sum.saturating_add(l)
+                        }
                     })
-                    .sum::<i64>()
                     .max(len)
             }
             Some(class::FILLER) => {
@@ -770,7 +957,7 @@ impl Reader<'_> {
                 let op = seg.weak_auid(pid::OPERATION).map(|u| u.to_string());
                 let mut g = gain_db;
                 let inputs = seg.objects(pid::INPUT_SEGMENTS);
-                let whole_track = depth == 0;
+                let whole_track = track_level;
                 match op.as_deref() {
                     Some(OP_MONO_GAIN | OP_STEREO_GAIN) => match self.param(seg, PARAM_AMPLITUDE) {
                         Param::Constant(a) if a > 0.0 => {
@@ -830,7 +1017,9 @@ impl Reader<'_> {
                     }
                 }
                 if let Some(first) = inputs.first() {
+                    w.track_level = track_level;
                     self.segment(w, tl, first, pos, g, depth + 1);
+                    w.track_level = false;
                 }
                 len
             }
@@ -882,7 +1071,7 @@ impl Reader<'_> {
         gain_db: f32,
         depth: usize,
     ) {
-        let len = c.i64(pid::LENGTH).unwrap_or(0);
+        let len = length(c);
         if len <= 0 {
             return;
         }
@@ -980,18 +1169,35 @@ impl Reader<'_> {
         };
         let mut inner = Walk {
             rate: nr,
+            track_level: false,
             track: Track {
                 name: w.track.name.clone(),
                 ..Track::default()
             },
             pending_in: None,
         };
-        let origin = slot.i64(pid::ORIGIN).unwrap_or(0);
-        self.segment(&mut inner, tl, seg, -origin, gain_db, depth + 1);
+        let origin = bounded(slot, pid::ORIGIN);
+        if self.nesting.iter().any(|n| n == id) {
+            tl.note(
+                &label,
+                "a nested sequence that contains itself: not carried",
+            );
+            return true;
+        }
+        self.nesting.push(id.to_vec());
+        self.segment(
+            &mut inner,
+            tl,
+            seg,
+            origin.saturating_neg(),
+            gain_db,
+            depth + 1,
+        );
+        self.nesting.pop();
         // The window of the nested sequence the clip shows, and where it
         // lands.
-        let from = units(c.i64(pid::START_TIME).unwrap_or(0), w.rate);
-        let to = from + units(c.i64(pid::LENGTH).unwrap_or(0), w.rate);
+        let from = units(bounded(c, pid::START_TIME), w.rate);
+        let to = from + units(length(c), w.rate);
         let shift = units(pos, w.rate) - from;
         let mut carried = 0;
         for mut clip in inner.track.clips {
@@ -1014,7 +1220,6 @@ impl Reader<'_> {
             w.track.clips.push(clip);
             carried += 1;
         }
-        w.track.gain_db += inner.track.gain_db;
         tl.note(
             &label,
             format!("flattened: its {carried} clips in the part used are carried on this track"),
@@ -1068,6 +1273,9 @@ enum Param {
 
 struct Walk {
     rate: (i64, i64),
+    /// The next segment walked is the slot's own (its operation groups are
+    /// the track's gain and pan).
+    track_level: bool,
     track: Track,
     /// The crossfade the next clip starts with.
     pending_in: Option<Ramp>,

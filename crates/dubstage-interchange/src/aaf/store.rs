@@ -5,7 +5,7 @@
 //! index stream, weak references are keys of the objects they name.
 
 use cfb::CompoundFile;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Seek};
 use uuid::Uuid;
 
@@ -15,6 +15,8 @@ const MAX_DEPTH: usize = 96;
 const MAX_OBJECTS: usize = 4_000_000;
 /// Largest `properties` or index stream read.
 const MAX_META_STREAM: u64 = 64 << 20;
+/// Most metadata read from one file, in all.
+const MAX_META_TOTAL: u64 = 1 << 30;
 
 const SF_DATA: u16 = 0x82;
 const SF_DATA_STREAM: u16 = 0x42;
@@ -144,12 +146,23 @@ pub fn utf16(d: &[u8]) -> String {
 pub struct Store<F> {
     cf: CompoundFile<F>,
     read: usize,
+    bytes: u64,
+    /// Storages read already: each object is read once (a damaged index
+    /// that names one child twice, or a name that climbs back up, is
+    /// refused rather than read again).
+    seen: HashSet<String>,
     /// Classes the file defines, each with its parent (for classes this
     /// reader does not know: it treats them as their nearest known parent).
     pub parents: HashMap<Uuid, Uuid>,
 }
 
 fn child_path(parent: &str, name: &str) -> String {
+    // A name is one storage's: no separators, no climbing.
+    let name = if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+        "\u{fffd}"
+    } else {
+        name
+    };
     if parent == "/" {
         format!("/{name}")
     } else {
@@ -164,6 +177,8 @@ impl<F: Read + Seek> Store<F> {
         Ok(Store {
             cf,
             read: 0,
+            bytes: 0,
+            seen: HashSet::new(),
             parents: HashMap::new(),
         })
     }
@@ -176,6 +191,10 @@ impl<F: Read + Seek> Store<F> {
             .map_err(|e| format!("{path}: {e}"))?;
         if s.len() > MAX_META_STREAM {
             return Err(format!("{path}: {} bytes is too large", s.len()));
+        }
+        self.bytes += s.len();
+        if self.bytes > MAX_META_TOTAL {
+            return Err(format!("more than {} MB of metadata", MAX_META_TOTAL >> 20));
         }
         let mut b = Vec::with_capacity(s.len() as usize);
         s.read_to_end(&mut b).map_err(|e| format!("{path}: {e}"))?;
@@ -202,6 +221,9 @@ impl<F: Read + Seek> Store<F> {
         self.read += 1;
         if self.read > MAX_OBJECTS {
             return Err(format!("more than {MAX_OBJECTS} objects"));
+        }
+        if !self.seen.insert(path.to_owned()) {
+            return Err(format!("{path}: an object referred to twice"));
         }
         let entry = self.cf.entry(path).map_err(|e| format!("{path}: {e}"))?;
         if !entry.is_storage() {
@@ -302,23 +324,23 @@ fn strong_index(b: &[u8], set: bool) -> Option<Vec<u32>> {
     if set {
         let key_size = usize::from(*b.get(14)?);
         let stride = 8 + key_size;
-        if b.len() < 15 + count.checked_mul(stride)? {
+        if count > b.len().saturating_sub(15) / stride {
             return None;
         }
         (0..count).map(|i| u32_at(15 + i * stride)).collect()
     } else {
-        if b.len() < 12 + count.checked_mul(4)? {
+        if count > b.len().saturating_sub(12) / 4 {
             return None;
         }
         (0..count).map(|i| u32_at(12 + i * 4)).collect()
     }
 }
 
-/// The keys of a weak vector's or set's index stream.
+/// The keys of a weak vector's or set's index stream (AUIDs or mob ids).
 fn weak_index(b: &[u8]) -> Option<Vec<Vec<u8>>> {
     let count = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
     let key_size = usize::from(*b.get(8)?);
-    if b.len() < 9 + count.checked_mul(key_size)? {
+    if !matches!(key_size, 16 | 32) || count > (b.len().saturating_sub(9)) / key_size {
         return None;
     }
     Some(
@@ -326,4 +348,28 @@ fn weak_index(b: &[u8]) -> Option<Vec<Vec<u8>>> {
             .map(|i| b[9 + i * key_size..9 + (i + 1) * key_size].to_vec())
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_indexes_are_refused_not_expanded() {
+        // A weak index of 4 billion keys of no size.
+        let mut b = vec![0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0];
+        assert!(weak_index(&b).is_none());
+        b[8] = 16;
+        assert!(weak_index(&b).is_none());
+        // A strong vector index claiming more keys than it holds.
+        let mut v = vec![0u8; 12];
+        v[..4].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(strong_index(&v, false).is_none());
+        v[..4].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(strong_index(&v, false), Some(Vec::new()));
+        // Names do not climb out of their storage.
+        assert_eq!(child_path("/a", ".."), "/a/\u{fffd}");
+        assert_eq!(child_path("/a", "b/c"), "/a/\u{fffd}");
+        assert_eq!(child_path("/", "Header-2"), "/Header-2");
+    }
 }
