@@ -239,6 +239,7 @@ fn hundred_thousand_clips() -> (Project, Sources) {
             fade_in: c.fade_in,
             fade_out: c.fade_out,
             channels: c.channels,
+            gain_envelope: Vec::new(),
         });
     }
     p.fix_next_id();

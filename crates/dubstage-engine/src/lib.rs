@@ -5,6 +5,7 @@
 //! renderer's `render_block`/`process_interleaved` never allocate (checked
 //! by a test with an allocation guard).
 
+mod automation;
 pub mod inserts;
 pub mod plan;
 pub mod render;

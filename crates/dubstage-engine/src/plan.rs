@@ -10,13 +10,14 @@
 //! processors are gone (handed back inside the plan, to be freed off the
 //! audio thread when the plan is).
 
+use crate::automation::Curve;
 use crate::inserts::{MAX_PARAMS, Proc, Signature};
 use crate::meters::MeterBank;
 use dubstage_dsp::{GainRamp, balance_gains, db_to_gain, pan_gains};
 use dubstage_media::AudioBuffer;
 use dubstage_model::{
-    BusId, ClipChannels, FadeShape, InsertId, MediaId, Output, PanLaw, Project, SamplePos, SendId,
-    StripId, TrackId,
+    BusId, ClipChannels, FadeShape, InsertId, MediaId, Output, PanLaw, ParamId, Project, SamplePos,
+    SendId, StripId, TrackId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub(crate) struct PlanClip {
     pub(crate) left: usize,
     /// `None` for a mono clip.
     pub(crate) right: Option<usize>,
+    /// Its clip-gain envelope (source samples, dB).
+    pub(crate) envelope: Option<Curve>,
 }
 
 /// A track's clips sorted by start, with the running maximum of their
@@ -150,6 +153,9 @@ pub(crate) struct PlanInsert {
     pub(crate) n_values: usize,
     /// Index into the meter bank's insert slots.
     pub(crate) meter: usize,
+    /// Automated parameters (by index in the kind's table) and bypass.
+    pub(crate) lanes: Vec<(u16, Curve)>,
+    pub(crate) bypass_lane: Option<Curve>,
 }
 
 /// A fixed delay for latency compensation (planar, up to two channels).
@@ -224,6 +230,66 @@ pub(crate) struct PlanSend {
     pub(crate) pre: bool,
     pub(crate) gain: GainRamp,
     pub(crate) delay: Option<DelayLine>,
+    /// Its level lane (dB) and mute lane, with room for their gains and
+    /// the scaled signal (planar, two rows of `max_block`).
+    pub(crate) auto: Option<Box<SendAuto>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SendAuto {
+    pub(crate) level: Option<Curve>,
+    pub(crate) mute: Option<Curve>,
+    pub(crate) gain: Vec<f32>,
+    pub(crate) tmp: Vec<f32>,
+}
+
+/// A strip's automated fader, pan and mute, with room for their
+/// per-sample gains.
+#[derive(Debug)]
+pub(crate) struct StripAuto {
+    pub(crate) fader: Option<Curve>,
+    pub(crate) pan: Option<Curve>,
+    pub(crate) mute: Option<Curve>,
+    /// Fader gain per sample.
+    pub(crate) gf: Vec<f32>,
+    /// Pan (× mute) to the left and right, per sample.
+    pub(crate) pl: Vec<f32>,
+    pub(crate) pr: Vec<f32>,
+    /// Buses: the master fader's gains for the stem.
+    pub(crate) stem: Vec<f32>,
+    pub(crate) law: PanLaw,
+}
+
+impl StripAuto {
+    /// Whether pan or mute is automated (pre-fader sends need them).
+    pub(crate) fn pans(&self) -> bool {
+        self.pan.is_some() || self.mute.is_some()
+    }
+
+    /// Fills this block's gains for timeline samples `t..t + n`.
+    pub(crate) fn fill(&mut self, mono: bool, t: i64, n: usize) {
+        let law = self.law;
+        match &self.fader {
+            Some(c) => c.fill_gain(t, &mut self.gf[..n]),
+            None => self.gf[..n].fill(1.0),
+        }
+        match &self.pan {
+            Some(c) => c.fill_pan(law, mono, t, &mut self.pl[..n], &mut self.pr[..n]),
+            None => {
+                self.pl[..n].fill(1.0);
+                self.pr[..n].fill(1.0);
+            }
+        }
+        if let Some(m) = &self.mute {
+            let (pl, pr) = (&mut self.pl[..n], &mut self.pr[..n]);
+            for (k, (l, r)) in pl.iter_mut().zip(pr.iter_mut()).enumerate() {
+                if m.value(t + k as i64) >= 0.5 {
+                    *l = 0.0;
+                    *r = 0.0;
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,6 +352,12 @@ pub(crate) struct PlanStrip {
     pub(crate) out_zero: bool,
     /// Whether this block's own part already ran on a worker.
     pub(crate) staged: crate::render::Staged,
+    /// Its automation (fader, pan, mute lanes), if any.
+    pub(crate) auto: Option<Box<StripAuto>>,
+    /// How far the strip's input and output lag the timeline (latency
+    /// compensation): automation is read at `start - lag`.
+    pub(crate) lag_in: i64,
+    pub(crate) lag_out: i64,
 }
 
 impl PlanStrip {
@@ -458,9 +530,17 @@ fn audible_track(p: &Project, t: &dubstage_model::Track) -> bool {
 /// Fader, pan law and audibility to the four output ramps of a strip.
 pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32) {
     let c = s.controls;
-    let g = if audible { c.level } else { 0.0 };
+    // An automated fader or pan is applied per sample from its lane; the
+    // ramps carry the rest.
+    let (fader_lane, pan_lane) = s
+        .auto
+        .as_ref()
+        .map_or((false, false), |a| (a.fader.is_some(), a.pan.is_some()));
+    let level = if fader_lane { 1.0 } else { c.level };
+    let g = if audible { level } else { 0.0 };
     let (pl, pr) = match s.kind {
         StripKind::Master => (1.0, 1.0),
+        _ if pan_lane => (1.0, 1.0),
         _ if s.channels == 1 => pan_gains(law, c.pan),
         _ => balance_gains(c.pan),
     };
@@ -470,9 +550,20 @@ pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32)
     s.pre_l.set_target(a * pl, ramp);
     s.pre_r.set_target(a * pr, ramp);
     for send in &mut s.sends {
-        let v = if send.mute { 0.0 } else { send.level };
+        let (level_lane, mute_lane) = send
+            .auto
+            .as_ref()
+            .map_or((false, false), |a| (a.level.is_some(), a.mute.is_some()));
+        let level = if level_lane { 1.0 } else { send.level };
+        let v = if send.mute && !mute_lane { 0.0 } else { level };
         send.gain.set_target(v, ramp);
     }
+}
+
+/// Whether a strip's mute is automated (its static mute then does not
+/// count: the lane decides).
+pub(crate) fn mute_automated(s: &PlanStrip) -> bool {
+    s.auto.as_ref().is_some_and(|a| a.mute.is_some())
 }
 
 impl Compiler {
@@ -662,6 +753,15 @@ impl Compiler {
                 for (v, x) in values.iter_mut().zip(ins.values()) {
                     *v = x;
                 }
+                let lanes = (0..ins.kind.params().len() as u16)
+                    .filter_map(|k| {
+                        let l = project.lane(ParamId::Insert(ins.id, k))?;
+                        Some((k, Curve::new(&l.points, false)?))
+                    })
+                    .collect();
+                let bypass_lane = project
+                    .lane(ParamId::Bypass(ins.id))
+                    .and_then(|l| Curve::new(&l.points, true));
                 plan_inserts.push(PlanInsert {
                     id: ins.id,
                     slot: reg.slot,
@@ -671,6 +771,8 @@ impl Compiler {
                     values,
                     n_values: ins.kind.params().len(),
                     meter: insert_meters.len(),
+                    lanes,
+                    bypass_lane,
                 });
                 insert_meters.push(ins.id);
             }
@@ -678,6 +780,24 @@ impl Compiler {
                 .iter()
                 .filter_map(|s| {
                     let dest = index_of(StripId::Bus(s.bus))?;
+                    let level = project
+                        .lane(ParamId::SendLevel(s.id))
+                        .and_then(|l| Curve::new(&l.points, false));
+                    let mute = project
+                        .lane(ParamId::SendMute(s.id))
+                        .and_then(|l| Curve::new(&l.points, true));
+                    let strip_pans = !matches!(sid, StripId::Master)
+                        && (project.lane(ParamId::Pan(sid)).is_some()
+                            || project.lane(ParamId::Mute(sid)).is_some());
+                    let pre_panned = s.pre_fader && strip_pans;
+                    let auto = (level.is_some() || mute.is_some() || pre_panned).then(|| {
+                        Box::new(SendAuto {
+                            level,
+                            mute,
+                            gain: vec![0.0; max_block],
+                            tmp: vec![0.0; 2 * max_block],
+                        })
+                    });
                     Some(PlanSend {
                         id: s.id,
                         dest,
@@ -686,6 +806,7 @@ impl Compiler {
                         pre: s.pre_fader,
                         gain: GainRamp::new(0.0),
                         delay: None,
+                        auto,
                     })
                 })
                 .collect();
@@ -725,10 +846,21 @@ impl Compiler {
                 hold: lat + QUIET_HOLD,
                 out_zero: false,
                 staged: crate::render::Staged::No,
+                auto: strip_auto(project, sid, max_block),
+                lag_in: 0,
+                lag_out: 0,
             };
+            let muted_by_lane = mute_automated(&strip);
+            let any_solo = project.tracks.iter().any(|t| t.solo);
             let audible = match sid {
-                StripId::Track(id) => project.track(id).is_some_and(|t| audible_track(project, t)),
-                StripId::Bus(_) => !controls.mute,
+                StripId::Track(id) => project.track(id).is_some_and(|t| {
+                    if muted_by_lane {
+                        dubstage_model::mixer::audible(false, t.solo, t.solo_safe, any_solo)
+                    } else {
+                        audible_track(project, t)
+                    }
+                }),
+                StripId::Bus(_) => !controls.mute || muted_by_lane,
                 StripId::Master => true,
             };
             retarget(&mut strip, project.pan_law, audible, 0);
@@ -851,6 +983,8 @@ fn compensate(strips: &mut [PlanStrip], own: &[usize]) -> usize {
         }
         strips[i].out_delay = out_need.and_then(|k| DelayLine::new(k - shift));
         late[i] += shift;
+        strips[i].lag_in = (arrival[i] + shift) as i64;
+        strips[i].lag_out = late[i] as i64;
     }
     let master = strips.iter().position(|s| s.kind == StripKind::Master);
     let total = master.map_or(0, |m| late[m]);
@@ -860,6 +994,40 @@ fn compensate(strips: &mut [PlanStrip], own: &[usize]) -> usize {
         }
     }
     total
+}
+
+/// A strip's fader, pan and mute lanes, when it has any.
+fn strip_auto(project: &Project, sid: StripId, max_block: usize) -> Option<Box<StripAuto>> {
+    let curve =
+        |id: ParamId, switch: bool| project.lane(id).and_then(|l| Curve::new(&l.points, switch));
+    let fader = curve(ParamId::Fader(sid), false);
+    let (pan, mute) = match sid {
+        StripId::Master => (None, None),
+        _ => (
+            curve(ParamId::Pan(sid), false),
+            curve(ParamId::Mute(sid), true),
+        ),
+    };
+    // A bus's stem carries the master fader: room for its gains.
+    let master_lane =
+        matches!(sid, StripId::Bus(_)) && project.lane(ParamId::Fader(StripId::Master)).is_some();
+    if fader.is_none() && pan.is_none() && mute.is_none() && !master_lane {
+        return None;
+    }
+    Some(Box::new(StripAuto {
+        fader,
+        pan,
+        mute,
+        gf: vec![1.0; max_block],
+        pl: vec![1.0; max_block],
+        pr: vec![1.0; max_block],
+        stem: if master_lane {
+            vec![1.0; max_block]
+        } else {
+            Vec::new()
+        },
+        law: project.pan_law,
+    }))
 }
 
 fn plan_clips(
@@ -898,6 +1066,7 @@ fn plan_clips(
                 source,
                 left,
                 right,
+                envelope: Curve::envelope(&c.gain_envelope),
             }
         })
         .collect()
@@ -920,6 +1089,7 @@ mod tests {
             source: None,
             left: 0,
             right: None,
+            envelope: None,
         }
     }
 

@@ -610,7 +610,7 @@ pub(crate) fn mix_block(
                 }
             }
         };
-        strip_route(s, i, later, master, sounding, metering, t0, n, mb);
+        strip_route(s, i, later, master, sounding, metering, t0, start, n, mb);
     }
     (faults, last_fault)
 }
@@ -821,6 +821,15 @@ fn strip_local(
         let (bl, br) = s.buf.split_at_mut(mb);
         scale_ramped(&mut bl[..n], s.out_l);
         scale_ramped(&mut br[..n], s.out_r);
+        if let Some(a) = s.auto.as_mut().filter(|a| a.fader.is_some()) {
+            a.fill(false, start - s.lag_in, n);
+            for (v, g) in bl[..n].iter_mut().zip(&a.gf[..n]) {
+                *v *= g;
+            }
+            for (v, g) in br[..n].iter_mut().zip(&a.gf[..n]) {
+                *v *= g;
+            }
+        }
     }
     // Inserts, in order.
     for ins in s.inserts.iter().filter(|_| !idle) {
@@ -843,8 +852,52 @@ fn strip_local(
         };
         let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
         split_rows(&mut s.buf, mb, n, &mut rows);
+        if ins.lanes.is_empty() && ins.bypass_lane.is_none() {
+            slot.proc.processor().process(&mut rows[..s.channels], key);
+        } else {
+            // Automated: in runs on the 64-sample grid of the timeline,
+            // each with the lanes' values at its start (so any block size
+            // gives the same bits).
+            let t0 = start - s.lag_in;
+            let mut a = 0usize;
+            while a < n {
+                let t = t0 + a as i64;
+                let b = (a + (64 - t.rem_euclid(64)) as usize).min(n);
+                let Slot { proc, values, .. } = &mut *slot;
+                // The values at the run's grid point, wherever the block
+                // began.
+                let grid = t - t.rem_euclid(64);
+                for (index, curve) in &ins.lanes {
+                    let i = usize::from(*index);
+                    let v = curve.value(grid) as f32;
+                    if i < values.len() && values[i] != v {
+                        values[i] = v;
+                        proc.set_indexed(*index, v, &values[..]);
+                    }
+                }
+                let bypassed = ins
+                    .bypass_lane
+                    .as_ref()
+                    .is_some_and(|c| c.value(grid) >= 0.5);
+                if !bypassed {
+                    let mut sub: [&mut [f32]; MAX_CHANNELS] = Default::default();
+                    for (dst, row) in sub.iter_mut().zip(rows.iter_mut()).take(s.channels) {
+                        *dst = &mut row[a..b];
+                    }
+                    let key_sub;
+                    let key_part = match key {
+                        Some(k) => {
+                            key_sub = [&k[0][a..b], &k[1][a..b]];
+                            Some(&key_sub[..])
+                        }
+                        None => None,
+                    };
+                    proc.processor().process(&mut sub[..s.channels], key_part);
+                }
+                a = b;
+            }
+        }
         let proc = slot.proc.processor();
-        proc.process(&mut rows[..s.channels], key);
         let finite = rows[..s.channels].iter().all(|r| all_finite(r));
         if !finite {
             for r in rows[..s.channels].iter_mut() {
@@ -897,6 +950,13 @@ fn strip_local(
         } else {
             write_ramped(&mut ol[..n], &bl[..n], s.out_l);
             write_ramped(&mut or[..n], br, s.out_r);
+            if let Some(a) = s.auto.as_mut() {
+                a.fill(s.channels == 1, start - s.lag_out, n);
+                for k in 0..n {
+                    ol[k] *= a.gf[k] * a.pl[k];
+                    or[k] *= a.gf[k] * a.pr[k];
+                }
+            }
         }
     }
     Local::Sounding {
@@ -917,6 +977,7 @@ fn strip_route(
     sounding: bool,
     metering: bool,
     t0: Option<Instant>,
+    start: i64,
     n: usize,
     mb: usize,
 ) {
@@ -938,6 +999,36 @@ fn strip_route(
         } else {
             let (ol, or) = s.out.split_at(mb);
             (&ol[..n], &or[..n], GainRamp::new(1.0), GainRamp::new(1.0))
+        };
+        // Automated level or mute (and, before the fader, the strip's
+        // automated pan and mute): the signal scaled per sample first.
+        let (sl, sr) = match send.auto.as_deref_mut() {
+            Some(sa) => {
+                let t = start - s.lag_out;
+                match &sa.level {
+                    Some(c) => c.fill_gain(t, &mut sa.gain[..n]),
+                    None => sa.gain[..n].fill(1.0),
+                }
+                if let Some(m) = &sa.mute {
+                    for (k, g) in sa.gain[..n].iter_mut().enumerate() {
+                        if m.value(t + k as i64) >= 0.5 {
+                            *g = 0.0;
+                        }
+                    }
+                }
+                let (tl, tr) = sa.tmp.split_at_mut(mb);
+                let pan = s.auto.as_deref().filter(|a| send.pre && a.pans());
+                for k in 0..n {
+                    let (fl, fr) = match pan {
+                        Some(a) => (a.pl[k], a.pr[k]),
+                        None => (1.0, 1.0),
+                    };
+                    tl[k] = sl[k] * sa.gain[k] * fl;
+                    tr[k] = sr[k] * sa.gain[k] * fr;
+                }
+                (&tl[..n], &tr[..n])
+            }
+            None => (sl, sr),
         };
         match send.delay.as_mut() {
             None => {
@@ -993,6 +1084,21 @@ fn strip_route(
         let (tl, tr) = s.stem.split_at_mut(mb);
         write_ramped(&mut tl[..n], &ol[..n], fader);
         write_ramped(&mut tr[..n], &or[..n], fader);
+        // An automated master fader, at the stem's own time.
+        let master_lane = master
+            .checked_sub(i + 1)
+            .and_then(|m| later.get(m))
+            .and_then(|m| m.auto.as_deref())
+            .and_then(|a| a.fader.as_ref());
+        if let (Some(curve), Some(a)) = (master_lane, s.auto.as_deref_mut())
+            && a.stem.len() >= n
+        {
+            curve.fill_gain(start - s.lag_out, &mut a.stem[..n]);
+            for k in 0..n {
+                tl[k] *= a.stem[k];
+                tr[k] *= a.stem[k];
+            }
+        }
         if let Some(line) = s.stem_delay.as_mut() {
             line.process([&mut tl[..n], &mut tr[..n]]);
         }
@@ -1093,7 +1199,7 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
         let dst = (x - start) as usize..(y - start) as usize;
         let s = (clip.source_offset + (x - clip.start)) as usize;
         let srcr = s..s + (y - x) as usize;
-        let fading = x < fi_end || y > fo_start;
+        let fading = x < fi_end || y > fo_start || clip.envelope.is_some();
         if !fading {
             add_scaled(&mut left[dst.clone()], &l_src[srcr.clone()], clip.gain);
             if let (Some(r), Some(rs)) = (right.as_deref_mut(), r_src) {
@@ -1114,6 +1220,12 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
                     clip.fade_out_shape,
                     (clip.end - 1 - t) as f64 / clip.fade_out as f64,
                 );
+            }
+            if let Some(env) = &clip.envelope {
+                // Counted in the source: the same sample keeps its gain
+                // wherever the clip moves or is trimmed.
+                let s = clip.source_offset + (t - clip.start);
+                g *= crate::automation::gain_of(env.value(s)) as f32;
             }
             let d = dst.start + k;
             let si = srcr.start + k;

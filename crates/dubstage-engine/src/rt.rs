@@ -952,11 +952,13 @@ fn apply_control(plan: &mut RenderPlan, pool: Option<&mut [Option<Box<Slot>>]>, 
         .any(|s| matches!(s.kind, StripKind::Track(_)) && s.controls.solo);
     for s in plan.strips.iter_mut() {
         let c = s.controls;
+        // An automated mute decides by its lane, not the static switch.
+        let mute = c.mute && !crate::plan::mute_automated(s);
         let audible = match s.kind {
             StripKind::Track(_) => {
-                dubstage_model::mixer::audible(c.mute, c.solo, c.solo_safe, any_solo)
+                dubstage_model::mixer::audible(mute, c.solo, c.solo_safe, any_solo)
             }
-            StripKind::Bus(_) => !c.mute,
+            StripKind::Bus(_) => !mute,
             StripKind::Master => true,
         };
         retarget(s, law, audible, CONTROL_RAMP);

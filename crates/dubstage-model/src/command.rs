@@ -277,6 +277,17 @@ pub enum Command {
     SetFrameRate {
         frame_rate: FrameRate,
     },
+    /// Replaces a parameter's automation lane (no points: no lane). Points
+    /// are sorted, one per sample, values kept in the parameter's range.
+    SetLane {
+        param: ParamId,
+        points: Vec<crate::automation::AutoPoint>,
+    },
+    /// Replaces a clip's gain envelope (points in source samples, dB).
+    SetClipEnvelope {
+        clip: ClipId,
+        points: Vec<crate::automation::EnvPoint>,
+    },
 }
 
 impl Command {
@@ -339,6 +350,8 @@ impl Command {
             Command::SetPanLaw { .. } => "Pan Law",
             Command::SetPicture { .. } => "Picture",
             Command::SetFrameRate { .. } => "Frame Rate",
+            Command::SetLane { .. } => "Automation",
+            Command::SetClipEnvelope { .. } => "Clip Gain Envelope",
         }
     }
 }
@@ -953,6 +966,7 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 fade_in: clamp_fade(clip.fade_in, clip.length),
                 fade_out: clamp_fade(clip.fade_out, clip.length),
                 channels: clip.channels,
+                gain_envelope: Vec::new(),
             };
             let t = track_mut(p, *track)?;
             t.clips.push(new);
@@ -1091,6 +1105,57 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             done(C::SetClipGain {
                 clip: *clip,
                 gain_db: old,
+            })
+        }
+        C::SetLane { param, points } => {
+            let range = p.param_range(*param).ok_or(EditError::NoParam)?;
+            let switch = crate::automation::is_switch(*param);
+            let mut pts = Vec::with_capacity(points.len());
+            for pt in points {
+                if !pt.value.is_finite() {
+                    return Err(EditError::NotFinite("an automation value"));
+                }
+                let mut pt = *pt;
+                pt.value = pt.value.clamp(range.0, range.1);
+                if switch {
+                    pt.value = if pt.value >= 0.5 { 1.0 } else { 0.0 };
+                    pt.shape = crate::automation::Shape::Hold;
+                }
+                pts.push(pt);
+            }
+            let pts = crate::automation::normalise(&pts, |q| q.at.0);
+            let old = p
+                .automation
+                .iter()
+                .position(|l| l.param == *param)
+                .map(|i| p.automation.remove(i).points)
+                .unwrap_or_default();
+            if !pts.is_empty() {
+                p.automation.push(crate::automation::Lane {
+                    param: *param,
+                    points: pts,
+                });
+                p.automation.sort_by_key(|l| l.param);
+            }
+            done(C::SetLane {
+                param: *param,
+                points: old,
+            })
+        }
+        C::SetClipEnvelope { clip, points } => {
+            let mut c = clip_ref(p, *clip)?.clone();
+            let mut pts = Vec::with_capacity(points.len());
+            for pt in points {
+                let mut pt = *pt;
+                pt.db = gain(pt.db, "an envelope point")?;
+                pts.push(pt);
+            }
+            let pts = crate::automation::normalise(&pts, |q| q.at.0);
+            let old = std::mem::replace(&mut c.gain_envelope, pts);
+            put_clip(p, c)?;
+            done(C::SetClipEnvelope {
+                clip: *clip,
+                points: old,
             })
         }
         C::SetClipFades {

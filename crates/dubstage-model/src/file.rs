@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The file extension of project files.
 pub const EXTENSION: &str = "dubstage";
@@ -174,6 +174,9 @@ pub fn from_str(text: &str, path: &Path, base: &Path) -> Result<Loaded, FileErro
     // file without one, so it needs no migration. Version 3 added the mixer
     // strips (inserts, sends, bus pan and output), all optional with empty
     // defaults, so a version 2 file is a version 3 file with empty strips.
+    // Version 4 added automation lanes and clip-gain envelopes, both
+    // optional and empty by default: a version 3 file is a version 4 file
+    // without automation.
     // Later versions add migrations here, oldest first, each turning
     // version N into N+1.
     let file: ProjectFile = ron::from_str(text).map_err(parse_err)?;
@@ -567,6 +570,57 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
         p.next_id = 0;
     }
     p.fix_next_id();
+    // Automation: values finite, points in order; a lane of a parameter
+    // that no longer exists is dropped with a warning.
+    for c in p.tracks.iter().flat_map(|t| &t.clips) {
+        if c.gain_envelope
+            .iter()
+            .any(|e| !e.db.is_finite() || !GAIN_RANGE.contains(&e.db))
+        {
+            return Err(refuse(
+                format!(
+                    "clip {} has a gain envelope point outside -144 to +24 dB",
+                    c.id
+                ),
+                Locator::Id(c.id.0, 0),
+            ));
+        }
+    }
+    for t in &mut p.tracks {
+        for c in &mut t.clips {
+            c.gain_envelope = crate::automation::normalise(&c.gain_envelope, |e| e.at.0);
+        }
+    }
+    let mut lanes = std::mem::take(&mut p.automation);
+    lanes.retain(|l| {
+        let known = p.param_range(l.param).is_some();
+        if !known {
+            warnings.push(format!(
+                "an automation lane of {:?}, which is not in the project, was dropped",
+                l.param
+            ));
+        }
+        known
+    });
+    for l in &mut lanes {
+        if l.points.iter().any(|q| !q.value.is_finite()) {
+            return Err(refuse(
+                format!(
+                    "the automation lane of {:?} has a value that is not a number",
+                    l.param
+                ),
+                Locator::Field("automation"),
+            ));
+        }
+        let (lo, hi) = p.param_range(l.param).unwrap_or((f32::MIN, f32::MAX));
+        for q in &mut l.points {
+            q.value = q.value.clamp(lo, hi);
+        }
+        l.points = crate::automation::normalise(&l.points, |q| q.at.0);
+    }
+    lanes.sort_by_key(|l| l.param);
+    lanes.dedup_by_key(|l| l.param);
+    p.automation = lanes;
     Ok(warnings)
 }
 

@@ -5,12 +5,14 @@
 //! decoding or UI. Apart from [`file`] it does no I/O and cannot fail except
 //! by refusing an invalid edit.
 
+pub mod automation;
 pub mod command;
 pub mod file;
 pub mod mixer;
 pub mod project;
 pub mod time;
 
+pub use automation::{AutoPoint, EnvPoint, Lane, Shape};
 pub use command::{Command, Created, EditError, NewClip, Session};
 pub use mixer::{
     AuxSend, EQ_BAND_PARAMS, EQ_BANDS, Insert, InsertKind, NoisePrintData, ParamId, ParamSpec,

@@ -248,6 +248,10 @@ pub struct Clip {
     pub fade_out: Fade,
     #[serde(default)]
     pub channels: ClipChannels,
+    /// Clip-gain envelope: points in source samples (see
+    /// [`crate::automation`]), on top of `gain_db` and the fades.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gain_envelope: Vec<crate::automation::EnvPoint>,
 }
 
 impl Clip {
@@ -395,6 +399,11 @@ pub struct DeliveryChain {
 }
 
 impl Project {
+    /// The automation lane of `param`, if it has one.
+    pub fn lane(&self, param: crate::mixer::ParamId) -> Option<&crate::automation::Lane> {
+        self.automation.iter().find(|l| l.param == param)
+    }
+
     /// The project as a delivery renders it: without the delivery chain
     /// (the delivery applies its own, with the gain it finds).
     pub fn without_delivery(&self) -> Project {
@@ -525,6 +534,9 @@ pub struct Project {
     /// The film's picture, when one is set.
     #[serde(default)]
     pub picture: Option<Picture>,
+    /// Automation lanes, one per parameter, sorted by parameter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automation: Vec<crate::automation::Lane>,
     /// The next free id (shared by every kind of id). Kept in the file so ids are never reused.
     #[serde(default)]
     pub next_id: u32,
@@ -591,6 +603,7 @@ impl Project {
             markers: Vec::new(),
             master: Master::default(),
             picture: None,
+            automation: Vec::new(),
             next_id: FIRST_FREE_ID,
             view: None,
         }

@@ -62,7 +62,7 @@ fn save_and_load_round_trip_with_relative_paths() {
     let path = base.join("scene.dubstage");
     file::save(&p, &path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("format_version: 3"), "{text}");
+    assert!(text.contains("format_version: 4"), "{text}");
     assert!(
         text.contains("\"audio/line one.wav\""),
         "paths are relative: {text}"
@@ -93,7 +93,7 @@ fn check_error(text: &str, expected: &str) {
 fn newer_version_is_refused_clearly() {
     check_error(
         "(format_version: 7, project: (name: \"x\", some_new_field: 3))",
-        "/p/x.dubstage: project format version 7 is newer than this Dubstage supports (up to 3); open it with a newer Dubstage",
+        "/p/x.dubstage: project format version 7 is newer than this Dubstage supports (up to 4); open it with a newer Dubstage",
     );
 }
 

@@ -1,8 +1,8 @@
 //! Every command's undo restores the exact prior project; redo restores the result.
 
 use dubstage_model::{
-    BusId, ClipChannels, Command, Fade, FadeShape, FrameRate, InsertKind, NewClip, Output, ParamId,
-    Project, SampleLen, SamplePos, Session, Stem, StripId, TrackKind,
+    AutoPoint, BusId, ClipChannels, Command, EnvPoint, Fade, FadeShape, FrameRate, InsertKind,
+    NewClip, Output, ParamId, Project, SampleLen, SamplePos, Session, Stem, StripId, TrackKind,
 };
 use proptest::prelude::*;
 
@@ -76,7 +76,7 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
     let shape = FadeShape::ALL[usize::from(a) % 4];
     let bus = Stem::ALL[usize::from(b) % 3].bus_id();
     let any_bus = pick(p.buses.len(), b).map(|i| p.buses[i].id);
-    Some(match op % 47 {
+    Some(match op % 50 {
         0 => Command::AddTrack {
             kind: TrackKind::ALL[usize::from(a) % 6],
             name: format!("n{b}"),
@@ -281,9 +281,34 @@ fn command(p: &Project, (op, a, b, x, y, g): Op) -> Option<Command> {
             time_reference: (a % 2 == 0).then_some(i64::from(b) * 48_000),
             tape: format!("A{a:03}"),
         },
-        _ => Command::SetMediaPath {
+        46 => Command::SetMediaPath {
             media: media?,
             path: format!("/elsewhere/m{b}.wav").into(),
+        },
+        47 => Command::SetLane {
+            param: if a % 3 == 0 {
+                ParamId::Mute(StripId::Track(track?))
+            } else if a % 3 == 1 {
+                ParamId::Pan(StripId::Track(track?))
+            } else {
+                ParamId::Fader(strip?)
+            },
+            points: (0..usize::from(b % 5))
+                .map(|k| AutoPoint::new(x + k as i64 * y.abs().max(1), g - k as f32))
+                .collect(),
+        },
+        48 => Command::SetLane {
+            param: ParamId::Fader(StripId::Master),
+            points: Vec::new(),
+        },
+        _ => Command::SetClipEnvelope {
+            clip: clip?.id,
+            points: (0..usize::from(b % 4))
+                .map(|k| EnvPoint {
+                    at: SamplePos(x + k as i64 * 1000),
+                    db: g / (k as f32 + 1.0),
+                })
+                .collect(),
         },
     })
 }
