@@ -1108,7 +1108,10 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             })
         }
         C::SetLane { param, points } => {
-            let range = p.param_range(*param).ok_or(EditError::NoParam)?;
+            if p.param(*param).is_none() && !points.is_empty() {
+                return Err(EditError::NoParam);
+            }
+            let range = p.param_range(*param).unwrap_or((f32::MIN, f32::MAX));
             let switch = crate::automation::is_switch(*param);
             let mut pts = Vec::with_capacity(points.len());
             for pt in points {

@@ -593,7 +593,7 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
     }
     let mut lanes = std::mem::take(&mut p.automation);
     lanes.retain(|l| {
-        let known = p.param_range(l.param).is_some();
+        let known = p.param(l.param).is_some();
         if !known {
             warnings.push(format!(
                 "an automation lane of {:?}, which is not in the project, was dropped",
@@ -627,6 +627,13 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
 /// Serializes a project for a file in folder `base` (media paths made relative to it).
 pub fn to_string(project: &Project, base: &Path) -> String {
     let mut project = project.clone();
+    // Lanes of what was deleted (kept in the session for undo) are not
+    // written.
+    let lanes = std::mem::take(&mut project.automation);
+    project.automation = lanes
+        .into_iter()
+        .filter(|l| project.param(l.param).is_some())
+        .collect();
     if let Some(pic) = &mut project.picture
         && !pic.path.as_os_str().is_empty()
     {

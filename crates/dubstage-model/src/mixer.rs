@@ -767,6 +767,38 @@ impl Project {
     }
 
     /// A short name for a parameter ("Dialogue 1 fader", "EQ band 2 gain").
+    /// A parameter named with its strip, as an automation lane is listed
+    /// ("Anna fader", "Foley send to Verb level", "Anna EQ band 2 gain").
+    pub fn lane_label(&self, id: ParamId) -> String {
+        let send = |s: SendId| {
+            let (strip, i) = self.find_send(s)?;
+            let bus = match strip {
+                StripId::Track(t) => self.track(t)?.sends.get(i)?.bus,
+                StripId::Bus(b) => self.bus(b)?.sends.get(i)?.bus,
+                StripId::Master => return None,
+            };
+            Some(format!(
+                "{} send to {}",
+                self.strip_name(strip),
+                self.bus(bus).map_or("?", |b| b.name.as_str())
+            ))
+        };
+        let with = |prefix: Option<String>, what: &str| match prefix {
+            Some(p) => format!("{p} {what}"),
+            None => self.param_label(id),
+        };
+        match id {
+            ParamId::SendLevel(s) => with(send(s), "level"),
+            ParamId::SendMute(s) => with(send(s), "mute"),
+            ParamId::SendPre(s) => with(send(s), "pre/post"),
+            ParamId::Insert(i, _) | ParamId::Bypass(i) => match self.find_insert(i) {
+                Some((strip, _)) => format!("{} {}", self.strip_name(strip), self.param_label(id)),
+                None => self.param_label(id),
+            },
+            _ => self.param_label(id),
+        }
+    }
+
     pub fn param_label(&self, id: ParamId) -> String {
         match id {
             ParamId::Fader(s) => format!("{} fader", self.strip_name(s)),

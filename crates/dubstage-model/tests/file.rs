@@ -49,6 +49,29 @@ fn sample_project(media_dir: &Path) -> Project {
         value: -0.25,
     })
     .expect("pan");
+    // Automation: a fader ride, a mute switch, a clip-gain envelope.
+    s.apply(Command::SetLane {
+        param: ParamId::Fader(StripId::Track(t)),
+        points: vec![
+            dubstage_model::AutoPoint::new(48_000, 0.0),
+            dubstage_model::AutoPoint::new(72_000, -12.5),
+        ],
+    })
+    .expect("lane");
+    s.apply(Command::SetLane {
+        param: ParamId::Mute(StripId::Master),
+        points: Vec::new(),
+    })
+    .expect("no lane");
+    let clip = s.project().tracks[0].clips[0].id;
+    s.apply(Command::SetClipEnvelope {
+        clip,
+        points: vec![dubstage_model::EnvPoint {
+            at: SamplePos(60_000),
+            db: -4.0,
+        }],
+    })
+    .expect("envelope");
     let mut p = s.project().clone();
     p.frame_rate = FrameRate::FPS_29_97_DF;
     p
@@ -67,9 +90,12 @@ fn save_and_load_round_trip_with_relative_paths() {
         text.contains("\"audio/line one.wav\""),
         "paths are relative: {text}"
     );
+    assert!(text.contains("automation:"), "{text}");
+    assert!(text.contains("gain_envelope:"), "{text}");
     let loaded = file::load(&path).expect("load");
     assert!(loaded.warnings.is_empty());
     assert_eq!(loaded.project, p);
+    assert_eq!(loaded.project.automation.len(), 1);
     // Saving again keeps the previous file as a backup, and leaves no temp files.
     file::save(&p, &path).expect("save again");
     assert!(base.join("scene.dubstage.bak").exists());
@@ -253,4 +279,24 @@ fn a_deeply_nested_file_says_so_in_plain_words() {
         !e.contains("serde_stacker") && !e.contains("recursion_limit"),
         "{e}"
     );
+}
+
+#[test]
+fn a_version_3_file_loads_without_automation_and_bad_lanes_are_named() {
+    let v3 = "(format_version: 3, project: (name: \"x\"))";
+    let loaded = load_text(v3).expect("a version 3 file loads");
+    assert!(loaded.project.automation.is_empty());
+    // A lane of a track that is not there is dropped with a warning; a
+    // lane value that is not a number is refused.
+    let orphan = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Track(999)), points: [(at: 0, value: -3.0)])]))";
+    let loaded = load_text(orphan).expect("loads");
+    assert!(loaded.project.automation.is_empty());
+    assert!(loaded.warnings.iter().any(|w| w.contains("automation lane")), "{:?}", loaded.warnings);
+    let nan = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Master), points: [(at: 0, value: NaN)])]))";
+    assert!(load_text(nan).is_err());
+    // Out of order points are sorted.
+    let unsorted = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Master), points: [(at: 50, value: -3.0), (at: 10, value: 1.0)])]))";
+    let loaded = load_text(unsorted).expect("loads");
+    let at: Vec<i64> = loaded.project.automation[0].points.iter().map(|q| q.at.0).collect();
+    assert_eq!(at, vec![10, 50]);
 }

@@ -1106,13 +1106,34 @@ fn info(path: &Path) -> Result<()> {
             } else {
                 c.name.as_str()
             };
+            let envelope = if c.gain_envelope.is_empty() {
+                String::new()
+            } else {
+                format!(", gain envelope of {} points", c.gain_envelope.len())
+            };
             println!(
-                "        {} – {}  {:<24} {:.2} s, {:+.1} dB",
+                "        {} – {}  {:<24} {:.2} s, {:+.1} dB{envelope}",
                 map.timecode_at(c.position),
                 map.timecode_at(c.end()),
                 name,
                 rate.to_seconds(c.length),
                 c.gain_db
+            );
+        }
+    }
+    if !p.automation.is_empty() {
+        println!("Automation {} lanes", p.automation.len());
+        for l in &p.automation {
+            let (Some(first), Some(last)) = (l.points.first(), l.points.last()) else {
+                continue;
+            };
+            println!(
+                "        {}: {} point{}, {} – {}",
+                p.lane_label(l.param),
+                l.points.len(),
+                if l.points.len() == 1 { "" } else { "s" },
+                map.timecode_at(first.at),
+                map.timecode_at(last.at)
             );
         }
     }

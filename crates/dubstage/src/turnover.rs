@@ -126,6 +126,7 @@ pub fn project_json(p: &Project) -> String {
                         "media": m.map(|m| m.path.display().to_string()),
                         "media_name": m.map(|m| m.name.clone()),
                         "offline": m.is_none_or(|m| !m.path.is_file()),
+                        "gain_envelope": c.gain_envelope.iter().map(|e| json!({"at": e.at.0, "db": e.db})).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -159,6 +160,19 @@ pub fn project_json(p: &Project) -> String {
         .iter()
         .map(|m| json!({"name": m.name, "position": m.position.0}))
         .collect();
+    let automation: Vec<serde_json::Value> = p
+        .automation
+        .iter()
+        .map(|l| {
+            json!({
+                "param": p.lane_label(l.param),
+                "id": format!("{:?}", l.param),
+                "points": l.points.len(),
+                "first": l.points.first().map(|q| q.at.0),
+                "last": l.points.last().map(|q| q.at.0),
+            })
+        })
+        .collect();
     let doc = json!({
         "name": p.name,
         "sample_rate": p.sample_rate.hz(),
@@ -167,6 +181,7 @@ pub fn project_json(p: &Project) -> String {
         "tracks": tracks,
         "media": media,
         "markers": markers,
+        "automation": automation,
         "picture": p.picture.as_ref().map(|pic| json!({
             "path": pic.path.display().to_string(),
             "position": pic.position.0,
