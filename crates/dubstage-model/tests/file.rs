@@ -291,12 +291,23 @@ fn a_version_3_file_loads_without_automation_and_bad_lanes_are_named() {
     let orphan = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Track(999)), points: [(at: 0, value: -3.0)])]))";
     let loaded = load_text(orphan).expect("loads");
     assert!(loaded.project.automation.is_empty());
-    assert!(loaded.warnings.iter().any(|w| w.contains("automation lane")), "{:?}", loaded.warnings);
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("automation lane")),
+        "{:?}",
+        loaded.warnings
+    );
     let nan = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Master), points: [(at: 0, value: NaN)])]))";
     assert!(load_text(nan).is_err());
     // Out of order points are sorted.
     let unsorted = "(format_version: 4, project: (name: \"x\", automation: [(param: Fader(Master), points: [(at: 50, value: -3.0), (at: 10, value: 1.0)])]))";
     let loaded = load_text(unsorted).expect("loads");
-    let at: Vec<i64> = loaded.project.automation[0].points.iter().map(|q| q.at.0).collect();
+    let at: Vec<i64> = loaded.project.automation[0]
+        .points
+        .iter()
+        .map(|q| q.at.0)
+        .collect();
     assert_eq!(at, vec![10, 50]);
 }

@@ -89,7 +89,7 @@ fn always(_: &EditorApp) -> bool {
 }
 
 fn has_selection(a: &EditorApp) -> bool {
-    !a.editor.selection.is_empty()
+    !a.editor.selection.is_empty() || !a.editor.lane_selection.is_empty()
 }
 
 fn has_track(a: &EditorApp) -> bool {
@@ -552,6 +552,21 @@ pub const ACTIONS: &[Action] = &[
     ),
     action!("track.delete", Track, "Delete Track", [], has_track, |a| a
         .delete_selected_track()),
+    action!(
+        "track.volume_lane",
+        Track,
+        "Show Volume Automation",
+        [k(NONE, Key::A)],
+        has_track,
+        |a| {
+            if let Some(t) = a.editor.selected_track {
+                a.editor.view.toggle_lane(
+                    t,
+                    dubstage_model::ParamId::Fader(dubstage_model::StripId::Track(t)),
+                );
+            }
+        }
+    ),
     // Picture
     action!(
         "picture.set",
@@ -804,6 +819,17 @@ pub const ACTIONS: &[Action] = &[
             a.editor.view.snap = !a.editor.view.snap
         }),
         |a| a.editor.view.snap,
+    ),
+    toggle(
+        action!(
+            "view.clip_gain_lines",
+            View,
+            "Clip Gain Lines (Alt+Click Adds a Point)",
+            [],
+            always,
+            |a| { a.editor.view.clip_gain_lines = !a.editor.view.clip_gain_lines }
+        ),
+        |a| a.editor.view.clip_gain_lines,
     ),
     // Help
     action!(

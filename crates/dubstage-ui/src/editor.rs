@@ -72,6 +72,8 @@ pub struct Editor {
     /// The audio engine and what it is doing.
     pub transport: crate::transport::Transport,
     pub selection: BTreeSet<ClipId>,
+    /// Selected automation points: (lane, point time).
+    pub lane_selection: Vec<(dubstage_model::ParamId, SamplePos)>,
     pub selected_track: Option<TrackId>,
     pub view: View,
     pub show_mixer: bool,
@@ -116,6 +118,7 @@ impl Editor {
     /// Decodes the project's media now; missing files become offline clips.
     pub fn new(project: Project, path: Option<PathBuf>, engine: AudioEngine) -> Editor {
         let mut e = Editor {
+            lane_selection: Vec::new(),
             session: Session::new(project),
             path,
             sources: Sources::new(),
@@ -671,7 +674,35 @@ impl Editor {
         self.apply_group("Split", cmds);
     }
 
+    /// Deletes the selected automation points (one undo step).
+    pub fn delete_lane_points(&mut self) {
+        let mut params: Vec<dubstage_model::ParamId> =
+            self.lane_selection.iter().map(|(p, _)| *p).collect();
+        params.sort();
+        params.dedup();
+        let cmds: Vec<Command> = params
+            .into_iter()
+            .filter_map(|param| {
+                let lane = self.project().lane(param)?;
+                let points = lane
+                    .points
+                    .iter()
+                    .filter(|q| !self.lane_selection.contains(&(param, q.at)))
+                    .copied()
+                    .collect();
+                Some(Command::SetLane { param, points })
+            })
+            .collect();
+        if self.apply_group("Delete Automation", cmds).is_some() {
+            self.lane_selection.clear();
+        }
+    }
+
     pub fn delete_selection(&mut self) {
+        if !self.lane_selection.is_empty() {
+            self.delete_lane_points();
+            return;
+        }
         let cmds: Vec<Command> = self
             .selection
             .iter()

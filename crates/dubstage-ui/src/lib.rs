@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod automation;
 pub mod dialogs;
 pub mod editor;
 pub mod export;

@@ -55,6 +55,14 @@ pub enum Drag {
     },
     /// The playhead dragged in the ruler: locates live (picture follows).
     Scrub,
+    /// A clip-gain envelope point dragged: the envelope when it began,
+    /// which point, and where the pointer was pressed.
+    Envelope {
+        clip: ClipId,
+        original: Vec<dubstage_model::EnvPoint>,
+        index: usize,
+        start: Pos2,
+    },
 }
 
 /// Timeline state that lives between frames.
@@ -87,6 +95,10 @@ pub struct TimelineState {
     /// A library sound dropped on the timeline: what, on which track (a new
     /// one when `None`), where.
     pub spot_drop: Option<(crate::library::SpotPayload, Option<TrackId>, SamplePos)>,
+    /// Automation lane gestures.
+    pub lanes: crate::automation::LaneUi,
+    /// A clip-gain envelope shown while one of its points is dragged.
+    envelope_preview: Option<(ClipId, Vec<dubstage_model::EnvPoint>)>,
 }
 
 impl TimelineState {
@@ -434,7 +446,7 @@ pub fn track_rows(editor: &Editor) -> Vec<(f32, f32)> {
         .tracks
         .iter()
         .map(|t| {
-            let h = editor.view.height_of(t.id);
+            let h = editor.view.row_height(t.id);
             let row = (y, h);
             y += h;
             row
@@ -448,7 +460,7 @@ fn content_height(editor: &Editor) -> f32 {
         .project()
         .tracks
         .iter()
-        .map(|t| editor.view.height_of(t.id))
+        .map(|t| editor.view.row_height(t.id))
         .sum()
 }
 
@@ -756,11 +768,13 @@ fn tracks_ui(
         pos2(area.left(), full.bottom()),
     );
     for (ti, tid) in tracks.iter().enumerate() {
-        let (y, h) = rows[ti];
+        let (y, row_h) = rows[ti];
         let top = area.top() + y - editor.view.scroll_y;
-        if top > full.bottom() || top + h < area.top() {
+        if top > full.bottom() || top + row_h < area.top() {
             continue;
         }
+        // The clips' part of the row; the automation lanes below it.
+        let h = editor.view.height_of(*tid);
         let lane = Rect::from_min_max(pos2(area.left(), top), pos2(area.right(), top + h));
         let selected = editor.selected_track == Some(*tid);
         let lane_fill = if selected {
@@ -778,6 +792,36 @@ fn tracks_ui(
             header_clip,
         );
         clips_ui(ui, editor, state, map, *tid, ti, lane, area);
+        let lanes: Vec<dubstage_model::ParamId> = editor.view.lanes_of(*tid).to_vec();
+        let lh = editor.view.lane_height;
+        for (k, param) in lanes.into_iter().enumerate() {
+            let y0 = top + h + k as f32 * lh;
+            if y0 > full.bottom() || y0 + lh < area.top() {
+                continue;
+            }
+            let rect = Rect::from_min_max(pos2(area.left(), y0), pos2(area.right(), y0 + lh))
+                .intersect(area);
+            let header = Rect::from_min_max(pos2(full.left(), y0), pos2(area.left(), y0 + lh))
+                .intersect(header_clip);
+            if rect.height() <= 1.0 {
+                continue;
+            }
+            let mut ui_lane = ui.new_child(
+                egui::UiBuilder::new()
+                    .id_salt(("automation", *tid, param))
+                    .max_rect(rect.union(header)),
+            );
+            crate::automation::lane_ui(
+                &mut ui_lane,
+                editor,
+                &mut state.lanes,
+                map,
+                *tid,
+                param,
+                header,
+                rect,
+            );
+        }
     }
     // Drop preview for a move across tracks.
     if let (Some(Drag::Move { clips, .. }), Some((dt, dtrack))) = (&state.drag, state.preview) {
@@ -979,6 +1023,40 @@ fn track_menu(
                 }
             }
         });
+        ui.menu_button("Automation", |ui| {
+            for (group, params) in crate::automation::lanes_for(editor.project(), id) {
+                let mut show = |ui: &mut egui::Ui, params: &[(dubstage_model::ParamId, String)]| {
+                    for (param, label) in params {
+                        let mut on = editor.view.lanes_of(id).contains(param);
+                        let has = editor.project().lane(*param).is_some();
+                        let text = if has {
+                            format!("{label} •")
+                        } else {
+                            label.clone()
+                        };
+                        if ui.checkbox(&mut on, text).changed() {
+                            editor.view.toggle_lane(id, *param);
+                        }
+                    }
+                };
+                if group == "Track" {
+                    show(ui, &params);
+                } else {
+                    ui.menu_button(group, |ui| show(ui, &params));
+                }
+            }
+            ui.separator();
+            if ui
+                .add_enabled(
+                    !editor.view.lanes_of(id).is_empty(),
+                    egui::Button::new("Hide All Lanes"),
+                )
+                .clicked()
+            {
+                editor.view.lanes.remove(&id);
+                ui.close();
+            }
+        });
         ui.menu_button("Height", |ui| {
             let current = editor.view.height_of(id);
             for (name, h) in crate::editor::TRACK_HEIGHTS {
@@ -1125,6 +1203,50 @@ fn clips_ui(
                 Color32::from_white_alpha(200),
             );
         }
+        // The clip-gain envelope: a line over the waveform (0 dB when it
+        // has no points), its points to drag.
+        let envelope: Vec<dubstage_model::EnvPoint> = match &state.envelope_preview {
+            Some((id, pts)) if *id == c.id => pts.clone(),
+            _ => c.gain_envelope.clone(),
+        };
+        let env_rect = rect.shrink2(vec2(0.0, 3.0));
+        let env_y =
+            |db: f32| env_rect.bottom() - crate::automation::Scale::Db.norm(db) * env_rect.height();
+        let env_x = |at: i64| map.x((c.position.0 + at - c.source_offset.0) as f64);
+        let env_points: Vec<Pos2> = envelope
+            .iter()
+            .map(|e| pos2(env_x(e.at.0), env_y(e.db)))
+            .collect();
+        let show_env = editor.view.clip_gain_lines && rect.height() >= 30.0;
+        if show_env {
+            let env_colour = Color32::from_rgb(255, 200, 90);
+            let mut line = Vec::new();
+            let mut x = rect.left().max(area.left());
+            let right = rect.right().min(area.right());
+            while x <= right {
+                let t = map.sample(x).round() as i64;
+                let s = c.source_offset.0 + (t - c.position.0);
+                let db = dubstage_model::automation::envelope_db(&envelope, s) as f32;
+                line.push(pos2(x, env_y(db)));
+                x += 3.0;
+            }
+            let alpha = if envelope.is_empty() { 0.35 } else { 0.9 };
+            painter.add(egui::Shape::line(
+                line,
+                Stroke::new(1.2, env_colour.gamma_multiply(alpha)),
+            ));
+            for pt in &env_points {
+                if rect.contains(*pt) {
+                    painter.circle_filled(*pt, 3.5, env_colour);
+                }
+            }
+        }
+        let env_hit = |p: Pos2| {
+            if !show_env {
+                return None;
+            }
+            env_points.iter().position(|q| q.distance(p) <= 6.0)
+        };
         // Interact.
         let id = ui.scope_id().with(("clip", c.id.0));
         let r = ui.interact(rect.intersect(area), id, Sense::click_and_drag());
@@ -1138,7 +1260,9 @@ fn clips_ui(
         });
         let hover = r.hover_pos();
         let zone = |p: Pos2| {
-            if rect.width() > 40.0 && h_in.expand(2.0).contains(p) {
+            if let Some(i) = env_hit(p) {
+                Zone::Envelope(i)
+            } else if rect.width() > 40.0 && h_in.expand(2.0).contains(p) {
                 Zone::FadeIn
             } else if rect.width() > 40.0 && h_out.expand(2.0).contains(p) {
                 Zone::FadeOut
@@ -1159,11 +1283,38 @@ fn clips_ui(
                     egui::CursorIcon::ResizeHorizontal
                 }
                 Zone::Gain => egui::CursorIcon::ResizeVertical,
+                Zone::Envelope(_) => egui::CursorIcon::Move,
                 Zone::Body => egui::CursorIcon::Grab,
             };
             ui.ctx().set_cursor_icon(icon);
         }
-        if r.clicked() {
+        // Alt+click: a clip-gain point at the pointer, or off the point
+        // under it.
+        let alt_click = r.clicked() && ui.input(|i| i.modifiers.alt) && show_env;
+        if alt_click && let Some(p) = r.interact_pointer_pos() {
+            let mut pts = c.gain_envelope.clone();
+            match env_hit(p) {
+                Some(i) => {
+                    pts.remove(i);
+                }
+                None => {
+                    let t = map.sample(p.x).round() as i64;
+                    let at = c.source_offset.0 + (t - c.position.0);
+                    let n = (env_rect.bottom() - p.y) / env_rect.height().max(1.0);
+                    let db = crate::automation::Scale::Db.value(n).clamp(-144.0, 24.0);
+                    let db = (db * 10.0).round() / 10.0;
+                    pts.retain(|e| e.at.0 != at);
+                    pts.push(dubstage_model::EnvPoint {
+                        at: SamplePos(at),
+                        db,
+                    });
+                }
+            }
+            editor.apply(Command::SetClipEnvelope {
+                clip: c.id,
+                points: pts,
+            });
+        } else if r.clicked() {
             let m = ui.input(|i| i.modifiers);
             if m.shift || m.command {
                 if !editor.selection.remove(&c.id) {
@@ -1198,6 +1349,12 @@ fn clips_ui(
             }
             editor.selected_track = Some(tid);
             state.drag = Some(match zone(p) {
+                Zone::Envelope(index) => Drag::Envelope {
+                    clip: c.id,
+                    original: c.gain_envelope.clone(),
+                    index,
+                    start: p,
+                },
                 Zone::FadeIn => Drag::FadeIn { clip: c.id },
                 Zone::FadeOut => Drag::FadeOut { clip: c.id },
                 Zone::Gain => Drag::Gain {
@@ -1245,6 +1402,8 @@ fn clips_ui(
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Zone {
+    /// A clip-gain envelope point.
+    Envelope(usize),
     FadeIn,
     FadeOut,
     Gain,
@@ -1605,6 +1764,34 @@ fn drag_update(editor: &mut Editor, state: &mut TimelineState, map: &Mapping, ar
         | Some(Drag::Scrub) => {
             state.preview = Some((s.0, 0));
         }
+        Some(Drag::Envelope {
+            clip,
+            original,
+            index,
+            start,
+        }) => {
+            let Some((track, c)) = editor.project().clip(clip) else {
+                return;
+            };
+            let h = (editor.view.height_of(track.id) - 10.0).max(10.0);
+            let Some(e) = original.get(index).copied() else {
+                return;
+            };
+            let scale = crate::automation::Scale::Db;
+            let n = scale.norm(e.db) - (p.y - start.y) / h;
+            let db = ((scale.value(n) * 10.0).round() / 10.0).clamp(-144.0, 24.0);
+            let dt = (map.sample(p.x) - map.sample(start.x)).round() as i64;
+            // Within the clip's part of the source.
+            let lo = c.source_offset.0;
+            let hi = c.source_offset.0 + c.length.0 - 1;
+            let mut pts = original.clone();
+            pts[index] = dubstage_model::EnvPoint {
+                at: SamplePos((e.at.0 + dt).clamp(lo.min(e.at.0), hi.max(e.at.0))),
+                db,
+            };
+            state.envelope_preview = Some((clip, pts));
+            state.preview = Some((0, 0));
+        }
         Some(Drag::Gain {
             start_db,
             start_y,
@@ -1697,6 +1884,13 @@ fn drag_finish(
                 clip,
                 gain_db: v as f32 / 10.0,
             });
+        }
+        Drag::Envelope { clip, .. } => {
+            if let Some((id, pts)) = state.envelope_preview.take()
+                && id == clip
+            {
+                editor.apply(Command::SetClipEnvelope { clip, points: pts });
+            }
         }
         Drag::Range { .. } | Drag::Scrub => {}
     }

@@ -1,7 +1,7 @@
 //! What the timeline shows: zoom, scroll, track heights, waveform zoom,
 //! follow and snap. Kept in the project file (`SavedView`) across reopen.
 
-use dubstage_model::TrackId;
+use dubstage_model::{ParamId, TrackId};
 use std::collections::HashMap;
 
 /// What the timeline shows: zoom, scroll, track heights.
@@ -24,6 +24,12 @@ pub struct View {
     /// Scroll continuously (playhead fixed on screen) instead of by pages.
     pub follow_continuous: bool,
     pub snap: bool,
+    /// The automation lanes shown under each track, in order.
+    pub lanes: HashMap<TrackId, Vec<ParamId>>,
+    /// The height of an automation lane.
+    pub lane_height: f32,
+    /// Clip-gain lines drawn (and editable) over the clips.
+    pub clip_gain_lines: bool,
 }
 
 /// Track heights offered in menus (label, points).
@@ -54,6 +60,30 @@ impl View {
             .insert(track, h.clamp(MIN_TRACK_HEIGHT, MAX_TRACK_HEIGHT));
     }
 
+    /// The lanes shown under a track.
+    pub fn lanes_of(&self, track: TrackId) -> &[ParamId] {
+        self.lanes.get(&track).map_or(&[], Vec::as_slice)
+    }
+
+    /// A track's row: its clips and the lanes under them.
+    pub fn row_height(&self, track: TrackId) -> f32 {
+        self.height_of(track) + self.lanes_of(track).len() as f32 * self.lane_height
+    }
+
+    /// Shows a parameter's lane under a track, or hides it.
+    pub fn toggle_lane(&mut self, track: TrackId, param: ParamId) {
+        let v = self.lanes.entry(track).or_default();
+        match v.iter().position(|p| *p == param) {
+            Some(i) => {
+                v.remove(i);
+            }
+            None => v.push(param),
+        }
+        if v.is_empty() {
+            self.lanes.remove(&track);
+        }
+    }
+
     /// Sets every track's height (clamped), dropping per-track heights.
     pub fn set_all_heights(&mut self, h: f32) {
         self.track_height = h.clamp(MIN_TRACK_HEIGHT, MAX_TRACK_HEIGHT);
@@ -73,6 +103,9 @@ impl Default for View {
             follow: true,
             follow_continuous: false,
             snap: true,
+            lanes: HashMap::new(),
+            lane_height: crate::automation::LANE_HEIGHT,
+            clip_gain_lines: true,
         }
     }
 }

@@ -1,0 +1,172 @@
+//! Automation lanes in the timeline, driven as a user would: show a lane,
+//! click to add points, drag one, delete it, undo, each one step.
+
+mod common;
+
+use common::*;
+use dubstage_model::{ParamId, StripId};
+use egui::{Key, Modifiers, vec2};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn a_volume_lane_is_shown_edited_by_clicks_and_drags_and_undone_step_by_step() {
+    let (mut h, _p) = demo();
+    let track = h.state().editor.project().tracks[0].clone();
+    let fader = ParamId::Fader(StripId::Track(track.id));
+    h.state_mut().editor.selected_track = Some(track.id);
+    // A shows the selected track's volume lane.
+    h.key_press(Key::A);
+    h.run_steps(2);
+    assert_eq!(h.state().editor.view.lanes_of(track.id), &[fader]);
+    let label = format!("{} Volume automation lane", track.name);
+    let rect = h.get_by_label(&label).rect();
+    // A click adds a point at the pointer (snapped to a frame) ...
+    h.get_by_label(&label).click();
+    h.run_steps(2);
+    let lane = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("a lane")
+        .clone();
+    assert_eq!(lane.points.len(), 1);
+    let first = lane.points[0];
+    assert_eq!(h.state().editor.session.undo_label(), Some("Automation"));
+    // ... a second one to its right, lower.
+    let second_at = rect.center() + vec2(120.0, 14.0);
+    drag(&mut h, second_at, second_at);
+    h.run_steps(1);
+    let lane = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .clone();
+    assert_eq!(lane.points.len(), 2, "{lane:?}");
+    assert!(lane.points[1].value < first.value);
+    // Dragging the second point up raises it, one undo step.
+    drag(&mut h, second_at, second_at - vec2(0.0, 10.0));
+    let raised = h.state().editor.project().lane(fader).expect("lane").points[1];
+    assert!(raised.value > lane.points[1].value, "{raised:?}");
+    assert_eq!(
+        raised.at, lane.points[1].at,
+        "a vertical drag keeps the time"
+    );
+    // Delete removes the selected point (the dragged one).
+    h.key_press(Key::Delete);
+    h.run_steps(2);
+    let now = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .clone();
+    assert_eq!(now.points, vec![first]);
+    // Undo, step by step: the point back, its move undone, then gone.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(
+        h.state().editor.project().lane(fader).expect("lane").points[1],
+        raised
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(
+        h.state().editor.project().lane(fader).expect("lane").points,
+        lane.points
+    );
+    for _ in 0..2 {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+        h.run_steps(1);
+    }
+    assert!(h.state().editor.project().lane(fader).is_none());
+    // A again hides the lane.
+    h.key_press(Key::A);
+    h.run_steps(1);
+    assert!(h.state().editor.view.lanes_of(track.id).is_empty());
+}
+
+#[test]
+fn alt_click_draws_a_clip_gain_envelope_and_its_point_drags_with_undo() {
+    let (mut h, _p) = demo();
+    let name = "Room tone A";
+    let label = format!("{name} clip");
+    let rect = h.get_by_label(&label).rect();
+    let clip = clip_by_name(h.state().editor.project(), name).id;
+    // Alt+click at a third of the clip, then at two thirds, lower.
+    let a = rect.left_center() + vec2(rect.width() / 3.0, 0.0);
+    let b = rect.left_center() + vec2(2.0 * rect.width() / 3.0, 12.0);
+    for p in [a, b] {
+        alt_click(&mut h, p);
+    }
+    let env = |h: &egui_kittest::Harness<'static, dubstage_ui::EditorApp>| {
+        h.state()
+            .editor
+            .project()
+            .clip(clip)
+            .expect("clip")
+            .1
+            .gain_envelope
+            .clone()
+    };
+    let pts = env(&h);
+    assert_eq!(pts.len(), 2, "{pts:?}");
+    assert!(pts[1].db < pts[0].db);
+    assert_eq!(
+        h.state().editor.session.undo_label(),
+        Some("Clip Gain Envelope")
+    );
+    // The first point dragged down lowers it, one step.
+    let at = pos_of(&h, clip, 0);
+    drag(&mut h, at, at + vec2(0.0, 8.0));
+    let moved = env(&h);
+    assert!(moved[0].db < pts[0].db, "{moved:?}");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(env(&h), pts);
+    // Alt+click on a point removes it.
+    let at = pos_of(&h, clip, 1);
+    alt_click(&mut h, at);
+    assert_eq!(env(&h), vec![pts[0]]);
+}
+
+/// A click with Alt held.
+fn alt_click(h: &mut egui_kittest::Harness<'static, dubstage_ui::EditorApp>, p: egui::Pos2) {
+    h.event(egui::Event::ModifiersChanged(Modifiers::ALT));
+    h.event(egui::Event::PointerMoved(p));
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: p,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::ALT,
+        });
+    }
+    h.run_steps(2);
+    h.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    h.run_steps(1);
+}
+
+/// Where envelope point `i` of `clip` is drawn.
+fn pos_of(
+    h: &egui_kittest::Harness<'static, dubstage_ui::EditorApp>,
+    clip: dubstage_model::ClipId,
+    i: usize,
+) -> egui::Pos2 {
+    let e = h.state().editor.project();
+    let (_, c) = e.clip(clip).expect("clip");
+    let name = c.name.clone();
+    let point = c.gain_envelope[i];
+    let rect = h.get_by_label(&format!("{name} clip")).rect();
+    let v = &h.state().editor.view;
+    let x = rect.left()
+        + ((c.position.0 + point.at.0 - c.source_offset.0 - c.position.0) as f64
+            / v.samples_per_point) as f32;
+    let inner = rect.shrink2(vec2(0.0, 3.0));
+    let y = inner.bottom() - dubstage_ui::automation::Scale::Db.norm(point.db) * inner.height();
+    egui::pos2(x, y)
+}
