@@ -156,6 +156,8 @@ pub(crate) struct PlanInsert {
     /// Automated parameters (by index in the kind's table) and bypass.
     pub(crate) lanes: Vec<(u16, Curve)>,
     pub(crate) bypass_lane: Option<Curve>,
+    /// A control of it is held: its lanes wait.
+    pub(crate) touched: bool,
 }
 
 /// A fixed delay for latency compensation (planar, up to two channels).
@@ -239,6 +241,8 @@ pub(crate) struct PlanSend {
 pub(crate) struct SendAuto {
     pub(crate) level: Option<Curve>,
     pub(crate) mute: Option<Curve>,
+    /// Its control is held: the live level and mute apply.
+    pub(crate) touched: bool,
     pub(crate) gain: Vec<f32>,
     pub(crate) tmp: Vec<f32>,
 }
@@ -258,6 +262,10 @@ pub(crate) struct StripAuto {
     /// Buses: the master fader's gains for the stem.
     pub(crate) stem: Vec<f32>,
     pub(crate) law: PanLaw,
+    /// Held controls: their live value, not the lane, applies.
+    pub(crate) fader_touched: bool,
+    pub(crate) pan_touched: bool,
+    pub(crate) mute_touched: bool,
 }
 
 impl StripAuto {
@@ -266,21 +274,34 @@ impl StripAuto {
         self.pan.is_some() || self.mute.is_some()
     }
 
+    /// The fader lane, unless its control is held.
+    pub(crate) fn fader_lane(&self) -> Option<&Curve> {
+        self.fader.as_ref().filter(|_| !self.fader_touched)
+    }
+
+    pub(crate) fn pan_lane(&self) -> Option<&Curve> {
+        self.pan.as_ref().filter(|_| !self.pan_touched)
+    }
+
+    pub(crate) fn mute_lane(&self) -> Option<&Curve> {
+        self.mute.as_ref().filter(|_| !self.mute_touched)
+    }
+
     /// Fills this block's gains for timeline samples `t..t + n`.
     pub(crate) fn fill(&mut self, mono: bool, t: i64, n: usize) {
         let law = self.law;
-        match &self.fader {
+        match self.fader.as_ref().filter(|_| !self.fader_touched) {
             Some(c) => c.fill_gain(t, &mut self.gf[..n]),
             None => self.gf[..n].fill(1.0),
         }
-        match &self.pan {
+        match self.pan.as_ref().filter(|_| !self.pan_touched) {
             Some(c) => c.fill_pan(law, mono, t, &mut self.pl[..n], &mut self.pr[..n]),
             None => {
                 self.pl[..n].fill(1.0);
                 self.pr[..n].fill(1.0);
             }
         }
-        if let Some(m) = &self.mute {
+        if let Some(m) = self.mute.as_ref().filter(|_| !self.mute_touched) {
             let (pl, pr) = (&mut self.pl[..n], &mut self.pr[..n]);
             for (k, (l, r)) in pl.iter_mut().zip(pr.iter_mut()).enumerate() {
                 if m.value(t + k as i64) >= 0.5 {
@@ -532,10 +553,9 @@ pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32)
     let c = s.controls;
     // An automated fader or pan is applied per sample from its lane; the
     // ramps carry the rest.
-    let (fader_lane, pan_lane) = s
-        .auto
-        .as_ref()
-        .map_or((false, false), |a| (a.fader.is_some(), a.pan.is_some()));
+    let (fader_lane, pan_lane) = s.auto.as_ref().map_or((false, false), |a| {
+        (a.fader_lane().is_some(), a.pan_lane().is_some())
+    });
     let level = if fader_lane { 1.0 } else { c.level };
     let g = if audible { level } else { 0.0 };
     let (pl, pr) = match s.kind {
@@ -553,6 +573,7 @@ pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32)
         let (level_lane, mute_lane) = send
             .auto
             .as_ref()
+            .filter(|a| !a.touched)
             .map_or((false, false), |a| (a.level.is_some(), a.mute.is_some()));
         let level = if level_lane { 1.0 } else { send.level };
         let v = if send.mute && !mute_lane { 0.0 } else { level };
@@ -563,7 +584,73 @@ pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32)
 /// Whether a strip's mute is automated (its static mute then does not
 /// count: the lane decides).
 pub(crate) fn mute_automated(s: &PlanStrip) -> bool {
-    s.auto.as_ref().is_some_and(|a| a.mute.is_some())
+    s.auto.as_ref().is_some_and(|a| a.mute_lane().is_some())
+}
+
+/// A control held or let go: while held, its live value overrides its
+/// lane (real-time safe: flags only, then the ramps retargeted).
+pub(crate) fn touch(plan: &mut RenderPlan, id: ParamId, on: bool) {
+    let law = plan.pan_law;
+    let any_solo = plan
+        .strips
+        .iter()
+        .any(|s| matches!(s.kind, StripKind::Track(_)) && s.controls.solo);
+    for s in plan.strips.iter_mut() {
+        let mut changed = false;
+        if let Some(a) = s.auto.as_mut() {
+            match id {
+                ParamId::Fader(x) if x == s_id(s.kind) => {
+                    a.fader_touched = on;
+                    changed = true;
+                }
+                ParamId::Pan(x) if x == s_id(s.kind) => {
+                    a.pan_touched = on;
+                    changed = true;
+                }
+                ParamId::Mute(x) if x == s_id(s.kind) => {
+                    a.mute_touched = on;
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        for send in s.sends.iter_mut() {
+            if let (ParamId::SendLevel(x) | ParamId::SendMute(x), Some(sa)) =
+                (id, send.auto.as_mut())
+                && x == send.id
+            {
+                sa.touched = on;
+                changed = true;
+            }
+        }
+        for ins in s.inserts.iter_mut() {
+            if let ParamId::Insert(x, _) | ParamId::Bypass(x) = id
+                && x == ins.id
+            {
+                ins.touched = on;
+            }
+        }
+        if changed {
+            let c = s.controls;
+            let mute = c.mute && !mute_automated(s);
+            let audible = match s.kind {
+                StripKind::Track(_) => {
+                    dubstage_model::mixer::audible(mute, c.solo, c.solo_safe, any_solo)
+                }
+                StripKind::Bus(_) => !mute,
+                StripKind::Master => true,
+            };
+            retarget(s, law, audible, crate::rt::CONTROL_RAMP);
+        }
+    }
+}
+
+fn s_id(k: StripKind) -> StripId {
+    match k {
+        StripKind::Track(t) => StripId::Track(t),
+        StripKind::Bus(b) => StripId::Bus(b),
+        StripKind::Master => StripId::Master,
+    }
 }
 
 impl Compiler {
@@ -773,6 +860,7 @@ impl Compiler {
                     meter: insert_meters.len(),
                     lanes,
                     bypass_lane,
+                    touched: false,
                 });
                 insert_meters.push(ins.id);
             }
@@ -794,6 +882,7 @@ impl Compiler {
                         Box::new(SendAuto {
                             level,
                             mute,
+                            touched: false,
                             gain: vec![0.0; max_block],
                             tmp: vec![0.0; 2 * max_block],
                         })
@@ -1027,6 +1116,9 @@ fn strip_auto(project: &Project, sid: StripId, max_block: usize) -> Option<Box<S
             Vec::new()
         },
         law: project.pan_law,
+        fader_touched: false,
+        pan_touched: false,
+        mute_touched: false,
     }))
 }
 

@@ -821,7 +821,7 @@ fn strip_local(
         let (bl, br) = s.buf.split_at_mut(mb);
         scale_ramped(&mut bl[..n], s.out_l);
         scale_ramped(&mut br[..n], s.out_r);
-        if let Some(a) = s.auto.as_mut().filter(|a| a.fader.is_some()) {
+        if let Some(a) = s.auto.as_mut().filter(|a| a.fader_lane().is_some()) {
             a.fill(false, start - s.lag_in, n);
             for (v, g) in bl[..n].iter_mut().zip(&a.gf[..n]) {
                 *v *= g;
@@ -852,7 +852,7 @@ fn strip_local(
         };
         let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
         split_rows(&mut s.buf, mb, n, &mut rows);
-        if ins.lanes.is_empty() && ins.bypass_lane.is_none() {
+        if ins.touched || (ins.lanes.is_empty() && ins.bypass_lane.is_none()) {
             slot.proc.processor().process(&mut rows[..s.channels], key);
         } else {
             // Automated: in runs on the 64-sample grid of the timeline,
@@ -1005,11 +1005,11 @@ fn strip_route(
         let (sl, sr) = match send.auto.as_deref_mut() {
             Some(sa) => {
                 let t = start - s.lag_out;
-                match &sa.level {
+                match sa.level.as_ref().filter(|_| !sa.touched) {
                     Some(c) => c.fill_gain(t, &mut sa.gain[..n]),
                     None => sa.gain[..n].fill(1.0),
                 }
-                if let Some(m) = &sa.mute {
+                if let Some(m) = sa.mute.as_ref().filter(|_| !sa.touched) {
                     for (k, g) in sa.gain[..n].iter_mut().enumerate() {
                         if m.value(t + k as i64) >= 0.5 {
                             *g = 0.0;
@@ -1089,7 +1089,7 @@ fn strip_route(
             .checked_sub(i + 1)
             .and_then(|m| later.get(m))
             .and_then(|m| m.auto.as_deref())
-            .and_then(|a| a.fader.as_ref());
+            .and_then(|a| a.fader_lane());
         if let (Some(curve), Some(a)) = (master_lane, s.auto.as_deref_mut())
             && a.stem.len() >= n
         {

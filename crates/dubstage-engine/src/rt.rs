@@ -72,6 +72,9 @@ pub enum ToAudio {
     /// negative (J/K/L). Starts the transport; Play and Stop return to 1.
     Shuttle(i8),
     Control(Control),
+    /// A control is held (true) or let go (false): while held, its live
+    /// value overrides the parameter's automation lane.
+    Touch(ParamId, bool),
     /// Start auditioning a sound (replaces the one auditioning).
     Audition(Box<AuditionVoice>),
     AuditionStop,
@@ -751,6 +754,13 @@ impl AudioProcessor {
                         apply_control(old, None, c);
                     }
                 }
+                ToAudio::Touch(id, on) => {
+                    let (plan, _) = self.renderer.plan_and_pool();
+                    crate::plan::touch(plan, id, on);
+                    if let Some(old) = self.renderer.fading_mut() {
+                        crate::plan::touch(old, id, on);
+                    }
+                }
             }
         }
     }
@@ -1158,6 +1168,13 @@ impl AudioEngine {
 
     pub fn control(&mut self, c: Control) -> Result<(), SendError> {
         self.send(ToAudio::Control(c))
+    }
+
+    /// A control held or let go: while held its live value (from
+    /// [`AudioEngine::control`]) overrides its automation lane, from the
+    /// block the message reaches.
+    pub fn touch(&mut self, id: ParamId, on: bool) -> Result<(), SendError> {
+        self.send(ToAudio::Touch(id, on))
     }
 
     /// Drops the plans the audio thread has handed back. Call regularly (each UI frame).

@@ -424,3 +424,52 @@ fn the_callback_never_allocates_with_automation_and_plan_swaps() {
     }
     assert!(out.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn a_held_control_overrides_its_lane_until_it_is_let_go() {
+    let n = 4 * RATE;
+    let mut m = Mix::new();
+    let (t, _) = m.track(TrackKind::Dialogue, steady(n));
+    let fader = ParamId::Fader(StripId::Track(t));
+    m.lane(fader, &[(0, -20.0)]);
+    let (mut engine, mut p) = AudioEngine::pair(ProcessorConfig {
+        project_rate: RATE as u32,
+        device_rate: RATE as u32,
+        channels: 2,
+        max_block: 256,
+    });
+    engine
+        .send_project(m.s.project(), &m.sources)
+        .expect("plan");
+    engine.play().expect("play");
+    let mut out = vec![0.0f32; 256 * 2];
+    let mut level = |p: &mut dubstage_engine::AudioProcessor| {
+        for _ in 0..8 {
+            p.process(&mut out);
+        }
+        db(out[out.len() - 2])
+    };
+    let lane_level = level(&mut p);
+    // Held at 0 dB: the lane no longer applies.
+    engine.touch(fader, true).expect("touch");
+    engine
+        .control(dubstage_engine::Control::new(fader, 0.0))
+        .expect("control");
+    let held = level(&mut p);
+    assert!(
+        (held - lane_level - 20.0).abs() < 0.01,
+        "{held} vs {lane_level}"
+    );
+    // Let go: back on the lane.
+    engine.touch(fader, false).expect("release");
+    let released = level(&mut p);
+    assert!(
+        (released - lane_level).abs() < 0.01,
+        "{released} vs {lane_level}"
+    );
+    assert_no_alloc(|| {
+        for _ in 0..4 {
+            p.process(&mut out);
+        }
+    });
+}

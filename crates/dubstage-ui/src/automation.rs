@@ -529,3 +529,176 @@ mod tests {
         assert_eq!(Scale::Switch.value(0.7), 1.0);
     }
 }
+
+/// How a strip's automation plays and records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Mode {
+    /// Lanes are not played (the static values are).
+    Off,
+    /// Lanes play; controls move with them.
+    #[default]
+    Read,
+    /// While a control is held during playback, it writes; let go, it
+    /// glides back to the lane.
+    Touch,
+    /// From the first touch until stop it writes (holding the last value).
+    Latch,
+    /// Writes everything that plays, from play to stop.
+    Write,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 5] = [Mode::Off, Mode::Read, Mode::Touch, Mode::Latch, Mode::Write];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Off => "Off",
+            Mode::Read => "Read",
+            Mode::Touch => "Touch",
+            Mode::Latch => "Latch",
+            Mode::Write => "Write",
+        }
+    }
+
+    pub fn writes(self) -> bool {
+        matches!(self, Mode::Touch | Mode::Latch | Mode::Write)
+    }
+}
+
+/// The strip a parameter belongs to.
+pub fn strip_of(p: &Project, id: ParamId) -> Option<StripId> {
+    match id {
+        ParamId::Fader(s) | ParamId::Pan(s) | ParamId::Mute(s) => Some(s),
+        ParamId::Solo(t) | ParamId::SoloSafe(t) => Some(StripId::Track(t)),
+        ParamId::SendLevel(s) | ParamId::SendMute(s) | ParamId::SendPre(s) => {
+            p.find_send(s).map(|(strip, _)| strip)
+        }
+        ParamId::Insert(i, _) | ParamId::Bypass(i) => p.find_insert(i).map(|(s, _)| s),
+    }
+}
+
+/// One parameter being written during playback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    pub param: ParamId,
+    pub mode: Mode,
+    /// Where writing began.
+    pub from: i64,
+    pub points: Vec<AutoPoint>,
+    /// The control is held now.
+    pub touching: bool,
+    /// The value being written.
+    pub value: f32,
+}
+
+/// Automation modes per strip and the passes being written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Writer {
+    pub modes: std::collections::HashMap<StripId, Mode>,
+    pub passes: Vec<Pass>,
+    /// After a touch is let go, the lane is reached over this long.
+    pub glide_ms: f32,
+    pub(crate) was_playing: bool,
+    /// The strips whose automation was off in the last plan sent.
+    pub(crate) sent_modes: Vec<StripId>,
+}
+
+/// Points closer than this are not recorded (10 ms at 48 kHz).
+pub const WRITE_SPACING: i64 = 480;
+
+impl Writer {
+    /// The strips with automation off, sorted (a change sends a new plan).
+    pub(crate) fn modes_key(&self) -> Vec<StripId> {
+        let mut v: Vec<StripId> = self
+            .modes
+            .iter()
+            .filter(|(_, m)| **m == Mode::Off)
+            .map(|(s, _)| *s)
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn mode(&self, strip: StripId) -> Mode {
+        self.modes.get(&strip).copied().unwrap_or_default()
+    }
+
+    pub fn pass(&self, id: ParamId) -> Option<&Pass> {
+        self.passes.iter().find(|p| p.param == id)
+    }
+
+    /// Records `value` at `at` into the pass of `id` (a point per
+    /// [`WRITE_SPACING`] at most, the value always current).
+    pub fn record(&mut self, id: ParamId, at: i64, value: f32) {
+        if let Some(p) = self.passes.iter_mut().find(|p| p.param == id) {
+            p.value = value;
+            match p.points.last_mut() {
+                Some(last) if at - last.at.0 < WRITE_SPACING => {
+                    if at >= last.at.0 {
+                        last.value = value;
+                    }
+                }
+                _ => p.points.push(AutoPoint::new(at, value)),
+            }
+        }
+    }
+}
+
+/// The lane a finished pass leaves: the old points outside what it wrote,
+/// the written ones, the old value just before it began and (after a
+/// touch) a glide back to the old curve.
+pub fn merge_pass(
+    old: &[AutoPoint],
+    static_value: f32,
+    pass: &Pass,
+    end: i64,
+    glide: i64,
+    switch: bool,
+) -> Vec<AutoPoint> {
+    let old_at = |t: i64| value_at(old, t, switch).map_or(static_value, |v| v as f32);
+    let back = if pass.mode == Mode::Touch {
+        glide.max(1)
+    } else {
+        0
+    };
+    let until = end + back;
+    let mut out: Vec<AutoPoint> = old
+        .iter()
+        .filter(|q| q.at.0 < pass.from || q.at.0 > until)
+        .copied()
+        .collect();
+    // The curve before the pass stays as it was.
+    if pass.from > 0 || !old.is_empty() {
+        out.push(AutoPoint::new(pass.from - 1, old_at(pass.from - 1)));
+    }
+    let mut written: Vec<AutoPoint> = pass
+        .points
+        .iter()
+        .filter(|q| q.at.0 >= pass.from && q.at.0 <= end)
+        .copied()
+        .collect();
+    // Drop points that only repeat their neighbours' value.
+    let mut thin: Vec<AutoPoint> = Vec::with_capacity(written.len());
+    for (i, q) in written.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| written[j].value);
+        let next = written.get(i + 1).map(|n| n.value);
+        if prev == Some(q.value) && next == Some(q.value) {
+            continue;
+        }
+        thin.push(*q);
+    }
+    written = thin;
+    if let Some(last) = written.last()
+        && last.at.0 < end
+    {
+        written.push(AutoPoint::new(end, pass.value));
+    }
+    out.extend(written);
+    if back > 0 {
+        out.push(AutoPoint::new(until, old_at(until)));
+    } else if old.iter().any(|q| q.at.0 > end) || !old.is_empty() {
+        // After a latch or write pass the old curve resumes from stop.
+        out.push(AutoPoint::new(end + 1, old_at(end + 1)));
+    }
+    dubstage_model::automation::normalise(&out, |q| q.at.0)
+}

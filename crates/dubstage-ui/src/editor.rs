@@ -8,10 +8,10 @@
 use dubstage_engine::{AudioEngine, Sources};
 use dubstage_media::AudioBuffer;
 use dubstage_media::peaks::{CacheKey, PeakPyramid, cache_path};
-use dubstage_model::ParamId;
 use dubstage_model::{
     ClipId, Command, Created, MediaId, Project, SampleLen, SamplePos, Session, TrackId, file,
 };
+use dubstage_model::{ParamId, StripId};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +74,8 @@ pub struct Editor {
     pub selection: BTreeSet<ClipId>,
     /// Selected automation points: (lane, point time).
     pub lane_selection: Vec<(dubstage_model::ParamId, SamplePos)>,
+    /// Automation modes per strip, and the passes being written.
+    pub writer: crate::automation::Writer,
     pub selected_track: Option<TrackId>,
     pub view: View,
     pub show_mixer: bool,
@@ -119,6 +121,10 @@ impl Editor {
     pub fn new(project: Project, path: Option<PathBuf>, engine: AudioEngine) -> Editor {
         let mut e = Editor {
             lane_selection: Vec::new(),
+            writer: crate::automation::Writer {
+                glide_ms: 250.0,
+                ..Default::default()
+            },
             session: Session::new(project),
             path,
             sources: Sources::new(),
@@ -503,17 +509,57 @@ impl Editor {
     /// returned plans. Call once per frame.
     pub fn sync_engine(&mut self) {
         let rev = self.session.revision();
-        if self.compiled_revision != Some(rev) {
-            match self
-                .transport
-                .engine
-                .send_project(self.session.project(), &self.sources)
-            {
-                Ok(()) => self.compiled_revision = Some(rev),
+        let modes_key = self.writer.modes_key();
+        if self.compiled_revision != Some(rev) || self.writer.sent_modes != modes_key {
+            // Strips whose automation is off play their static values.
+            let off: Vec<StripId> = self
+                .writer
+                .modes
+                .iter()
+                .filter(|(_, m)| **m == crate::automation::Mode::Off)
+                .map(|(s, _)| *s)
+                .collect();
+            let sent = if off.is_empty() {
+                self.transport
+                    .engine
+                    .send_project(self.session.project(), &self.sources)
+            } else {
+                let mut p = self.session.project().clone();
+                let owner: Vec<bool> = p
+                    .automation
+                    .iter()
+                    .map(|l| {
+                        crate::automation::strip_of(&p, l.param).is_some_and(|s| off.contains(&s))
+                    })
+                    .collect();
+                let mut k = 0;
+                p.automation.retain(|_| {
+                    k += 1;
+                    !owner[k - 1]
+                });
+                self.transport.engine.send_project(&p, &self.sources)
+            };
+            match sent {
+                Ok(()) => {
+                    self.compiled_revision = Some(rev);
+                    self.writer.sent_modes = modes_key;
+                    // Held controls stay held in the new plan.
+                    let held: Vec<(ParamId, f32)> = self
+                        .writer
+                        .passes
+                        .iter()
+                        .map(|p| (p.param, p.value))
+                        .collect();
+                    for (id, v) in held {
+                        let _ = self.transport.engine.touch(id, true);
+                        self.control(dubstage_engine::Control::new(id, v));
+                    }
+                }
                 Err(e) => self.notify(e.to_string(), true),
             }
         }
         self.transport.poll();
+        self.tick_automation();
         for e in self.transport.take_errors() {
             self.notify(e, true);
         }
@@ -605,27 +651,182 @@ impl Editor {
     }
 
     /// A mixer value as the user sees it: the live one during a gesture,
-    /// else the project's.
+    /// else its lane's at the playhead (unless its strip's automation is
+    /// off), else the project's.
     pub fn param(&self, id: ParamId) -> Option<f32> {
-        self.transport
-            .live
-            .get(&id)
-            .copied()
-            .or_else(|| self.session.project().param(id))
+        if let Some(v) = self.transport.live.get(&id) {
+            return Some(*v);
+        }
+        let p = self.session.project();
+        if let Some(lane) = p.lane(id)
+            && crate::automation::strip_of(p, id)
+                .is_some_and(|s| self.writer.mode(s) != crate::automation::Mode::Off)
+            && let Some(v) = dubstage_model::automation::value_at(
+                &lane.points,
+                self.playhead().0,
+                dubstage_model::automation::is_switch(id),
+            )
+        {
+            return Some(v as f32);
+        }
+        p.param(id)
+    }
+
+    /// The automation mode of the strip a parameter is on.
+    pub fn mode_of(&self, id: ParamId) -> crate::automation::Mode {
+        crate::automation::strip_of(self.project(), id)
+            .map_or(crate::automation::Mode::Read, |s| self.writer.mode(s))
     }
 
     /// A mixer value changing during a gesture: heard at once, committed
-    /// by [`Editor::commit_param`].
+    /// by [`Editor::commit_param`]. While playing with the strip in Touch,
+    /// Latch or Write, it writes automation.
     pub fn live_param(&mut self, id: ParamId, value: f32) {
         self.transport.live.insert(id, value);
         self.control(dubstage_engine::Control::new(id, value));
+        let mode = self.mode_of(id);
+        if self.is_playing() && mode.writes() {
+            let at = self.playhead().0;
+            if self.writer.pass(id).is_none() {
+                self.writer.passes.push(crate::automation::Pass {
+                    param: id,
+                    mode,
+                    from: at,
+                    points: Vec::new(),
+                    touching: true,
+                    value,
+                });
+                let _ = self.transport.engine.touch(id, true);
+            }
+            if let Some(p) = self.writer.passes.iter_mut().find(|p| p.param == id) {
+                p.touching = true;
+            }
+            self.writer.record(id, at, value);
+        }
     }
 
-    /// Ends a gesture: the last live value becomes one undo step.
+    /// Ends a gesture: the last live value becomes one undo step (or,
+    /// while writing automation in Touch, the pass does; in Latch and
+    /// Write the pass goes on until stop).
     pub fn commit_param(&mut self, id: ParamId) {
+        if let Some(pass) = self.writer.passes.iter_mut().find(|p| p.param == id) {
+            pass.touching = false;
+            if pass.mode == crate::automation::Mode::Touch {
+                let end = self.transport.playhead().0;
+                self.finish_passes(&[id], end, "Automation Pass");
+                self.transport.live.remove(&id);
+            }
+            return;
+        }
         if let Some(value) = self.transport.live.remove(&id) {
             self.apply(Command::SetParam { id, value });
         }
+    }
+
+    /// Writes the passes of `ids` into their lanes, as one undo step.
+    pub fn finish_passes(&mut self, ids: &[ParamId], end: i64, label: &str) {
+        let rate = f64::from(self.project().sample_rate.hz());
+        let glide = (f64::from(self.writer.glide_ms) / 1000.0 * rate).round() as i64;
+        let mut cmds = Vec::new();
+        let mut done = Vec::new();
+        self.writer.passes.retain(|p| {
+            if ids.contains(&p.param) {
+                done.push(p.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for pass in done {
+            let _ = self.transport.engine.touch(pass.param, false);
+            let p = self.session.project();
+            let old: Vec<dubstage_model::AutoPoint> = p
+                .lane(pass.param)
+                .map(|l| l.points.clone())
+                .unwrap_or_default();
+            let static_value = p.param(pass.param).unwrap_or(0.0);
+            let points = crate::automation::merge_pass(
+                &old,
+                static_value,
+                &pass,
+                end.max(pass.from),
+                glide,
+                dubstage_model::automation::is_switch(pass.param),
+            );
+            cmds.push(Command::SetLane {
+                param: pass.param,
+                points,
+            });
+        }
+        self.apply_group(label, cmds);
+    }
+
+    /// Per frame: passes record while playing (Latch holds its last
+    /// value, Write everything); Write passes begin at play; at stop every
+    /// pass is written, one undo step.
+    pub fn tick_automation(&mut self) {
+        use crate::automation::Mode;
+        let playing = self.is_playing();
+        let at = self.playhead().0;
+        if playing && !self.writer.was_playing {
+            // Write: every fader and pan of a strip in Write.
+            let strips: Vec<StripId> = self
+                .writer
+                .modes
+                .iter()
+                .filter(|(_, m)| **m == Mode::Write)
+                .map(|(s, _)| *s)
+                .collect();
+            for s in strips {
+                let mut ids = vec![ParamId::Fader(s)];
+                if s != StripId::Master {
+                    ids.push(ParamId::Pan(s));
+                }
+                for id in ids {
+                    if self.writer.pass(id).is_some() {
+                        continue;
+                    }
+                    let value = self.param(id).unwrap_or(0.0);
+                    self.writer.passes.push(crate::automation::Pass {
+                        param: id,
+                        mode: Mode::Write,
+                        from: at,
+                        points: vec![dubstage_model::AutoPoint::new(at, value)],
+                        touching: false,
+                        value,
+                    });
+                    self.transport.live.insert(id, value);
+                    let _ = self.transport.engine.touch(id, true);
+                    self.control(dubstage_engine::Control::new(id, value));
+                }
+            }
+        }
+        if playing {
+            let recording: Vec<(ParamId, f32)> = self
+                .writer
+                .passes
+                .iter()
+                .filter(|p| p.touching || p.mode != Mode::Touch)
+                .map(|p| (p.param, p.value))
+                .collect();
+            for (id, v) in recording {
+                self.writer.record(id, at, v);
+            }
+        } else if self.writer.was_playing && !self.writer.passes.is_empty() {
+            let end = self
+                .writer
+                .passes
+                .iter()
+                .filter_map(|p| p.points.last())
+                .map(|q| q.at.0)
+                .max();
+            let ids: Vec<ParamId> = self.writer.passes.iter().map(|p| p.param).collect();
+            self.finish_passes(&ids, end.unwrap_or(at), "Automation Pass");
+            for id in ids {
+                self.transport.live.remove(&id);
+            }
+        }
+        self.writer.was_playing = playing;
     }
 
     /// Sets a mixer value now, as one undo step (a click, a typed value).

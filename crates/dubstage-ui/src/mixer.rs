@@ -113,6 +113,7 @@ fn track_strip(ui: &mut egui::Ui, editor: &mut Editor, id: TrackId) {
         {
             editor.apply(Command::SetTrackOutput { track: id, output });
         }
+        mode_picker(ui, editor, StripId::Track(id), &track.name);
         strip_chain(ui, editor, StripId::Track(id));
         pan_control(ui, editor, StripId::Track(id), &track.name);
         // Mute / solo.
@@ -217,6 +218,7 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             }
         }
         bus_output(ui, editor, id, &bus.name, bus.output);
+        mode_picker(ui, editor, StripId::Bus(id), &bus.name);
         strip_chain(ui, editor, StripId::Bus(id));
         pan_control(ui, editor, StripId::Bus(id), &bus.name);
         if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
@@ -238,6 +240,7 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     strip(ui, |ui| {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("fader, then inserts").small().weak());
+        mode_picker(ui, editor, StripId::Master, "Master");
         strip_chain(ui, editor, StripId::Master);
         if let Some(d) = editor.project().master.delivery.clone() {
             ui.horizontal(|ui| {
@@ -296,6 +299,48 @@ fn fader_and_meter(
             .weak(),
     )
     .on_hover_text("Share of the audio period this strip's processing took in the last callback");
+}
+
+/// The strip's automation mode (Off, Read, Touch, Latch, Write).
+fn mode_picker(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId, name: &str) {
+    use crate::automation::Mode;
+    let mode = editor.writer.mode(strip);
+    let text = egui::RichText::new(mode.label()).small();
+    let text = match mode {
+        Mode::Touch | Mode::Latch => text.color(egui::Color32::from_rgb(255, 190, 60)),
+        Mode::Write => text.color(egui::Color32::from_rgb(255, 90, 80)),
+        Mode::Off => text.weak(),
+        Mode::Read => text,
+    };
+    let mut chosen = None;
+    let r = egui::ComboBox::from_id_salt(("automation mode", format!("{strip:?}")))
+        .width(STRIP_WIDTH - 12.0)
+        .selected_text(text)
+        .show_ui(ui, |ui| {
+            for m in Mode::ALL {
+                if ui.selectable_label(m == mode, m.label()).clicked() {
+                    chosen = Some(m);
+                }
+            }
+        });
+    r.response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::ComboBox,
+            true,
+            format!("Automation mode of {name}"),
+        )
+    });
+    let r = r.response.on_hover_text(
+        "Automation: Off (lanes not played), Read, Touch (writes while a control is held), Latch (from the first touch until stop), Write (everything that plays)",
+    );
+    let _ = r;
+    if let Some(m) = chosen {
+        if m == Mode::Read {
+            editor.writer.modes.remove(&strip);
+        } else {
+            editor.writer.modes.insert(strip, m);
+        }
+    }
 }
 
 /// A fader bound to any fader parameter: heard live while dragging,

@@ -170,3 +170,126 @@ fn pos_of(
     let y = inner.bottom() - dubstage_ui::automation::Scale::Db.norm(point.db) * inner.height();
     egui::pos2(x, y)
 }
+
+/// Plays `seconds` in callbacks of 1,024 frames, a UI frame after each.
+fn play_for(
+    h: &mut egui_kittest::Harness<'static, dubstage_ui::EditorApp>,
+    p: &mut dubstage_engine::AudioProcessor,
+    seconds: f64,
+) {
+    let mut out = vec![0.0f32; 1024 * 2];
+    let n = (seconds * 48_000.0 / 1024.0).round() as usize;
+    for _ in 0..n {
+        p.process(&mut out);
+        h.run_steps(1);
+    }
+}
+
+#[test]
+fn a_touch_pass_writes_the_ride_and_glides_back_and_a_latch_pass_holds_to_stop() {
+    use dubstage_model::automation::value_at;
+    use dubstage_ui::automation::Mode;
+    let (mut h, mut p) = demo();
+    let track = h.state().editor.project().tracks[0].id;
+    let fader = ParamId::Fader(StripId::Track(track));
+    let strip = StripId::Track(track);
+    h.state_mut().editor.writer.modes.insert(strip, Mode::Touch);
+    h.state_mut().editor.locate(dubstage_model::SamplePos(0));
+    h.run_steps(1);
+    h.state_mut().editor.play();
+    play_for(&mut h, &mut p, 0.5);
+    // The ride: held at −10 dB, then down to −16 dB, let go.
+    let start = h.state().editor.playhead().0;
+    h.state_mut().editor.live_param(fader, -10.0);
+    play_for(&mut h, &mut p, 0.4);
+    let mid = h.state().editor.playhead().0;
+    h.state_mut().editor.live_param(fader, -16.0);
+    play_for(&mut h, &mut p, 0.4);
+    let end = h.state().editor.playhead().0;
+    h.state_mut().editor.commit_param(fader);
+    h.run_steps(1);
+    let lane = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("a lane")
+        .clone();
+    let at = |t: i64| value_at(&lane.points, t, false).expect("value") as f32;
+    // Before the pass: as it was (the static 0 dB).
+    assert_eq!(at(start - 1), 0.0);
+    // The ride: −10 dB while held, −16 dB after the move.
+    assert!(
+        (at(start + 2_000) + 10.0).abs() < 0.01,
+        "{}",
+        at(start + 2_000)
+    );
+    assert!((at(mid - 2_000) + 10.0).abs() < 0.01);
+    assert!((at(end - 1) + 16.0).abs() < 0.01, "{}", at(end - 1));
+    // Let go: back to 0 dB over the glide (250 ms).
+    let glide = 12_000;
+    assert!(at(end + glide / 2) > -16.0 && at(end + glide / 2) < 0.0);
+    assert_eq!(at(end + glide), 0.0);
+    assert_eq!(
+        h.state().editor.session.undo_label(),
+        Some("Automation Pass")
+    );
+    // The engine plays the new lane: the fader follows it on screen.
+    h.state_mut().editor.undo();
+    assert!(
+        h.state().editor.project().lane(fader).is_none(),
+        "one undo removes the pass"
+    );
+    h.state_mut().editor.redo();
+
+    // Latch: from the first touch until stop, holding the last value.
+    h.state_mut().editor.writer.modes.insert(strip, Mode::Latch);
+    h.state_mut().editor.stop();
+    play_for(&mut h, &mut p, 0.1);
+    let before = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .clone();
+    h.state_mut()
+        .editor
+        .locate(dubstage_model::SamplePos(4 * 48_000));
+    h.run_steps(1);
+    h.state_mut().editor.play();
+    play_for(&mut h, &mut p, 0.3);
+    let l_start = h.state().editor.playhead().0;
+    h.state_mut().editor.live_param(fader, -6.0);
+    play_for(&mut h, &mut p, 0.2);
+    h.state_mut().editor.commit_param(fader);
+    play_for(&mut h, &mut p, 0.6);
+    let held = h.state().editor.playhead().0;
+    h.state_mut().editor.stop();
+    play_for(&mut h, &mut p, 0.1);
+    let lane = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .clone();
+    let at = |t: i64| value_at(&lane.points, t, false).expect("value") as f32;
+    assert!((at(l_start + 1_000) + 6.0).abs() < 0.01);
+    assert!(
+        (at(held - 1_000) + 6.0).abs() < 0.01,
+        "held after release: {}",
+        at(held - 1_000)
+    );
+    // The first pass is still there before it.
+    assert!((at(start + 2_000) + 10.0).abs() < 0.01);
+    assert_eq!(
+        h.state().editor.session.undo_label(),
+        Some("Automation Pass")
+    );
+    h.state_mut().editor.undo();
+    assert_eq!(
+        h.state().editor.project().lane(fader).expect("lane"),
+        &before
+    );
+}
