@@ -120,6 +120,32 @@ pub fn envelope_db(points: &[EnvPoint], s: i64) -> f64 {
     f64::from(a.db) + (f64::from(b.db) - f64::from(a.db)) * x
 }
 
+/// The points of `[from, to)` moved by `dt`, replacing what was in the
+/// range they land on (automation that follows a moved clip).
+pub fn shift_range(points: &[AutoPoint], from: i64, to: i64, dt: i64) -> Vec<AutoPoint> {
+    let inside = |t: i64| t >= from && t < to;
+    let landing = |t: i64| t >= from + dt && t < to + dt;
+    let mut out: Vec<AutoPoint> = points
+        .iter()
+        .filter(|q| !inside(q.at.0) && !landing(q.at.0))
+        .copied()
+        .collect();
+    out.extend(points.iter().filter(|q| inside(q.at.0)).map(|q| AutoPoint {
+        at: SamplePos(q.at.0 + dt),
+        ..*q
+    }));
+    normalise(&out, |q| q.at.0)
+}
+
+/// The points outside `[from, to)` (automation removed with a clip).
+pub fn clear_range(points: &[AutoPoint], from: i64, to: i64) -> Vec<AutoPoint> {
+    points
+        .iter()
+        .filter(|q| q.at.0 < from || q.at.0 >= to)
+        .copied()
+        .collect()
+}
+
 /// Sorts points by time, one per sample (the last given wins).
 pub fn normalise<T: Copy>(points: &[T], at: impl Fn(&T) -> i64) -> Vec<T> {
     let mut v: Vec<(usize, T)> = points.iter().copied().enumerate().collect();
@@ -147,6 +173,22 @@ mod tests {
         assert_eq!(value_at(&[], 5, false), None);
         assert!(is_switch(ParamId::Mute(StripId::Master)));
         assert!(!is_switch(ParamId::Fader(StripId::Master)));
+    }
+
+    #[test]
+    fn ranges_move_and_clear() {
+        let p = [
+            AutoPoint::new(0, 1.0),
+            AutoPoint::new(100, 2.0),
+            AutoPoint::new(150, 3.0),
+            AutoPoint::new(300, 4.0),
+        ];
+        let moved = shift_range(&p, 100, 200, 200);
+        let at: Vec<i64> = moved.iter().map(|q| q.at.0).collect();
+        // 300 was where 100..200 lands: replaced.
+        assert_eq!(at, vec![0, 300, 350]);
+        assert_eq!(moved[1].value, 2.0);
+        assert_eq!(clear_range(&p, 100, 200).len(), 2);
     }
 
     #[test]

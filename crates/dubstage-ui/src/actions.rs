@@ -271,6 +271,17 @@ pub const ACTIONS: &[Action] = &[
         has_selection,
         |a| a.editor.delete_selection()
     ),
+    toggle(
+        action!(
+            "edit.automation_follows",
+            Edit,
+            "Automation Follows Edit",
+            [],
+            always,
+            |a| { a.editor.automation_follows_edit = !a.editor.automation_follows_edit }
+        ),
+        |a| a.editor.automation_follows_edit,
+    ),
     action!(
         "edit.split",
         Edit,

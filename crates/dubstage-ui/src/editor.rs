@@ -76,6 +76,9 @@ pub struct Editor {
     pub lane_selection: Vec<(dubstage_model::ParamId, SamplePos)>,
     /// Automation modes per strip, and the passes being written.
     pub writer: crate::automation::Writer,
+    /// Moving or deleting clips carries the automation of their range on
+    /// their track (Edit → Automation Follows Edit).
+    pub automation_follows_edit: bool,
     pub selected_track: Option<TrackId>,
     pub view: View,
     pub show_mixer: bool,
@@ -125,6 +128,7 @@ impl Editor {
                 glide_ms: 250.0,
                 ..Default::default()
             },
+            automation_follows_edit: true,
             session: Session::new(project),
             path,
             sources: Sources::new(),
@@ -904,11 +908,14 @@ impl Editor {
             self.delete_lane_points();
             return;
         }
-        let cmds: Vec<Command> = self
+        let clips: Vec<ClipId> = self.selection.iter().copied().collect();
+        let follow = self.automation_cleared(&clips);
+        let mut cmds: Vec<Command> = self
             .selection
             .iter()
             .map(|&clip| Command::RemoveClip { clip })
             .collect();
+        cmds.extend(follow);
         if self.apply_group("Delete", cmds).is_some() {
             self.selection.clear();
         }
@@ -926,7 +933,8 @@ impl Editor {
     /// Moves the selected clips by `delta` samples (nudge).
     pub fn nudge(&mut self, delta: SampleLen) {
         let p = self.session.project();
-        let cmds: Vec<Command> = self
+        let moves: Vec<(ClipId, i64)> = self.selection.iter().map(|&c| (c, delta.0)).collect();
+        let mut cmds: Vec<Command> = self
             .selection
             .iter()
             .filter_map(|&c| p.clip(c))
@@ -936,7 +944,61 @@ impl Editor {
                 position: c.position + delta,
             })
             .collect();
+        cmds.extend(self.automation_following(&moves));
         self.apply_group("Nudge", cmds);
+    }
+
+    /// The lanes of the tracks whose clips move by `dt` (on their own
+    /// track), with the points under each clip moved along, when
+    /// automation follows edits.
+    pub fn automation_following(&self, moves: &[(ClipId, i64)]) -> Vec<Command> {
+        self.follow(moves, false)
+    }
+
+    /// The lanes with the points under deleted clips removed.
+    pub fn automation_cleared(&self, clips: &[ClipId]) -> Vec<Command> {
+        let moves: Vec<(ClipId, i64)> = clips.iter().map(|c| (*c, 0)).collect();
+        self.follow(&moves, true)
+    }
+
+    fn follow(&self, moves: &[(ClipId, i64)], clear: bool) -> Vec<Command> {
+        if !self.automation_follows_edit {
+            return Vec::new();
+        }
+        let p = self.session.project();
+        let mut lanes: Vec<(ParamId, Vec<dubstage_model::AutoPoint>)> = Vec::new();
+        for (clip, dt) in moves {
+            let Some((t, c)) = p.clip(*clip) else {
+                continue;
+            };
+            if *dt == 0 && !clear {
+                continue;
+            }
+            let strip = StripId::Track(t.id);
+            for lane in &p.automation {
+                if crate::automation::strip_of(p, lane.param) != Some(strip) {
+                    continue;
+                }
+                let i = match lanes.iter().position(|(id, _)| *id == lane.param) {
+                    Some(i) => i,
+                    None => {
+                        lanes.push((lane.param, lane.points.clone()));
+                        lanes.len() - 1
+                    }
+                };
+                let (from, to) = (c.position.0, c.end().0);
+                lanes[i].1 = if clear {
+                    dubstage_model::automation::clear_range(&lanes[i].1, from, to)
+                } else {
+                    dubstage_model::automation::shift_range(&lanes[i].1, from, to, *dt)
+                };
+            }
+        }
+        lanes
+            .into_iter()
+            .filter(|(id, pts)| p.lane(*id).is_some_and(|l| &l.points != pts))
+            .map(|(param, points)| Command::SetLane { param, points })
+            .collect()
     }
 
     pub fn copy_selection(&mut self) {

@@ -1829,7 +1829,15 @@ fn drag_finish(
             if v == 0 && dtrack == 0 {
                 return;
             }
-            let cmds: Vec<Command> = clips
+            // Automation follows clips moved along their own track.
+            let follow = if copy || dtrack != 0 {
+                Vec::new()
+            } else {
+                let moves: Vec<(ClipId, i64)> = clips.iter().map(|(id, _, _)| (*id, v)).collect();
+                editor.automation_following(&moves)
+            };
+            let project = editor.project();
+            let mut cmds: Vec<Command> = clips
                 .iter()
                 .map(|(id, t0, pos0)| {
                     let ti = (*t0 as isize + dtrack).clamp(0, n_tracks - 1) as usize;
@@ -1849,6 +1857,7 @@ fn drag_finish(
                     }
                 })
                 .collect();
+            cmds.extend(follow);
             editor.apply_group(if copy { "Copy Clips" } else { "Move Clips" }, cmds);
         }
         Drag::TrimStart { clip, .. } => {

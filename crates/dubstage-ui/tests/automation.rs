@@ -293,3 +293,63 @@ fn a_touch_pass_writes_the_ride_and_glides_back_and_a_latch_pass_holds_to_stop()
         &before
     );
 }
+
+#[test]
+fn automation_follows_a_moved_clip_and_stays_when_following_is_off() {
+    use dubstage_model::{AutoPoint, Command, SampleLen};
+    let (mut h, _p) = demo();
+    let c = clip_by_name(h.state().editor.project(), "Door close").clone();
+    let (track, _) = h.state().editor.project().clip(c.id).expect("clip");
+    let fader = ParamId::Fader(StripId::Track(track.id));
+    let inside = c.position.0 + c.length.0 / 2;
+    let outside = c.position.0 - 10_000;
+    h.state_mut().editor.apply(Command::SetLane {
+        param: fader,
+        points: vec![AutoPoint::new(outside, -3.0), AutoPoint::new(inside, -12.0)],
+    });
+    // Nudged by a second, the point under the clip comes along; one undo.
+    h.state_mut().editor.selection = [c.id].into_iter().collect();
+    h.state_mut().editor.nudge(SampleLen(48_000));
+    let at: Vec<i64> = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .points
+        .iter()
+        .map(|q| q.at.0)
+        .collect();
+    assert_eq!(at, vec![outside, inside + 48_000]);
+    h.state_mut().editor.undo();
+    assert_eq!(
+        h.state().editor.project().lane(fader).expect("lane").points[1]
+            .at
+            .0,
+        inside
+    );
+    // Off: the clip moves, its automation stays.
+    h.state_mut().editor.automation_follows_edit = false;
+    h.state_mut().editor.nudge(SampleLen(48_000));
+    assert_eq!(
+        h.state().editor.project().lane(fader).expect("lane").points[1]
+            .at
+            .0,
+        inside
+    );
+    // On again, a deleted clip takes its automation with it.
+    h.state_mut().editor.undo();
+    h.state_mut().editor.automation_follows_edit = true;
+    h.state_mut().editor.selection = [c.id].into_iter().collect();
+    h.state_mut().editor.delete_selection();
+    assert_eq!(
+        h.state()
+            .editor
+            .project()
+            .lane(fader)
+            .expect("lane")
+            .points
+            .len(),
+        1
+    );
+}
