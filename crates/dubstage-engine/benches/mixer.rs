@@ -206,6 +206,77 @@ fn callback_case(
     );
 }
 
+/// The mean callback cost, % of the period (best of `rounds`).
+fn callback_mean(
+    project: &Project,
+    sources: &Sources,
+    frames: usize,
+    seconds: f64,
+    at: i64,
+    rounds: usize,
+) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..rounds {
+        let (mut engine, mut processor) = AudioEngine::pair(ProcessorConfig {
+            project_rate: 48_000,
+            device_rate: 48_000,
+            channels: 2,
+            max_block: 512,
+        });
+        engine
+            .send_project(project, sources)
+            .expect("ring has room");
+        engine.locate(SamplePos(at)).expect("room");
+        engine.play().expect("room");
+        let mut out = vec![0.0f32; frames * 2];
+        // Warm up (the plan arrives, caches fill).
+        for _ in 0..50 {
+            processor.process(&mut out);
+        }
+        let callbacks = (seconds * 48_000.0 / frames as f64) as usize;
+        let t0 = Instant::now();
+        for _ in 0..callbacks {
+            processor.process(&mut out);
+        }
+        let mean = t0.elapsed().as_secs_f64() / callbacks as f64;
+        engine.collect_garbage();
+        best = best.min(mean / (frames as f64 / 48_000.0) * 100.0);
+    }
+    best
+}
+
+/// `project` with a fader and a pan lane on every track, a point every
+/// 10 ms from `from` for `seconds`.
+fn with_automation(project: &Project, from: i64, seconds: i64) -> Project {
+    let mut p = project.clone();
+    let step = 480;
+    let n = seconds * 48_000 / step;
+    for t in &project.tracks {
+        let strip = dubstage_model::StripId::Track(t.id);
+        let fader: Vec<dubstage_model::AutoPoint> = (0..n)
+            .map(|k| {
+                dubstage_model::AutoPoint::new(
+                    from + k * step,
+                    -6.0 + 6.0 * ((k as f32) * 0.05).sin(),
+                )
+            })
+            .collect();
+        let pan: Vec<dubstage_model::AutoPoint> = (0..n)
+            .map(|k| dubstage_model::AutoPoint::new(from + k * step, ((k as f32) * 0.01).sin()))
+            .collect();
+        p.automation.push(dubstage_model::Lane {
+            param: dubstage_model::ParamId::Fader(strip),
+            points: fader,
+        });
+        p.automation.push(dubstage_model::Lane {
+            param: dubstage_model::ParamId::Pan(strip),
+            points: pan,
+        });
+    }
+    p.automation.sort_by_key(|l| l.param);
+    p
+}
+
 fn hundred_thousand_clips() -> (Project, Sources) {
     let mut s = Session::new(Project::new("many"));
     let Ok(dubstage_model::Created::Media(m)) = s.apply(Command::AddMedia {
@@ -313,6 +384,18 @@ fn callbacks() {
     );
     let (dry, dry_sources) = reference(128, 1600);
     callback_case("128 dry tracks", &dry, &dry_sources, 128, 10.0, 60 * 48_000);
+    // Automation: a fader and a pan lane on each of the 64 tracks, a point
+    // every 10 ms, against the same session without (best of 3 each).
+    let auto = with_automation(&mix, 50 * 48_000, 30);
+    let plain = callback_mean(&mix, &mix_sources, 128, 5.0, 60 * 48_000, 3);
+    let automated = callback_mean(&auto, &mix_sources, 128, 5.0, 60 * 48_000, 3);
+    println!(
+        "| the same 64 tracks with a fader and a pan lane each (a point per 10 ms) | 128 | | {automated:.2}% | | |"
+    );
+    println!(
+        "\nAutomation on 64 tracks costs {:+.2} percentage points of the 128-frame period ({plain:.2}% without, {automated:.2}% with; best of 3).",
+        automated - plain
+    );
     let (many, many_sources) = hundred_thousand_clips();
     callback_case(
         "1 track of 100,000 clips",

@@ -10,7 +10,7 @@
 //!   carried to the samples between by the segment's constant per-sample
 //!   ratio (one multiply per sample, in `f64`: within 1e-9 dB of the exact
 //!   curve);
-//! - a pan curve's left/right gains are computed exactly at every 16th
+//! - a pan curve's left/right gains are computed exactly at every 32nd
 //!   sample and interpolated linearly between (the pan law is smooth);
 //! - a switch (mute) changes on its point's sample.
 
@@ -21,7 +21,7 @@ use dubstage_model::{EnvPoint, PanLaw};
 /// The gain grid: exact values at multiples of this many samples.
 const GAIN_GRID: i64 = 64;
 /// The pan grid.
-const PAN_GRID: i64 = 16;
+const PAN_GRID: i64 = 32;
 /// At or below this, a gain is silence (as the faders have it).
 const SILENCE_DB: f64 = -144.0;
 
@@ -31,6 +31,9 @@ pub(crate) struct Curve {
     at: Box<[i64]>,
     v: Box<[f64]>,
     hold: Box<[bool]>,
+    /// The segment found last (playback reads forward, so the next lookup
+    /// is usually the same segment or the next).
+    hint: std::cell::Cell<usize>,
 }
 
 /// A dB value as a linear gain (silence at or below −144 dB).
@@ -56,6 +59,7 @@ impl Curve {
                 .iter()
                 .map(|p| switch || p.shape == Shape::Hold)
                 .collect(),
+            hint: std::cell::Cell::new(0),
         })
     }
 
@@ -68,14 +72,25 @@ impl Curve {
             at: points.iter().map(|p| p.at.0).collect(),
             v: points.iter().map(|p| f64::from(p.db)).collect(),
             hold: vec![false; points.len()].into_boxed_slice(),
+            hint: std::cell::Cell::new(0),
         })
     }
 
     /// The segment `t` is in: `None` before the first point, else the
     /// index of the point at or before it.
     fn segment(&self, t: i64) -> Option<usize> {
-        let i = self.at.partition_point(|&a| a <= t);
-        i.checked_sub(1)
+        let n = self.at.len();
+        let h = self.hint.get();
+        // The hinted segment or the one after it, else a binary search.
+        for i in [h, h + 1] {
+            if i < n && self.at[i] <= t && (i + 1 == n || t < self.at[i + 1]) {
+                self.hint.set(i);
+                return Some(i);
+            }
+        }
+        let i = self.at.partition_point(|&a| a <= t).checked_sub(1)?;
+        self.hint.set(i);
+        Some(i)
     }
 
     /// The value at `t` (the lane's own unit).
@@ -162,11 +177,17 @@ impl Curve {
         };
         let n = left.len().min(right.len()) as i64;
         let mut t = start;
+        let mut next: Option<(i64, (f32, f32))> = None;
         while t < start + n {
             let a = t - t.rem_euclid(PAN_GRID);
             let b = a + PAN_GRID;
-            let (la, ra) = gains(a);
+            // The previous cell's end is this one's start.
+            let (la, ra) = match next {
+                Some((x, g)) if x == a => g,
+                _ => gains(a),
+            };
             let (lb, rb) = gains(b);
+            next = Some((b, (lb, rb)));
             let stop = b.min(start + n);
             for u in t..stop {
                 let x = (u - a) as f32 / PAN_GRID as f32;
