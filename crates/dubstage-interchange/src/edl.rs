@@ -215,6 +215,7 @@ pub fn read(text: &str, rate: FrameRate) -> Result<Timeline, InterchangeError> {
                 fade_in: Ramp::default(),
                 fade_out: Ramp::default(),
                 enabled: true,
+                envelope: Vec::new(),
             };
             if dur > 0 {
                 match clips.last_mut() {

@@ -567,6 +567,8 @@ impl<'a, 'i> Reader<'a, 'i> {
         let mut gain_db = own.gain_db;
         let mut fade_in = Ramp::default();
         let mut fade_out = Ramp::default();
+        // Volume keyframes: (the clip's own time = its source time, dB).
+        let mut keys: Vec<(Time, f32)> = Vec::new();
         for adj in e.children().filter(|c| c.has_tag_name("adjust-volume")) {
             if let Some(amount) = adj.attribute("amount") {
                 match parse_db(amount) {
@@ -577,10 +579,23 @@ impl<'a, 'i> Reader<'a, 'i> {
                 }
             }
             for p in adj.children().filter(|c| c.has_tag_name("param")) {
-                if p.children().any(|k| k.has_tag_name("keyframeAnimation")) {
+                for anim in p.children().filter(|k| k.has_tag_name("keyframeAnimation")) {
+                    for k in anim.children().filter(|k| k.has_tag_name("keyframe")) {
+                        if let (Some(t), Some(db)) = (
+                            time_attr(k, "time")?,
+                            k.attribute("value").and_then(parse_db),
+                        ) {
+                            keys.push((t, db));
+                        }
+                    }
+                }
+                if !keys.is_empty() {
                     self.tl.note(
                         &label,
-                        "volume keyframes: not carried (the static volume is)",
+                        format!(
+                            "volume keyframes ({} points): carried as a clip-gain envelope",
+                            keys.len()
+                        ),
                     );
                 }
                 for f in p.children() {
@@ -664,6 +679,12 @@ impl<'a, 'i> Reader<'a, 'i> {
                     fade_in,
                     fade_out,
                     enabled: own.enabled,
+                    // Keyframes are the whole volume: relative to the
+                    // static part.
+                    envelope: keys
+                        .iter()
+                        .map(|(t, db)| (*t, *db - (gain_db - own.gain_db)))
+                        .collect(),
                 },
             });
         }

@@ -322,6 +322,18 @@ pub fn build(
                 value: t.pan.clamp(-1.0, 1.0),
             })?;
         }
+        if !t.volume.is_empty() {
+            s.apply(Command::SetLane {
+                param: ParamId::Fader(StripId::Track(track)),
+                points: t
+                    .volume
+                    .iter()
+                    .map(|(at, db)| {
+                        dubstage_model::AutoPoint::new(at.samples(sr), db.clamp(-144.0, 24.0))
+                    })
+                    .collect(),
+            })?;
+        }
         for c in &t.clips {
             let label = format!("{}, clip \"{}\"", t.name, c.name);
             if !c.enabled {
@@ -409,6 +421,16 @@ pub fn build(
                     fade_in: fade(c.fade_in),
                     fade_out: fade(c.fade_out),
                     channels,
+                    // Clip-gain keyframes, counted in the source as the
+                    // offset is.
+                    gain_envelope: c
+                        .envelope
+                        .iter()
+                        .map(|(t, db)| dubstage_model::EnvPoint {
+                            at: SamplePos((*t - origin).samples(sr)),
+                            db: db.clamp(-144.0, 24.0),
+                        })
+                        .collect(),
                 },
             })?;
             report.clips += 1;
@@ -494,6 +516,7 @@ pub fn merge_commands(current: &Project, imported: &Project, offset: i64) -> Vec
                     fade_in: c.fade_in,
                     fade_out: c.fade_out,
                     channels: c.channels,
+                    gain_envelope: c.gain_envelope.clone(),
                 },
             });
             next += 1;

@@ -365,6 +365,7 @@ fn read_items(
                     fade_in: Ramp::default(),
                     fade_out: Ramp::default(),
                     enabled,
+                    envelope: Vec::new(),
                 };
                 if let Some((inn, out)) = pending.take() {
                     clip.record = clip.record - inn;

@@ -219,6 +219,9 @@ pub struct Clip {
     pub fade_out: Ramp,
     /// Disabled (muted) in the turnover.
     pub enabled: bool,
+    /// Clip-gain keyframes: (source time, the clock of `source_in`; dB
+    /// on top of `gain_db`).
+    pub envelope: Vec<(Time, f32)>,
 }
 
 /// One track.
@@ -229,6 +232,8 @@ pub struct Track {
     /// Track volume in dB and pan (−1..1), when the turnover has them.
     pub gain_db: f32,
     pub pan: f32,
+    /// Volume automation: (time from the timeline's start, dB).
+    pub volume: Vec<(Time, f32)>,
 }
 
 /// A named point on the timeline.

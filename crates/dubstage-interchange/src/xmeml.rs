@@ -322,5 +322,6 @@ fn read_clip(
         fade_in: Ramp::default(),
         fade_out: Ramp::default(),
         enabled,
+        envelope: Vec::new(),
     }))
 }

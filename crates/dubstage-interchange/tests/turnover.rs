@@ -542,9 +542,21 @@ fn an_aaf_carries_tapes_clip_gain_and_says_what_it_did_not() {
     assert_eq!(m4.time_reference, Some((10 * 3600 + 120) * SR));
     let text = report.text();
     assert!(
-        text.contains("clip gain automation (2 points): not carried"),
+        text.contains("clip gain keyframes (2 points): carried as a clip-gain envelope"),
         "{text}"
     );
+    // Mono Audio Gain, varying from 1 to 1/4 over the music clip: its
+    // envelope, in source samples, 0 dB to −12.04 dB over its 96 frames.
+    let music = &p.tracks[1].clips[0];
+    let env = &music.gain_envelope;
+    assert_eq!(env.len(), 2, "{env:?}");
+    assert_eq!(env[0].at.0, music.source_offset.0);
+    assert!(env[0].db.abs() < 1e-4);
+    assert_eq!(
+        env[1].at.0,
+        music.source_offset.0 + s(96, FrameRate::FPS_25)
+    );
+    assert!((env[1].db + 12.041).abs() < 1e-2, "{}", env[1].db);
     assert!(text.contains("reference picture"), "{text}");
 }
 
@@ -870,4 +882,27 @@ fn an_fcpxml_transition_crossfades_its_neighbours_not_a_connected_clip() {
     assert_eq!(b.duration, Time::new(6, 1));
     assert_eq!(under.duration, Time::new(5, 1));
     assert!(under.fade_out.length.is_zero());
+}
+
+#[test]
+fn fcpxml_volume_keyframes_become_a_clip_gain_envelope() {
+    let tl = fcpxml(
+        "<asset-clip ref=\"rec\" name=\"line\" offset=\"3600s\" start=\"36010s\" duration=\"4s\" audioRole=\"dialogue\">\
+           <adjust-volume><param name=\"amount\"><keyframeAnimation>\
+             <keyframe time=\"36010s\" value=\"0dB\"/><keyframe time=\"36012s\" value=\"-9dB\"/>\
+           </keyframeAnimation></param></adjust-volume>\
+         </asset-clip>",
+        "",
+    );
+    let c = &tl.tracks[0].clips[0];
+    assert_eq!(
+        c.envelope,
+        vec![(Time::new(36_010, 1), 0.0), (Time::new(36_012, 1), -9.0)]
+    );
+    let (p, report) = build(&tl, "x", "FCPXML", &Options::default(), &mut NoMedia).expect("builds");
+    let clip = &p.tracks[0].clips[0];
+    // In source samples, from the media's start (36,000 s).
+    assert_eq!(clip.gain_envelope[0].at.0, 10 * SR);
+    assert_eq!(clip.gain_envelope[1].at.0, 12 * SR);
+    assert!(report.text().contains("carried as a clip-gain envelope"));
 }

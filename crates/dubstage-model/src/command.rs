@@ -26,6 +26,8 @@ pub struct NewClip {
     pub fade_in: Fade,
     pub fade_out: Fade,
     pub channels: ClipChannels,
+    /// Its clip-gain envelope (source samples, dB).
+    pub gain_envelope: Vec<crate::automation::EnvPoint>,
 }
 
 impl NewClip {
@@ -41,6 +43,7 @@ impl NewClip {
             fade_in: Fade::NONE,
             fade_out: Fade::NONE,
             channels: ClipChannels::Stereo,
+            gain_envelope: Vec::new(),
         }
     }
 }
@@ -966,7 +969,16 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 fade_in: clamp_fade(clip.fade_in, clip.length),
                 fade_out: clamp_fade(clip.fade_out, clip.length),
                 channels: clip.channels,
-                gain_envelope: Vec::new(),
+                gain_envelope: {
+                    let mut e = Vec::with_capacity(clip.gain_envelope.len());
+                    for pt in &clip.gain_envelope {
+                        e.push(crate::automation::EnvPoint {
+                            at: pt.at,
+                            db: gain(pt.db, "an envelope point")?,
+                        });
+                    }
+                    crate::automation::normalise(&e, |q| q.at.0)
+                },
             };
             let t = track_mut(p, *track)?;
             t.clips.push(new);

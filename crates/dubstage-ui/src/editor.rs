@@ -94,6 +94,8 @@ pub struct Editor {
     /// Position shown when stopped, and while the engine has not reported.
     compiled_revision: Option<u64>,
     clipboard: Vec<(usize, dubstage_model::Clip)>,
+    /// Copied automation points: their lane, time from the first.
+    lane_clipboard: Vec<(ParamId, dubstage_model::AutoPoint)>,
     /// Autosave: every `autosave_interval` or every `autosave_edits` edits,
     /// whichever comes first, while there are unsaved changes.
     pub autosave_interval: Duration,
@@ -124,6 +126,7 @@ impl Editor {
     pub fn new(project: Project, path: Option<PathBuf>, engine: AudioEngine) -> Editor {
         let mut e = Editor {
             lane_selection: Vec::new(),
+            lane_clipboard: Vec::new(),
             writer: crate::automation::Writer {
                 glide_ms: 250.0,
                 ..Default::default()
@@ -1002,6 +1005,12 @@ impl Editor {
     }
 
     pub fn copy_selection(&mut self) {
+        if !self.lane_selection.is_empty() {
+            self.copy_lane_points();
+            self.clipboard.clear();
+            return;
+        }
+        self.lane_clipboard.clear();
         let p = self.session.project();
         let first = self
             .selection
@@ -1027,8 +1036,73 @@ impl Editor {
         self.delete_selection();
     }
 
-    /// Pastes the clipboard at the playhead, the first clip on the selected track.
+    /// Copies the selected automation points (their times from the first).
+    fn copy_lane_points(&mut self) {
+        let p = self.session.project();
+        let first = self
+            .lane_selection
+            .iter()
+            .map(|(_, s)| s.0)
+            .min()
+            .unwrap_or(0);
+        self.lane_clipboard = self
+            .lane_selection
+            .iter()
+            .filter_map(|(param, at)| {
+                let q = p.lane(*param)?.points.iter().find(|q| q.at == *at)?;
+                Some((
+                    *param,
+                    dubstage_model::AutoPoint {
+                        at: SamplePos(q.at.0 - first),
+                        ..*q
+                    },
+                ))
+            })
+            .collect();
+    }
+
+    /// Pastes copied automation points at the playhead, into their lanes
+    /// (replacing the points in the range they cover), one undo step.
+    fn paste_lane_points(&mut self) {
+        let at = self.playhead().0;
+        let p = self.session.project();
+        let mut params: Vec<ParamId> = self.lane_clipboard.iter().map(|(id, _)| *id).collect();
+        params.sort();
+        params.dedup();
+        let cmds: Vec<Command> = params
+            .into_iter()
+            .filter(|id| p.param(*id).is_some())
+            .map(|param| {
+                let pasted: Vec<dubstage_model::AutoPoint> = self
+                    .lane_clipboard
+                    .iter()
+                    .filter(|(id, _)| *id == param)
+                    .map(|(_, q)| dubstage_model::AutoPoint {
+                        at: SamplePos(q.at.0 + at),
+                        ..*q
+                    })
+                    .collect();
+                let (lo, hi) = (
+                    pasted.first().map_or(at, |q| q.at.0),
+                    pasted.last().map_or(at, |q| q.at.0),
+                );
+                let mut points = p.lane(param).map_or_else(Vec::new, |l| {
+                    dubstage_model::automation::clear_range(&l.points, lo, hi + 1)
+                });
+                points.extend(pasted);
+                Command::SetLane { param, points }
+            })
+            .collect();
+        self.apply_group("Paste Automation", cmds);
+    }
+
+    /// Pastes the clipboard at the playhead, the first clip on the selected
+    /// track (or copied automation points into their lanes).
     pub fn paste(&mut self) {
+        if !self.lane_clipboard.is_empty() && self.clipboard.is_empty() {
+            self.paste_lane_points();
+            return;
+        }
         let p = self.session.project();
         let Some(base) = self
             .selected_track
@@ -1057,6 +1131,7 @@ impl Editor {
                         fade_in: c.fade_in,
                         fade_out: c.fade_out,
                         channels: c.channels,
+                        gain_envelope: c.gain_envelope.clone(),
                     },
                 })
             })

@@ -554,6 +554,7 @@ impl Reader<'_> {
                     };
                     let mut w = Walk {
                         rate: sr,
+                        envelope: Vec::new(),
                         track_level: true,
                         track: Track {
                             name: label,
@@ -958,6 +959,7 @@ impl Reader<'_> {
                 let mut g = gain_db;
                 let inputs = seg.objects(pid::INPUT_SEGMENTS);
                 let whole_track = track_level;
+                let mut env: Vec<(Time, f32)> = Vec::new();
                 match op.as_deref() {
                     Some(OP_MONO_GAIN | OP_STEREO_GAIN) => match self.param(seg, PARAM_AMPLITUDE) {
                         Param::Constant(a) if a > 0.0 => {
@@ -971,22 +973,38 @@ impl Reader<'_> {
                         Param::Constant(_) => {
                             tl.note(&label, "a gain of zero (silence): not carried");
                         }
-                        Param::Varying(n, first) => {
-                            if first > 0.0 {
-                                let db = (20.0 * first.log10()) as f32;
-                                if whole_track {
-                                    w.track.gain_db += db;
-                                } else {
-                                    g += db;
-                                }
+                        Param::Varying(points) => {
+                            // Control point times are fractions of the
+                            // group's length.
+                            let at = |(n, d): (i64, i64)| {
+                                units(pos, w.rate)
+                                    + Time::new(
+                                        i128::from(len) * i128::from(w.rate.1) * i128::from(n),
+                                        i128::from(w.rate.0) * i128::from(d),
+                                    )
+                            };
+                            let db = |v: f64| (20.0 * v.max(1e-8).log10()).max(-144.0) as f32;
+                            let keys: Vec<(Time, f32)> =
+                                points.iter().map(|(t, v)| (at(*t), db(*v))).collect();
+                            if whole_track {
+                                w.track.volume.extend(keys);
+                                tl.note(
+                                    &label,
+                                    format!(
+                                        "volume automation ({} points): carried as the track's volume lane",
+                                        points.len()
+                                    ),
+                                );
+                            } else {
+                                env = keys;
+                                tl.note(
+                                    &label,
+                                    format!(
+                                        "clip gain keyframes ({} points): carried as a clip-gain envelope",
+                                        points.len()
+                                    ),
+                                );
                             }
-                            tl.note(
-                                &label,
-                                format!(
-                                    "{} automation ({n} points): not carried (its first value is)",
-                                    if whole_track { "volume" } else { "clip gain" }
-                                ),
-                            );
                         }
                         Param::None => {}
                     },
@@ -994,7 +1012,9 @@ impl Reader<'_> {
                         Param::Constant(p) if whole_track => {
                             w.track.pan = (2.0 * p - 1.0).clamp(-1.0, 1.0) as f32;
                         }
-                        Param::Varying(n, first) if whole_track => {
+                        Param::Varying(points) if whole_track => {
+                            let n = points.len();
+                            let first = points.first().map_or(0.5, |p| p.1);
                             w.track.pan = (2.0 * first - 1.0).clamp(-1.0, 1.0) as f32;
                             tl.note(
                                 &label,
@@ -1018,7 +1038,9 @@ impl Reader<'_> {
                 }
                 if let Some(first) = inputs.first() {
                     w.track_level = track_level;
+                    let outer = std::mem::replace(&mut w.envelope, env);
                     self.segment(w, tl, first, pos, g, depth + 1);
+                    w.envelope = outer;
                     w.track_level = false;
                 }
                 len
@@ -1110,7 +1132,15 @@ impl Reader<'_> {
         if let Some(l) = c.i64(pid::FADE_OUT_LENGTH).filter(|&l| l > 0) {
             fade_out.length = units(l, w.rate);
         }
+        let record = units(pos, w.rate);
+        let source_in = media_start + file_offset;
+        let envelope = w
+            .envelope
+            .iter()
+            .map(|(t, db)| (source_in + (*t - record), *db))
+            .collect();
         w.track.clips.push(Clip {
+            envelope,
             name: res.name.clone(),
             record: units(pos, w.rate),
             duration,
@@ -1169,6 +1199,7 @@ impl Reader<'_> {
         };
         let mut inner = Walk {
             rate: nr,
+            envelope: Vec::new(),
             track_level: false,
             track: Track {
                 name: w.track.name.clone(),
@@ -1241,20 +1272,23 @@ impl Reader<'_> {
                     }
                 }
                 Some(class::VARYING_VALUE) => {
-                    let points = p.objects(pid::POINT_LIST);
-                    let mut first: Option<(f64, f64)> = None;
-                    for cp in points {
-                        let t = cp
-                            .rational(pid::CONTROL_TIME)
-                            .map_or(0.0, |(n, d)| n as f64 / d as f64);
-                        if let Some(v) = cp.data(pid::CONTROL_VALUE).and_then(indirect_number)
-                            && first.is_none_or(|f| t < f.0)
-                        {
-                            first = Some((t, v));
-                        }
-                    }
-                    if let Some((_, v)) = first {
-                        return Param::Varying(points.len(), v);
+                    let mut points: Vec<((i64, i64), f64)> = p
+                        .objects(pid::POINT_LIST)
+                        .iter()
+                        .filter_map(|cp| {
+                            let t = cp.rational(pid::CONTROL_TIME).unwrap_or((0, 1));
+                            let v = cp.data(pid::CONTROL_VALUE).and_then(indirect_number)?;
+                            // A fraction of the group's length, 0 to 1.
+                            let t = (t.0.clamp(0, t.1), t.1);
+                            Some((t, v))
+                        })
+                        .collect();
+                    points.sort_by(|a, b| {
+                        (i128::from(a.0.0) * i128::from(b.0.1))
+                            .cmp(&(i128::from(b.0.0) * i128::from(a.0.1)))
+                    });
+                    if !points.is_empty() {
+                        return Param::Varying(points);
                     }
                 }
                 _ => {}
@@ -1267,12 +1301,16 @@ impl Reader<'_> {
 enum Param {
     None,
     Constant(f64),
-    /// Points, and the first point's value.
-    Varying(usize, f64),
+    /// Points: (time as a fraction of the group's length, value), in time
+    /// order.
+    Varying(Vec<((i64, i64), f64)>),
 }
 
 struct Walk {
     rate: (i64, i64),
+    /// Clip-gain keyframes of the operation group being walked: (record
+    /// time, dB).
+    envelope: Vec<(Time, f32)>,
     /// The next segment walked is the slot's own (its operation groups are
     /// the track's gain and pan).
     track_level: bool,
