@@ -570,6 +570,16 @@ pub struct SavedView {
     /// Vertical waveform zoom (1 = full scale).
     #[serde(default)]
     pub waveform_zoom: f32,
+    /// The automation lanes shown under each track.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lanes: Vec<(TrackId, Vec<crate::mixer::ParamId>)>,
+    /// The height of an automation lane (0: the default).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lane_height: f32,
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 fn default_buses() -> Vec<Bus> {

@@ -530,6 +530,12 @@ impl EditorApp {
             track_height: v.track_height,
             track_heights: v.track_heights.iter().map(|(k, h)| (*k, *h)).collect(),
             waveform_zoom: v.waveform_zoom,
+            lanes: {
+                let mut l: Vec<_> = v.lanes.iter().map(|(t, p)| (*t, p.clone())).collect();
+                l.sort_by_key(|(t, _)| *t);
+                l
+            },
+            lane_height: v.lane_height,
         }
     }
 

@@ -192,6 +192,14 @@ impl Editor {
         if v.waveform_zoom.is_finite() && v.waveform_zoom > 0.0 {
             self.view.waveform_zoom = v.waveform_zoom.clamp(0.25, 64.0);
         }
+        for (t, params) in v.lanes {
+            if self.project().track(t).is_some() {
+                self.view.lanes.insert(t, params);
+            }
+        }
+        if v.lane_height.is_finite() && v.lane_height >= 24.0 {
+            self.view.lane_height = v.lane_height.min(200.0);
+        }
         if v.playhead >= SamplePos::ZERO {
             self.transport.locate(v.playhead);
         }
