@@ -1047,7 +1047,12 @@ fn track_menu(
             }
             ui.separator();
             ui.menu_button("Lane Height", |ui| {
-                for (name, h) in [("Small", 32.0), ("Medium", 48.0), ("Large", 80.0), ("Extra Large", 140.0)] {
+                for (name, h) in [
+                    ("Small", 32.0),
+                    ("Medium", 48.0),
+                    ("Large", 80.0),
+                    ("Extra Large", 140.0),
+                ] {
                     if ui
                         .radio((editor.view.lane_height - h).abs() < 0.5, name)
                         .clicked()
