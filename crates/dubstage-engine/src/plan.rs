@@ -156,8 +156,13 @@ pub(crate) struct PlanInsert {
     /// Automated parameters (by index in the kind's table) and bypass.
     pub(crate) lanes: Vec<(u16, Curve)>,
     pub(crate) bypass_lane: Option<Curve>,
-    /// A control of it is held: its lanes wait.
-    pub(crate) touched: bool,
+    /// Its parameters whose controls are held (bit per index): their
+    /// lanes wait.
+    pub(crate) touched: u64,
+    pub(crate) bypass_touched: bool,
+    /// The latency of the inserts before it on the strip (its lanes are
+    /// read that much earlier).
+    pub(crate) lag: i64,
 }
 
 /// A fixed delay for latency compensation (planar, up to two channels).
@@ -241,8 +246,9 @@ pub(crate) struct PlanSend {
 pub(crate) struct SendAuto {
     pub(crate) level: Option<Curve>,
     pub(crate) mute: Option<Curve>,
-    /// Its control is held: the live level and mute apply.
-    pub(crate) touched: bool,
+    /// Its controls are held: the live level or mute applies.
+    pub(crate) level_touched: bool,
+    pub(crate) mute_touched: bool,
     pub(crate) gain: Vec<f32>,
     pub(crate) tmp: Vec<f32>,
 }
@@ -266,6 +272,9 @@ pub(crate) struct StripAuto {
     pub(crate) fader_touched: bool,
     pub(crate) pan_touched: bool,
     pub(crate) mute_touched: bool,
+    /// The lanes' last gains (fader; pan × mute left and right), where a
+    /// touch takes over from.
+    pub(crate) last: (f32, f32, f32),
 }
 
 impl StripAuto {
@@ -309,6 +318,9 @@ impl StripAuto {
                     *r = 0.0;
                 }
             }
+        }
+        if n > 0 {
+            self.last = (self.gf[n - 1], self.pl[n - 1], self.pr[n - 1]);
         }
     }
 }
@@ -570,11 +582,12 @@ pub(crate) fn retarget(s: &mut PlanStrip, law: PanLaw, audible: bool, ramp: u32)
     s.pre_l.set_target(a * pl, ramp);
     s.pre_r.set_target(a * pr, ramp);
     for send in &mut s.sends {
-        let (level_lane, mute_lane) = send
-            .auto
-            .as_ref()
-            .filter(|a| !a.touched)
-            .map_or((false, false), |a| (a.level.is_some(), a.mute.is_some()));
+        let (level_lane, mute_lane) = send.auto.as_ref().map_or((false, false), |a| {
+            (
+                a.level.is_some() && !a.level_touched,
+                a.mute.is_some() && !a.mute_touched,
+            )
+        });
         let level = if level_lane { 1.0 } else { send.level };
         let v = if send.mute && !mute_lane { 0.0 } else { level };
         send.gain.set_target(v, ramp);
@@ -597,13 +610,23 @@ pub(crate) fn touch(plan: &mut RenderPlan, id: ParamId, on: bool) {
         .any(|s| matches!(s.kind, StripKind::Track(_)) && s.controls.solo);
     for s in plan.strips.iter_mut() {
         let mut changed = false;
+        // Taking over from a lane: the ramps start from where the lane
+        // was, so the hand-over glides instead of jumping.
+        let mut from: Option<(f32, f32)> = None;
         if let Some(a) = s.auto.as_mut() {
+            let (g, l, r) = a.last;
             match id {
                 ParamId::Fader(x) if x == s_id(s.kind) => {
+                    if on && !a.fader_touched && a.fader.is_some() {
+                        from = Some((g, g));
+                    }
                     a.fader_touched = on;
                     changed = true;
                 }
                 ParamId::Pan(x) if x == s_id(s.kind) => {
+                    if on && !a.pan_touched && a.pan.is_some() {
+                        from = Some((l, r));
+                    }
                     a.pan_touched = on;
                     changed = true;
                 }
@@ -614,20 +637,36 @@ pub(crate) fn touch(plan: &mut RenderPlan, id: ParamId, on: bool) {
                 _ => {}
             }
         }
+        if let Some((fl, fr)) = from {
+            s.out_l = GainRamp::new(s.out_l.current() * fl);
+            s.out_r = GainRamp::new(s.out_r.current() * fr);
+        }
         for send in s.sends.iter_mut() {
-            if let (ParamId::SendLevel(x) | ParamId::SendMute(x), Some(sa)) =
-                (id, send.auto.as_mut())
-                && x == send.id
-            {
-                sa.touched = on;
-                changed = true;
+            if let Some(sa) = send.auto.as_mut() {
+                match id {
+                    ParamId::SendLevel(x) if x == send.id => {
+                        sa.level_touched = on;
+                        changed = true;
+                    }
+                    ParamId::SendMute(x) if x == send.id => {
+                        sa.mute_touched = on;
+                        changed = true;
+                    }
+                    _ => {}
+                }
             }
         }
         for ins in s.inserts.iter_mut() {
-            if let ParamId::Insert(x, _) | ParamId::Bypass(x) = id
-                && x == ins.id
-            {
-                ins.touched = on;
+            match id {
+                ParamId::Insert(x, k) if x == ins.id && k < 64 => {
+                    if on {
+                        ins.touched |= 1 << k;
+                    } else {
+                        ins.touched &= !(1u64 << k);
+                    }
+                }
+                ParamId::Bypass(x) if x == ins.id => ins.bypass_touched = on,
+                _ => {}
             }
         }
         if changed {
@@ -833,6 +872,7 @@ impl Compiler {
                     }
                 };
                 seen.push(ins.id);
+                let lag_before = lat as i64;
                 if !ins.bypass {
                     lat += reg.latency;
                 }
@@ -860,7 +900,9 @@ impl Compiler {
                     meter: insert_meters.len(),
                     lanes,
                     bypass_lane,
-                    touched: false,
+                    touched: 0,
+                    bypass_touched: false,
+                    lag: lag_before,
                 });
                 insert_meters.push(ins.id);
             }
@@ -882,7 +924,8 @@ impl Compiler {
                         Box::new(SendAuto {
                             level,
                             mute,
-                            touched: false,
+                            level_touched: false,
+                            mute_touched: false,
                             gain: vec![0.0; max_block],
                             tmp: vec![0.0; 2 * max_block],
                         })
@@ -1119,6 +1162,7 @@ fn strip_auto(project: &Project, sid: StripId, max_block: usize) -> Option<Box<S
         fader_touched: false,
         pan_touched: false,
         mute_touched: false,
+        last: (1.0, 1.0, 1.0),
     }))
 }
 

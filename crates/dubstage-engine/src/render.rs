@@ -833,7 +833,8 @@ fn strip_local(
     }
     // Inserts, in order.
     for ins in s.inserts.iter().filter(|_| !idle) {
-        if ins.bypass {
+        // A bypass lane decides, whatever the static switch says.
+        if ins.bypass && ins.bypass_lane.is_none() {
             continue;
         }
         let Some(slot) = slots.get(ins.slot) else {
@@ -852,13 +853,14 @@ fn strip_local(
         };
         let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
         split_rows(&mut s.buf, mb, n, &mut rows);
-        if ins.touched || (ins.lanes.is_empty() && ins.bypass_lane.is_none()) {
+        let bypass_lane = ins.bypass_lane.as_ref().filter(|_| !ins.bypass_touched);
+        if ins.lanes.is_empty() && bypass_lane.is_none() {
             slot.proc.processor().process(&mut rows[..s.channels], key);
         } else {
             // Automated: in runs on the 64-sample grid of the timeline,
             // each with the lanes' values at its start (so any block size
             // gives the same bits).
-            let t0 = start - s.lag_in;
+            let t0 = start - s.lag_in - ins.lag;
             let mut a = 0usize;
             while a < n {
                 let t = t0 + a as i64;
@@ -868,6 +870,9 @@ fn strip_local(
                 // began.
                 let grid = t - t.rem_euclid(64);
                 for (index, curve) in &ins.lanes {
+                    if *index < 64 && ins.touched & (1 << index) != 0 {
+                        continue;
+                    }
                     let i = usize::from(*index);
                     let v = curve.value(grid) as f32;
                     if i < values.len() && values[i] != v {
@@ -875,10 +880,7 @@ fn strip_local(
                         proc.set_indexed(*index, v, &values[..]);
                     }
                 }
-                let bypassed = ins
-                    .bypass_lane
-                    .as_ref()
-                    .is_some_and(|c| c.value(grid) >= 0.5);
+                let bypassed = bypass_lane.is_some_and(|c| c.value(grid) >= 0.5);
                 if !bypassed {
                     let mut sub: [&mut [f32]; MAX_CHANNELS] = Default::default();
                     for (dst, row) in sub.iter_mut().zip(rows.iter_mut()).take(s.channels) {
@@ -1005,11 +1007,11 @@ fn strip_route(
         let (sl, sr) = match send.auto.as_deref_mut() {
             Some(sa) => {
                 let t = start - s.lag_out;
-                match sa.level.as_ref().filter(|_| !sa.touched) {
+                match sa.level.as_ref().filter(|_| !sa.level_touched) {
                     Some(c) => c.fill_gain(t, &mut sa.gain[..n]),
                     None => sa.gain[..n].fill(1.0),
                 }
-                if let Some(m) = sa.mute.as_ref().filter(|_| !sa.touched) {
+                if let Some(m) = sa.mute.as_ref().filter(|_| !sa.mute_touched) {
                     for (k, g) in sa.gain[..n].iter_mut().enumerate() {
                         if m.value(t + k as i64) >= 0.5 {
                             *g = 0.0;

@@ -760,6 +760,9 @@ impl AudioProcessor {
                     if let Some(old) = self.renderer.fading_mut() {
                         crate::plan::touch(old, id, on);
                     }
+                    if let Some(next) = self.queued.as_deref_mut() {
+                        crate::plan::touch(next, id, on);
+                    }
                 }
             }
         }

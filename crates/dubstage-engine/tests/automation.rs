@@ -473,3 +473,43 @@ fn a_held_control_overrides_its_lane_until_it_is_let_go() {
         }
     });
 }
+
+#[test]
+fn taking_a_control_over_from_its_lane_glides_without_a_burst() {
+    // The lane at −30 dB; the fader grabbed at −30 dB: nothing jumps.
+    let n = 2 * RATE;
+    let mut m = Mix::new();
+    let (t, _) = m.track(TrackKind::Dialogue, steady(n));
+    let fader = ParamId::Fader(StripId::Track(t));
+    m.lane(fader, &[(0, -30.0)]);
+    let (mut engine, mut p) = AudioEngine::pair(ProcessorConfig {
+        project_rate: RATE as u32,
+        device_rate: RATE as u32,
+        channels: 2,
+        max_block: 256,
+    });
+    engine
+        .send_project(m.s.project(), &m.sources)
+        .expect("plan");
+    engine.play().expect("play");
+    let mut out = vec![0.0f32; 256 * 2];
+    for _ in 0..8 {
+        p.process(&mut out);
+    }
+    let lane_level = db(out[out.len() - 2]);
+    engine.touch(fader, true).expect("touch");
+    engine
+        .control(dubstage_engine::Control::new(fader, -30.0))
+        .expect("control");
+    let mut loudest = f64::MIN;
+    for _ in 0..8 {
+        p.process(&mut out);
+        for v in out.iter().step_by(2) {
+            loudest = loudest.max(db(*v));
+        }
+    }
+    assert!(
+        loudest < lane_level + 0.1,
+        "the hand-over jumped to {loudest:.1} dB from {lane_level:.1} dB"
+    );
+}

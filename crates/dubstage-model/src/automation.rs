@@ -120,30 +120,109 @@ pub fn envelope_db(points: &[EnvPoint], s: i64) -> f64 {
     f64::from(a.db) + (f64::from(b.db) - f64::from(a.db)) * x
 }
 
-/// The points of `[from, to)` moved by `dt`, replacing what was in the
-/// range they land on (automation that follows a moved clip).
-pub fn shift_range(points: &[AutoPoint], from: i64, to: i64, dt: i64) -> Vec<AutoPoint> {
-    let inside = |t: i64| t >= from && t < to;
-    let landing = |t: i64| t >= from + dt && t < to + dt;
+/// Times of automation points are kept within ±2^53 samples (6,000 years
+/// at 48 kHz), so differences of them cannot overflow.
+pub const MAX_TIME: i64 = 1 << 53;
+
+/// The shape of the segment that holds `t` (for anchor points that split
+/// it).
+fn shape_at(points: &[AutoPoint], t: i64) -> Shape {
+    let i = points.partition_point(|p| p.at.0 <= t);
+    i.checked_sub(1).map_or(Shape::Linear, |i| points[i].shape)
+}
+
+/// A point on the old curve at `t`, shaped as the segment it splits.
+fn anchor(points: &[AutoPoint], t: i64, switch: bool) -> Option<AutoPoint> {
+    let v = value_at(points, t, switch)? as f32;
+    Some(AutoPoint {
+        at: SamplePos(t),
+        value: v,
+        shape: shape_at(points, t),
+    })
+}
+
+/// The lane after clips move: each range `[from, to)` moved by `dt`, all
+/// from the original points (ranges that overlap or abut are fine). The
+/// moved stretches keep their exact curve (anchored at their edges), the
+/// ranges they land on are replaced, and what they leave behind joins the
+/// curve around it.
+pub fn shift_ranges(
+    points: &[AutoPoint],
+    moves: &[(i64, i64, i64)],
+    switch: bool,
+) -> Vec<AutoPoint> {
+    if points.is_empty() || moves.iter().all(|m| m.2 == 0) {
+        return points.to_vec();
+    }
+    let inside = |t: i64| moves.iter().any(|&(a, b, _)| t >= a && t < b);
+    let landing = |t: i64| moves.iter().any(|&(a, b, d)| t >= a + d && t < b + d);
     let mut out: Vec<AutoPoint> = points
         .iter()
         .filter(|q| !inside(q.at.0) && !landing(q.at.0))
         .copied()
         .collect();
-    out.extend(points.iter().filter(|q| inside(q.at.0)).map(|q| AutoPoint {
-        at: SamplePos(q.at.0 + dt),
-        ..*q
-    }));
+    for &(a, b, d) in moves {
+        if b <= a {
+            continue;
+        }
+        // The curve around the landing range stays as it was.
+        for t in [a + d - 1, b + d] {
+            if !inside(t) && !landing(t) {
+                out.extend(anchor(points, t, switch));
+            }
+        }
+        // What is left behind joins its neighbours.
+        for t in [a - 1, b] {
+            if !inside(t) && !landing(t) {
+                out.extend(anchor(points, t, switch));
+            }
+        }
+        // The moved stretch, with its edges.
+        out.extend(anchor(points, a, switch).map(|q| AutoPoint {
+            at: SamplePos(a + d),
+            ..q
+        }));
+        out.extend(anchor(points, b - 1, switch).map(|q| AutoPoint {
+            at: SamplePos(b - 1 + d),
+            ..q
+        }));
+        out.extend(
+            points
+                .iter()
+                .filter(|q| q.at.0 >= a && q.at.0 < b)
+                .map(|q| AutoPoint {
+                    at: SamplePos(q.at.0 + d),
+                    ..*q
+                }),
+        );
+    }
+    for q in &mut out {
+        q.at.0 = q.at.0.clamp(-MAX_TIME, MAX_TIME);
+    }
     normalise(&out, |q| q.at.0)
 }
 
-/// The points outside `[from, to)` (automation removed with a clip).
+/// The points of `[from, to)` moved by `dt` (see [`shift_ranges`]).
+pub fn shift_range(points: &[AutoPoint], from: i64, to: i64, dt: i64) -> Vec<AutoPoint> {
+    shift_ranges(points, &[(from, to, dt)], false)
+}
+
+/// The lane with `[from, to)` cleared (automation removed with a clip):
+/// the curve around it joins across.
 pub fn clear_range(points: &[AutoPoint], from: i64, to: i64) -> Vec<AutoPoint> {
-    points
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<AutoPoint> = points
         .iter()
         .filter(|q| q.at.0 < from || q.at.0 >= to)
         .copied()
-        .collect()
+        .collect();
+    if points.iter().any(|q| q.at.0 >= from && q.at.0 < to) {
+        out.extend(anchor(points, from - 1, false));
+        out.extend(anchor(points, to, false));
+    }
+    normalise(&out, |q| q.at.0)
 }
 
 /// Sorts points by time, one per sample (the last given wins).
@@ -176,19 +255,35 @@ mod tests {
     }
 
     #[test]
-    fn ranges_move_and_clear() {
+    fn ranges_move_with_their_curve_and_leave_the_rest_as_it_was() {
+        // 0 dB at 0, −20 at 1500, 0 at 3000; the clip over 1000..2000
+        // moves +10,000.
         let p = [
-            AutoPoint::new(0, 1.0),
-            AutoPoint::new(100, 2.0),
-            AutoPoint::new(150, 3.0),
-            AutoPoint::new(300, 4.0),
+            AutoPoint::new(0, 0.0),
+            AutoPoint::new(1500, -20.0),
+            AutoPoint::new(3000, 0.0),
         ];
-        let moved = shift_range(&p, 100, 200, 200);
-        let at: Vec<i64> = moved.iter().map(|q| q.at.0).collect();
-        // 300 was where 100..200 lands: replaced.
-        assert_eq!(at, vec![0, 300, 350]);
-        assert_eq!(moved[1].value, 2.0);
-        assert_eq!(clear_range(&p, 100, 200).len(), 2);
+        let moved = shift_range(&p, 1000, 2000, 10_000);
+        let at = |t| value_at(&moved, t, false).expect("value");
+        let old = |t| value_at(&p, t, false).expect("value");
+        // The moved stretch sounds as it did, where it landed.
+        for t in [1000, 1200, 1500, 1999] {
+            assert!((at(t + 10_000) - old(t)).abs() < 1e-4, "at {t}");
+        }
+        // Before it and after where it landed, as before.
+        assert!((at(500) - old(500)).abs() < 1e-4);
+        assert_eq!(at(20_000), 0.0);
+        assert!((at(10_999) - old(10_999)).abs() < 1e-4);
+        // Two abutting clips moved together: each from the original.
+        let both = shift_ranges(&p, &[(0, 1500, 500), (1500, 3000, 500)], false);
+        for t in [0, 700, 1500, 2999] {
+            let v = value_at(&both, t + 500, false).expect("value");
+            assert!((v - old(t)).abs() < 1e-3, "at {t}: {v} vs {}", old(t));
+        }
+        // Cleared: the curve joins across.
+        let c = clear_range(&p, 1000, 2000);
+        assert!((value_at(&c, 999, false).expect("v") - old(999)).abs() < 1e-4);
+        assert!((value_at(&c, 2000, false).expect("v") - old(2000)).abs() < 1e-4);
     }
 
     #[test]

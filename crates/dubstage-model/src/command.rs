@@ -1125,6 +1125,21 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             }
             let range = p.param_range(*param).unwrap_or((f32::MIN, f32::MAX));
             let switch = crate::automation::is_switch(*param);
+            // Insert switches, choices and slopes hold between points too.
+            let stepped = match param {
+                ParamId::Insert(i, k) => p
+                    .insert(*i)
+                    .and_then(|x| x.kind.params().get(usize::from(*k)))
+                    .is_some_and(|spec| {
+                        matches!(
+                            spec.unit,
+                            crate::mixer::Unit::Switch
+                                | crate::mixer::Unit::Choice
+                                | crate::mixer::Unit::Slope
+                        )
+                    }),
+                _ => false,
+            };
             let mut pts = Vec::with_capacity(points.len());
             for pt in points {
                 if !pt.value.is_finite() {
@@ -1132,6 +1147,13 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
                 }
                 let mut pt = *pt;
                 pt.value = pt.value.clamp(range.0, range.1);
+                pt.at.0 = pt
+                    .at
+                    .0
+                    .clamp(-crate::automation::MAX_TIME, crate::automation::MAX_TIME);
+                if stepped {
+                    pt.shape = crate::automation::Shape::Hold;
+                }
                 if switch {
                     pt.value = if pt.value >= 0.5 { 1.0 } else { 0.0 };
                     pt.shape = crate::automation::Shape::Hold;
@@ -1163,6 +1185,10 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             for pt in points {
                 let mut pt = *pt;
                 pt.db = gain(pt.db, "an envelope point")?;
+                pt.at.0 = pt
+                    .at
+                    .0
+                    .clamp(-crate::automation::MAX_TIME, crate::automation::MAX_TIME);
                 pts.push(pt);
             }
             let pts = crate::automation::normalise(&pts, |q| q.at.0);

@@ -586,8 +586,12 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
             ));
         }
     }
+    let m = crate::automation::MAX_TIME;
     for t in &mut p.tracks {
         for c in &mut t.clips {
+            for e in &mut c.gain_envelope {
+                e.at.0 = e.at.0.clamp(-m, m);
+            }
             c.gain_envelope = crate::automation::normalise(&c.gain_envelope, |e| e.at.0);
         }
     }
@@ -615,6 +619,7 @@ fn validate(p: &mut Project) -> Result<Vec<String>, Refusal> {
         let (lo, hi) = p.param_range(l.param).unwrap_or((f32::MIN, f32::MAX));
         for q in &mut l.points {
             q.value = q.value.clamp(lo, hi);
+            q.at.0 = q.at.0.clamp(-m, m);
         }
         l.points = crate::automation::normalise(&l.points, |q| q.at.0);
     }

@@ -10,15 +10,16 @@ use dubstage_model::{ParamId, Project, SamplePos, StripId, TrackId, Unit};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
 
 /// The height of a lane, in points, unless the view says.
-pub const LANE_HEIGHT: f32 = 48.0;
+pub const LANE_HEIGHT: f32 = 64.0;
 /// How near (points) the pointer must be to grab a point.
 const GRAB: f32 = 6.0;
 
 /// How a parameter's values sit on a lane's height.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
-    /// Fader and send levels: −60…+24 dB over most of the height, the
-    /// rest down to −144 (off) at the bottom.
+    /// Fader and send levels: −60…+12 dB over most of the height (0 dB
+    /// near the top, as faders have it), the rest down to −144 (off) at the
+    /// bottom.
     Db,
     Linear(f32, f32),
     /// Frequencies.
@@ -49,8 +50,8 @@ impl Scale {
     /// Where `v` sits, 0 (bottom) to 1 (top).
     pub fn norm(self, v: f32) -> f32 {
         let n = match self {
-            Scale::Db if v >= -60.0 => 0.1 + 0.9 * (v + 60.0) / 84.0,
-            Scale::Db => 0.1 * (v + 144.0) / 84.0,
+            Scale::Db if v >= -60.0 => 0.08 + 0.92 * (v + 60.0) / 72.0,
+            Scale::Db => 0.08 * (v + 144.0) / 84.0,
             Scale::Linear(a, b) => (v - a) / (b - a),
             Scale::Log(a, b) => (v.max(a) / a).ln() / (b / a).ln(),
             Scale::Switch => v,
@@ -62,8 +63,8 @@ impl Scale {
     pub fn value(self, n: f32) -> f32 {
         let n = n.clamp(0.0, 1.0);
         match self {
-            Scale::Db if n >= 0.1 => -60.0 + (n - 0.1) / 0.9 * 84.0,
-            Scale::Db => -144.0 + n / 0.1 * 84.0,
+            Scale::Db if n >= 0.08 => -60.0 + (n - 0.08) / 0.92 * 72.0,
+            Scale::Db => -144.0 + n / 0.08 * 84.0,
             Scale::Linear(a, b) => a + (b - a) * n,
             Scale::Log(a, b) => a * (b / a).powf(n),
             Scale::Switch => {
@@ -426,6 +427,11 @@ pub fn lane_ui(
                 let t = snapped(editor, map.sample(pos.x).round() as i64);
                 let n = (inner.bottom() - pos.y) / inner.height().max(1.0);
                 let mut pts = points.clone();
+                if pts.is_empty() && t > 0 {
+                    // A new lane starts from the control's value, so one
+                    // click does not move the whole track.
+                    pts.push(AutoPoint::new(0, static_value));
+                }
                 pts.retain(|q| q.at.0 != t);
                 pts.push(AutoPoint::new(t, scale.value(n)));
                 pts.sort_by_key(|q| q.at.0);
@@ -519,14 +525,43 @@ mod tests {
             Scale::Linear(-1.0, 1.0),
             Scale::Log(20.0, 20_000.0),
         ] {
-            for n in [0.0f32, 0.05, 0.1, 0.5, 0.9, 1.0] {
+            for n in [0.0f32, 0.05, 0.08, 0.5, 0.9, 1.0] {
                 let v = s.value(n);
                 assert!((s.norm(v) - n).abs() < 1e-4, "{s:?} {n} → {v}");
             }
         }
-        assert_eq!(Scale::Db.value(1.0), 24.0);
+        assert_eq!(Scale::Db.value(1.0), 12.0);
         assert_eq!(Scale::Db.value(0.0), -144.0);
         assert_eq!(Scale::Switch.value(0.7), 1.0);
+    }
+
+    #[test]
+    fn a_latch_pass_on_an_empty_lane_ends_at_stop_and_a_hold_segment_stays_held() {
+        let pass = Pass {
+            param: ParamId::Fader(StripId::Master),
+            mode: Mode::Latch,
+            from: 1000,
+            points: vec![AutoPoint::new(1000, -6.0), AutoPoint::new(3000, -6.0)],
+            touching: false,
+            value: -6.0,
+        };
+        let out = merge_pass(&[], 0.0, &pass, 5000, 12_000, false);
+        let at = |t| value_at(&out, t, false).expect("value");
+        assert_eq!(at(999), 0.0);
+        assert_eq!(at(4000), -6.0);
+        assert_eq!(at(5001), 0.0, "the static value after stop: {out:?}");
+        // Over an old held segment, the curve after the pass still holds.
+        let old = [
+            AutoPoint {
+                shape: dubstage_model::Shape::Hold,
+                ..AutoPoint::new(0, -3.0)
+            },
+            AutoPoint::new(100_000, 0.0),
+        ];
+        let out = merge_pass(&old, 0.0, &pass, 5000, 12_000, false);
+        let at = |t| value_at(&out, t, false).expect("value");
+        assert_eq!(at(50_000), -3.0, "{out:?}");
+        assert_eq!(at(500), -3.0);
     }
 }
 
@@ -601,6 +636,8 @@ pub struct Writer {
     pub(crate) was_playing: bool,
     /// The strips whose automation was off in the last plan sent.
     pub(crate) sent_modes: Vec<StripId>,
+    /// The "follows its lane" notice was shown.
+    pub(crate) told_automated: bool,
 }
 
 /// Points closer than this are not recorded (10 ms at 48 kHz).
@@ -656,6 +693,18 @@ pub fn merge_pass(
     switch: bool,
 ) -> Vec<AutoPoint> {
     let old_at = |t: i64| value_at(old, t, switch).map_or(static_value, |v| v as f32);
+    // An anchor on the old curve keeps the shape of the segment it splits.
+    let old_point = |t: i64| {
+        let i = old.partition_point(|q| q.at.0 <= t);
+        let shape = i
+            .checked_sub(1)
+            .map_or(dubstage_model::Shape::Linear, |i| old[i].shape);
+        AutoPoint {
+            at: SamplePos(t),
+            value: old_at(t),
+            shape,
+        }
+    };
     let back = if pass.mode == Mode::Touch {
         glide.max(1)
     } else {
@@ -668,9 +717,7 @@ pub fn merge_pass(
         .copied()
         .collect();
     // The curve before the pass stays as it was.
-    if pass.from > 0 || !old.is_empty() {
-        out.push(AutoPoint::new(pass.from - 1, old_at(pass.from - 1)));
-    }
+    out.push(old_point(pass.from - 1));
     let mut written: Vec<AutoPoint> = pass
         .points
         .iter()
@@ -694,11 +741,12 @@ pub fn merge_pass(
         written.push(AutoPoint::new(end, pass.value));
     }
     out.extend(written);
+    // After a touch the old curve is back at the glide's end; after a
+    // latch or write pass, from the sample after stop.
     if back > 0 {
-        out.push(AutoPoint::new(until, old_at(until)));
-    } else if old.iter().any(|q| q.at.0 > end) || !old.is_empty() {
-        // After a latch or write pass the old curve resumes from stop.
-        out.push(AutoPoint::new(end + 1, old_at(end + 1)));
+        out.push(old_point(until));
+    } else {
+        out.push(old_point(end + 1));
     }
     dubstage_model::automation::normalise(&out, |q| q.at.0)
 }

@@ -697,9 +697,22 @@ impl Editor {
     /// by [`Editor::commit_param`]. While playing with the strip in Touch,
     /// Latch or Write, it writes automation.
     pub fn live_param(&mut self, id: ParamId, value: f32) {
+        let mode = self.mode_of(id);
+        let automated = self.project().lane(id).is_some() && mode != crate::automation::Mode::Off;
+        if automated && !(self.is_playing() && mode.writes()) && self.writer.pass(id).is_none() {
+            // The lane decides: moving the control would change nothing
+            // heard.
+            if !self.writer.told_automated {
+                self.writer.told_automated = true;
+                self.notify(
+                    "this control follows its automation lane: edit the lane, or set the strip to Touch, Latch or Write and move it while playing",
+                    false,
+                );
+            }
+            return;
+        }
         self.transport.live.insert(id, value);
         self.control(dubstage_engine::Control::new(id, value));
-        let mode = self.mode_of(id);
         if self.is_playing() && mode.writes() {
             let at = self.playhead().0;
             if self.writer.pass(id).is_none() {
@@ -752,8 +765,8 @@ impl Editor {
                 true
             }
         });
+        let ids_done: Vec<ParamId> = done.iter().map(|p| p.param).collect();
         for pass in done {
-            let _ = self.transport.engine.touch(pass.param, false);
             let p = self.session.project();
             let old: Vec<dubstage_model::AutoPoint> = p
                 .lane(pass.param)
@@ -773,7 +786,15 @@ impl Editor {
                 points,
             });
         }
-        self.apply_group(label, cmds);
+        // The new plan (with the pass in its lanes) starts untouched, and
+        // the old one keeps the live values until it is swapped out: the
+        // hand-back glides. Only when nothing was written is the touch
+        // let go here.
+        if self.apply_group(label, cmds).is_none() {
+            for id in ids_done {
+                let _ = self.transport.engine.touch(id, false);
+            }
+        }
     }
 
     /// Per frame: passes record while playing (Latch holds its last
@@ -813,6 +834,35 @@ impl Editor {
                     self.transport.live.insert(id, value);
                     let _ = self.transport.engine.touch(id, true);
                     self.control(dubstage_engine::Control::new(id, value));
+                }
+            }
+        }
+        // A jump (a loop, a locate) ends the passes where they were; those
+        // still being written go on from where the playhead landed.
+        let last = self
+            .writer
+            .passes
+            .iter()
+            .filter_map(|p| p.points.last())
+            .map(|q| q.at.0)
+            .max();
+        let rate = i64::from(self.project().sample_rate.hz());
+        if playing
+            && let Some(last) = last
+            && (at < last || at > last + rate / 2)
+        {
+            let going: Vec<crate::automation::Pass> = self.writer.passes.clone();
+            let ids: Vec<ParamId> = going.iter().map(|p| p.param).collect();
+            self.finish_passes(&ids, last, "Automation Pass");
+            for p in going {
+                if p.touching || p.mode != Mode::Touch {
+                    self.writer.passes.push(crate::automation::Pass {
+                        from: at,
+                        points: vec![dubstage_model::AutoPoint::new(at, p.value)],
+                        ..p
+                    });
+                } else {
+                    self.transport.live.remove(&p.param);
                 }
             }
         }
@@ -977,7 +1027,8 @@ impl Editor {
             return Vec::new();
         }
         let p = self.session.project();
-        let mut lanes: Vec<(ParamId, Vec<dubstage_model::AutoPoint>)> = Vec::new();
+        // The ranges each track's clips move (or leave), all at once.
+        let mut by_track: HashMap<TrackId, Vec<(i64, i64, i64)>> = HashMap::new();
         for (clip, dt) in moves {
             let Some((t, c)) = p.clip(*clip) else {
                 continue;
@@ -985,31 +1036,35 @@ impl Editor {
             if *dt == 0 && !clear {
                 continue;
             }
-            let strip = StripId::Track(t.id);
-            for lane in &p.automation {
-                if crate::automation::strip_of(p, lane.param) != Some(strip) {
-                    continue;
-                }
-                let i = match lanes.iter().position(|(id, _)| *id == lane.param) {
-                    Some(i) => i,
-                    None => {
-                        lanes.push((lane.param, lane.points.clone()));
-                        lanes.len() - 1
-                    }
-                };
-                let (from, to) = (c.position.0, c.end().0);
-                lanes[i].1 = if clear {
-                    dubstage_model::automation::clear_range(&lanes[i].1, from, to)
-                } else {
-                    dubstage_model::automation::shift_range(&lanes[i].1, from, to, *dt)
-                };
+            by_track
+                .entry(t.id)
+                .or_default()
+                .push((c.position.0, c.end().0, *dt));
+        }
+        let mut cmds = Vec::new();
+        for lane in &p.automation {
+            let Some(StripId::Track(t)) = crate::automation::strip_of(p, lane.param) else {
+                continue;
+            };
+            let Some(ranges) = by_track.get(&t) else {
+                continue;
+            };
+            let switch = dubstage_model::automation::is_switch(lane.param);
+            let points = if clear {
+                ranges.iter().fold(lane.points.clone(), |pts, &(a, b, _)| {
+                    dubstage_model::automation::clear_range(&pts, a, b)
+                })
+            } else {
+                dubstage_model::automation::shift_ranges(&lane.points, ranges, switch)
+            };
+            if points != lane.points {
+                cmds.push(Command::SetLane {
+                    param: lane.param,
+                    points,
+                });
             }
         }
-        lanes
-            .into_iter()
-            .filter(|(id, pts)| p.lane(*id).is_some_and(|l| &l.points != pts))
-            .map(|(param, points)| Command::SetLane { param, points })
-            .collect()
+        cmds
     }
 
     pub fn copy_selection(&mut self) {

@@ -218,7 +218,6 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             }
         }
         bus_output(ui, editor, id, &bus.name, bus.output);
-        mode_picker(ui, editor, StripId::Bus(id), &bus.name);
         strip_chain(ui, editor, StripId::Bus(id));
         pan_control(ui, editor, StripId::Bus(id), &bus.name);
         if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
@@ -240,7 +239,6 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     strip(ui, |ui| {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("fader, then inserts").small().weak());
-        mode_picker(ui, editor, StripId::Master, "Master");
         strip_chain(ui, editor, StripId::Master);
         if let Some(d) = editor.project().master.delivery.clone() {
             ui.horizontal(|ui| {
@@ -331,7 +329,7 @@ fn mode_picker(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId, name: &st
         )
     });
     let r = r.response.on_hover_text(
-        "Automation: Off (lanes not played), Read, Touch (writes while a control is held), Latch (from the first touch until stop), Write (everything that plays)",
+        "Automation: Off (lanes not played), Read, Touch (writes while a control is held), Latch (from the first touch until stop), Write (the fader and pan for the whole pass)",
     );
     let _ = r;
     if let Some(m) = chosen {

@@ -20,69 +20,52 @@ fn a_volume_lane_is_shown_edited_by_clicks_and_drags_and_undone_step_by_step() {
     assert_eq!(h.state().editor.view.lanes_of(track.id), &[fader]);
     let label = format!("{} Volume automation lane", track.name);
     let rect = h.get_by_label(&label).rect();
-    // A click adds a point at the pointer (snapped to a frame) ...
+    let lane_now = |h: &egui_kittest::Harness<'static, dubstage_ui::EditorApp>| {
+        h.state()
+            .editor
+            .project()
+            .lane(fader)
+            .map(|l| l.points.clone())
+    };
+    // A click adds a point at the pointer (snapped to a frame); the new
+    // lane starts from the fader's value at the session start, so one
+    // click does not move the whole track.
     h.get_by_label(&label).click();
     h.run_steps(2);
-    let lane = h
-        .state()
-        .editor
-        .project()
-        .lane(fader)
-        .expect("a lane")
-        .clone();
-    assert_eq!(lane.points.len(), 1);
-    let first = lane.points[0];
+    let pts = lane_now(&h).expect("a lane");
+    assert_eq!(pts.len(), 2, "{pts:?}");
+    assert_eq!(pts[0].at.0, 0);
+    assert_eq!(pts[0].value, track.gain_db);
+    let (seed, first) = (pts[0], pts[1]);
     assert_eq!(h.state().editor.session.undo_label(), Some("Automation"));
     // ... a second one to its right, lower.
     let second_at = rect.center() + vec2(120.0, 14.0);
     drag(&mut h, second_at, second_at);
     h.run_steps(1);
-    let lane = h
-        .state()
-        .editor
-        .project()
-        .lane(fader)
-        .expect("lane")
-        .clone();
-    assert_eq!(lane.points.len(), 2, "{lane:?}");
-    assert!(lane.points[1].value < first.value);
+    let pts = lane_now(&h).expect("lane");
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    assert!(pts[2].value < first.value);
     // Dragging the second point up raises it, one undo step.
     drag(&mut h, second_at, second_at - vec2(0.0, 10.0));
-    let raised = h.state().editor.project().lane(fader).expect("lane").points[1];
-    assert!(raised.value > lane.points[1].value, "{raised:?}");
-    assert_eq!(
-        raised.at, lane.points[1].at,
-        "a vertical drag keeps the time"
-    );
+    let raised = lane_now(&h).expect("lane")[2];
+    assert!(raised.value > pts[2].value, "{raised:?}");
+    assert_eq!(raised.at, pts[2].at, "a vertical drag keeps the time");
     // Delete removes the selected point (the dragged one).
     h.key_press(Key::Delete);
     h.run_steps(2);
-    let now = h
-        .state()
-        .editor
-        .project()
-        .lane(fader)
-        .expect("lane")
-        .clone();
-    assert_eq!(now.points, vec![first]);
+    assert_eq!(lane_now(&h).expect("lane"), vec![seed, first]);
     // Undo, step by step: the point back, its move undone, then gone.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
-    assert_eq!(
-        h.state().editor.project().lane(fader).expect("lane").points[1],
-        raised
-    );
+    assert_eq!(lane_now(&h).expect("lane")[2], raised);
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
-    assert_eq!(
-        h.state().editor.project().lane(fader).expect("lane").points,
-        lane.points
-    );
+    assert_eq!(lane_now(&h).expect("lane"), pts);
     for _ in 0..2 {
         h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
         h.run_steps(1);
     }
-    assert!(h.state().editor.project().lane(fader).is_none());
+    assert!(lane_now(&h).is_none());
     // A again hides the lane.
     h.key_press(Key::A);
     h.run_steps(1);
@@ -296,6 +279,7 @@ fn a_touch_pass_writes_the_ride_and_glides_back_and_a_latch_pass_holds_to_stop()
 
 #[test]
 fn automation_follows_a_moved_clip_and_stays_when_following_is_off() {
+    use dubstage_model::automation::value_at;
     use dubstage_model::{AutoPoint, Command, SampleLen};
     let (mut h, _p) = demo();
     let c = clip_by_name(h.state().editor.project(), "Door close").clone();
@@ -307,49 +291,70 @@ fn automation_follows_a_moved_clip_and_stays_when_following_is_off() {
         param: fader,
         points: vec![AutoPoint::new(outside, -3.0), AutoPoint::new(inside, -12.0)],
     });
-    // Nudged by a second, the point under the clip comes along; one undo.
-    h.state_mut().editor.selection = [c.id].into_iter().collect();
-    h.state_mut().editor.nudge(SampleLen(48_000));
-    let at: Vec<i64> = h
+    let original = h
         .state()
         .editor
         .project()
         .lane(fader)
         .expect("lane")
         .points
-        .iter()
-        .map(|q| q.at.0)
-        .collect();
-    assert_eq!(at, vec![outside, inside + 48_000]);
-    h.state_mut().editor.undo();
-    assert_eq!(
-        h.state().editor.project().lane(fader).expect("lane").points[1]
-            .at
-            .0,
-        inside
+        .clone();
+    let old = |t: i64| value_at(&original, t, false).expect("v");
+    let now = |h: &egui_kittest::Harness<'static, dubstage_ui::EditorApp>, t: i64| {
+        let pts = &h.state().editor.project().lane(fader).expect("lane").points;
+        value_at(pts, t, false).expect("v")
+    };
+    // Nudged by a second, the curve under the clip comes along; one undo.
+    h.state_mut().editor.selection = [c.id].into_iter().collect();
+    h.state_mut().editor.nudge(SampleLen(48_000));
+    for t in [c.position.0, inside, c.end().0 - 1] {
+        assert!(
+            (now(&h, t + 48_000) - old(t)).abs() < 1e-3,
+            "moved curve at {t}"
+        );
+    }
+    assert!(
+        (now(&h, outside) - old(outside)).abs() < 1e-6,
+        "the rest stays"
     );
+    h.state_mut().editor.undo();
+    let pts = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .points
+        .clone();
+    assert_eq!(pts, original);
     // Off: the clip moves, its automation stays.
     h.state_mut().editor.automation_follows_edit = false;
     h.state_mut().editor.nudge(SampleLen(48_000));
-    assert_eq!(
-        h.state().editor.project().lane(fader).expect("lane").points[1]
-            .at
-            .0,
-        inside
-    );
+    let pts = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .points
+        .clone();
+    assert_eq!(pts, original);
     // On again, a deleted clip takes its automation with it.
     h.state_mut().editor.undo();
     h.state_mut().editor.automation_follows_edit = true;
     h.state_mut().editor.selection = [c.id].into_iter().collect();
     h.state_mut().editor.delete_selection();
-    assert_eq!(
-        h.state()
-            .editor
-            .project()
-            .lane(fader)
-            .expect("lane")
-            .points
-            .len(),
-        1
+    let pts = h
+        .state()
+        .editor
+        .project()
+        .lane(fader)
+        .expect("lane")
+        .points
+        .clone();
+    assert!(
+        pts.iter()
+            .all(|q| q.at.0 < c.position.0 || q.at.0 >= c.end().0)
     );
+    assert!((now(&h, outside) - old(outside)).abs() < 1e-6);
 }
