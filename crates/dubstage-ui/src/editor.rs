@@ -539,19 +539,7 @@ impl Editor {
                     .engine
                     .send_project(self.session.project(), &self.sources)
             } else {
-                let mut p = self.session.project().clone();
-                let owner: Vec<bool> = p
-                    .automation
-                    .iter()
-                    .map(|l| {
-                        crate::automation::strip_of(&p, l.param).is_some_and(|s| off.contains(&s))
-                    })
-                    .collect();
-                let mut k = 0;
-                p.automation.retain(|_| {
-                    k += 1;
-                    !owner[k - 1]
-                });
+                let p = self.heard_project();
                 self.transport.engine.send_project(&p, &self.sources)
             };
             match sent {
@@ -685,6 +673,35 @@ impl Editor {
             return Some(v as f32);
         }
         p.param(id)
+    }
+
+    /// The project as playback plays it: the lanes of strips whose
+    /// automation is Off left out. Exports, deliveries and the loudness
+    /// analysis render this too, so they match what was heard.
+    pub fn heard_project(&self) -> dubstage_model::Project {
+        let mut p = self.session.project().clone();
+        if self
+            .writer
+            .modes
+            .values()
+            .all(|m| *m != crate::automation::Mode::Off)
+        {
+            return p;
+        }
+        let off: Vec<bool> = p
+            .automation
+            .iter()
+            .map(|l| {
+                crate::automation::strip_of(&p, l.param)
+                    .is_some_and(|s| self.writer.mode(s) == crate::automation::Mode::Off)
+            })
+            .collect();
+        let mut k = 0;
+        p.automation.retain(|_| {
+            k += 1;
+            !off[k - 1]
+        });
+        p
     }
 
     /// The automation mode of the strip a parameter is on.

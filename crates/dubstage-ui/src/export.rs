@@ -223,7 +223,7 @@ pub fn start_export(editor: &mut Editor, opts: &ExportOptions) -> Option<Job> {
         );
         return None;
     };
-    let project = editor.project().clone();
+    let project = editor.heard_project();
     let sources: Sources = editor.sources.clone();
     let master = opts.master_path(&project);
     let settings = ExportSettings {
@@ -369,7 +369,7 @@ fn render_files(
 
 /// Starts an offline loudness analysis of `[start, end)`.
 pub fn start_analysis(editor: &Editor, start: SamplePos, end: SamplePos) -> Job {
-    let project = editor.project().clone();
+    let project = editor.heard_project();
     let sources = editor.sources.clone();
     Job::start("analysing", move |progress| {
         let plan = compile(

@@ -358,3 +358,36 @@ fn automation_follows_a_moved_clip_and_stays_when_following_is_off() {
     );
     assert!((now(&h, outside) - old(outside)).abs() < 1e-6);
 }
+
+#[test]
+fn a_strip_with_automation_off_plays_and_exports_without_its_lanes() {
+    use dubstage_model::{AutoPoint, Command};
+    use dubstage_ui::automation::Mode;
+    let (mut h, _p) = demo();
+    let t = h.state().editor.project().tracks[0].id;
+    let other = h.state().editor.project().tracks[1].id;
+    for id in [t, other] {
+        h.state_mut().editor.apply(Command::SetLane {
+            param: ParamId::Fader(StripId::Track(id)),
+            points: vec![AutoPoint::new(0, -20.0)],
+        });
+    }
+    assert_eq!(h.state().editor.heard_project().automation.len(), 2);
+    h.state_mut()
+        .editor
+        .writer
+        .modes
+        .insert(StripId::Track(t), Mode::Off);
+    let heard = h.state().editor.heard_project();
+    assert_eq!(heard.automation.len(), 1);
+    assert_eq!(
+        heard.automation[0].param,
+        ParamId::Fader(StripId::Track(other))
+    );
+    // The project itself keeps the lane; the fader shows its static value.
+    assert_eq!(h.state().editor.project().automation.len(), 2);
+    assert_eq!(
+        h.state().editor.param(ParamId::Fader(StripId::Track(t))),
+        Some(h.state().editor.project().tracks[0].gain_db)
+    );
+}
