@@ -419,6 +419,18 @@ fn the_callback_never_allocates_with_automation_and_plan_swaps() {
                 .send_project(m.s.project(), &m.sources)
                 .expect("plan");
         }
+        // Touch writes: a fader, a pan and an EQ gain held and moved, let
+        // go a few rounds later.
+        let t = m.s.project().tracks[round % 3].id;
+        for (id, v) in [
+            (ParamId::Fader(StripId::Track(t)), -(round as f32 % 9.0)),
+            (ParamId::Pan(StripId::Track(t)), (round as f32 * 0.1).sin()),
+        ] {
+            engine.touch(id, round % 5 != 4).expect("touch");
+            engine
+                .control(dubstage_engine::Control::new(id, v))
+                .expect("control");
+        }
         assert_no_alloc(|| p.process(&mut out));
         engine.collect_garbage();
     }

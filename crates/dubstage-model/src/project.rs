@@ -576,6 +576,9 @@ pub struct SavedView {
     /// The height of an automation lane (0: the default).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lane_height: f32,
+    /// The buses' and the master's lanes shown under the tracks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strip_lanes: Vec<(crate::mixer::StripId, Vec<crate::mixer::ParamId>)>,
 }
 
 fn is_zero(v: &f32) -> bool {

@@ -536,6 +536,7 @@ impl EditorApp {
                 l
             },
             lane_height: v.lane_height,
+            strip_lanes: v.strip_lanes.clone(),
         }
     }
 

@@ -170,14 +170,14 @@ fn snapped(editor: &Editor, s: i64) -> i64 {
 /// handles its gestures.
 #[expect(
     clippy::too_many_arguments,
-    reason = "a lane needs its track, parameter and both rectangles"
+    reason = "a lane needs its strip, parameter and both rectangles"
 )]
 pub fn lane_ui(
     ui: &mut egui::Ui,
     editor: &mut Editor,
     st: &mut LaneUi,
     map: &Mapping,
-    track: TrackId,
+    owner: StripId,
     param: ParamId,
     header: Rect,
     rect: Rect,
@@ -269,9 +269,9 @@ pub fn lane_ui(
         );
     }
     // Gestures.
-    let id = ui.scope_id().with(("automation lane", track, param));
-    let track_name = p.track(track).map(|t| t.name.clone()).unwrap_or_default();
-    let label = format!("{track_name} {name} automation lane");
+    let id = ui.scope_id().with(("automation lane", owner, param));
+    let owner_name = p.strip_name(owner);
+    let label = format!("{owner_name} {name} automation lane");
     let resp = ui.interact(rect, id, Sense::click_and_drag());
     resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, &label));
     let resp = resp
@@ -469,7 +469,7 @@ pub fn lane_ui(
             ui.close();
         }
         if ui.button("Hide Lane").clicked() {
-            editor.view.toggle_lane(track, param);
+            editor.view.toggle_strip_lane(owner, param);
             ui.close();
         }
     });
@@ -490,7 +490,7 @@ pub fn lane_ui(
         },
     );
     if hide.clicked() {
-        editor.view.toggle_lane(track, param);
+        editor.view.toggle_strip_lane(owner, param);
     }
 }
 

@@ -197,6 +197,18 @@ impl Editor {
                 self.view.lanes.insert(t, params);
             }
         }
+        self.view.strip_lanes = v
+            .strip_lanes
+            .into_iter()
+            .filter(|(s, params)| {
+                !params.is_empty()
+                    && match s {
+                        StripId::Bus(b) => self.project().bus(*b).is_some(),
+                        StripId::Master => true,
+                        StripId::Track(_) => false,
+                    }
+            })
+            .collect();
         if v.lane_height.is_finite() && v.lane_height >= 24.0 {
             self.view.lane_height = v.lane_height.min(200.0);
         }

@@ -218,6 +218,8 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             }
         }
         bus_output(ui, editor, id, &bus.name, bus.output);
+        mode_picker(ui, editor, StripId::Bus(id), &bus.name);
+        lanes_button(ui, editor, StripId::Bus(id), &bus.name);
         strip_chain(ui, editor, StripId::Bus(id));
         pan_control(ui, editor, StripId::Bus(id), &bus.name);
         if toggle(ui, bus.mute, "M", &format!("Mute {} bus", bus.name)).clicked() {
@@ -239,6 +241,8 @@ fn master_strip(ui: &mut egui::Ui, editor: &mut Editor) {
     strip(ui, |ui| {
         ui.label(egui::RichText::new("Master").strong());
         ui.label(egui::RichText::new("fader, then inserts").small().weak());
+        mode_picker(ui, editor, StripId::Master, "Master");
+        lanes_button(ui, editor, StripId::Master, "Master");
         strip_chain(ui, editor, StripId::Master);
         if let Some(d) = editor.project().master.delivery.clone() {
             ui.horizontal(|ui| {
@@ -297,6 +301,27 @@ fn fader_and_meter(
             .weak(),
     )
     .on_hover_text("Share of the audio period this strip's processing took in the last callback");
+}
+
+/// Shows or hides a bus's or the master's volume lane (in the rows under
+/// the tracks).
+fn lanes_button(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId, name: &str) {
+    let fader = ParamId::Fader(strip);
+    let shown = editor.view.strip_lanes_of(strip).contains(&fader);
+    let r = ui
+        .selectable_label(shown, egui::RichText::new("Lane").small())
+        .on_hover_text("Show this strip's volume automation lane under the tracks");
+    r.widget_info(|| {
+        egui::WidgetInfo::selected(
+            egui::Role::Button,
+            true,
+            shown,
+            format!("Volume lane of {name}"),
+        )
+    });
+    if r.clicked() {
+        editor.view.toggle_strip_lane(strip, fader);
+    }
 }
 
 /// The strip's automation mode (Off, Read, Touch, Latch, Write).

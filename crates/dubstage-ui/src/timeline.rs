@@ -145,6 +145,9 @@ pub fn timeline_ui(
         state.fitted = true;
     }
     handle_wheel(ui, editor, area, full);
+    // The rows may have shrunk (a lane hidden, a track deleted).
+    let max_scroll = (content_height(editor) - area.height() + 40.0).max(0.0);
+    editor.view.scroll_y = editor.view.scroll_y.clamp(0.0, max_scroll);
     follow_playhead(editor, area.width());
     reveal_playhead(editor, state, area.width());
     let map = Mapping {
@@ -461,7 +464,8 @@ fn content_height(editor: &Editor) -> f32 {
         .tracks
         .iter()
         .map(|t| editor.view.row_height(t.id))
-        .sum()
+        .sum::<f32>()
+        + editor.view.strip_rows_height()
 }
 
 fn track_at(editor: &Editor, area: Rect, y: f32) -> Option<usize> {
@@ -816,12 +820,66 @@ fn tracks_ui(
                 editor,
                 &mut state.lanes,
                 map,
-                *tid,
+                dubstage_model::StripId::Track(*tid),
                 param,
                 header,
                 rect,
             );
         }
+    }
+    // The buses' and the master's lanes, in rows under the tracks.
+    let mut y = rows.last().map_or(0.0, |(y, h)| y + h);
+    let lh = editor.view.lane_height;
+    let strip_rows = editor.view.strip_lanes.clone();
+    for (strip, params) in strip_rows {
+        let top = area.top() + y - editor.view.scroll_y;
+        let name = editor.project().strip_name(strip);
+        let name_row = Rect::from_min_max(
+            pos2(full.left(), top),
+            pos2(area.right(), top + crate::view::STRIP_ROW_HEADER),
+        );
+        if name_row.bottom() > area.top() && name_row.top() < full.bottom() {
+            let painter = ui.painter().with_clip_rect(
+                name_row.intersect(Rect::from_min_max(pos2(full.left(), area.top()), full.max)),
+            );
+            painter.rect_filled(name_row, 0.0, ui.visuals().faint_bg_color);
+            painter.text(
+                name_row.left_center() + vec2(8.0, 0.0),
+                egui::Align2::LEFT_CENTER,
+                format!("{name} (automation)"),
+                egui::FontId::proportional(12.0),
+                ui.visuals().strong_text_color(),
+            );
+        }
+        for (k, param) in params.into_iter().enumerate() {
+            let y0 = top + crate::view::STRIP_ROW_HEADER + k as f32 * lh;
+            if y0 > full.bottom() || y0 + lh < area.top() {
+                continue;
+            }
+            let rect = Rect::from_min_max(pos2(area.left(), y0), pos2(area.right(), y0 + lh))
+                .intersect(area);
+            let header = Rect::from_min_max(pos2(full.left(), y0), pos2(area.left(), y0 + lh))
+                .intersect(header_clip);
+            if rect.height() <= 1.0 {
+                continue;
+            }
+            let mut ui_lane = ui.new_child(
+                egui::UiBuilder::new()
+                    .id_salt(("automation", format!("{strip:?}"), param))
+                    .max_rect(rect.union(header)),
+            );
+            crate::automation::lane_ui(
+                &mut ui_lane,
+                editor,
+                &mut state.lanes,
+                map,
+                strip,
+                param,
+                header,
+                rect,
+            );
+        }
+        y += editor.view.strip_rows_height_of(strip);
     }
     // Drop preview for a move across tracks.
     if let (Some(Drag::Move { clips, .. }), Some((dt, dtrack))) = (&state.drag, state.preview) {

@@ -1,7 +1,7 @@
 //! What the timeline shows: zoom, scroll, track heights, waveform zoom,
 //! follow and snap. Kept in the project file (`SavedView`) across reopen.
 
-use dubstage_model::{ParamId, TrackId};
+use dubstage_model::{ParamId, StripId, TrackId};
 use std::collections::HashMap;
 
 /// What the timeline shows: zoom, scroll, track heights.
@@ -28,6 +28,8 @@ pub struct View {
     pub lanes: HashMap<TrackId, Vec<ParamId>>,
     /// The height of an automation lane.
     pub lane_height: f32,
+    /// Buses and the master with lanes shown, under the tracks, in order.
+    pub strip_lanes: Vec<(StripId, Vec<ParamId>)>,
     /// Clip-gain lines drawn (and editable) over the clips.
     pub clip_gain_lines: bool,
 }
@@ -40,6 +42,9 @@ pub const TRACK_HEIGHTS: [(&str, f32); 5] = [
     ("Large", 110.0),
     ("Extra Large", 180.0),
 ];
+
+/// The name row above a bus's or the master's lanes.
+pub const STRIP_ROW_HEADER: f32 = 22.0;
 
 /// Smallest and largest track height, in points.
 pub const MIN_TRACK_HEIGHT: f32 = 24.0;
@@ -68,6 +73,59 @@ impl View {
     /// A track's row: its clips and the lanes under them.
     pub fn row_height(&self, track: TrackId) -> f32 {
         self.height_of(track) + self.lanes_of(track).len() as f32 * self.lane_height
+    }
+
+    /// The lanes shown for a strip: a track's under it, a bus's or the
+    /// master's in the rows under the tracks.
+    pub fn strip_lanes_of(&self, strip: StripId) -> &[ParamId] {
+        match strip {
+            StripId::Track(t) => self.lanes_of(t),
+            _ => self
+                .strip_lanes
+                .iter()
+                .find(|(s, _)| *s == strip)
+                .map_or(&[], |(_, v)| v.as_slice()),
+        }
+    }
+
+    /// Shows or hides a lane of any strip.
+    pub fn toggle_strip_lane(&mut self, strip: StripId, param: ParamId) {
+        if let StripId::Track(t) = strip {
+            return self.toggle_lane(t, param);
+        }
+        match self.strip_lanes.iter().position(|(s, _)| *s == strip) {
+            Some(i) => {
+                let v = &mut self.strip_lanes[i].1;
+                match v.iter().position(|p| *p == param) {
+                    Some(k) => {
+                        v.remove(k);
+                    }
+                    None => v.push(param),
+                }
+                if v.is_empty() {
+                    self.strip_lanes.remove(i);
+                }
+            }
+            None => self.strip_lanes.push((strip, vec![param])),
+        }
+    }
+
+    /// The height of one bus's or the master's lane rows.
+    pub fn strip_rows_height_of(&self, strip: StripId) -> f32 {
+        let n = self.strip_lanes_of(strip).len();
+        if n == 0 {
+            0.0
+        } else {
+            STRIP_ROW_HEADER + n as f32 * self.lane_height
+        }
+    }
+
+    /// The height of the bus and master lane rows under the tracks.
+    pub fn strip_rows_height(&self) -> f32 {
+        self.strip_lanes
+            .iter()
+            .map(|(_, v)| STRIP_ROW_HEADER + v.len() as f32 * self.lane_height)
+            .sum()
     }
 
     /// Shows a parameter's lane under a track, or hides it.
@@ -105,6 +163,7 @@ impl Default for View {
             snap: true,
             lanes: HashMap::new(),
             lane_height: crate::automation::LANE_HEIGHT,
+            strip_lanes: Vec::new(),
             clip_gain_lines: true,
         }
     }

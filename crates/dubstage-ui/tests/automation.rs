@@ -391,3 +391,35 @@ fn a_strip_with_automation_off_plays_and_exports_without_its_lanes() {
         Some(h.state().editor.project().tracks[0].gain_db)
     );
 }
+
+#[test]
+fn a_bus_volume_lane_is_shown_under_the_tracks_and_edited_there() {
+    let (mut h, _p) = demo();
+    let bus = dubstage_model::Stem::Dialogue.bus_id();
+    let name = h
+        .state()
+        .editor
+        .project()
+        .bus(bus)
+        .expect("bus")
+        .name
+        .clone();
+    let fader = ParamId::Fader(StripId::Bus(bus));
+    h.get_by_label(&format!("Volume lane of {name}")).click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().editor.view.strip_lanes_of(StripId::Bus(bus)),
+        &[fader]
+    );
+    // Scrolled to the bottom, the bus's lane is there to click.
+    h.state_mut().editor.view.scroll_y = 10_000.0;
+    h.run_steps(2);
+    let label = format!("{name} Volume automation lane");
+    h.get_by_label(&label).click();
+    h.run_steps(2);
+    assert!(h.state().editor.project().lane(fader).is_some());
+    assert!(
+        h.query_by_label(&format!("Automation mode of {name}"))
+            .is_some()
+    );
+}
