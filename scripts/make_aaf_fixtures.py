@@ -26,7 +26,8 @@ in crates/dubstage-interchange/tests/turnover.rs), with what AAF adds:
   - the marker "Door slam" is a DescriptiveMarker on an event slot.
 
 scene12_{23976,25,2997df}.aaf link their media (file:///turnover/media/...);
-loop.aaf is damage (see write_loop); nested_25.aaf is a reel that plays part of a nested sequence (see
+protools_25.aaf and resolve_25.aaf carry those writers' quirks (see
+write_vendor); loop.aaf is damage (see write_loop); nested_25.aaf is a reel that plays part of a nested sequence (see
 write_nested). scene12_25_embedded.aaf embeds it (16-bit A001_C003, 24-bit A001_C004,
 16-bit Score_01, all mono, 48 kHz), each sample given by embedded_sample()
 below so that a test can check the extracted files bit for bit.
@@ -323,6 +324,68 @@ def write_loop(path):
         a1.segment.length = 75
 
 
+def write_vendor(path, wavs, vendor):
+    """The quirks of two writers, at 25 fps, A1 only:
+
+    - "protools" (Identification: Digidesign, Inc. / ProTools): A001_C003
+      for 40 frames from 10 frames in, a rendered fade clip "Fade " of 8
+      frames, A001_C004 for 40 frames from 20 frames in (so a crossfade of
+      8 frames); then, after 20 frames of filler, a 1-frame "Sample
+      accurate edit" clip followed by A001_C003 again from 60 frames in for
+      30 frames;
+    - "resolve" (Blackmagic Design / DaVinci Resolve): A001_C003 for 40
+      frames, then a disabled clip (a Selector selecting a Filler, the clip
+      A001_C004 as its alternate) of 30 frames.
+    """
+    key = "25"
+    rate = aaf2.rational.AAFRational(25, 1)
+    t3 = tc_frames(10, 0, 0, 0, key)
+    t4 = tc_frames(10, 2, 0, 0, key)
+    minute = 60 * SR
+    with aaf2.open(path, "w") as f:
+        ident = f.header["IdentificationList"].value[0]
+        if vendor == "protools":
+            ident["CompanyName"].value = "Digidesign, Inc."
+            ident["ProductName"].value = "ProTools"
+        else:
+            ident["CompanyName"].value = "Blackmagic Design"
+            ident["ProductName"].value = "DaVinci Resolve"
+        m3 = master(f, "A001_C003", wavs["A001_C003"], "A001", rate, 25, False, 0,
+                    samples(t3, key), SR, "file:///turnover/media/A001_C003.wav", False, minute)
+        m4 = master(f, "A001_C004", wavs["A001_C004"], "A001", rate, 25, False, t4,
+                    0, SR, "file:///turnover/media/A001_C004.wav", False, minute)
+        comp = f.create.CompositionMob("Vendor")
+        comp.usage = "Usage_TopLevel"
+        f.content.mobs.append(comp)
+        tc = comp.create_timeline_slot(rate)
+        tc.segment = f.create.Timecode(25)
+        tc.segment.start = tc_frames(1, 0, 0, 0, key)
+        a1 = comp.create_sound_slot(rate)
+        a1.name = "A1"
+        seq = a1.segment
+        if vendor == "protools":
+            fade = master(f, "Fade ", wavs["A001_C003"], None, None, None, False, 0, 0, SR,
+                          "file:///turnover/media/Fade.wav", False, 8 * SR // 25)
+            sae = master(f, "Sample accurate edit", wavs["A001_C003"], None, None, None, False, 0, 0, SR,
+                         "file:///turnover/media/SAE.wav", False, SR // 25)
+            seq.components.append(m3.create_source_clip(slot_id=1, start=10, length=40))
+            seq.components.append(fade.create_source_clip(slot_id=1, start=0, length=8))
+            seq.components.append(m4.create_source_clip(slot_id=1, start=20, length=40))
+            seq.components.append(f.create.Filler("sound", 20))
+            seq.components.append(sae.create_source_clip(slot_id=1, start=0, length=1))
+            seq.components.append(m3.create_source_clip(slot_id=1, start=60, length=30))
+            seq.length = 40 + 8 + 40 + 20 + 1 + 30
+        else:
+            seq.components.append(m3.create_source_clip(slot_id=1, start=0, length=40))
+            sel = f.create.Selector()
+            sel.media_kind = "sound"
+            sel["Length"].value = 30
+            sel["Selected"].value = f.create.Filler("sound", 30)
+            sel["Alternates"].append(m4.create_source_clip(slot_id=1, start=0, length=30))
+            seq.components.append(sel)
+            seq.length = 70
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -342,6 +405,14 @@ def main():
         write("25", os.path.join(OUT, "scene12_25_embedded.aaf"), True, full)
         write_nested(os.path.join(OUT, "nested_25.aaf"), stubs)
     write_loop(os.path.join(OUT, "loop.aaf"))
+    with tempfile.TemporaryDirectory() as tmp:
+        stubs = {}
+        for name, width, _, index in EMBEDDED:
+            p = os.path.join(tmp, name + ".wav")
+            write_wav(p, width, 1, index)
+            stubs[name] = p
+        write_vendor(os.path.join(OUT, "protools_25.aaf"), stubs, "protools")
+        write_vendor(os.path.join(OUT, "resolve_25.aaf"), stubs, "resolve")
 
 
 if __name__ == "__main__":

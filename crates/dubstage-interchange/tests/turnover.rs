@@ -906,3 +906,44 @@ fn fcpxml_volume_keyframes_become_a_clip_gain_envelope() {
     assert_eq!(clip.gain_envelope[1].at.0, 12 * SR);
     assert!(report.text().contains("carried as a clip-gain envelope"));
 }
+
+#[test]
+fn pro_tools_rendered_fades_and_sample_accurate_edits_become_fades_and_clips_again() {
+    let (_, p, report) = import("protools_25.aaf", "25");
+    let r = FrameRate::FPS_25;
+    let a1 = &p.tracks[0];
+    assert_eq!(a1.clips.len(), 3, "{:?}", a1.clips);
+    let (a, b, c) = (&a1.clips[0], &a1.clips[1], &a1.clips[2]);
+    // The 8-frame "Fade " clip between two takes: a crossfade over it.
+    assert_eq!((a.position.0, a.length.0), (0, s(48, r)));
+    assert_eq!(a.fade_out.length.0, s(8, r));
+    assert_eq!(a.fade_out.shape, FadeShape::EqualPower);
+    assert_eq!((b.position.0, b.length.0), (s(40, r), s(48, r)));
+    assert_eq!(b.source_offset.0, s(12, r));
+    assert_eq!(b.fade_in.length.0, s(8, r));
+    // The 1-frame sample-accurate edit folded into the clip after it.
+    assert_eq!((c.position.0, c.length.0), (s(108, r), s(31, r)));
+    assert_eq!(c.source_offset.0, s(59, r));
+    let text = report.text();
+    assert!(text.contains("Pro Tools rendered fade"), "{text}");
+    assert!(text.contains("sample-accurate edit"), "{text}");
+}
+
+#[test]
+fn a_clip_resolve_disabled_is_reported_not_played() {
+    let (_, tl) = read_file(&fixture("resolve_25.aaf"), FrameRate::FPS_25).expect("reads");
+    let clips = &tl.tracks[0].clips;
+    assert_eq!(clips.len(), 2);
+    assert!(clips[0].enabled);
+    assert!(
+        !clips[1].enabled,
+        "the alternate of an empty selector is the disabled clip"
+    );
+    let (_, p, report) = import("resolve_25.aaf", "25");
+    assert_eq!(p.tracks[0].clips.len(), 1);
+    assert!(
+        report.text().contains("disabled in the turnover"),
+        "{}",
+        report.text()
+    );
+}

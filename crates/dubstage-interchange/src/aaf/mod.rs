@@ -204,6 +204,10 @@ mod pid {
     pub const PARAMETERS: u16 = 0x0b03;
     pub const NESTED_SLOTS: u16 = 0x0c01;
     pub const SELECTED: u16 = 0x0f01;
+    pub const ALTERNATES: u16 = 0x0f02;
+    pub const IDENTIFICATION_LIST: u16 = 0x3b06;
+    pub const COMPANY_NAME: u16 = 0x3c01;
+    pub const PRODUCT_NAME: u16 = 0x3c02;
     pub const COMPONENTS: u16 = 0x1001;
     pub const SOURCE_ID: u16 = 0x1101;
     pub const SOURCE_MOB_SLOT_ID: u16 = 0x1102;
@@ -388,6 +392,17 @@ pub fn read<F: Read + Seek>(inner: F) -> Result<Timeline, String> {
     let header = root
         .strong(pid::HEADER)
         .ok_or("no header object: not an AAF file")?;
+    // Who wrote the file (Pro Tools' quirks are undone below).
+    let writer = header
+        .objects(pid::IDENTIFICATION_LIST)
+        .last()
+        .map(|i| {
+            (
+                i.string(pid::COMPANY_NAME).unwrap_or_default(),
+                i.string(pid::PRODUCT_NAME).unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
     let content = header
         .strong(pid::CONTENT)
         .ok_or("no content storage in the header")?;
@@ -418,6 +433,13 @@ pub fn read<F: Read + Seek>(inner: F) -> Result<Timeline, String> {
         nesting: Vec::new(),
     };
     let mut tl = reader.timeline()?;
+    // Pro Tools writes its rendered fades and sample-accurate edits as
+    // clips of their own: they become fades and longer clips again.
+    if writer.0.starts_with("Digidesign")
+        || writer.1.replace(' ', "").eq_ignore_ascii_case("ProTools")
+    {
+        protools(&mut tl);
+    }
     tl.essence = reader.embedded;
     for e in &mut tl.essence {
         e.bytes = store.stream_len(&e.stream).unwrap_or(0);
@@ -1046,11 +1068,24 @@ impl Reader<'_> {
                 len
             }
             Some(class::SELECTOR) => {
-                if let Some(sel) = seg.strong(pid::SELECTED) {
-                    tl.note(
-                        &label,
-                        "a selector's alternates: not carried (its selection is)",
-                    );
+                let selected = seg.strong(pid::SELECTED);
+                let alternates = seg.objects(pid::ALTERNATES);
+                let empty = selected.is_none_or(|s| f.is(s, class::FILLER));
+                if empty && let Some(alt) = alternates.first() {
+                    // A disabled clip, as Resolve writes one: nothing
+                    // selected, the clip kept as the alternate.
+                    let before = w.track.clips.len();
+                    self.segment(w, tl, alt, pos, gain_db, depth + 1);
+                    for c in &mut w.track.clips[before..] {
+                        c.enabled = false;
+                    }
+                } else if let Some(sel) = selected {
+                    if !alternates.is_empty() {
+                        tl.note(
+                            &label,
+                            "a selector's alternates: not carried (its selection is)",
+                        );
+                    }
                     self.segment(w, tl, sel, pos, gain_db, depth + 1);
                 }
                 len
@@ -1317,6 +1352,114 @@ struct Walk {
     track: Track,
     /// The crossfade the next clip starts with.
     pending_in: Option<Ramp>,
+}
+
+/// Pro Tools' rendered fade clips (named "Fade " in its languages).
+const PT_FADE_NAMES: [&str; 6] = ["Fade ", "Fondu ", "Fundido ", "페이드", "淡变 ", "淡變 "];
+/// Pro Tools' sample-accurate edit clips.
+const PT_SAE_NAMES: [&str; 8] = [
+    "Sample accurate edit",
+    "Samplegenaue Bearbeitung",
+    "Edición con precisión de muestra",
+    "Modification à l'échantillon près",
+    "サンプル精度編集",
+    "샘플 단위 정밀 편집",
+    "精确采样编辑",
+    "精確取樣編輯",
+];
+
+/// Replaces Pro Tools' rendered fade clips by fades of the clips they
+/// touch (a crossfade when they touch both sides), and folds its
+/// sample-accurate edit clips into the clip they extend, where the clips'
+/// media has the handles for it; what cannot be folded stays, reported.
+fn protools(tl: &mut Timeline) {
+    let mut notes = Vec::new();
+    for t in &mut tl.tracks {
+        t.clips.sort_by_key(|c| c.record);
+        // Handles: what a clip's media has after its end and before its
+        // start (unknown lengths are taken as enough).
+        let after = |c: &Clip| {
+            c.media.length.map(|l| {
+                let start = c.media.start.unwrap_or(Time::ZERO);
+                start + l - (c.source_in + c.duration)
+            })
+        };
+        let before = |c: &Clip| c.source_in - c.media.start.unwrap_or(Time::ZERO);
+        let mut i = 0;
+        while i < t.clips.len() {
+            let name = t.clips[i].name.clone();
+            let sae = PT_SAE_NAMES.contains(&name.as_str());
+            let fade = PT_FADE_NAMES.contains(&name.as_str());
+            if !sae && !fade {
+                i += 1;
+                continue;
+            }
+            let (start, len) = (t.clips[i].record, t.clips[i].duration);
+            let prev = i
+                .checked_sub(1)
+                .filter(|&j| t.clips[j].record + t.clips[j].duration == start)
+                .filter(|&j| after(&t.clips[j]).is_none_or(|h| h >= len));
+            let next = Some(i + 1)
+                .filter(|&j| j < t.clips.len() && t.clips[j].record == start + len)
+                .filter(|&j| before(&t.clips[j]) >= len);
+            let label = format!("{}, clip \"{name}\"", t.name);
+            if sae {
+                if let Some(j) = prev {
+                    t.clips[j].duration = t.clips[j].duration + len;
+                } else if let Some(j) = next {
+                    let c = &mut t.clips[j];
+                    c.record = c.record - len;
+                    c.source_in = c.source_in - len;
+                    c.duration = c.duration + len;
+                } else {
+                    notes.push((
+                        label,
+                        "a Pro Tools sample-accurate edit that meets no clip: kept",
+                    ));
+                    i += 1;
+                    continue;
+                }
+                notes.push((
+                    label,
+                    "a Pro Tools sample-accurate edit: folded into its clip",
+                ));
+                t.clips.remove(i);
+                continue;
+            }
+            if prev.is_none() && next.is_none() {
+                notes.push((
+                    label,
+                    "a Pro Tools rendered fade with no clip to fade: kept as a clip",
+                ));
+                i += 1;
+                continue;
+            }
+            let ramp = Ramp {
+                length: len,
+                crossfade: prev.is_some() && next.is_some(),
+            };
+            if let Some(j) = prev {
+                let c = &mut t.clips[j];
+                c.duration = c.duration + len;
+                c.fade_out = ramp;
+            }
+            if let Some(j) = next {
+                let c = &mut t.clips[j];
+                c.record = c.record - len;
+                c.source_in = c.source_in - len;
+                c.duration = c.duration + len;
+                c.fade_in = ramp;
+            }
+            notes.push((
+                label,
+                "a Pro Tools rendered fade: replaced by a fade of the clips it joins",
+            ));
+            t.clips.remove(i);
+        }
+    }
+    for (item, what) in notes {
+        tl.note(item, what);
+    }
 }
 
 /// A number in an indirect value (byte order, type AUID, value): a rational
