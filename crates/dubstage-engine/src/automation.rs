@@ -10,7 +10,7 @@
 //!   carried to the samples between by the segment's constant per-sample
 //!   ratio (one multiply per sample, in `f64`: within 1e-9 dB of the exact
 //!   curve);
-//! - a pan curve's left/right gains are computed exactly at every 32nd
+//! - a pan curve's left/right gains are computed exactly at every 64th
 //!   sample and interpolated linearly between (the pan law is smooth);
 //! - a switch (mute) changes on its point's sample.
 
@@ -21,7 +21,7 @@ use dubstage_model::{EnvPoint, PanLaw};
 /// The gain grid: exact values at multiples of this many samples.
 const GAIN_GRID: i64 = 64;
 /// The pan grid.
-const PAN_GRID: i64 = 32;
+const PAN_GRID: i64 = 64;
 /// At or below this, a gain is silence (as the faders have it).
 const SILENCE_DB: f64 = -144.0;
 
@@ -34,6 +34,8 @@ pub(crate) struct Curve {
     /// The segment found last (playback reads forward, so the next lookup
     /// is usually the same segment or the next).
     hint: std::cell::Cell<usize>,
+    /// The per-sample gain ratio of the segment computed last.
+    ratio: std::cell::Cell<(usize, f64)>,
 }
 
 /// A dB value as a linear gain (silence at or below −144 dB).
@@ -60,6 +62,7 @@ impl Curve {
                 .map(|p| switch || p.shape == Shape::Hold)
                 .collect(),
             hint: std::cell::Cell::new(0),
+            ratio: std::cell::Cell::new((usize::MAX, 1.0)),
         })
     }
 
@@ -73,6 +76,7 @@ impl Curve {
             v: points.iter().map(|p| f64::from(p.db)).collect(),
             hold: vec![false; points.len()].into_boxed_slice(),
             hint: std::cell::Cell::new(0),
+            ratio: std::cell::Cell::new((usize::MAX, 1.0)),
         })
     }
 
@@ -128,8 +132,15 @@ impl Curve {
                 None => dst.fill(gain_of(self.value(t)) as f32),
                 Some(i) => {
                     let (a, b) = (self.at[i], self.at[i + 1]);
-                    let slope = (self.v[i + 1] - self.v[i]) / (b - a) as f64;
-                    let ratio = 10f64.powf(slope / 20.0);
+                    let ratio = match self.ratio.get() {
+                        (k, r) if k == i => r,
+                        _ => {
+                            let slope = (self.v[i + 1] - self.v[i]) / (b - a) as f64;
+                            let r = 10f64.powf(slope / 20.0);
+                            self.ratio.set((i, r));
+                            r
+                        }
+                    };
                     // A ramp between two silences is silence; one that
                     // leaves or reaches −144 dB passes through tiny gains.
                     let silent = self.v[i] <= SILENCE_DB && self.v[i + 1] <= SILENCE_DB;
