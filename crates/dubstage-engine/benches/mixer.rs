@@ -165,15 +165,13 @@ fn film_mix() -> (Project, Sources) {
     (project, sources)
 }
 
-fn callback_case(
-    label: &str,
+/// An engine playing `project` from `at` (no device: the test steps it).
+fn playing(
     project: &Project,
     sources: &Sources,
-    frames: usize,
-    seconds: f64,
     at: i64,
-) {
-    let (mut engine, mut processor) = AudioEngine::pair(ProcessorConfig {
+) -> (AudioEngine, dubstage_engine::AudioProcessor) {
+    let (mut engine, processor) = AudioEngine::pair(ProcessorConfig {
         project_rate: 48_000,
         device_rate: 48_000,
         channels: 2,
@@ -184,6 +182,18 @@ fn callback_case(
         .expect("ring has room");
     engine.locate(SamplePos(at)).expect("room");
     engine.play().expect("room");
+    (engine, processor)
+}
+
+fn callback_case(
+    label: &str,
+    project: &Project,
+    sources: &Sources,
+    frames: usize,
+    seconds: f64,
+    at: i64,
+) {
+    let (mut engine, mut processor) = playing(project, sources, at);
     let mut out = vec![0.0f32; frames * 2];
     let callbacks = (seconds * 48_000.0 / frames as f64) as usize;
     let mut worst = 0.0f64;
@@ -219,17 +229,7 @@ fn callback_mean(
 ) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..rounds {
-        let (mut engine, mut processor) = AudioEngine::pair(ProcessorConfig {
-            project_rate: 48_000,
-            device_rate: 48_000,
-            channels: 2,
-            max_block: 512,
-        });
-        engine
-            .send_project(project, sources)
-            .expect("ring has room");
-        engine.locate(SamplePos(at)).expect("room");
-        engine.play().expect("room");
+        let (mut engine, mut processor) = playing(project, sources, at);
         let mut out = vec![0.0f32; frames * 2];
         // Warm up (the plan arrives, caches fill).
         for _ in 0..50 {

@@ -511,26 +511,14 @@ impl<'a, 'i> Reader<'a, 'i> {
     /// Trims the clips collected from `first` on to `[from, to)` (the part
     /// of a compound clip that shows).
     fn window(&mut self, first: usize, from: Time, to: Time) {
-        let mut kept = Vec::new();
-        for mut p in self.clips.drain(first..) {
-            let c = &mut p.clip;
-            let end = c.record + c.duration;
-            if end <= from || c.record >= to {
-                continue;
-            }
-            if c.record < from {
-                let cut = from - c.record;
-                c.record = from;
-                c.source_in = c.source_in + cut;
-                c.duration = c.duration - cut;
-                c.fade_in = Ramp::default();
-            }
-            if end > to {
-                c.duration = to - c.record;
-                c.fade_out = Ramp::default();
-            }
-            kept.push(p);
-        }
+        let kept: Vec<Placed> = self
+            .clips
+            .drain(first..)
+            .filter_map(|p| {
+                let clip = p.clip.window(from, to)?;
+                Some(Placed { clip, ..p })
+            })
+            .collect();
         self.clips.extend(kept);
     }
 

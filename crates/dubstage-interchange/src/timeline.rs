@@ -224,6 +224,29 @@ pub struct Clip {
     pub envelope: Vec<(Time, f32)>,
 }
 
+impl Clip {
+    /// The part of the clip inside `[from, to)` on its timeline (trimmed
+    /// at either end, losing the fade there), or `None` when it is outside.
+    pub fn window(mut self, from: Time, to: Time) -> Option<Clip> {
+        let end = self.record + self.duration;
+        if end <= from || self.record >= to {
+            return None;
+        }
+        if self.record < from {
+            let cut = from - self.record;
+            self.record = from;
+            self.source_in = self.source_in + cut;
+            self.duration = self.duration - cut;
+            self.fade_in = Ramp::default();
+        }
+        if end > to {
+            self.duration = to - self.record;
+            self.fade_out = Ramp::default();
+        }
+        Some(self)
+    }
+}
+
 /// One track.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Track {

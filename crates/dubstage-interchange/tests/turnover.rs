@@ -591,12 +591,13 @@ fn embedded_aaf_media_is_extracted_bit_exact_with_its_timecode() {
         let mut tr = None;
         let mut data = None;
         while at + 8 <= b.len() {
-            let size = u32::from_le_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+            let size =
+                u32::from_le_bytes(b[at + 4..at + 8].try_into().expect("four bytes")) as usize;
             match &b[at..at + 4] {
                 b"fmt " => {
                     assert_eq!(u16::from_le_bytes([b[at + 10], b[at + 11]]), 1);
                     assert_eq!(
-                        u32::from_le_bytes(b[at + 12..at + 16].try_into().unwrap()),
+                        u32::from_le_bytes(b[at + 12..at + 16].try_into().expect("four bytes")),
                         48_000
                     );
                     assert_eq!(
@@ -606,7 +607,9 @@ fn embedded_aaf_media_is_extracted_bit_exact_with_its_timecode() {
                 }
                 b"bext" => {
                     tr = Some(u64::from_le_bytes(
-                        b[at + 8 + 338..at + 8 + 346].try_into().unwrap(),
+                        b[at + 8 + 338..at + 8 + 346]
+                            .try_into()
+                            .expect("eight bytes"),
                     ));
                 }
                 b"data" => data = Some(&b[at + 8..at + 8 + size]),

@@ -186,10 +186,10 @@ pub fn lane_ui(
     let scale = Scale::of(p, param);
     let switch = is_switch(param);
     let name = lane_name(p, param);
-    let stored: Vec<AutoPoint> = p.lane(param).map(|l| l.points.clone()).unwrap_or_default();
+    let has_lane = p.lane(param).is_some();
     let points = match &st.preview {
         Some((id, pts)) if *id == param => pts.clone(),
-        _ => stored.clone(),
+        _ => p.lane(param).map(|l| l.points.clone()).unwrap_or_default(),
     };
     let static_value = p.param(param).unwrap_or(0.0);
     let visuals = ui.visuals().clone();
@@ -458,7 +458,7 @@ pub fn lane_ui(
             ui.close();
         }
         if ui
-            .add_enabled(!stored.is_empty(), egui::Button::new("Clear Lane"))
+            .add_enabled(has_lane, egui::Button::new("Clear Lane"))
             .clicked()
         {
             editor.apply(dubstage_model::Command::SetLane {

@@ -1266,22 +1266,10 @@ impl Reader<'_> {
         let to = from + units(length(c), w.rate);
         let shift = units(pos, w.rate) - from;
         let mut carried = 0;
-        for mut clip in inner.track.clips {
-            let end = clip.record + clip.duration;
-            if end <= from || clip.record >= to {
+        for clip in inner.track.clips {
+            let Some(mut clip) = clip.window(from, to) else {
                 continue;
-            }
-            if clip.record < from {
-                let cut = from - clip.record;
-                clip.record = from;
-                clip.source_in = clip.source_in + cut;
-                clip.duration = clip.duration - cut;
-                clip.fade_in = Ramp::default();
-            }
-            if end > to {
-                clip.duration = to - clip.record;
-                clip.fade_out = Ramp::default();
-            }
+            };
             clip.record = clip.record + shift;
             w.track.clips.push(clip);
             carried += 1;
