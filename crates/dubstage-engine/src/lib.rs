@@ -9,6 +9,7 @@ mod automation;
 pub mod inserts;
 pub mod plan;
 pub mod render;
+mod team;
 
 pub use plan::{CompileOptions, Compiler, RenderPlan, Sources, compile};
 pub use render::{Block, Renderer};

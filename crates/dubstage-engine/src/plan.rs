@@ -385,6 +385,8 @@ pub(crate) struct PlanStrip {
     pub(crate) out_zero: bool,
     /// Whether this block's own part already ran on a worker.
     pub(crate) staged: crate::render::Staged,
+    /// The faults of its inserts while staged, and the last one.
+    pub(crate) staged_faults: (u64, Option<InsertId>),
     /// Its automation (fader, pan, mute lanes), if any.
     pub(crate) auto: Option<Box<StripAuto>>,
     /// How far the strip's input and output lag the timeline (latency
@@ -978,6 +980,7 @@ impl Compiler {
                 hold: lat + QUIET_HOLD,
                 out_zero: false,
                 staged: crate::render::Staged::No,
+                staged_faults: (0, None),
                 auto: strip_auto(project, sid, max_block),
                 lag_in: 0,
                 lag_out: 0,

@@ -13,9 +13,11 @@
 
 use crate::meters::MeterBank;
 use crate::plan::{DelayLine, PlanClip, PlanStrip, RenderPlan, Slot, StripKind};
+use crate::team::Team;
 use dubstage_dsp::mix::{add, add_scaled};
 use dubstage_dsp::{GainRamp, MAX_CHANNELS, fade_gain, split_rows};
 use dubstage_model::{InsertId, SamplePos};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Renders a plan from a playhead position.
@@ -35,7 +37,7 @@ pub struct Renderer {
     last_fault: Option<InsertId>,
     tap: Tap,
     /// Offline only: threads that run the tracks of a block at once.
-    workers: Option<rayon::ThreadPool>,
+    workers: Option<Workers>,
 }
 
 /// The output of one insert, copied (mono sum) for a display spectrum.
@@ -153,15 +155,10 @@ impl Renderer {
         let threads = threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .clamp(1, 64);
-        self.workers = (threads > 1)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|i| format!("dubstage-render-{i}"))
-                    .build()
-                    .ok()
-            })
-            .flatten();
+        self.workers = Team::new(threads).map(|team| Workers {
+            team,
+            order: Vec::new(),
+        });
     }
 
     /// Renders and drops the plan's latency, so the next block is what the
@@ -181,9 +178,7 @@ impl Renderer {
 
     /// Threads rendering each block (1 without workers).
     pub fn threads(&self) -> usize {
-        self.workers
-            .as_ref()
-            .map_or(1, rayon::ThreadPool::current_num_threads)
+        self.workers.as_ref().map_or(1, |w| w.team.threads())
     }
 
     /// The next sample to be rendered.
@@ -352,7 +347,7 @@ impl Renderer {
                 &mut self.pool,
                 &mut self.tap,
                 xfade,
-                self.workers.as_ref(),
+                self.workers.as_mut(),
                 start,
                 n,
             );
@@ -494,7 +489,7 @@ pub(crate) fn mix_block(
     pool: &mut [Option<Box<Slot>>],
     tap: &mut Tap,
     mut xfade: Option<(&mut RenderPlan, u32, u32)>,
-    workers: Option<&rayon::ThreadPool>,
+    workers: Option<&mut Workers>,
     start: i64,
     n: usize,
 ) -> (u64, Option<InsertId>) {
@@ -678,12 +673,12 @@ impl SharedPool {
     }
 }
 
-/// Runs the own part of every track no insert keys from, on the workers.
+/// Runs the own part of every track no insert keys from, on the team.
 /// Returns `None` (nothing staged) when a slot is named twice, else the
-/// faults met and the last one.
+/// faults met and the last one (in plan order).
 #[allow(clippy::too_many_arguments)]
 fn stage_tracks(
-    workers: &rayon::ThreadPool,
+    workers: &mut Workers,
     strips: &mut [PlanStrip],
     pool: &mut [Option<Box<Slot>>],
     meters: &MeterBank,
@@ -692,7 +687,6 @@ fn stage_tracks(
     n: usize,
     mb: usize,
 ) -> Option<(u64, Option<InsertId>)> {
-    use rayon::prelude::*;
     let own = |s: &PlanStrip| {
         matches!(s.kind, StripKind::Track(_)) && s.inserts.iter().all(|i| i.sidechain.is_none())
     };
@@ -715,52 +709,113 @@ fn stage_tracks(
             }
         }
     }
+    // The tracks with inserts to run go first, so the last ones taken are
+    // the cheap ones and the threads finish together.
+    let Workers { team, order } = workers;
+    order.clear();
+    for heavy in [true, false] {
+        for (i, s) in strips.iter().enumerate() {
+            if own(s) && running(s, start, n) == heavy {
+                order.push(i);
+            }
+        }
+    }
     let shared = SharedPool {
         ptr: pool.as_mut_ptr(),
         len: pool.len(),
     };
-    let shared = &shared;
-    let result = workers.install(|| {
-        strips
-            .par_iter_mut()
-            .enumerate()
-            .filter(|(_, s)| own(s))
-            .map(|(i, s)| {
-                let _ftz = DenormalGuard::new();
-                let mut slots = Slots::Shared(shared);
-                let local = strip_local(
-                    s,
-                    &[],
-                    &mut slots,
-                    &mut None,
-                    meters,
-                    metering,
-                    None,
-                    start,
-                    n,
-                    mb,
-                );
-                match local {
-                    Local::Skipped => {
-                        s.staged = Staged::Skipped;
-                        (0, None)
-                    }
-                    Local::Sounding {
-                        sounding,
-                        faults,
-                        last,
-                    } => {
-                        s.staged = Staged::Sounding(sounding);
-                        (faults, last.map(|id| (i, id)))
-                    }
-                }
-            })
-            .reduce(
-                || (0, None),
-                |(fa, la), (fb, lb)| (fa + fb, if lb.is_some() { lb } else { la }),
-            )
+    let rows = SharedStrips {
+        ptr: strips.as_mut_ptr(),
+        len: strips.len(),
+    };
+    let next = AtomicUsize::new(0);
+    let (order, shared, rows, next) = (&*order, &shared, &rows, &next);
+    team.run(&|| {
+        let _ftz = DenormalGuard::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            // SAFETY: `order` names each strip once and each index is
+            // taken by one thread only.
+            let Some(s) = (unsafe { rows.get(i) }) else {
+                continue;
+            };
+            let mut slots = Slots::Shared(shared);
+            let local = strip_local(
+                s,
+                &[],
+                &mut slots,
+                &mut None,
+                meters,
+                metering,
+                None,
+                start,
+                n,
+                mb,
+            );
+            (s.staged, s.staged_faults) = match local {
+                Local::Skipped => (Staged::Skipped, (0, None)),
+                Local::Sounding {
+                    sounding,
+                    faults,
+                    last,
+                } => (Staged::Sounding(sounding), (faults, last)),
+            };
+        }
     });
-    Some((result.0, result.1.map(|(_, id)| id)))
+    let mut faults = 0;
+    let mut last = None;
+    for s in strips.iter_mut().filter(|s| own(s)) {
+        let (f, l) = std::mem::take(&mut s.staged_faults);
+        faults += f;
+        last = l.or(last);
+    }
+    Some((faults, last))
+}
+
+/// Whether a track's inserts run this block: a clip plays in it, or their
+/// tail is still sounding.
+fn running(s: &PlanStrip, start: i64, n: usize) -> bool {
+    let at = start - s.read_delay;
+    s.clips.overlapping(at, at + n as i64).next().is_some()
+        || (!s.inserts.is_empty() && s.quiet_run < s.hold)
+}
+
+/// The workers of an offline renderer: the team, and the order in which
+/// it takes a block's tracks.
+pub(crate) struct Workers {
+    team: Team,
+    order: Vec<usize>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("threads", &self.team.threads())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The plan's strips behind a pointer, for the team's threads, each of
+/// which takes strips no other thread takes.
+struct SharedStrips {
+    ptr: *mut PlanStrip,
+    len: usize,
+}
+
+// SAFETY: strips are only reached through `SharedStrips::get`, whose
+// callers take disjoint strips; `PlanStrip` itself is `Send`.
+unsafe impl Sync for SharedStrips {}
+
+impl SharedStrips {
+    /// # Safety
+    /// No other reference to strip `i` may be alive while the result is.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, i: usize) -> Option<&mut PlanStrip> {
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: in bounds; exclusive by the caller's promise.
+        Some(unsafe { &mut *self.ptr.add(i) })
+    }
 }
 
 /// A strip's own part of a block: its input (a track's clip sum, blended
