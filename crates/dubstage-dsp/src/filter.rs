@@ -5,9 +5,7 @@
 //! Cascades run in direct form I with `f64` coefficients and
 //! state; a cascade stays in `f64` between sections and is rounded to `f32`
 //! once per sample. Two channels run at once, in one SSE2 register on
-//! x86_64 (the same operations as the one-channel code, so the same bits),
-//! and the sections of a cascade run as a wavefront: each works on a
-//! sample while the one before it works on the next.
+//! x86_64 (the same operations as the one-channel code, so the same bits).
 //! Every 64 samples, counted from reset so the block length never matters,
 //! state below 1e-20 is flushed to zero, so decaying tails never reach
 //! denormals.
@@ -251,16 +249,17 @@ fn flush(s: &mut [Section]) {
 }
 
 /// The arithmetic of one direct-form-I section, on scalars or on both
-/// lanes of an SSE2 register alike: `y = b1·x₋₁ + b2·x₋₂ − a2·y₋₂ + b0·x −
-/// a1·y₋₁`, in that order. The terms of older samples go first, so a
-/// sample waits on its input for a multiply and two additions and on the
-/// output before it for a multiply and a subtraction: in a cascade the
-/// next section's work on a sample can start soon after this one's.
+/// lanes of an SSE2 register alike: `y = b0·x + b1·x₋₁ + b2·x₋₂ − a2·y₋₂ −
+/// a1·y₋₁`, in that order, so a sample waits on the one before for a
+/// multiply and a subtraction only.
 macro_rules! df1 {
     ($c:expr, $x:expr, $x1:expr, $x2:expr, $y1:expr, $y2:expr, $add:ident, $sub:ident, $mul:ident) => {{
         let [b0, b1, b2, a1, a2] = $c;
-        let t = $sub($add($mul(b1, $x1), $mul(b2, $x2)), $mul(a2, $y2));
-        $sub($add(t, $mul(b0, $x)), $mul(a1, $y1))
+        let t = $sub(
+            $add($add($mul(b0, $x), $mul(b1, $x1)), $mul(b2, $x2)),
+            $mul(a2, $y2),
+        );
+        $sub(t, $mul(a1, $y1))
     }};
 }
 
@@ -316,12 +315,11 @@ fn cascade1<const N: usize>(c: &[Coeffs], s: &mut [Section], buf: &mut [f32]) {
 
 /// [`cascade1`] on two channels at once, both in one SSE2 register: the
 /// same IEEE operations in the same order as the scalar code, so the same
-/// bits. The sections run as a wavefront: at step `t` section `j` works on
-/// sample `t − j`, so within a step no section waits on another and every
-/// section's recurrence is in flight at once (the one before it handed its
-/// output over at the step before). The wave fills over the first
-/// `N − 1` steps and drains over the last, where a section only moves
-/// while its sample is in the run.
+/// bits. The sections go over the run two at a time, through a buffer of
+/// `f64` pairs: the two sections' coefficients and state stay in
+/// registers, and the second works on each sample while the first starts
+/// on the next. Runs are at most [`FLUSH_EVERY`] frames (as
+/// [`run_channels`] cuts them); longer ones go in pieces.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn cascade2_sse2<const N: usize>(
@@ -339,99 +337,83 @@ fn cascade2_sse2<const N: usize>(
     let lo = |v: __m128d| _mm_cvtsd_f64(v);
     let hi = |v: __m128d| _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
     let pair = |x: f64, y: f64| _mm_set_pd(y, x);
-    let mut co = [[_mm_setzero_pd(); 5]; N];
-    for j in 0..N {
-        let q = &c[j];
-        co[j] = [
+    let coeffs = |q: &Coeffs| {
+        [
             _mm_set1_pd(q.b0),
             _mm_set1_pd(q.b1),
             _mm_set1_pd(q.b2),
             _mm_set1_pd(q.a1),
             _mm_set1_pd(q.a2),
-        ];
-    }
+        ]
+    };
     for (a, b) in a.chunks_mut(RUN).zip(b.chunks_mut(RUN)) {
         let len = a.len().min(b.len());
-        // The run in `f64` pairs: the wave reads a sample and writes the
-        // one `N − 1` before it in this buffer, not in the caller's rows,
-        // whose addresses could alias in the store buffer.
         let mut buf = [_mm_setzero_pd(); RUN];
         for ((v, x), y) in buf.iter_mut().zip(a.iter()).zip(b.iter()) {
             *v = pair(f64::from(*x), f64::from(*y));
         }
-        // Each section's last three outputs (the third is the next
-        // section's x₋₂); the first section's input history.
-        let mut y1 = [_mm_setzero_pd(); N];
-        let mut y2 = [_mm_setzero_pd(); N];
-        let mut y3 = [_mm_setzero_pd(); N];
-        for j in 0..N {
-            y1[j] = pair(sa[j][2], sb[j][2]);
-            y2[j] = pair(sa[j][3], sb[j][3]);
-            if j + 1 < N {
-                y3[j] = pair(sa[j + 1][1], sb[j + 1][1]);
-            }
-        }
-        let (mut in1, mut in2) = (pair(sa[0][0], sb[0][0]), pair(sa[0][1], sb[0][1]));
-        // One step of the wave; `live(j)` says whether section `j` has a
-        // sample at this step. Sections go last to first, so each reads
-        // the output its predecessor made at the step before.
-        macro_rules! step {
-            ($t:expr, $live:expr) => {{
-                let t: usize = $t;
-                let xin = if t < len { buf[t] } else { _mm_setzero_pd() };
-                let mut j = N;
-                while j > 0 {
-                    j -= 1;
-                    if $live(j) {
-                        let (x, x1, x2) = if j == 0 {
-                            (xin, in1, in2)
-                        } else {
-                            (y1[j - 1], y2[j - 1], y3[j - 1])
-                        };
-                        let y = df1!(
-                            co[j], x, x1, x2, y1[j], y2[j], _mm_add_pd, _mm_sub_pd, _mm_mul_pd
-                        );
-                        y3[j] = y2[j];
-                        y2[j] = y1[j];
-                        y1[j] = y;
-                    }
+        // Input history of the first section; each section's outputs.
+        let mut h = [pair(sa[0][0], sb[0][0]), pair(sa[0][1], sb[0][1])];
+        let mut k = 0;
+        while k < N {
+            if k + 1 < N {
+                let (c0, c1) = (coeffs(&c[k]), coeffs(&c[k + 1]));
+                let [mut u1, mut u2] = [pair(sa[k][2], sb[k][2]), pair(sa[k][3], sb[k][3])];
+                let [mut w1, mut w2] = [
+                    pair(sa[k + 1][2], sb[k + 1][2]),
+                    pair(sa[k + 1][3], sb[k + 1][3]),
+                ];
+                let [mut x1, mut x2] = h;
+                // The next pass reads the last section's outputs from before the run.
+                h = [w1, w2];
+                for v in buf[..len].iter_mut() {
+                    let x = *v;
+                    let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    let w = df1!(c1, u, u1, u2, w1, w2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    (x1, x2) = (x, x1);
+                    (u1, u2) = (u, u1);
+                    (w1, w2) = (w, w1);
+                    *v = w;
                 }
-                if t < len {
-                    (in1, in2) = (xin, in1);
-                }
-                if t + 1 >= N {
-                    buf[t + 1 - N] = y1[N - 1];
-                }
-            }};
-        }
-        let steps = len + N - 1;
-        // Filling (and, for a run shorter than the wave, draining too).
-        let fill_end = (N - 1).min(steps);
-        for t in 0..fill_end {
-            step!(t, |j: usize| t >= j && t - j < len);
-        }
-        // Every section has a sample.
-        for t in fill_end..len {
-            step!(t, |_| true);
-        }
-        // Draining.
-        for t in len.max(fill_end)..steps {
-            step!(t, |j: usize| t >= j && t - j < len);
-        }
-        for j in 0..N {
-            let (x1, x2) = if j == 0 {
-                (in1, in2)
+                store(sa, sb, k, [x1, x2], [u1, u2], lo, hi);
+                store(sa, sb, k + 1, [u1, u2], [w1, w2], lo, hi);
+                k += 2;
             } else {
-                (y1[j - 1], y2[j - 1])
-            };
-            sa[j] = [lo(x1), lo(x2), lo(y1[j]), lo(y2[j])];
-            sb[j] = [hi(x1), hi(x2), hi(y1[j]), hi(y2[j])];
+                let c0 = coeffs(&c[k]);
+                let [mut u1, mut u2] = [pair(sa[k][2], sb[k][2]), pair(sa[k][3], sb[k][3])];
+                let [mut x1, mut x2] = h;
+                h = [u1, u2];
+                for v in buf[..len].iter_mut() {
+                    let x = *v;
+                    let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
+                    (x1, x2) = (x, x1);
+                    (u1, u2) = (u, u1);
+                    *v = u;
+                }
+                store(sa, sb, k, [x1, x2], [u1, u2], lo, hi);
+                k += 1;
+            }
         }
         for ((v, x), y) in buf[..len].iter().zip(a.iter_mut()).zip(b.iter_mut()) {
             let f = _mm_cvtpd_ps(*v);
             *x = _mm_cvtss_f32(f);
             *y = _mm_cvtss_f32(_mm_shuffle_ps::<1>(f, f));
         }
+    }
+
+    /// Section `k`'s state back from its input and output histories.
+    #[inline(always)]
+    fn store(
+        sa: &mut [Section],
+        sb: &mut [Section],
+        k: usize,
+        x: [__m128d; 2],
+        y: [__m128d; 2],
+        lo: impl Fn(__m128d) -> f64,
+        hi: impl Fn(__m128d) -> f64,
+    ) {
+        sa[k] = [lo(x[0]), lo(x[1]), lo(y[0]), lo(y[1])];
+        sb[k] = [hi(x[0]), hi(x[1]), hi(y[0]), hi(y[1])];
     }
 }
 

@@ -15,6 +15,7 @@ pub mod mix;
 pub mod pan;
 pub mod processor;
 pub mod reverb;
+pub mod simd;
 pub mod spectrum;
 pub mod trim;
 
