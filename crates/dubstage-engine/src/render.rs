@@ -465,19 +465,24 @@ fn blend(old: &[f32], new: &mut [f32], done: u32, len: u32) {
 }
 
 /// Sums a track's clips overlapping the block into its rows; returns
-/// whether any clip was there.
+/// whether any clip was there. The first clip that has samples here writes
+/// the rows (zeros around its part) and the others add to them, instead of
+/// clearing the rows first.
 fn sum_clips(s: &mut PlanStrip, mb: usize, start: i64, n: usize) -> bool {
     let at = start - s.read_delay;
     let (l, r) = s.buf.split_at_mut(mb);
-    l[..n].fill(0.0);
-    if s.channels == 2 {
-        r[..n].fill(0.0);
-    }
     let mut any = false;
+    let mut written = false;
     for clip in s.clips.overlapping(at, at + n as i64) {
         any = true;
         let right = (s.channels == 2).then_some(&mut r[..n]);
-        mix_clip(clip, at, n, &mut l[..n], right);
+        written |= mix_clip(clip, at, n, &mut l[..n], right, !written);
+    }
+    if !written {
+        l[..n].fill(0.0);
+        if s.channels == 2 {
+            r[..n].fill(0.0);
+        }
     }
     any
 }
@@ -1222,10 +1227,19 @@ fn delayed_add(
 }
 
 /// Adds the part of `clip` inside the block `[start, start + n)` into
-/// `left` (and `right` for a stereo clip), with clip gain and fades.
-fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Option<&mut [f32]>) {
+/// `left` (and `right` for a stereo clip), with clip gain and fades; with
+/// `write`, writes it there instead, and zeros around it. Returns whether
+/// the clip had samples in the block (if not, nothing was touched).
+fn mix_clip(
+    clip: &PlanClip,
+    start: i64,
+    n: usize,
+    left: &mut [f32],
+    right: Option<&mut [f32]>,
+    write: bool,
+) -> bool {
     let Some(src) = &clip.source else {
-        return; // offline media: silence
+        return false; // offline media: silence
     };
     let src_len = src.frames() as i64;
     // Timeline range where the source has samples.
@@ -1234,7 +1248,7 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
     let a = clip.start.max(start).max(src_lo);
     let b = clip.end.min(start + n as i64).min(src_hi);
     if a >= b {
-        return;
+        return false;
     }
     let fi_end = clip.start + clip.fade_in;
     let fo_start = clip.end - clip.fade_out;
@@ -1248,6 +1262,21 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
         None => None,
     };
     let mut right = right;
+    if write {
+        // Zeros where the clip is not, and on a right row it has no
+        // channel for.
+        let (lo, hi) = ((a - start) as usize, (b - start) as usize);
+        left[..lo].fill(0.0);
+        left[hi..].fill(0.0);
+        if let Some(r) = right.as_deref_mut() {
+            if r_src.is_some() {
+                r[..lo].fill(0.0);
+                r[hi..].fill(0.0);
+            } else {
+                r.fill(0.0);
+            }
+        }
+    }
     for w in cuts.windows(2) {
         let (x, y) = (w[0], w[1]);
         if x >= y {
@@ -1258,9 +1287,10 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
         let srcr = s..s + (y - x) as usize;
         let fading = x < fi_end || y > fo_start || clip.envelope.is_some();
         if !fading {
-            add_scaled(&mut left[dst.clone()], &l_src[srcr.clone()], clip.gain);
+            let put = if write { write_scaled } else { add_scaled };
+            put(&mut left[dst.clone()], &l_src[srcr.clone()], clip.gain);
             if let (Some(r), Some(rs)) = (right.as_deref_mut(), r_src) {
-                add_scaled(&mut r[dst], &rs[srcr], clip.gain);
+                put(&mut r[dst], &rs[srcr], clip.gain);
             }
             continue;
         }
@@ -1286,10 +1316,26 @@ fn mix_clip(clip: &PlanClip, start: i64, n: usize, left: &mut [f32], right: Opti
             }
             let d = dst.start + k;
             let si = srcr.start + k;
-            left[d] += l_src[si] * g;
+            if write {
+                left[d] = l_src[si] * g;
+            } else {
+                left[d] += l_src[si] * g;
+            }
             if let (Some(r), Some(rs)) = (right.as_deref_mut(), r_src) {
-                r[d] += rs[si] * g;
+                if write {
+                    r[d] = rs[si] * g;
+                } else {
+                    r[d] += rs[si] * g;
+                }
             }
         }
+    }
+    true
+}
+
+/// `dst[i] = src[i] · gain`.
+fn write_scaled(dst: &mut [f32], src: &[f32], gain: f32) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s * gain;
     }
 }

@@ -500,3 +500,70 @@ fn interleaved_output_matches_block_output() {
     }
     assert_eq!(r.position(), SamplePos(3_000));
 }
+
+#[test]
+fn overlapping_offline_and_mono_clips_sum_as_each_alone() {
+    // One track holding an offline clip, a stereo clip and a mono clip
+    // that overlap sounds as three tracks each holding one of them, at any
+    // block size: the clip that writes the block first (not the offline
+    // one) leaves zeros around its part, the others add.
+    let mut f = Fixture::new();
+    let stereo = f.media(signal(2, 6_000, 7));
+    let Ok(Created::Media(offline)) = f.s.apply(Command::AddMedia {
+        path: "/missing.wav".into(),
+        name: "missing".into(),
+        channels: 2,
+        length: SampleLen(6_000),
+    }) else {
+        panic!("add media")
+    };
+    let clips = [
+        NewClip::new(offline, SamplePos(0), SampleLen(3_000)),
+        NewClip {
+            gain_db: -6.0,
+            ..NewClip::new(stereo, SamplePos(1_000), SampleLen(1_500))
+        },
+        NewClip {
+            channels: ClipChannels::Mono(1),
+            source_offset: SamplePos(300),
+            fade_in: Fade::new(SampleLen(400), FadeShape::EqualPower),
+            fade_out: Fade::new(SampleLen(700), FadeShape::SCurve),
+            ..NewClip::new(stereo, SamplePos(2_000), SampleLen(2_000))
+        },
+    ];
+    // A stereo clip far past the range keeps every track stereo.
+    let far = || NewClip::new(stereo, SamplePos(100_000), SampleLen(10));
+    let together = f.track(TrackKind::Dialogue);
+    for c in &clips {
+        f.clip(together, c.clone());
+    }
+    f.clip(together, far());
+    let one = f.render_with(0, 5_000, 5_000);
+    let mut g = Fixture::new();
+    let stereo2 = g.media(signal(2, 6_000, 7));
+    assert_eq!(stereo2, stereo);
+    let Ok(Created::Media(offline2)) = g.s.apply(Command::AddMedia {
+        path: "/missing.wav".into(),
+        name: "missing".into(),
+        channels: 2,
+        length: SampleLen(6_000),
+    }) else {
+        panic!("add media")
+    };
+    assert_eq!(offline2, offline);
+    for c in &clips {
+        let t = g.track(TrackKind::Dialogue);
+        g.clip(t, c.clone());
+        g.clip(t, far());
+    }
+    let apart = g.render_with(0, 5_000, 5_000);
+    assert!(one.l[1_200].abs() > 0.01 && one.r[3_000].abs() > 0.01);
+    for k in 0..5_000 {
+        assert!((one.l[k] - apart.l[k]).abs() < 1e-6, "left {k}");
+        assert!((one.r[k] - apart.r[k]).abs() < 1e-6, "right {k}");
+    }
+    for block in [1, 7, 512, 999] {
+        let b = f.render_with(0, 5_000, block);
+        assert!(b.l == one.l && b.r == one.r, "block {block}");
+    }
+}
