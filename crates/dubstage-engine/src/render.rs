@@ -640,7 +640,7 @@ enum Local {
 /// [`stage_tracks`] (each of which touches only its strips' slots).
 enum Slots<'a> {
     Owned(&'a mut [Option<Box<Slot>>]),
-    Shared(&'a SharedPool),
+    Shared(&'a Disjoint<Option<Box<Slot>>>),
 }
 
 impl Slots<'_> {
@@ -650,33 +650,41 @@ impl Slots<'_> {
             // SAFETY: `stage_tracks` hands a slot only to the strip whose
             // insert names it, and it checks first that no slot is named
             // twice; a strip is on one worker only.
-            Slots::Shared(p) => unsafe { p.get(i) },
+            Slots::Shared(p) => unsafe { p.get(i) }.and_then(|s| s.as_deref_mut()),
         }
     }
 }
 
-/// The pool's slots behind a pointer, for workers that share it.
-struct SharedPool {
-    ptr: *mut Option<Box<Slot>>,
+/// A slice behind a pointer, for threads that each take elements no other
+/// thread takes: the pool's slots, the plan's strips.
+struct Disjoint<T> {
+    ptr: *mut T,
     len: usize,
 }
 
-// SAFETY: the slots are only reached through `Slots::get`, whose callers
-// touch disjoint slots (see there); `Slot` itself is `Send`.
-unsafe impl Sync for SharedPool {}
+impl<T> Disjoint<T> {
+    fn new(items: &mut [T]) -> Disjoint<T> {
+        Disjoint {
+            ptr: items.as_mut_ptr(),
+            len: items.len(),
+        }
+    }
 
-impl SharedPool {
     /// # Safety
-    /// No other reference to slot `i` may be alive while the result is.
+    /// No other reference to element `i` may be alive while the result is.
     #[allow(clippy::mut_from_ref)]
-    unsafe fn get(&self, i: usize) -> Option<&mut Slot> {
+    unsafe fn get(&self, i: usize) -> Option<&mut T> {
         if i >= self.len {
             return None;
         }
         // SAFETY: in bounds; exclusive by the caller's promise.
-        unsafe { (*self.ptr.add(i)).as_deref_mut() }
+        Some(unsafe { &mut *self.ptr.add(i) })
     }
 }
+
+// SAFETY: elements are only reached through `Disjoint::get`, whose callers
+// touch disjoint elements; the elements are `Send`.
+unsafe impl<T: Send> Sync for Disjoint<T> {}
 
 /// Runs the own part of every track no insert keys from, on the team.
 /// Returns `None` (nothing staged) when a slot is named twice, else the
@@ -725,14 +733,8 @@ fn stage_tracks(
             }
         }
     }
-    let shared = SharedPool {
-        ptr: pool.as_mut_ptr(),
-        len: pool.len(),
-    };
-    let rows = SharedStrips {
-        ptr: strips.as_mut_ptr(),
-        len: strips.len(),
-    };
+    let shared = Disjoint::new(pool);
+    let rows = Disjoint::new(strips);
     let next = AtomicUsize::new(0);
     let (order, shared, rows, next) = (&*order, &shared, &rows, &next);
     team.run(&|| {
@@ -796,30 +798,6 @@ impl std::fmt::Debug for Workers {
         f.debug_struct("Workers")
             .field("threads", &self.team.threads())
             .finish_non_exhaustive()
-    }
-}
-
-/// The plan's strips behind a pointer, for the team's threads, each of
-/// which takes strips no other thread takes.
-struct SharedStrips {
-    ptr: *mut PlanStrip,
-    len: usize,
-}
-
-// SAFETY: strips are only reached through `SharedStrips::get`, whose
-// callers take disjoint strips; `PlanStrip` itself is `Send`.
-unsafe impl Sync for SharedStrips {}
-
-impl SharedStrips {
-    /// # Safety
-    /// No other reference to strip `i` may be alive while the result is.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn get(&self, i: usize) -> Option<&mut PlanStrip> {
-        if i >= self.len {
-            return None;
-        }
-        // SAFETY: in bounds; exclusive by the caller's promise.
-        Some(unsafe { &mut *self.ptr.add(i) })
     }
 }
 

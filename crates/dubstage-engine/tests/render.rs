@@ -73,6 +73,19 @@ impl Fixture {
             .expect("add clip");
     }
 
+    /// A media entry with no samples among the sources (offline).
+    fn offline_media(&mut self, channels: u16, frames: i64) -> MediaId {
+        let Ok(Created::Media(id)) = self.s.apply(Command::AddMedia {
+            path: "/missing.wav".into(),
+            name: "missing".into(),
+            channels,
+            length: SampleLen(frames),
+        }) else {
+            panic!("add media")
+        };
+        id
+    }
+
     fn cmd(&mut self, c: Command) {
         self.s.apply(c).expect("command applies");
     }
@@ -509,14 +522,7 @@ fn overlapping_offline_and_mono_clips_sum_as_each_alone() {
     // one) leaves zeros around its part, the others add.
     let mut f = Fixture::new();
     let stereo = f.media(signal(2, 6_000, 7));
-    let Ok(Created::Media(offline)) = f.s.apply(Command::AddMedia {
-        path: "/missing.wav".into(),
-        name: "missing".into(),
-        channels: 2,
-        length: SampleLen(6_000),
-    }) else {
-        panic!("add media")
-    };
+    let offline = f.offline_media(2, 6_000);
     let clips = [
         NewClip::new(offline, SamplePos(0), SampleLen(3_000)),
         NewClip {
@@ -542,14 +548,7 @@ fn overlapping_offline_and_mono_clips_sum_as_each_alone() {
     let mut g = Fixture::new();
     let stereo2 = g.media(signal(2, 6_000, 7));
     assert_eq!(stereo2, stereo);
-    let Ok(Created::Media(offline2)) = g.s.apply(Command::AddMedia {
-        path: "/missing.wav".into(),
-        name: "missing".into(),
-        channels: 2,
-        length: SampleLen(6_000),
-    }) else {
-        panic!("add media")
-    };
+    let offline2 = g.offline_media(2, 6_000);
     assert_eq!(offline2, offline);
     for c in &clips {
         let t = g.track(TrackKind::Dialogue);
