@@ -534,6 +534,263 @@ fn run_channels<const N: usize>(
     }
 }
 
+/// [`cascade2_sse2`] on two stereo blocks at once: the four channels
+/// `rows` (`a` left, `a` right, `b` left, `b` right) in the four lanes of
+/// one AVX register, `a`'s coefficients `ca` in the first two lanes and
+/// `b`'s `cb` in the others. The same IEEE operations in the same order as
+/// the one-channel code in every lane, so each channel gets the bits it
+/// gets alone. Every row is at most [`FLUSH_EVERY`] frames long, and all
+/// are as long.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn cascade4_avx<const N: usize>(
+    ca: &[Coeffs],
+    cb: &[Coeffs],
+    st: [&mut [Section]; 4],
+    rows: [&mut [f32]; 4],
+) {
+    use std::arch::x86_64::{
+        __m256d, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps, _mm256_mul_pd, _mm256_set_pd,
+        _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+    };
+    const RUN: usize = FLUSH_EVERY as usize;
+    let mut st = st;
+    let [r0, r1, r2, r3] = rows;
+    let len = r0.len().min(r1.len()).min(r2.len()).min(r3.len()).min(RUN);
+    if ca.len() < N || cb.len() < N || st.iter().any(|s| s.len() < N) {
+        return;
+    }
+    let lanes = |v: [f64; 4]| _mm256_set_pd(v[3], v[2], v[1], v[0]);
+    let coeffs = |p: &Coeffs, q: &Coeffs| {
+        [
+            lanes([p.b0, p.b0, q.b0, q.b0]),
+            lanes([p.b1, p.b1, q.b1, q.b1]),
+            lanes([p.b2, p.b2, q.b2, q.b2]),
+            lanes([p.a1, p.a1, q.a1, q.a1]),
+            lanes([p.a2, p.a2, q.a2, q.a2]),
+        ]
+    };
+    let mut buf = [_mm256_setzero_pd(); RUN];
+    for (i, v) in buf[..len].iter_mut().enumerate() {
+        *v = lanes([
+            f64::from(r0[i]),
+            f64::from(r1[i]),
+            f64::from(r2[i]),
+            f64::from(r3[i]),
+        ]);
+    }
+    let state = |s: &[&mut [Section]; 4], k: usize, i: usize| {
+        lanes([s[0][k][i], s[1][k][i], s[2][k][i], s[3][k][i]])
+    };
+    // Section `k`'s state back from its input and output histories.
+    let put = |s: &mut [&mut [Section]; 4], k: usize, x: [__m256d; 2], y: [__m256d; 2]| {
+        let mut t = [[0.0f64; 4]; 4];
+        for (row, v) in t.iter_mut().zip([x[0], x[1], y[0], y[1]]) {
+            // SAFETY: `row` holds four f64s, as the store writes.
+            unsafe { _mm256_storeu_pd(row.as_mut_ptr(), v) };
+        }
+        for (lane, s) in s.iter_mut().enumerate() {
+            s[k] = [t[0][lane], t[1][lane], t[2][lane], t[3][lane]];
+        }
+    };
+    // Input history of the first section; each section's outputs.
+    let mut h = [state(&st, 0, 0), state(&st, 0, 1)];
+    let mut k = 0;
+    while k < N {
+        if k + 1 < N {
+            let (c0, c1) = (coeffs(&ca[k], &cb[k]), coeffs(&ca[k + 1], &cb[k + 1]));
+            let [mut u1, mut u2] = [state(&st, k, 2), state(&st, k, 3)];
+            let [mut w1, mut w2] = [state(&st, k + 1, 2), state(&st, k + 1, 3)];
+            let [mut x1, mut x2] = h;
+            h = [w1, w2];
+            for v in buf[..len].iter_mut() {
+                let x = *v;
+                let u = df1!(
+                    c0,
+                    x,
+                    x1,
+                    x2,
+                    u1,
+                    u2,
+                    _mm256_add_pd,
+                    _mm256_sub_pd,
+                    _mm256_mul_pd
+                );
+                let w = df1!(
+                    c1,
+                    u,
+                    u1,
+                    u2,
+                    w1,
+                    w2,
+                    _mm256_add_pd,
+                    _mm256_sub_pd,
+                    _mm256_mul_pd
+                );
+                (x1, x2) = (x, x1);
+                (u1, u2) = (u, u1);
+                (w1, w2) = (w, w1);
+                *v = w;
+            }
+            put(&mut st, k, [x1, x2], [u1, u2]);
+            put(&mut st, k + 1, [u1, u2], [w1, w2]);
+            k += 2;
+        } else {
+            let c0 = coeffs(&ca[k], &cb[k]);
+            let [mut u1, mut u2] = [state(&st, k, 2), state(&st, k, 3)];
+            let [mut x1, mut x2] = h;
+            h = [u1, u2];
+            for v in buf[..len].iter_mut() {
+                let x = *v;
+                let u = df1!(
+                    c0,
+                    x,
+                    x1,
+                    x2,
+                    u1,
+                    u2,
+                    _mm256_add_pd,
+                    _mm256_sub_pd,
+                    _mm256_mul_pd
+                );
+                (x1, x2) = (x, x1);
+                (u1, u2) = (u, u1);
+                *v = u;
+            }
+            put(&mut st, k, [x1, x2], [u1, u2]);
+            k += 1;
+        }
+    }
+    for (i, v) in buf[..len].iter().enumerate() {
+        let mut o = [0.0f32; 4];
+        // SAFETY: `o` holds four f32s, as the store writes.
+        unsafe { _mm_storeu_ps(o.as_mut_ptr(), _mm256_cvtpd_ps(*v)) };
+        r0[i] = o[0];
+        r1[i] = o[1];
+        r2[i] = o[2];
+        r3[i] = o[3];
+    }
+}
+
+/// Runs `ca.len()` (1 to [`MAX_SECTIONS`]) sections of two cascades over
+/// two stereo blocks at once ([`cascade4_avx`]).
+///
+/// # Safety
+/// The processor must have AVX.
+#[cfg(target_arch = "x86_64")]
+unsafe fn run_cascade4(
+    ca: &[Coeffs],
+    cb: &[Coeffs],
+    st: [&mut [Section]; 4],
+    rows: [&mut [f32]; 4],
+) {
+    // SAFETY (every arm): AVX is there, by the caller's promise.
+    unsafe {
+        match ca.len() {
+            1 => cascade4_avx::<1>(ca, cb, st, rows),
+            2 => cascade4_avx::<2>(ca, cb, st, rows),
+            3 => cascade4_avx::<3>(ca, cb, st, rows),
+            4 => cascade4_avx::<4>(ca, cb, st, rows),
+            5 => cascade4_avx::<5>(ca, cb, st, rows),
+            6 => cascade4_avx::<6>(ca, cb, st, rows),
+            _ => {}
+        }
+    }
+}
+
+/// One side of [`run_pair`]: a cascade's coefficients, its per-channel
+/// state, the block and its flush phase.
+struct Side<'a, 'b, const N: usize> {
+    c: &'a [Coeffs],
+    st: &'a mut [[Section; N]],
+    io: &'a mut [&'b mut [f32]],
+    phase: &'a mut u32,
+}
+
+/// [`run_channels`] for two stereo cascades of the same length at once, in
+/// one AVX register, cut where either one's flush grid falls and each
+/// flushed on its own: the same bits as each run alone. Returns false,
+/// having done nothing, where the pair does not fit (no AVX, another number
+/// of sections or channels, blocks of different lengths).
+fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let n = a.c.len();
+        let stereo = |s: &Side<'_, '_, N>| s.io.len() == 2 && s.st.len() >= 2;
+        if !crate::simd::has_avx2()
+            || n == 0
+            || n > N.min(MAX_SECTIONS)
+            || b.c.len() != n
+            || !stereo(&a)
+            || !stereo(&b)
+        {
+            return false;
+        }
+        let frames = a.io[0].len();
+        if [a.io[1].len(), b.io[0].len(), b.io[1].len()] != [frames; 3] {
+            return false;
+        }
+        let Side {
+            c: ca,
+            st: sa,
+            io: ia,
+            phase: pa,
+        } = a;
+        let Side {
+            c: cb,
+            st: sb,
+            io: ib,
+            phase: pb,
+        } = b;
+        let (sa0, sa1) = sa.split_at_mut(1);
+        let (sb0, sb1) = sb.split_at_mut(1);
+        let (ia0, ia1) = ia.split_at_mut(1);
+        let (ib0, ib1) = ib.split_at_mut(1);
+        let mut done = 0;
+        while done < frames {
+            let seg = ((FLUSH_EVERY - *pa).min(FLUSH_EVERY - *pb) as usize).min(frames - done);
+            let range = done..done + seg;
+            // SAFETY: `has_avx2` said yes above, and AVX2 implies AVX.
+            unsafe {
+                run_cascade4(
+                    &ca[..n],
+                    &cb[..n],
+                    [
+                        &mut sa0[0][..n],
+                        &mut sa1[0][..n],
+                        &mut sb0[0][..n],
+                        &mut sb1[0][..n],
+                    ],
+                    [
+                        &mut ia0[0][range.clone()],
+                        &mut ia1[0][range.clone()],
+                        &mut ib0[0][range.clone()],
+                        &mut ib1[0][range],
+                    ],
+                )
+            };
+            for (phase, l, r) in [
+                (&mut *pa, &mut *sa0, &mut *sa1),
+                (&mut *pb, &mut *sb0, &mut *sb1),
+            ] {
+                *phase += seg as u32;
+                if *phase >= FLUSH_EVERY {
+                    *phase = 0;
+                    flush(&mut l[0][..n]);
+                    flush(&mut r[0][..n]);
+                }
+            }
+            done += seg;
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 /// One biquad section with independent state for up to [`MAX_CHANNELS`]
 /// channels (transposed direct form II, `f64`).
 #[derive(Debug, Clone)]
@@ -723,6 +980,36 @@ impl PassFilter {
     }
 }
 
+impl PassFilter {
+    /// Processes `a` through `self` and `b` through `other` at once, both
+    /// stereo, in one AVX register: the same bits as each on its own.
+    /// Returns false, having done nothing, where the pair does not fit (no
+    /// AVX, different slopes, not two channels each, blocks of different
+    /// lengths); the caller then processes each alone.
+    pub fn process_pair(
+        &mut self,
+        other: &mut PassFilter,
+        a: &mut [&mut [f32]],
+        b: &mut [&mut [f32]],
+    ) -> bool {
+        let (na, nb) = (self.n, other.n);
+        run_pair(
+            Side {
+                c: &self.coeffs[..na],
+                st: &mut self.state,
+                io: a,
+                phase: &mut self.phase,
+            },
+            Side {
+                c: &other.coeffs[..nb],
+                st: &mut other.state,
+                io: b,
+                phase: &mut other.phase,
+            },
+        )
+    }
+}
+
 impl Processor for PassFilter {
     fn prepare(&mut self, rate: u32, _channels: usize, _max_block: usize) {
         self.rate = if rate > 0 { rate as f32 } else { DEFAULT_RATE };
@@ -877,6 +1164,36 @@ impl Eq {
             .iter()
             .map(|&i| self.coeffs[i].magnitude_db(freq, self.rate))
             .sum()
+    }
+}
+
+impl Eq {
+    /// [`PassFilter::process_pair`] for equalisers with as many enabled
+    /// bands as each other.
+    pub fn process_pair(
+        &mut self,
+        other: &mut Eq,
+        a: &mut [&mut [f32]],
+        b: &mut [&mut [f32]],
+    ) -> bool {
+        let (na, nb) = (self.n_active, other.n_active);
+        if na == 0 && nb == 0 {
+            return true;
+        }
+        run_pair(
+            Side {
+                c: &self.active_coeffs[..na],
+                st: &mut self.state,
+                io: a,
+                phase: &mut self.phase,
+            },
+            Side {
+                c: &other.active_coeffs[..nb],
+                st: &mut other.state,
+                io: b,
+                phase: &mut other.phase,
+            },
+        )
     }
 }
 
@@ -1401,6 +1718,151 @@ mod tests {
             assert_eq!(r, mono, "{bands} bands");
             assert_eq!(third, mono, "{bands} bands");
         }
+    }
+
+    #[test]
+    fn two_filters_at_once_give_the_bits_of_each_alone() {
+        // Two stereo blocks in one AVX register: each filter's output and
+        // state are those of the filter run alone, whatever the cascade
+        // length, the block length and where each one's flush grid falls.
+        let noise = |seed: u32, n: usize| -> Vec<f32> {
+            (0..n as u32)
+                .map(|i| {
+                    let h = (i ^ seed)
+                        .wrapping_mul(2_654_435_761)
+                        .rotate_left(seed % 31);
+                    ((h >> 8) as f32 / (1u32 << 24) as f32) - 0.5
+                })
+                .collect()
+        };
+        let len = 3_001;
+        let rows: Vec<Vec<f32>> = (0..4).map(|k| noise(k + 1, len)).collect();
+        let alone = |p: &mut dyn Processor, l: &[f32], r: &[f32], block: usize| {
+            let (mut l, mut r) = (l.to_vec(), r.to_vec());
+            for (a, b) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
+                p.process(&mut [a, b], None);
+            }
+            (l, r)
+        };
+        let mut paired_any = false;
+        for slope in [6, 12, 18, 24] {
+            for block in [1usize, 5, 64, 700, len] {
+                let mut fa = PassFilter::new(true, 90.0, slope);
+                let mut fb = PassFilter::new(false, 7_000.0, slope);
+                fa.prepare(RATE, 2, len);
+                fb.prepare(RATE, 2, len);
+                // `b` starts 17 samples into its flush grid.
+                let warm = noise(9, 17);
+                fb.process(&mut [&mut warm.clone()[..], &mut warm.clone()[..]], None);
+                let (mut ga, mut gb) = (fa.clone(), fb.clone());
+                let want_a = alone(&mut ga, &rows[0], &rows[1], block);
+                let want_b = alone(&mut gb, &rows[2], &rows[3], block);
+                let mut got: Vec<Vec<f32>> = rows.clone();
+                let (front, back) = got.split_at_mut(2);
+                let (l, r) = front.split_at_mut(1);
+                let (x, y) = back.split_at_mut(1);
+                let mut at = 0;
+                while at < len {
+                    let end = (at + block).min(len);
+                    let mut a = [&mut l[0][at..end], &mut r[0][at..end]];
+                    let mut b = [&mut x[0][at..end], &mut y[0][at..end]];
+                    if fa.process_pair(&mut fb, &mut a, &mut b) {
+                        paired_any = true;
+                    } else {
+                        fa.process(&mut a, None);
+                        fb.process(&mut b, None);
+                    }
+                    at = end;
+                }
+                assert_eq!(
+                    (&got[0], &got[1]),
+                    (&want_a.0, &want_a.1),
+                    "a, slope {slope}, block {block}"
+                );
+                assert_eq!(
+                    (&got[2], &got[3]),
+                    (&want_b.0, &want_b.1),
+                    "b, slope {slope}, block {block}"
+                );
+                assert_eq!(fa.state, ga.state);
+                assert_eq!(fb.state, gb.state);
+                assert_eq!((fa.phase, fb.phase), (ga.phase, gb.phase));
+            }
+        }
+        for bands in 1..=EQ_BANDS {
+            let mut ea = busy_eq();
+            let mut eb = busy_eq();
+            for b in 0..EQ_BANDS {
+                let band = eb.band(b);
+                eb.set_band(
+                    b,
+                    Band {
+                        freq: band.freq * 1.3,
+                        gain_db: -band.gain_db,
+                        ..band
+                    },
+                );
+            }
+            for e in [&mut ea, &mut eb] {
+                for b in bands..EQ_BANDS {
+                    let band = e.band(b);
+                    e.set_band(
+                        b,
+                        Band {
+                            enabled: false,
+                            ..band
+                        },
+                    );
+                }
+            }
+            let warm = noise(5, 40);
+            ea.process(&mut [&mut warm.clone()[..], &mut warm.clone()[..]], None);
+            let (mut ga, mut gb) = (ea.clone(), eb.clone());
+            let want_a = alone(&mut ga, &rows[0], &rows[1], 333);
+            let want_b = alone(&mut gb, &rows[2], &rows[3], 333);
+            let mut got = rows.clone();
+            let (front, back) = got.split_at_mut(2);
+            let (l, r) = front.split_at_mut(1);
+            let (x, y) = back.split_at_mut(1);
+            for ((l, r), (x, y)) in l[0]
+                .chunks_mut(333)
+                .zip(r[0].chunks_mut(333))
+                .zip(x[0].chunks_mut(333).zip(y[0].chunks_mut(333)))
+            {
+                let (mut a, mut b) = ([l, r], [x, y]);
+                if !ea.process_pair(&mut eb, &mut a, &mut b) {
+                    ea.process(&mut a, None);
+                    eb.process(&mut b, None);
+                }
+            }
+            assert_eq!(
+                (&got[0], &got[1]),
+                (&want_a.0, &want_a.1),
+                "a, {bands} bands"
+            );
+            assert_eq!(
+                (&got[2], &got[3]),
+                (&want_b.0, &want_b.1),
+                "b, {bands} bands"
+            );
+        }
+        // Where the processor has AVX, the pairs ran in it.
+        assert_eq!(paired_any, crate::simd::has_avx2());
+        // Pairs that do not fit are refused, untouched.
+        let mut fa = PassFilter::new(true, 90.0, 24);
+        let mut fb = PassFilter::new(true, 90.0, 12);
+        let mut four = rows.clone();
+        let (front, back) = four.split_at_mut(2);
+        let (l, r) = front.split_at_mut(1);
+        let (x, y) = back.split_at_mut(1);
+        assert!(!fa.process_pair(
+            &mut fb,
+            &mut [&mut l[0][..], &mut r[0][..]],
+            &mut [&mut x[0][..], &mut y[0][..]]
+        ));
+        let mut fb = PassFilter::new(true, 90.0, 24);
+        assert!(!fa.process_pair(&mut fb, &mut [&mut l[0][..]], &mut [&mut x[0][..]]));
+        assert_eq!(four, rows);
     }
 
     #[test]

@@ -86,6 +86,23 @@ fn preset(v: f32) -> ReverbPreset {
     ReverbPreset::ALL[(v.round().max(0.0) as usize).min(ReverbPreset::ALL.len() - 1)]
 }
 
+/// Runs `a` over the stereo block `ra` and `b` over `rb` at once, where the
+/// two are of a kind that can (the filters, see
+/// [`PassFilter::process_pair`]): the same bits as each alone. Returns
+/// false, having done nothing, where they cannot.
+pub(crate) fn process_pair(
+    a: &mut Proc,
+    b: &mut Proc,
+    ra: &mut [&mut [f32]],
+    rb: &mut [&mut [f32]],
+) -> bool {
+    match (a, b) {
+        (Proc::Pass(x), Proc::Pass(y)) => x.process_pair(y, ra, rb),
+        (Proc::Eq(x), Proc::Eq(y)) => x.process_pair(y, ra, rb),
+        _ => false,
+    }
+}
+
 impl Proc {
     /// Builds and prepares the processor for `ins` with all its parameters
     /// applied. Allocates: call off the audio thread.

@@ -12,7 +12,7 @@
 //! Real-time invariant: nothing in this module allocates, frees, locks or does I/O.
 
 use crate::meters::MeterBank;
-use crate::plan::{DelayLine, PlanClip, PlanStrip, RenderPlan, Slot, StripKind};
+use crate::plan::{DelayLine, PlanClip, PlanInsert, PlanStrip, RenderPlan, Slot, StripKind};
 use crate::team::Team;
 use dubstage_dsp::mix::{add, add_scaled};
 use dubstage_dsp::{GainRamp, MAX_CHANNELS, fade_gain, split_rows};
@@ -723,14 +723,38 @@ fn stage_tracks(
         }
     }
     // The tracks with inserts to run go first, so the last ones taken are
-    // the cheap ones and the threads finish together.
+    // the cheap ones and the threads finish together. Among them, two
+    // stereo tracks with as many inserts go as a pair, whose inserts of a
+    // kind run together ([`pair_local`]).
     let Workers { team, order } = workers;
     order.clear();
-    for heavy in [true, false] {
-        for (i, s) in strips.iter().enumerate() {
-            if own(s) && running(s, start, n) == heavy {
-                order.push(i);
+    let mut pending: Option<usize> = None;
+    for (i, s) in strips.iter().enumerate() {
+        if !own(s) || !running(s, start, n) {
+            continue;
+        }
+        if s.channels != 2 || s.inserts.is_empty() {
+            order.push([i, NONE]);
+            continue;
+        }
+        match pending {
+            Some(p) if strips[p].inserts.len() == s.inserts.len() => {
+                order.push([p, i]);
+                pending = None;
             }
+            Some(p) => {
+                order.push([p, NONE]);
+                pending = Some(i);
+            }
+            None => pending = Some(i),
+        }
+    }
+    if let Some(p) = pending {
+        order.push([p, NONE]);
+    }
+    for (i, s) in strips.iter().enumerate() {
+        if own(s) && !running(s, start, n) {
+            order.push([i, NONE]);
         }
     }
     let shared = Disjoint::new(pool);
@@ -739,25 +763,7 @@ fn stage_tracks(
     let (order, shared, rows, next) = (&*order, &shared, &rows, &next);
     team.run(&|| {
         let _ftz = DenormalGuard::new();
-        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            // SAFETY: `order` names each strip once and each index is
-            // taken by one thread only.
-            let Some(s) = (unsafe { rows.get(i) }) else {
-                continue;
-            };
-            let mut slots = Slots::Shared(shared);
-            let local = strip_local(
-                s,
-                &[],
-                &mut slots,
-                &mut None,
-                meters,
-                metering,
-                None,
-                start,
-                n,
-                mb,
-            );
+        let keep = |s: &mut PlanStrip, local: Local| {
             (s.staged, s.staged_faults) = match local {
                 Local::Skipped => (Staged::Skipped, (0, None)),
                 Local::Sounding {
@@ -766,6 +772,36 @@ fn stage_tracks(
                     last,
                 } => (Staged::Sounding(sounding), (faults, last)),
             };
+        };
+        while let Some(&[i, j]) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            // SAFETY: `order` names each strip once and each entry is
+            // taken by one thread only.
+            let (Some(a), b) = (unsafe { rows.get(i) }, unsafe { rows.get(j) }) else {
+                continue;
+            };
+            match b {
+                Some(b) => {
+                    let (la, lb) = pair_local(a, b, shared, meters, metering, start, n, mb);
+                    keep(a, la);
+                    keep(b, lb);
+                }
+                None => {
+                    let mut slots = Slots::Shared(shared);
+                    let local = strip_local(
+                        a,
+                        &[],
+                        &mut slots,
+                        &mut None,
+                        meters,
+                        metering,
+                        None,
+                        start,
+                        n,
+                        mb,
+                    );
+                    keep(a, local);
+                }
+            }
         }
     });
     let mut faults = 0;
@@ -790,7 +826,92 @@ fn running(s: &PlanStrip, start: i64, n: usize) -> bool {
 /// it takes a block's tracks.
 pub(crate) struct Workers {
     team: Team,
-    order: Vec<usize>,
+    /// Pairs of strip indices; a lone strip has [`NONE`] beside it.
+    order: Vec<[usize; 2]>,
+}
+
+/// No strip, in [`Workers::order`].
+const NONE: usize = usize::MAX;
+
+/// [`strip_local`] for two stereo tracks at once, on one worker. Where
+/// insert `k` of both is plain ([`plain_slot`]) and of a kind that runs two
+/// at once (the filters), both run together ([`crate::inserts::process_pair`]),
+/// with the same bits as each alone; every other insert runs as
+/// [`run_insert`] runs it.
+#[allow(clippy::too_many_arguments)]
+fn pair_local(
+    a: &mut PlanStrip,
+    b: &mut PlanStrip,
+    shared: &Disjoint<Option<Box<Slot>>>,
+    meters: &MeterBank,
+    metering: bool,
+    start: i64,
+    n: usize,
+    mb: usize,
+) -> (Local, Local) {
+    let ha = strip_head(a, None, metering, start, n, mb);
+    let hb = strip_head(b, None, metering, start, n, mb);
+    let runs = |h: &Head| matches!(h, Head::Run(Live { idle: false, .. }));
+    let (run_a, run_b) = (runs(&ha), runs(&hb));
+    let (mut fa, mut fb) = (Faults::default(), Faults::default());
+    let mut slots = Slots::Shared(shared);
+    let mut no_tap = None;
+    let inserts = if run_a || run_b {
+        a.inserts.len().max(b.inserts.len())
+    } else {
+        0
+    };
+    for k in 0..inserts {
+        let both = run_a && run_b && k < a.inserts.len() && k < b.inserts.len();
+        if both && a.channels == 2 && b.channels == 2 {
+            let (ia, ib) = (&a.inserts[k], &b.inserts[k]);
+            // SAFETY: `stage_tracks` checked that no slot is named twice,
+            // so these are two slots, reached by no one else while this
+            // thread holds the two strips; the references end before the
+            // pool is reached again.
+            let (sa, sb) = unsafe { (shared.get(ia.slot), shared.get(ib.slot)) };
+            let sa = plain_slot(ia, sa.and_then(|s| s.as_deref_mut()));
+            let sb = plain_slot(ib, sb.and_then(|s| s.as_deref_mut()));
+            if let (Some(sa), Some(sb)) = (sa, sb) {
+                let mut ra: [&mut [f32]; MAX_CHANNELS] = Default::default();
+                let mut rb: [&mut [f32]; MAX_CHANNELS] = Default::default();
+                split_rows(&mut a.buf, mb, n, &mut ra);
+                split_rows(&mut b.buf, mb, n, &mut rb);
+                if crate::inserts::process_pair(
+                    &mut sa.proc,
+                    &mut sb.proc,
+                    &mut ra[..2],
+                    &mut rb[..2],
+                ) {
+                    after_insert(a, k, sa, &mut no_tap, meters, metering, n, mb, &mut fa);
+                    after_insert(b, k, sb, &mut no_tap, meters, metering, n, mb, &mut fb);
+                    continue;
+                }
+            }
+        }
+        for (s, runs, f) in [(&mut *a, run_a, &mut fa), (&mut *b, run_b, &mut fb)] {
+            if runs && k < s.inserts.len() {
+                run_insert(
+                    s,
+                    k,
+                    &[],
+                    &mut slots,
+                    &mut no_tap,
+                    meters,
+                    metering,
+                    start,
+                    n,
+                    mb,
+                    f,
+                );
+            }
+        }
+    }
+    let tail = |s: &mut PlanStrip, h: Head, f: Faults| match h {
+        Head::Done(local) => local,
+        Head::Run(live) => strip_tail(s, live, f, start, n, mb),
+    };
+    (tail(a, ha, fa), tail(b, hb, fb))
 }
 
 impl std::fmt::Debug for Workers {
@@ -817,13 +938,70 @@ fn strip_local(
     n: usize,
     mb: usize,
 ) -> Local {
-    let mut faults = 0u64;
-    let mut last_fault = None;
+    let live = match strip_head(s, old, metering, start, n, mb) {
+        Head::Done(local) => return local,
+        Head::Run(live) => live,
+    };
+    let mut faults = Faults::default();
+    if !live.idle {
+        for k in 0..s.inserts.len() {
+            run_insert(
+                s,
+                k,
+                done,
+                slots,
+                tap,
+                meters,
+                metering,
+                start,
+                n,
+                mb,
+                &mut faults,
+            );
+        }
+    }
+    strip_tail(s, live, faults, start, n, mb)
+}
+
+/// Whether a strip's input carries signal this block, and whether its
+/// inserts are to run ([`strip_head`]).
+#[derive(Clone, Copy)]
+struct Live {
+    input: bool,
+    idle: bool,
+}
+
+/// What [`strip_head`] decided.
+enum Head {
+    /// Nothing more to do this block.
+    Done(Local),
+    /// Inserts (unless idle) and tail to follow.
+    Run(Live),
+}
+
+/// The faults a strip's inserts met in a block, and the last one.
+#[derive(Default)]
+struct Faults {
+    count: u64,
+    last: Option<InsertId>,
+}
+
+/// The first part of [`strip_local`]: a track's clip sum (with the
+/// crossfade from `old`), whether anything is left to run, and the master's
+/// fader (which comes before its inserts).
+fn strip_head(
+    s: &mut PlanStrip,
+    old: Option<(&mut PlanStrip, usize, u32, u32)>,
+    metering: bool,
+    start: i64,
+    n: usize,
+    mb: usize,
+) -> Head {
     if let StripKind::Track(_) = s.kind {
         if s.is_silent() && s.inserts.is_empty() {
             zero_out(s);
             skip_ramps(s, n, true);
-            return Local::Skipped;
+            return Head::Done(Local::Skipped);
         }
         let mut active = sum_clips(s, mb, start, n);
         if let Some((o, omb, d, len)) = old {
@@ -844,7 +1022,7 @@ fn strip_local(
             if metering {
                 s.meter.frames += n as u32;
             }
-            return Local::Skipped;
+            return Head::Done(Local::Skipped);
         }
     }
     // No input, and the inserts' tails are over: nothing to run.
@@ -869,101 +1047,167 @@ fn strip_local(
             }
         }
     }
-    // Inserts, in order.
-    for ins in s.inserts.iter().filter(|_| !idle) {
-        // A bypass lane decides, whatever the static switch says.
-        if ins.bypass && ins.bypass_lane.is_none() {
-            continue;
+    Head::Run(Live {
+        input: input_live,
+        idle,
+    })
+}
+
+/// The slot insert `ins` runs in, when it runs this block as a whole with
+/// its static values and no key: not bypassed, no automation, built for
+/// this plan and not failed. Such inserts of two tracks may run as a pair.
+fn plain_slot<'a>(ins: &PlanInsert, slot: Option<&'a mut Slot>) -> Option<&'a mut Slot> {
+    let plain =
+        !ins.bypass && ins.bypass_lane.is_none() && ins.lanes.is_empty() && ins.sidechain.is_none();
+    slot.filter(|slot| plain && slot.generation == ins.generation && !slot.failed)
+}
+
+/// Runs insert `k` of strip `s` over the block (in runs on the automation
+/// grid when it has lanes), then [`after_insert`].
+#[allow(clippy::too_many_arguments)]
+fn run_insert(
+    s: &mut PlanStrip,
+    k: usize,
+    done: &[PlanStrip],
+    slots: &mut Slots<'_>,
+    tap: &mut Option<&mut Tap>,
+    meters: &MeterBank,
+    metering: bool,
+    start: i64,
+    n: usize,
+    mb: usize,
+    faults: &mut Faults,
+) {
+    let ins = &s.inserts[k];
+    // A bypass lane decides, whatever the static switch says.
+    if ins.bypass && ins.bypass_lane.is_none() {
+        return;
+    }
+    let Some(slot) = slots.get(ins.slot) else {
+        return;
+    };
+    if slot.generation != ins.generation || slot.failed {
+        return;
+    }
+    let key_rows;
+    let key = match ins.sidechain.and_then(|k| done.get(k)) {
+        Some(k) => {
+            key_rows = [&k.out[..n], &k.out[mb..mb + n]];
+            Some(&key_rows[..])
         }
-        let Some(slot) = slots.get(ins.slot) else {
-            continue;
-        };
-        if slot.generation != ins.generation || slot.failed {
-            continue;
-        }
-        let key_rows;
-        let key = match ins.sidechain.and_then(|k| done.get(k)) {
-            Some(k) => {
-                key_rows = [&k.out[..n], &k.out[mb..mb + n]];
-                Some(&key_rows[..])
-            }
-            None => None,
-        };
-        let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
-        split_rows(&mut s.buf, mb, n, &mut rows);
-        let bypass_lane = ins.bypass_lane.as_ref().filter(|_| !ins.bypass_touched);
-        if ins.lanes.is_empty() && bypass_lane.is_none() {
-            slot.proc.processor().process(&mut rows[..s.channels], key);
-        } else {
-            // Automated: in runs on the 64-sample grid of the timeline,
-            // each with the lanes' values at its start (so any block size
-            // gives the same bits).
-            let t0 = start - s.lag_in - ins.lag;
-            let mut a = 0usize;
-            while a < n {
-                let t = t0 + a as i64;
-                let b = (a + (64 - t.rem_euclid(64)) as usize).min(n);
-                let Slot { proc, values, .. } = &mut *slot;
-                // The values at the run's grid point, wherever the block
-                // began.
-                let grid = t - t.rem_euclid(64);
-                for (index, curve) in &ins.lanes {
-                    if *index < 64 && ins.touched & (1 << index) != 0 {
-                        continue;
-                    }
-                    let i = usize::from(*index);
-                    let v = curve.value(grid) as f32;
-                    if i < values.len() && values[i] != v {
-                        values[i] = v;
-                        proc.set_indexed(*index, v, &values[..]);
-                    }
+        None => None,
+    };
+    let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
+    split_rows(&mut s.buf, mb, n, &mut rows);
+    let bypass_lane = ins.bypass_lane.as_ref().filter(|_| !ins.bypass_touched);
+    if ins.lanes.is_empty() && bypass_lane.is_none() {
+        slot.proc.processor().process(&mut rows[..s.channels], key);
+    } else {
+        // Automated: in runs on the 64-sample grid of the timeline,
+        // each with the lanes' values at its start (so any block size
+        // gives the same bits).
+        let t0 = start - s.lag_in - ins.lag;
+        let mut a = 0usize;
+        while a < n {
+            let t = t0 + a as i64;
+            let b = (a + (64 - t.rem_euclid(64)) as usize).min(n);
+            let Slot { proc, values, .. } = &mut *slot;
+            // The values at the run's grid point, wherever the block
+            // began.
+            let grid = t - t.rem_euclid(64);
+            for (index, curve) in &ins.lanes {
+                if *index < 64 && ins.touched & (1 << index) != 0 {
+                    continue;
                 }
-                let bypassed = bypass_lane.is_some_and(|c| c.value(grid) >= 0.5);
-                if !bypassed {
-                    let mut sub: [&mut [f32]; MAX_CHANNELS] = Default::default();
-                    for (dst, row) in sub.iter_mut().zip(rows.iter_mut()).take(s.channels) {
-                        *dst = &mut row[a..b];
-                    }
-                    let key_sub;
-                    let key_part = match key {
-                        Some(k) => {
-                            key_sub = [&k[0][a..b], &k[1][a..b]];
-                            Some(&key_sub[..])
-                        }
-                        None => None,
-                    };
-                    proc.processor().process(&mut sub[..s.channels], key_part);
+                let i = usize::from(*index);
+                let v = curve.value(grid) as f32;
+                if i < values.len() && values[i] != v {
+                    values[i] = v;
+                    proc.set_indexed(*index, v, &values[..]);
                 }
-                a = b;
             }
-        }
-        let proc = slot.proc.processor();
-        let finite = rows[..s.channels].iter().all(|r| all_finite(r));
-        if !finite {
-            for r in rows[..s.channels].iter_mut() {
-                r.fill(0.0);
+            let bypassed = bypass_lane.is_some_and(|c| c.value(grid) >= 0.5);
+            if !bypassed {
+                let mut sub: [&mut [f32]; MAX_CHANNELS] = Default::default();
+                for (dst, row) in sub.iter_mut().zip(rows.iter_mut()).take(s.channels) {
+                    *dst = &mut row[a..b];
+                }
+                let key_sub;
+                let key_part = match key {
+                    Some(k) => {
+                        key_sub = [&k[0][a..b], &k[1][a..b]];
+                        Some(&key_sub[..])
+                    }
+                    None => None,
+                };
+                proc.processor().process(&mut sub[..s.channels], key_part);
             }
-            proc.reset();
-            slot.failed = true;
-            faults += 1;
-            last_fault = Some(ins.id);
-        }
-        if metering {
-            meters
-                .insert_at(ins.meter)
-                .publish_reduction(proc.reduction_db());
-        }
-        if let Some(tap) = tap.as_mut()
-            && tap.id == Some(ins.id)
-        {
-            let room = tap.buf.capacity() - tap.buf.len();
-            let scale = 1.0 / s.channels as f32;
-            for k in 0..n.min(room) {
-                let v: f32 = rows[..s.channels].iter().map(|r| r[k]).sum();
-                tap.buf.push(v * scale);
-            }
+            a = b;
         }
     }
+    after_insert(s, k, slot, tap, meters, metering, n, mb, faults);
+}
+
+/// What follows an insert's processing: a non-finite output is silenced
+/// and the insert reset and bypassed (a fault); its gain reduction goes to
+/// the meters; its output to the tap when the tap listens to it.
+#[allow(clippy::too_many_arguments)]
+fn after_insert(
+    s: &mut PlanStrip,
+    k: usize,
+    slot: &mut Slot,
+    tap: &mut Option<&mut Tap>,
+    meters: &MeterBank,
+    metering: bool,
+    n: usize,
+    mb: usize,
+    faults: &mut Faults,
+) {
+    let ins = &s.inserts[k];
+    let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
+    split_rows(&mut s.buf, mb, n, &mut rows);
+    let proc = slot.proc.processor();
+    let finite = rows[..s.channels].iter().all(|r| all_finite(r));
+    if !finite {
+        for r in rows[..s.channels].iter_mut() {
+            r.fill(0.0);
+        }
+        proc.reset();
+        slot.failed = true;
+        faults.count += 1;
+        faults.last = Some(ins.id);
+    }
+    if metering {
+        meters
+            .insert_at(ins.meter)
+            .publish_reduction(proc.reduction_db());
+    }
+    if let Some(tap) = tap.as_mut()
+        && tap.id == Some(ins.id)
+    {
+        let room = tap.buf.capacity() - tap.buf.len();
+        let scale = 1.0 / s.channels as f32;
+        for k in 0..n.min(room) {
+            let v: f32 = rows[..s.channels].iter().map(|r| r[k]).sum();
+            tap.buf.push(v * scale);
+        }
+    }
+}
+
+/// The last part of [`strip_local`]: how long the inserts' output has been
+/// quiet, then fader and pan into `out`.
+fn strip_tail(
+    s: &mut PlanStrip,
+    live: Live,
+    faults: Faults,
+    start: i64,
+    n: usize,
+    mb: usize,
+) -> Local {
+    let Live {
+        input: input_live,
+        idle,
+    } = live;
     if !idle {
         let quiet = !input_live && {
             let (bl, br) = s.buf.split_at(mb);
@@ -1001,8 +1245,8 @@ fn strip_local(
     }
     Local::Sounding {
         sounding: !idle,
-        faults,
-        last: last_fault,
+        faults: faults.count,
+        last: faults.last,
     }
 }
 

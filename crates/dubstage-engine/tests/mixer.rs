@@ -66,6 +66,23 @@ impl Mix {
         t
     }
 
+    /// A track playing a stereo clip of `l` and `r` from `at`.
+    fn stereo_track(&mut self, l: Vec<f32>, r: Vec<f32>, at: i64) -> TrackId {
+        let len = l.len() as i64;
+        let m = self.media(vec![l, r]);
+        let Ok(Created::Track(t)) = self.s.apply(Command::AddTrack {
+            kind: TrackKind::Dialogue,
+            name: "stereo".into(),
+        }) else {
+            panic!("track")
+        };
+        let clip = NewClip::new(m, SamplePos(at), SampleLen(len));
+        self.s
+            .apply(Command::AddClip { track: t, clip })
+            .expect("clip");
+        t
+    }
+
     fn insert(&mut self, strip: StripId, kind: InsertKind, params: &[(&str, f32)]) -> InsertId {
         let Ok(Created::Insert(id)) = self.s.apply(Command::AddInsert {
             strip,
@@ -249,6 +266,76 @@ fn rendering_the_tracks_on_threads_gives_the_same_bits() {
     assert!(rms(&one.0) > 0.01);
     for threads in [2, 3] {
         assert!(one == m.render_on(n, 512, threads), "{threads} threads");
+    }
+}
+
+#[test]
+fn stereo_tracks_whose_filters_run_in_pairs_give_the_bits_of_one_thread() {
+    // On threads, stereo tracks with as many inserts go two at a time and
+    // run their filters together. Pairs that fit (other cutoffs, other
+    // gains, clips starting in other blocks so their flush grids differ)
+    // and pairs that do not (another slope, a bypassed or automated
+    // insert, a mono track) all give the one thread's samples.
+    let n = 40_000;
+    let mut m = Mix::new();
+    let mut tracks = Vec::new();
+    for i in 0..9 {
+        let f = 110.0 + 61.0 * i as f32;
+        let t = m.stereo_track(sine(f, 0.3, n), sine(f * 1.5, 0.2, n), 137 * i as i64);
+        let mut eq = vec![];
+        let keys: Vec<(String, f32)> = (1..=4)
+            .flat_map(|b| {
+                [
+                    (format!("b{b}.on"), 1.0),
+                    (
+                        format!("b{b}.gain"),
+                        if (b + i) % 2 == 0 { -3.0 } else { 4.0 },
+                    ),
+                ]
+            })
+            .collect();
+        eq.extend(keys.iter().map(|(k, v)| (k.as_str(), *v)));
+        let slope = if i == 4 { 12.0 } else { 24.0 };
+        let hpf = m.insert(
+            StripId::Track(t),
+            InsertKind::Hpf,
+            &[("freq", 60.0 + 10.0 * i as f32), ("slope", slope)],
+        );
+        m.insert(StripId::Track(t), InsertKind::Eq, &eq);
+        m.insert(StripId::Track(t), InsertKind::Comp, &[("threshold", -24.0)]);
+        if i == 6 {
+            m.s.apply(Command::SetParam {
+                id: ParamId::Bypass(hpf),
+                value: 1.0,
+            })
+            .expect("bypass");
+        }
+        tracks.push((t, hpf));
+    }
+    // An automated cutoff on one of them.
+    let (_, hpf7) = tracks[7];
+    let lane = ParamId::Insert(hpf7, InsertKind::Hpf.param_index("freq").expect("freq"));
+    m.s.apply(Command::SetLane {
+        param: lane,
+        points: vec![
+            dubstage_model::AutoPoint::new(0, 50.0),
+            dubstage_model::AutoPoint::new(n as i64, 400.0),
+        ],
+    })
+    .expect("lane");
+    let mono = m.track_with(TrackKind::Sfx, sine(300.0, 0.3, n));
+    m.insert(StripId::Track(mono), InsertKind::Hpf, &[("freq", 90.0)]);
+    m.insert(StripId::Track(mono), InsertKind::Eq, &[("b1.on", 1.0)]);
+    m.insert(StripId::Track(mono), InsertKind::Comp, &[]);
+    for block in [512, 333] {
+        let one = m.render_on(n, block, 1);
+        assert!(rms(&one.0) > 0.01);
+        for threads in [2, 3] {
+            assert!(
+                one == m.render_on(n, block, threads),
+                "{threads} threads, block {block}"
+            );
+        }
     }
 }
 
