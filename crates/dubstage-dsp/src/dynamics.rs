@@ -606,6 +606,172 @@ impl Compressor {
     }
 }
 
+impl Compressor {
+    /// Whether [`Compressor::process_pair`] can take this compressor: peak
+    /// detector, linked, both channels' reductions in step (as they stay
+    /// once linked).
+    fn pairs(&self) -> bool {
+        self.detector == Detector::Peak && self.link && self.red[0] == self.red[1]
+    }
+
+    /// Compresses the stereo block `a` with `self` and `b` with `other` at
+    /// once, without keys: the two gain smoothers in one SSE register and
+    /// the four channels' mean squares in one AVX register, so the
+    /// recursion of one waits on the other's no longer. The same bits as
+    /// each alone. Returns false, having done nothing, where the pair does
+    /// not fit (no AVX2, not two channels each, blocks of different
+    /// lengths, an RMS detector, unlinked channels); the caller then runs
+    /// each alone.
+    pub fn process_pair(
+        &mut self,
+        other: &mut Compressor,
+        a: &mut [&mut [f32]],
+        b: &mut [&mut [f32]],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let frames = a.first().map_or(0, |r| r.len());
+            let fits = crate::simd::has_avx2()
+                && a.len() == 2
+                && b.len() == 2
+                && [a[1].len(), b[0].len(), b[1].len()] == [frames; 3]
+                && self.pairs()
+                && other.pairs();
+            if fits {
+                // SAFETY: the processor has AVX2 (checked just above).
+                unsafe { compress_pair_avx2(self, other, a, b) };
+            }
+            fits
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (other, a, b);
+            false
+        }
+    }
+
+    /// The end of one run of `m` frames from `at` in a linked block whose
+    /// smoother left the gains in dB in the first gain row: the gains in
+    /// amplitude, applied to every channel, and the flush grid.
+    #[inline(always)]
+    fn finish_linked_run(&mut self, io: &mut [&mut [f32]], at: usize, m: usize) {
+        for g in self.gain[0][..m].iter_mut() {
+            *g = fast_exp2(*g * DB_TO_LOG2);
+        }
+        let (ch, r0) = (io.len().min(MAX_CHANNELS), self.red[0]);
+        self.red[..ch].fill(r0);
+        for chan in io.iter_mut() {
+            for (x, &g) in chan[at..at + m].iter_mut().zip(&self.gain[0][..m]) {
+                *x *= g;
+            }
+        }
+        self.phase += m as u32;
+        if self.phase >= FLUSH_EVERY {
+            self.phase = 0;
+            for v in self.ms.iter_mut().chain(self.red.iter_mut()) {
+                *v = flush(*v);
+            }
+            self.key_ms = flush(self.key_ms);
+        }
+    }
+}
+
+/// [`Compressor::process_pair`]: the unkeyed, linked, peak-detecting
+/// branch of [`Compressor::process_body`] for two compressors, with the
+/// recursive loop run for both at once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn compress_pair_avx2(
+    ca: &mut Compressor,
+    cb: &mut Compressor,
+    a: &mut [&mut [f32]],
+    b: &mut [&mut [f32]],
+) {
+    use std::arch::x86_64::{
+        _mm_add_pd, _mm_blendv_pd, _mm_cmpgt_pd, _mm_cvtpd_ps, _mm_cvtss_f32, _mm_mul_pd,
+        _mm_set_pd, _mm_set_ps, _mm_shuffle_ps, _mm_sub_ps, _mm256_add_pd, _mm256_mul_pd,
+        _mm256_set_pd,
+    };
+    let frames = a[0].len();
+    for c in [&mut *ca, &mut *cb] {
+        c.active = 2;
+        c.key_ms = 0.0;
+    }
+    let quad = |v: [f64; 4]| _mm256_set_pd(v[3], v[2], v[1], v[0]);
+    let duo = |x: f64, y: f64| _mm_set_pd(y, x);
+    let (ra, rb) = (ca.rms_coef, cb.rms_coef);
+    let rms = quad([ra, ra, rb, rb]);
+    let irms = quad([1.0 - ra, 1.0 - ra, 1.0 - rb, 1.0 - rb]);
+    let att = duo(ca.attack_coef, cb.attack_coef);
+    let rel = duo(ca.release_coef, cb.release_coef);
+    let iatt = duo(1.0 - ca.attack_coef, 1.0 - cb.attack_coef);
+    let irel = duo(1.0 - ca.release_coef, 1.0 - cb.release_coef);
+    let makeup = _mm_set_ps(0.0, 0.0, cb.makeup_db, ca.makeup_db);
+    let curves = [
+        Curve::new(ca.threshold_db, ca.ratio, ca.knee_db),
+        Curve::new(cb.threshold_db, cb.ratio, cb.knee_db),
+    ];
+    let mut done = 0;
+    while done < frames {
+        let m = ((FLUSH_EVERY - ca.phase).min(FLUSH_EVERY - cb.phase) as usize).min(frames - done);
+        let span = done..done + m;
+        // Levels (the louder channel's power) and the static curve, each
+        // as alone.
+        for ((c, io), curve) in [(&mut *ca, &*a), (&mut *cb, &*b)].into_iter().zip(curves) {
+            let row = &mut c.level[0];
+            row[..m].fill(0.0);
+            for chan in io.iter() {
+                for (l, x) in row[..m].iter_mut().zip(&chan[span.clone()]) {
+                    *l = l.max(x * x);
+                }
+            }
+            for v in row[..m].iter_mut() {
+                *v = curve.reduction(*v);
+            }
+        }
+        // The smoothers and the mean squares they carry along.
+        let mut ms = quad([ca.ms[0], ca.ms[1], cb.ms[0], cb.ms[1]]);
+        let mut r = duo(ca.red[0], cb.red[0]);
+        {
+            let (ta, tb) = (&ca.level[0], &cb.level[0]);
+            let (ga, gb) = (&mut ca.gain[0], &mut cb.gain[0]);
+            for j in 0..m {
+                let i = done + j;
+                let x = quad([
+                    f64::from(a[0][i]),
+                    f64::from(a[1][i]),
+                    f64::from(b[0][i]),
+                    f64::from(b[1][i]),
+                ]);
+                ms = _mm256_add_pd(
+                    _mm256_mul_pd(rms, ms),
+                    _mm256_mul_pd(irms, _mm256_mul_pd(x, x)),
+                );
+                let t = duo(f64::from(ta[j]), f64::from(tb[j]));
+                let up = _mm_add_pd(_mm_mul_pd(att, r), _mm_mul_pd(iatt, t));
+                let down = _mm_add_pd(_mm_mul_pd(rel, r), _mm_mul_pd(irel, t));
+                r = _mm_blendv_pd(down, up, _mm_cmpgt_pd(t, r));
+                let g = _mm_sub_ps(makeup, _mm_cvtpd_ps(r));
+                ga[j] = _mm_cvtss_f32(g);
+                gb[j] = _mm_cvtss_f32(_mm_shuffle_ps::<1>(g, g));
+            }
+        }
+        let mut lanes = [0.0f64; 4];
+        // SAFETY: `lanes` holds four f64s, as the store writes.
+        unsafe { std::arch::x86_64::_mm256_storeu_pd(lanes.as_mut_ptr(), ms) };
+        ca.ms[..2].copy_from_slice(&lanes[..2]);
+        cb.ms[..2].copy_from_slice(&lanes[2..]);
+        let mut reds = [0.0f64; 2];
+        // SAFETY: `reds` holds two f64s, as the store writes.
+        unsafe { std::arch::x86_64::_mm_storeu_pd(reds.as_mut_ptr(), r) };
+        ca.red[0] = reds[0];
+        cb.red[0] = reds[1];
+        ca.finish_linked_run(a, done, m);
+        cb.finish_linked_run(b, done, m);
+        done += m;
+    }
+}
+
 /// A noise gate (ratio 1) or downward expander (ratio > 1), with hold and a
 /// key input.
 ///
@@ -1169,6 +1335,102 @@ mod tests {
             assert_ne!(base.0, x);
             assert!(base == wide, "{detector:?}, link {link}, keyed {keyed}");
         }
+    }
+
+    #[test]
+    fn two_compressors_at_once_give_the_bits_of_each_alone() {
+        // Bursts at several levels, so both attack and release run; the
+        // two compressors differ in every setting, and `b` starts 23
+        // samples into its flush grid.
+        let burst = |seed: f32, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| (i as f32 * seed).sin() * (0.02 + ((i / 700) % 5) as f32 * 0.2))
+                .collect()
+        };
+        let len = 6_001;
+        let rows: Vec<Vec<f32>> = [0.031, 0.047, 0.013, 0.071]
+            .iter()
+            .map(|&f| burst(f, len))
+            .collect();
+        let make = || {
+            let mut a = Compressor::new();
+            a.prepare(48_000, 2, len);
+            let mut b = Compressor::new();
+            b.prepare(48_000, 2, len);
+            b.set_threshold_db(-30.0);
+            b.set_ratio(8.0);
+            b.set_knee_db(0.0);
+            b.set_attack_ms(1.0);
+            b.set_release_ms(40.0);
+            b.set_makeup_db(3.0);
+            let warm = vec![0.3f32; 23];
+            b.process(&mut [&mut warm.clone()[..], &mut warm.clone()[..]], None);
+            (a, b)
+        };
+        let mut paired_any = false;
+        for block in [1usize, 7, 64, 500, len] {
+            let (mut a, mut b) = make();
+            let (mut alone_a, mut alone_b) = (a.clone(), b.clone());
+            let mut want = rows.clone();
+            let mut got = rows.clone();
+            let (front, back) = want.split_at_mut(2);
+            let (l, r) = front.split_at_mut(1);
+            let (x, y) = back.split_at_mut(1);
+            for ((l, r), (x, y)) in l[0]
+                .chunks_mut(block)
+                .zip(r[0].chunks_mut(block))
+                .zip(x[0].chunks_mut(block).zip(y[0].chunks_mut(block)))
+            {
+                alone_a.process(&mut [l, r], None);
+                alone_b.process(&mut [x, y], None);
+            }
+            let (front, back) = got.split_at_mut(2);
+            let (l, r) = front.split_at_mut(1);
+            let (x, y) = back.split_at_mut(1);
+            for ((l, r), (x, y)) in l[0]
+                .chunks_mut(block)
+                .zip(r[0].chunks_mut(block))
+                .zip(x[0].chunks_mut(block).zip(y[0].chunks_mut(block)))
+            {
+                let (mut p, mut q) = ([l, r], [x, y]);
+                if a.process_pair(&mut b, &mut p, &mut q) {
+                    paired_any = true;
+                } else {
+                    a.process(&mut p, None);
+                    b.process(&mut q, None);
+                }
+            }
+            assert_ne!(want[0], rows[0]);
+            assert!(want == got, "block {block}");
+            assert_eq!(
+                (a.red, a.ms, a.phase),
+                (alone_a.red, alone_a.ms, alone_a.phase)
+            );
+            assert_eq!(
+                (b.red, b.ms, b.phase),
+                (alone_b.red, alone_b.ms, alone_b.phase)
+            );
+        }
+        assert_eq!(paired_any, crate::simd::has_avx2());
+        // Pairs that do not fit are refused, untouched.
+        let (mut a, mut b) = make();
+        let mut four = rows.clone();
+        let (front, back) = four.split_at_mut(2);
+        let (l, r) = front.split_at_mut(1);
+        let (x, y) = back.split_at_mut(1);
+        for (detector, link) in [(Detector::Rms, true), (Detector::Peak, false)] {
+            b.set_detector(detector);
+            b.set_link(link);
+            assert!(!a.process_pair(
+                &mut b,
+                &mut [&mut l[0][..], &mut r[0][..]],
+                &mut [&mut x[0][..], &mut y[0][..]]
+            ));
+        }
+        b.set_detector(Detector::Peak);
+        b.set_link(true);
+        assert!(!a.process_pair(&mut b, &mut [&mut l[0][..]], &mut [&mut x[0][..]]));
+        assert!(four == rows);
     }
 
     #[test]

@@ -420,8 +420,8 @@ fn offline_renders() {
     println!(
         "\nOffline render, {MINUTES} min at 48 kHz stereo, blocks of {BLOCK} (as the export); best and worst of 3 alternated runs"
     );
-    println!("| project | time | × real time |");
-    println!("|---|---:|---:|");
+    println!("| project | time | × real time | the same on the x86_64 baseline |");
+    println!("|---|---:|---:|---:|");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: Vec<usize> = match std::env::var("MIXER_BENCH_THREADS") {
         Ok(t) => t.split(',').filter_map(|t| t.parse().ok()).collect(),
@@ -440,22 +440,35 @@ fn offline_renders() {
     .into_iter()
     .flat_map(|(label, p)| threads.iter().map(move |&t| (label, p, t)))
     .collect();
-    // Alternated, so a slow spell of a shared machine is spread over all.
-    let mut secs = vec![Vec::new(); cases.len()];
+    // Alternated, so a slow spell of a shared machine is spread over all;
+    // each case with the AVX2 kernels (pairs of tracks among them) and on
+    // the x86_64 baseline.
+    let mut secs = vec![[Vec::new(), Vec::new()]; cases.len()];
     for _ in 0..3 {
         for (case, times) in cases.iter().zip(secs.iter_mut()) {
-            times.push(offline(case.1, &s32, case.2));
+            for (wide, t) in [true, false].into_iter().zip(times.iter_mut()) {
+                dubstage_dsp::simd::use_avx2(wide);
+                t.push(offline(case.1, &s32, case.2));
+            }
         }
     }
+    dubstage_dsp::simd::use_avx2(true);
     let real = (MINUTES * 60) as f64;
-    for ((label, _, t), times) in cases.iter().zip(&secs) {
+    let span = |times: &[f64]| {
         let best = times.iter().copied().fold(f64::INFINITY, f64::min);
         let worst = times.iter().copied().fold(0.0, f64::max);
+        (best, worst)
+    };
+    for ((label, _, t), [wide, base]) in cases.iter().zip(&secs) {
+        let (best, worst) = span(wide);
+        let (base_best, base_worst) = span(base);
         println!(
-            "| {label}, {t} thread{} | {best:.2}–{worst:.2} s | {:.0}–{:.0}× |",
+            "| {label}, {t} thread{} | {best:.2}–{worst:.2} s | {:.0}–{:.0}× | {:.0}–{:.0}× |",
             if *t > 1 { "s" } else { "" },
             real / worst,
             real / best,
+            real / base_worst,
+            real / base_best,
         );
     }
 }

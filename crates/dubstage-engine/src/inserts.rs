@@ -88,7 +88,8 @@ fn preset(v: f32) -> ReverbPreset {
 
 /// Runs `a` over the stereo block `ra` and `b` over `rb` at once, where the
 /// two are of a kind that can (the filters, see
-/// [`PassFilter::process_pair`]): the same bits as each alone. Returns
+/// [`PassFilter::process_pair`], and the compressor, see
+/// [`Compressor::process_pair`]): the same bits as each alone. Returns
 /// false, having done nothing, where they cannot.
 pub(crate) fn process_pair(
     a: &mut Proc,
@@ -99,6 +100,7 @@ pub(crate) fn process_pair(
     match (a, b) {
         (Proc::Pass(x), Proc::Pass(y)) => x.process_pair(y, ra, rb),
         (Proc::Eq(x), Proc::Eq(y)) => x.process_pair(y, ra, rb),
+        (Proc::Comp(x), Proc::Comp(y)) => x.process_pair(y, ra, rb),
         _ => false,
     }
 }

@@ -148,15 +148,16 @@ impl Renderer {
     }
 
     /// For offline renders: runs the tracks of each block on `threads`
-    /// threads (the machine's cores for `None`; one means none of its own).
-    /// The samples are the same bits as without. Never for a renderer on
-    /// the audio thread: handing work to threads takes locks.
+    /// threads (the machine's cores for `None`; one means none of its own),
+    /// two stereo tracks at a time where their inserts match. The samples
+    /// are the same bits as without. Never for a renderer on the audio
+    /// thread: handing work to threads takes locks.
     pub fn use_threads(&mut self, threads: Option<usize>) {
         let threads = threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .clamp(1, 64);
-        self.workers = Team::new(threads).map(|team| Workers {
-            team,
+        self.workers = Some(Workers {
+            team: Team::new(threads),
             order: Vec::new(),
         });
     }
@@ -178,7 +179,10 @@ impl Renderer {
 
     /// Threads rendering each block (1 without workers).
     pub fn threads(&self) -> usize {
-        self.workers.as_ref().map_or(1, |w| w.team.threads())
+        self.workers
+            .as_ref()
+            .and_then(|w| w.team.as_ref())
+            .map_or(1, Team::threads)
     }
 
     /// The next sample to be rendered.
@@ -686,7 +690,8 @@ impl<T> Disjoint<T> {
 // touch disjoint elements; the elements are `Send`.
 unsafe impl<T: Send> Sync for Disjoint<T> {}
 
-/// Runs the own part of every track no insert keys from, on the team.
+/// Runs the own part of every track no insert keys from, on the team (on
+/// this thread without one), two stereo tracks at a time where they match.
 /// Returns `None` (nothing staged) when a slot is named twice, else the
 /// faults met and the last one (in plan order).
 #[allow(clippy::too_many_arguments)]
@@ -761,7 +766,7 @@ fn stage_tracks(
     let rows = Disjoint::new(strips);
     let next = AtomicUsize::new(0);
     let (order, shared, rows, next) = (&*order, &shared, &rows, &next);
-    team.run(&|| {
+    let job = || {
         let _ftz = DenormalGuard::new();
         let keep = |s: &mut PlanStrip, local: Local| {
             (s.staged, s.staged_faults) = match local {
@@ -803,7 +808,11 @@ fn stage_tracks(
                 }
             }
         }
-    });
+    };
+    match team {
+        Some(team) => team.run(&job),
+        None => job(),
+    }
     let mut faults = 0;
     let mut last = None;
     for s in strips.iter_mut().filter(|s| own(s)) {
@@ -825,7 +834,8 @@ fn running(s: &PlanStrip, start: i64, n: usize) -> bool {
 /// The workers of an offline renderer: the team, and the order in which
 /// it takes a block's tracks.
 pub(crate) struct Workers {
-    team: Team,
+    /// None for one thread: the calling thread does it all.
+    team: Option<Team>,
     /// Pairs of strip indices; a lone strip has [`NONE`] beside it.
     order: Vec<[usize; 2]>,
 }
@@ -835,7 +845,7 @@ const NONE: usize = usize::MAX;
 
 /// [`strip_local`] for two stereo tracks at once, on one worker. Where
 /// insert `k` of both is plain ([`plain_slot`]) and of a kind that runs two
-/// at once (the filters), both run together ([`crate::inserts::process_pair`]),
+/// at once (filters, compressors), both run together ([`crate::inserts::process_pair`]),
 /// with the same bits as each alone; every other insert runs as
 /// [`run_insert`] runs it.
 #[allow(clippy::too_many_arguments)]
@@ -917,7 +927,7 @@ fn pair_local(
 impl std::fmt::Debug for Workers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workers")
-            .field("threads", &self.team.threads())
+            .field("threads", &self.team.as_ref().map_or(1, Team::threads))
             .finish_non_exhaustive()
     }
 }
