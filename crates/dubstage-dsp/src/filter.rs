@@ -12,6 +12,7 @@
 
 use crate::processor::{MAX_CHANNELS, Processor};
 use std::f64::consts::PI;
+use std::mem::MaybeUninit;
 
 /// Rate used for coefficient design before `prepare`.
 const DEFAULT_RATE: f32 = 48_000.0;
@@ -313,6 +314,19 @@ fn cascade1<const N: usize>(c: &[Coeffs], s: &mut [Section], buf: &mut [f32]) {
     }
 }
 
+/// The first `len` elements of `buf`, each set to `f(i)`: a run's scratch
+/// row, not zeroed first (that had cost as much as filling it).
+#[inline(always)]
+fn filled<T>(buf: &mut [MaybeUninit<T>], len: usize, mut f: impl FnMut(usize) -> T) -> &mut [T] {
+    let part = &mut buf[..len];
+    for (i, v) in part.iter_mut().enumerate() {
+        v.write(f(i));
+    }
+    // SAFETY: every element of `part` was just written, and
+    // `MaybeUninit<T>` has the layout of `T`.
+    unsafe { &mut *(part as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
 /// [`cascade1`] on two channels at once, both in one SSE2 register: the
 /// same IEEE operations in the same order as the scalar code, so the same
 /// bits. The sections go over the run two at a time, through a buffer of
@@ -331,7 +345,7 @@ fn cascade2_sse2<const N: usize>(
 ) {
     use std::arch::x86_64::{
         __m128d, _mm_add_pd, _mm_cvtpd_ps, _mm_cvtsd_f64, _mm_cvtss_f32, _mm_mul_pd, _mm_set_pd,
-        _mm_set1_pd, _mm_setzero_pd, _mm_shuffle_ps, _mm_sub_pd, _mm_unpackhi_pd,
+        _mm_set1_pd, _mm_shuffle_ps, _mm_sub_pd, _mm_unpackhi_pd,
     };
     const RUN: usize = FLUSH_EVERY as usize;
     let lo = |v: __m128d| _mm_cvtsd_f64(v);
@@ -348,10 +362,10 @@ fn cascade2_sse2<const N: usize>(
     };
     for (a, b) in a.chunks_mut(RUN).zip(b.chunks_mut(RUN)) {
         let len = a.len().min(b.len());
-        let mut buf = [_mm_setzero_pd(); RUN];
-        for ((v, x), y) in buf.iter_mut().zip(a.iter()).zip(b.iter()) {
-            *v = pair(f64::from(*x), f64::from(*y));
-        }
+        let mut scratch = [MaybeUninit::uninit(); RUN];
+        let buf = filled(&mut scratch, len, |i| {
+            pair(f64::from(a[i]), f64::from(b[i]))
+        });
         // Input history of the first section; each section's outputs.
         let mut h = [pair(sa[0][0], sb[0][0]), pair(sa[0][1], sb[0][1])];
         let mut k = 0;
@@ -366,7 +380,7 @@ fn cascade2_sse2<const N: usize>(
                 let [mut x1, mut x2] = h;
                 // The next pass reads the last section's outputs from before the run.
                 h = [w1, w2];
-                for v in buf[..len].iter_mut() {
+                for v in buf.iter_mut() {
                     let x = *v;
                     let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
                     let w = df1!(c1, u, u1, u2, w1, w2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
@@ -383,7 +397,7 @@ fn cascade2_sse2<const N: usize>(
                 let [mut u1, mut u2] = [pair(sa[k][2], sb[k][2]), pair(sa[k][3], sb[k][3])];
                 let [mut x1, mut x2] = h;
                 h = [u1, u2];
-                for v in buf[..len].iter_mut() {
+                for v in buf.iter_mut() {
                     let x = *v;
                     let u = df1!(c0, x, x1, x2, u1, u2, _mm_add_pd, _mm_sub_pd, _mm_mul_pd);
                     (x1, x2) = (x, x1);
@@ -394,7 +408,7 @@ fn cascade2_sse2<const N: usize>(
                 k += 1;
             }
         }
-        for ((v, x), y) in buf[..len].iter().zip(a.iter_mut()).zip(b.iter_mut()) {
+        for ((v, x), y) in buf.iter().zip(a.iter_mut()).zip(b.iter_mut()) {
             let f = _mm_cvtpd_ps(*v);
             *x = _mm_cvtss_f32(f);
             *y = _mm_cvtss_f32(_mm_shuffle_ps::<1>(f, f));
@@ -551,7 +565,7 @@ fn cascade4_avx<const N: usize>(
 ) {
     use std::arch::x86_64::{
         __m256d, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps, _mm256_mul_pd, _mm256_set_pd,
-        _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        _mm256_storeu_pd, _mm256_sub_pd,
     };
     const RUN: usize = FLUSH_EVERY as usize;
     let mut st = st;
@@ -570,15 +584,15 @@ fn cascade4_avx<const N: usize>(
             lanes([p.a2, p.a2, q.a2, q.a2]),
         ]
     };
-    let mut buf = [_mm256_setzero_pd(); RUN];
-    for (i, v) in buf[..len].iter_mut().enumerate() {
-        *v = lanes([
+    let mut scratch = [MaybeUninit::uninit(); RUN];
+    let buf = filled(&mut scratch, len, |i| {
+        lanes([
             f64::from(r0[i]),
             f64::from(r1[i]),
             f64::from(r2[i]),
             f64::from(r3[i]),
-        ]);
-    }
+        ])
+    });
     let state = |s: &[&mut [Section]; 4], k: usize, i: usize| {
         lanes([s[0][k][i], s[1][k][i], s[2][k][i], s[3][k][i]])
     };
@@ -603,7 +617,7 @@ fn cascade4_avx<const N: usize>(
             let [mut w1, mut w2] = [state(&st, k + 1, 2), state(&st, k + 1, 3)];
             let [mut x1, mut x2] = h;
             h = [w1, w2];
-            for v in buf[..len].iter_mut() {
+            for v in buf.iter_mut() {
                 let x = *v;
                 let u = df1!(
                     c0,
@@ -640,7 +654,7 @@ fn cascade4_avx<const N: usize>(
             let [mut u1, mut u2] = [state(&st, k, 2), state(&st, k, 3)];
             let [mut x1, mut x2] = h;
             h = [u1, u2];
-            for v in buf[..len].iter_mut() {
+            for v in buf.iter_mut() {
                 let x = *v;
                 let u = df1!(
                     c0,
@@ -661,7 +675,7 @@ fn cascade4_avx<const N: usize>(
             k += 1;
         }
     }
-    for (i, v) in buf[..len].iter().enumerate() {
+    for (i, v) in buf.iter().enumerate() {
         let mut o = [0.0f32; 4];
         // SAFETY: `o` holds four f32s, as the store writes.
         unsafe { _mm_storeu_ps(o.as_mut_ptr(), _mm256_cvtpd_ps(*v)) };

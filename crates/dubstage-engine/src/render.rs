@@ -14,8 +14,9 @@
 use crate::meters::MeterBank;
 use crate::plan::{DelayLine, PlanClip, PlanInsert, PlanStrip, RenderPlan, Slot, StripKind};
 use crate::team::Team;
+use dubstage_dsp::fade::scale_by_fade;
 use dubstage_dsp::mix::{add, add_scaled};
-use dubstage_dsp::{GainRamp, MAX_CHANNELS, fade_gain, split_rows};
+use dubstage_dsp::{GainRamp, MAX_CHANNELS, split_rows};
 use dubstage_model::{InsertId, SamplePos};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -1526,43 +1527,56 @@ fn mix_clip(
             }
             continue;
         }
-        for (k, t) in (x..y).enumerate() {
-            let mut g = clip.gain;
-            if t < fi_end {
-                g *= fade_gain(
-                    clip.fade_in_shape,
-                    (t - clip.start) as f64 / clip.fade_in as f64,
-                );
+        // The gains in runs of up to 64 samples: the clip gain, times the
+        // fades this window is in (windows never straddle a fade's end),
+        // times the envelope, in that order for every sample.
+        let mut gains = [0.0f32; 64];
+        let mut done = 0;
+        let total = (y - x) as usize;
+        while done < total {
+            let m = (total - done).min(gains.len());
+            let t0 = x + done as i64;
+            let g = &mut gains[..m];
+            g.fill(clip.gain);
+            if x < fi_end {
+                scale_by_fade(clip.fade_in_shape, g, t0 - clip.start, 1, clip.fade_in);
             }
-            if t >= fo_start {
-                g *= fade_gain(
-                    clip.fade_out_shape,
-                    (clip.end - 1 - t) as f64 / clip.fade_out as f64,
-                );
+            if y > fo_start {
+                scale_by_fade(clip.fade_out_shape, g, clip.end - 1 - t0, -1, clip.fade_out);
             }
             if let Some(env) = &clip.envelope {
-                // Counted in the source: the same sample keeps its gain
-                // wherever the clip moves or is trimmed.
-                let s = clip.source_offset + (t - clip.start);
-                g *= crate::automation::gain_of(env.value(s)) as f32;
-            }
-            let d = dst.start + k;
-            let si = srcr.start + k;
-            if write {
-                left[d] = l_src[si] * g;
-            } else {
-                left[d] += l_src[si] * g;
-            }
-            if let (Some(r), Some(rs)) = (right.as_deref_mut(), r_src) {
-                if write {
-                    r[d] = rs[si] * g;
-                } else {
-                    r[d] += rs[si] * g;
+                for (k, v) in g.iter_mut().enumerate() {
+                    // Counted in the source: the same sample keeps its
+                    // gain wherever the clip moves or is trimmed.
+                    let s = clip.source_offset + (t0 + k as i64 - clip.start);
+                    *v *= crate::automation::gain_of(env.value(s)) as f32;
                 }
             }
+            let d = dst.start + done..dst.start + done + m;
+            let si = srcr.start + done..srcr.start + done + m;
+            let put = if write { write_gains } else { add_gains };
+            put(&mut left[d.clone()], &l_src[si.clone()], g);
+            if let (Some(r), Some(rs)) = (right.as_deref_mut(), r_src) {
+                put(&mut r[d], &rs[si], g);
+            }
+            done += m;
         }
     }
     true
+}
+
+/// `dst[i] = src[i] · gains[i]`.
+fn write_gains(dst: &mut [f32], src: &[f32], gains: &[f32]) {
+    for ((d, s), g) in dst.iter_mut().zip(src).zip(gains) {
+        *d = *s * g;
+    }
+}
+
+/// `dst[i] += src[i] · gains[i]`.
+fn add_gains(dst: &mut [f32], src: &[f32], gains: &[f32]) {
+    for ((d, s), g) in dst.iter_mut().zip(src).zip(gains) {
+        *d += *s * g;
+    }
 }
 
 /// `dst[i] = src[i] · gain`.
