@@ -596,9 +596,8 @@ impl Compressor {
             self.phase += m as u32;
             if self.phase >= FLUSH_EVERY {
                 self.phase = 0;
-                for v in self.ms.iter_mut().chain(self.red.iter_mut()) {
-                    *v = flush(*v);
-                }
+                crate::processor::flush_below(&mut self.ms, FLUSH);
+                crate::processor::flush_below(&mut self.red, FLUSH);
                 self.key_ms = flush(self.key_ms);
             }
             done += m;
@@ -668,9 +667,8 @@ impl Compressor {
         self.phase += m as u32;
         if self.phase >= FLUSH_EVERY {
             self.phase = 0;
-            for v in self.ms.iter_mut().chain(self.red.iter_mut()) {
-                *v = flush(*v);
-            }
+            crate::processor::flush_below(&mut self.ms, FLUSH);
+            crate::processor::flush_below(&mut self.red, FLUSH);
             self.key_ms = flush(self.key_ms);
         }
     }

@@ -242,11 +242,7 @@ type Section = [f64; 4];
 
 /// Sets state below [`FLUSH`] to zero.
 fn flush(s: &mut [Section]) {
-    for v in s.iter_mut().flatten() {
-        if v.abs() < FLUSH {
-            *v = 0.0;
-        }
-    }
+    crate::processor::flush_below(s.as_flattened_mut(), FLUSH);
 }
 
 /// The arithmetic of one direct-form-I section, on scalars or on both
@@ -564,8 +560,8 @@ fn cascade4_avx<const N: usize>(
     rows: [&mut [f32]; 4],
 ) {
     use std::arch::x86_64::{
-        __m256d, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps, _mm256_mul_pd, _mm256_set_pd,
-        _mm256_storeu_pd, _mm256_sub_pd,
+        __m256d, _mm_loadu_ps, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps, _mm256_cvtps_pd,
+        _mm256_mul_pd, _mm256_set_pd, _mm256_storeu_pd, _mm256_sub_pd,
     };
     const RUN: usize = FLUSH_EVERY as usize;
     let mut st = st;
@@ -585,14 +581,35 @@ fn cascade4_avx<const N: usize>(
         ]
     };
     let mut scratch = [MaybeUninit::uninit(); RUN];
-    let buf = filled(&mut scratch, len, |i| {
-        lanes([
+    // Four frames at a time: four rows of four loaded and turned into
+    // four frames of four lanes (the exact conversion to f64 either way).
+    let whole = len - len % 4;
+    for i in (0..whole).step_by(4) {
+        // SAFETY: `i + 4 ≤ len`, and every row is at least `len` long.
+        let f = unsafe {
+            transpose4([
+                _mm_loadu_ps(r0.as_ptr().add(i)),
+                _mm_loadu_ps(r1.as_ptr().add(i)),
+                _mm_loadu_ps(r2.as_ptr().add(i)),
+                _mm_loadu_ps(r3.as_ptr().add(i)),
+            ])
+        };
+        for (k, f) in f.into_iter().enumerate() {
+            scratch[i + k].write(_mm256_cvtps_pd(f));
+        }
+    }
+    for i in whole..len {
+        scratch[i].write(lanes([
             f64::from(r0[i]),
             f64::from(r1[i]),
             f64::from(r2[i]),
             f64::from(r3[i]),
-        ])
-    });
+        ]));
+    }
+    // SAFETY: every element of `scratch[..len]` was just written, and
+    // `MaybeUninit<T>` has the layout of `T`.
+    let buf =
+        unsafe { &mut *(&mut scratch[..len] as *mut [MaybeUninit<__m256d>] as *mut [__m256d]) };
     let state = |s: &[&mut [Section]; 4], k: usize, i: usize| {
         lanes([s[0][k][i], s[1][k][i], s[2][k][i], s[3][k][i]])
     };
@@ -675,15 +692,50 @@ fn cascade4_avx<const N: usize>(
             k += 1;
         }
     }
-    for (i, v) in buf.iter().enumerate() {
+    for (i, q) in buf.chunks_exact(4).enumerate() {
+        let rows = transpose4([
+            _mm256_cvtpd_ps(q[0]),
+            _mm256_cvtpd_ps(q[1]),
+            _mm256_cvtpd_ps(q[2]),
+            _mm256_cvtpd_ps(q[3]),
+        ]);
+        let at = 4 * i;
+        // SAFETY: `at + 4 ≤ len`, and every row is at least `len` long.
+        unsafe {
+            _mm_storeu_ps(r0.as_mut_ptr().add(at), rows[0]);
+            _mm_storeu_ps(r1.as_mut_ptr().add(at), rows[1]);
+            _mm_storeu_ps(r2.as_mut_ptr().add(at), rows[2]);
+            _mm_storeu_ps(r3.as_mut_ptr().add(at), rows[3]);
+        }
+    }
+    for i in whole..len {
         let mut o = [0.0f32; 4];
         // SAFETY: `o` holds four f32s, as the store writes.
-        unsafe { _mm_storeu_ps(o.as_mut_ptr(), _mm256_cvtpd_ps(*v)) };
+        unsafe { _mm_storeu_ps(o.as_mut_ptr(), _mm256_cvtpd_ps(buf[i])) };
         r0[i] = o[0];
         r1[i] = o[1];
         r2[i] = o[2];
         r3[i] = o[3];
     }
+}
+
+/// A 4 × 4 block of `f32`s transposed: four rows of four frames become four
+/// frames of four lanes, and back.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn transpose4(r: [std::arch::x86_64::__m128; 4]) -> [std::arch::x86_64::__m128; 4] {
+    use std::arch::x86_64::{_mm_movehl_ps, _mm_movelh_ps, _mm_unpackhi_ps, _mm_unpacklo_ps};
+    let t0 = _mm_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm_unpackhi_ps(r[2], r[3]);
+    [
+        _mm_movelh_ps(t0, t2),
+        _mm_movehl_ps(t2, t0),
+        _mm_movelh_ps(t1, t3),
+        _mm_movehl_ps(t3, t1),
+    ]
 }
 
 /// Runs `ca.len()` (1 to [`MAX_SECTIONS`]) sections of two cascades over

@@ -8,7 +8,8 @@
 //!
 //! `MIXER_BENCH=processors|callback|offline` runs one part;
 //! `MIXER_BENCH_ONLY=NAME` one processor; `MIXER_BENCH_THREADS=1,2` the
-//! offline thread counts.
+//! offline thread counts; `MIXER_BENCH_BASELINE=0` leaves out the offline
+//! runs on the x86_64 baseline (for profiling one build of the kernels).
 
 mod common;
 
@@ -443,10 +444,12 @@ fn offline_renders() {
     // Alternated, so a slow spell of a shared machine is spread over all;
     // each case with the AVX2 kernels (pairs of tracks among them) and on
     // the x86_64 baseline.
+    let baseline = std::env::var("MIXER_BENCH_BASELINE").map_or(true, |v| v != "0");
+    let kernels: &[bool] = if baseline { &[true, false] } else { &[true] };
     let mut secs = vec![[Vec::new(), Vec::new()]; cases.len()];
     for _ in 0..3 {
         for (case, times) in cases.iter().zip(secs.iter_mut()) {
-            for (wide, t) in [true, false].into_iter().zip(times.iter_mut()) {
+            for (&wide, t) in kernels.iter().zip(times.iter_mut()) {
                 dubstage_dsp::simd::use_avx2(wide);
                 t.push(offline(case.1, &s32, case.2));
             }
@@ -462,13 +465,16 @@ fn offline_renders() {
     for ((label, _, t), [wide, base]) in cases.iter().zip(&secs) {
         let (best, worst) = span(wide);
         let (base_best, base_worst) = span(base);
+        let base = if base.is_empty() {
+            "–".to_string()
+        } else {
+            format!("{:.0}–{:.0}×", real / base_worst, real / base_best)
+        };
         println!(
-            "| {label}, {t} thread{} | {best:.2}–{worst:.2} s | {:.0}–{:.0}× | {:.0}–{:.0}× |",
+            "| {label}, {t} thread{} | {best:.2}–{worst:.2} s | {:.0}–{:.0}× | {base} |",
             if *t > 1 { "s" } else { "" },
             real / worst,
             real / best,
-            real / base_worst,
-            real / base_best,
         );
     }
 }
