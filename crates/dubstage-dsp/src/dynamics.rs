@@ -127,6 +127,9 @@ struct Curve {
     slope: f32,
     knee: f32,
     inv_2knee: f32,
+    /// Powers below this are under the knee with room to spare (0.01 dB,
+    /// far more than [`fast_log2`] is ever off): no reduction.
+    quiet: f32,
 }
 
 impl Curve {
@@ -136,6 +139,25 @@ impl Curve {
             slope: 1.0 / ratio - 1.0,
             knee,
             inv_2knee: if knee > 0.0 { 0.5 / knee } else { 0.0 },
+            quiet: 10f32.powf((threshold - 0.5 * knee - 0.01) / 10.0),
+        }
+    }
+
+    /// [`Curve::reduction`] of every power in `row`, in place. Eight at a
+    /// time: where all eight are quiet, the reduction is none (the value
+    /// `reduction` gives there) without the logarithm.
+    #[inline(always)]
+    fn reduce(self, row: &mut [f32]) {
+        for chunk in row.chunks_mut(8) {
+            if chunk.iter().all(|&p| p < self.quiet) {
+                for v in chunk.iter_mut() {
+                    *v = if *v > 1e-20 { -0.0 } else { 0.0 };
+                }
+            } else {
+                for v in chunk.iter_mut() {
+                    *v = self.reduction(*v);
+                }
+            }
         }
     }
 
@@ -156,6 +178,27 @@ impl Curve {
             hard
         };
         if p > 1e-20 { -gain } else { 0.0 }
+    }
+}
+
+/// The largest power (squared sample) across the channels `io` over
+/// `span`, frame by frame, into `row`. The first channel writes, the others
+/// keep the larger: the reductions are those of a row cleared to zero
+/// first (only a NaN could come out otherwise, and it reduces by nothing
+/// as zero does).
+#[inline(always)]
+fn loudest_power<R: AsRef<[f32]>>(row: &mut [f32], io: &[R], span: std::ops::Range<usize>) {
+    let Some((first, rest)) = io.split_first() else {
+        row.fill(0.0);
+        return;
+    };
+    for (l, x) in row.iter_mut().zip(&first.as_ref()[span.clone()]) {
+        *l = x * x;
+    }
+    for chan in rest {
+        for (l, x) in row.iter_mut().zip(&chan.as_ref()[span.clone()]) {
+            *l = l.max(x * x);
+        }
     }
 }
 
@@ -487,12 +530,7 @@ impl Compressor {
                     }
                 }
                 (None, Detector::Peak) if shared => {
-                    level[0][..m].fill(0.0);
-                    for chan in io[..ch].iter() {
-                        for (l, x) in level[0][..m].iter_mut().zip(&chan[span.clone()]) {
-                            *l = l.max(x * x);
-                        }
-                    }
+                    loudest_power(&mut level[0][..m], &io[..ch], span.clone());
                 }
                 (None, Detector::Peak) => {
                     for (row, chan) in level[..ch].iter_mut().zip(io.iter()) {
@@ -519,9 +557,7 @@ impl Compressor {
             }
             // The static curve: the wanted reduction in dB (≥ 0).
             for row in level[..rows].iter_mut() {
-                for v in row[..m].iter_mut() {
-                    *v = curve.reduction(*v);
-                }
+                curve.reduce(&mut row[..m]);
             }
             // The smoothers, leaving the gain in dB in place of the target.
             let in_step = shared && self.red[..ch].iter().all(|r| *r == self.red[0]);
@@ -717,15 +753,8 @@ fn compress_pair_avx2(
         // as alone.
         for ((c, io), curve) in [(&mut *ca, &*a), (&mut *cb, &*b)].into_iter().zip(curves) {
             let row = &mut c.level[0];
-            row[..m].fill(0.0);
-            for chan in io.iter() {
-                for (l, x) in row[..m].iter_mut().zip(&chan[span.clone()]) {
-                    *l = l.max(x * x);
-                }
-            }
-            for v in row[..m].iter_mut() {
-                *v = curve.reduction(*v);
-            }
+            loudest_power(&mut row[..m], io, span.clone());
+            curve.reduce(&mut row[..m]);
         }
         // The smoothers and the mean squares they carry along.
         let mut ms = quad([ca.ms[0], ca.ms[1], cb.ms[0], cb.ms[1]]);
@@ -1429,6 +1458,27 @@ mod tests {
         b.set_link(true);
         assert!(!a.process_pair(&mut b, &mut [&mut l[0][..]], &mut [&mut x[0][..]]));
         assert!(four == rows);
+    }
+
+    #[test]
+    fn the_static_curve_in_eights_gives_the_bits_of_the_curve_one_by_one() {
+        // Powers from −240 dB to +20 dB in steps finer than the margin of
+        // the quiet test, with zeros and a NaN, for hard and soft knees.
+        let mut powers: Vec<f32> = (0..26_000)
+            .map(|i| 10f32.powf((-240.0 + i as f32 * 0.01) / 10.0))
+            .collect();
+        powers.extend([0.0, -0.0, f32::NAN, 1e-21, 1e-20]);
+        for (threshold, knee) in [(-24.0, 6.0), (-40.0, 0.0), (-3.0, 12.0), (-100.0, 24.0)] {
+            let curve = Curve::new(threshold, 3.0, knee);
+            let mut got = powers.clone();
+            curve.reduce(&mut got);
+            let want: Vec<u32> = powers
+                .iter()
+                .map(|&p| curve.reduction(p).to_bits())
+                .collect();
+            let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "threshold {threshold}, knee {knee}");
+        }
     }
 
     #[test]
