@@ -1410,14 +1410,17 @@ fn strip_route(
 }
 
 /// Whether every sample is finite: a sample's exponent bits are all ones
-/// only for an infinity or a NaN, so the largest exponent field tells. An
-/// integer maximum reorders freely, so the loop vectorises over several
-/// registers at once (a floating-point sum would have made every eight
-/// samples wait for the eight before).
+/// only for an infinity or a NaN. The flags of all samples are or-ed
+/// together: integer operations reorder freely, so the loop vectorises
+/// over several registers at once with the baseline's instructions (a
+/// floating-point sum would have made every eight samples wait for the
+/// eight before).
 #[inline]
 fn all_finite(r: &[f32]) -> bool {
     const EXPONENT: u32 = 0x7f80_0000;
-    r.iter().fold(0u32, |m, v| m.max(v.to_bits() & EXPONENT)) != EXPONENT
+    r.iter().fold(0u32, |bad, v| {
+        bad | u32::from(v.to_bits() & EXPONENT == EXPONENT)
+    }) == 0
 }
 
 /// Below this a signal is silence for the purpose of skipping work (−140 dBFS).
