@@ -653,16 +653,16 @@ impl Compressor {
     /// once, without keys: the two gain smoothers in one SSE register and
     /// the four channels' mean squares in one AVX register, so the
     /// recursion of one waits on the other's no longer. The same bits as
-    /// each alone. Returns false, having done nothing, where the pair does
-    /// not fit (no AVX2, not two channels each, blocks of different
-    /// lengths, an RMS detector, unlinked channels); the caller then runs
-    /// each alone.
+    /// each alone. Returns whether each output is all finite (checked on
+    /// the way out), or `None`, having done nothing, where the pair does not
+    /// fit (no AVX2, not two channels each, blocks of different lengths, an
+    /// RMS detector, unlinked channels); the caller then runs each alone.
     pub fn process_pair(
         &mut self,
         other: &mut Compressor,
         a: &mut [&mut [f32]],
         b: &mut [&mut [f32]],
-    ) -> bool {
+    ) -> Option<[bool; 2]> {
         #[cfg(target_arch = "x86_64")]
         {
             let frames = a.first().map_or(0, |r| r.len());
@@ -672,32 +672,33 @@ impl Compressor {
                 && [a[1].len(), b[0].len(), b[1].len()] == [frames; 3]
                 && self.pairs()
                 && other.pairs();
-            if fits {
-                // SAFETY: the processor has AVX2 (checked just above).
-                unsafe { compress_pair_avx2(self, other, a, b) };
-            }
-            fits
+            // SAFETY: the processor has AVX2 (checked just above).
+            fits.then(|| unsafe { compress_pair_avx2(self, other, a, b) })
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
             let _ = (other, a, b);
-            false
+            None
         }
     }
 
     /// The end of one run of `m` frames from `at` in a linked block whose
     /// smoother left the gains in dB in the first gain row: the gains in
-    /// amplitude, applied to every channel, and the flush grid.
+    /// amplitude, applied to every channel, and the flush grid. Returns
+    /// whether the run's output is all finite.
     #[inline(always)]
-    fn finish_linked_run(&mut self, io: &mut [&mut [f32]], at: usize, m: usize) {
+    fn finish_linked_run(&mut self, io: &mut [&mut [f32]], at: usize, m: usize) -> bool {
         for g in self.gain[0][..m].iter_mut() {
             *g = fast_exp2(*g * DB_TO_LOG2);
         }
         let (ch, r0) = (io.len().min(MAX_CHANNELS), self.red[0]);
         self.red[..ch].fill(r0);
+        const EXPONENT: u32 = 0x7f80_0000;
+        let mut bad = 0u32;
         for chan in io.iter_mut() {
             for (x, &g) in chan[at..at + m].iter_mut().zip(&self.gain[0][..m]) {
                 *x *= g;
+                bad |= u32::from(x.to_bits() & EXPONENT == EXPONENT);
             }
         }
         self.phase += m as u32;
@@ -707,6 +708,7 @@ impl Compressor {
             crate::processor::flush_below(&mut self.red, FLUSH);
             self.key_ms = flush(self.key_ms);
         }
+        bad == 0
     }
 }
 
@@ -720,7 +722,7 @@ fn compress_pair_avx2(
     cb: &mut Compressor,
     a: &mut [&mut [f32]],
     b: &mut [&mut [f32]],
-) {
+) -> [bool; 2] {
     use std::arch::x86_64::{
         _mm_add_pd, _mm_blendv_pd, _mm_cmpgt_pd, _mm_cvtpd_ps, _mm_cvtss_f32, _mm_mul_pd,
         _mm_set_pd, _mm_set_ps, _mm_shuffle_ps, _mm_sub_ps, _mm256_add_pd, _mm256_mul_pd,
@@ -746,6 +748,7 @@ fn compress_pair_avx2(
         Curve::new(cb.threshold_db, cb.ratio, cb.knee_db),
     ];
     let mut done = 0;
+    let mut finite = [true; 2];
     while done < frames {
         let m = ((FLUSH_EVERY - ca.phase).min(FLUSH_EVERY - cb.phase) as usize).min(frames - done);
         let span = done..done + m;
@@ -793,10 +796,11 @@ fn compress_pair_avx2(
         unsafe { std::arch::x86_64::_mm_storeu_pd(reds.as_mut_ptr(), r) };
         ca.red[0] = reds[0];
         cb.red[0] = reds[1];
-        ca.finish_linked_run(a, done, m);
-        cb.finish_linked_run(b, done, m);
+        finite[0] &= ca.finish_linked_run(a, done, m);
+        finite[1] &= cb.finish_linked_run(b, done, m);
         done += m;
     }
+    finite
 }
 
 /// A noise gate (ratio 1) or downward expander (ratio > 1), with hold and a
@@ -1420,7 +1424,8 @@ mod tests {
                 .zip(x[0].chunks_mut(block).zip(y[0].chunks_mut(block)))
             {
                 let (mut p, mut q) = ([l, r], [x, y]);
-                if a.process_pair(&mut b, &mut p, &mut q) {
+                if let Some(finite) = a.process_pair(&mut b, &mut p, &mut q) {
+                    assert_eq!(finite, [true; 2]);
                     paired_any = true;
                 } else {
                     a.process(&mut p, None);
@@ -1448,16 +1453,44 @@ mod tests {
         for (detector, link) in [(Detector::Rms, true), (Detector::Peak, false)] {
             b.set_detector(detector);
             b.set_link(link);
-            assert!(!a.process_pair(
-                &mut b,
-                &mut [&mut l[0][..], &mut r[0][..]],
-                &mut [&mut x[0][..], &mut y[0][..]]
-            ));
+            assert!(
+                a.process_pair(
+                    &mut b,
+                    &mut [&mut l[0][..], &mut r[0][..]],
+                    &mut [&mut x[0][..], &mut y[0][..]]
+                )
+                .is_none()
+            );
         }
         b.set_detector(Detector::Peak);
         b.set_link(true);
-        assert!(!a.process_pair(&mut b, &mut [&mut l[0][..]], &mut [&mut x[0][..]]));
+        assert!(
+            a.process_pair(&mut b, &mut [&mut l[0][..]], &mut [&mut x[0][..]])
+                .is_none()
+        );
         assert!(four == rows);
+        // A non-finite output is flagged on its side only.
+        if crate::simd::has_avx2() {
+            for side in 0..2 {
+                let (mut a, mut b) = make();
+                let mut four = rows.clone();
+                four[2 * side][4_321] = f32::NAN;
+                let (front, back) = four.split_at_mut(2);
+                let (l, r) = front.split_at_mut(1);
+                let (x, y) = back.split_at_mut(1);
+                let finite = a.process_pair(
+                    &mut b,
+                    &mut [&mut l[0][..], &mut r[0][..]],
+                    &mut [&mut x[0][..], &mut y[0][..]],
+                );
+                let want = if side == 0 {
+                    [false, true]
+                } else {
+                    [true, false]
+                };
+                assert_eq!(finite, Some(want), "side {side}");
+            }
+        }
     }
 
     #[test]

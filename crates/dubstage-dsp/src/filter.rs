@@ -558,17 +558,18 @@ fn cascade4_avx<const N: usize>(
     cb: &[Coeffs],
     st: [&mut [Section]; 4],
     rows: [&mut [f32]; 4],
-) {
+) -> [bool; 2] {
     use std::arch::x86_64::{
-        __m256d, _mm_loadu_ps, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps, _mm256_cvtps_pd,
-        _mm256_mul_pd, _mm256_set_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        __m256d, _mm_and_ps, _mm_castsi128_ps, _mm_cmpeq_ps, _mm_loadu_ps, _mm_movemask_ps,
+        _mm_or_ps, _mm_set1_epi32, _mm_setzero_ps, _mm_storeu_ps, _mm256_add_pd, _mm256_cvtpd_ps,
+        _mm256_cvtps_pd, _mm256_mul_pd, _mm256_set_pd, _mm256_storeu_pd, _mm256_sub_pd,
     };
     const RUN: usize = FLUSH_EVERY as usize;
     let mut st = st;
     let [r0, r1, r2, r3] = rows;
     let len = r0.len().min(r1.len()).min(r2.len()).min(r3.len()).min(RUN);
     if ca.len() < N || cb.len() < N || st.iter().any(|s| s.len() < N) {
-        return;
+        return [true; 2];
     }
     let lanes = |v: [f64; 4]| _mm256_set_pd(v[3], v[2], v[1], v[0]);
     let coeffs = |p: &Coeffs, q: &Coeffs| {
@@ -692,6 +693,10 @@ fn cascade4_avx<const N: usize>(
             k += 1;
         }
     }
+    // Output samples whose exponent bits are all ones (infinities and
+    // NaNs), flagged lane by lane on the way out.
+    let exponent = _mm_castsi128_ps(_mm_set1_epi32(EXPONENT as i32));
+    let mut bad = [_mm_setzero_ps(); 4];
     for (i, q) in buf.chunks_exact(4).enumerate() {
         let rows = transpose4([
             _mm256_cvtpd_ps(q[0]),
@@ -699,6 +704,9 @@ fn cascade4_avx<const N: usize>(
             _mm256_cvtpd_ps(q[2]),
             _mm256_cvtpd_ps(q[3]),
         ]);
+        for (b, r) in bad.iter_mut().zip(rows) {
+            *b = _mm_or_ps(*b, _mm_cmpeq_ps(_mm_and_ps(r, exponent), exponent));
+        }
         let at = 4 * i;
         // SAFETY: `at + 4 ≤ len`, and every row is at least `len` long.
         unsafe {
@@ -708,6 +716,7 @@ fn cascade4_avx<const N: usize>(
             _mm_storeu_ps(r3.as_mut_ptr().add(at), rows[3]);
         }
     }
+    let mut tail_bad = [false; 2];
     for i in whole..len {
         let mut o = [0.0f32; 4];
         // SAFETY: `o` holds four f32s, as the store writes.
@@ -716,8 +725,17 @@ fn cascade4_avx<const N: usize>(
         r1[i] = o[1];
         r2[i] = o[2];
         r3[i] = o[3];
+        for (k, v) in o.iter().enumerate() {
+            tail_bad[k / 2] |= v.to_bits() & EXPONENT == EXPONENT;
+        }
     }
+    let a_bad = _mm_movemask_ps(_mm_or_ps(bad[0], bad[1])) != 0 || tail_bad[0];
+    let b_bad = _mm_movemask_ps(_mm_or_ps(bad[2], bad[3])) != 0 || tail_bad[1];
+    [!a_bad, !b_bad]
 }
+
+/// The exponent bits of an `f32`: all ones for an infinity or a NaN.
+const EXPONENT: u32 = 0x7f80_0000;
 
 /// A 4 × 4 block of `f32`s transposed: four rows of four frames become four
 /// frames of four lanes, and back.
@@ -749,7 +767,7 @@ unsafe fn run_cascade4(
     cb: &[Coeffs],
     st: [&mut [Section]; 4],
     rows: [&mut [f32]; 4],
-) {
+) -> [bool; 2] {
     // SAFETY (every arm): AVX is there, by the caller's promise.
     unsafe {
         match ca.len() {
@@ -759,7 +777,7 @@ unsafe fn run_cascade4(
             4 => cascade4_avx::<4>(ca, cb, st, rows),
             5 => cascade4_avx::<5>(ca, cb, st, rows),
             6 => cascade4_avx::<6>(ca, cb, st, rows),
-            _ => {}
+            _ => [true; 2],
         }
     }
 }
@@ -775,10 +793,11 @@ struct Side<'a, 'b, const N: usize> {
 
 /// [`run_channels`] for two stereo cascades of the same length at once, in
 /// one AVX register, cut where either one's flush grid falls and each
-/// flushed on its own: the same bits as each run alone. Returns false,
-/// having done nothing, where the pair does not fit (no AVX, another number
-/// of sections or channels, blocks of different lengths).
-fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
+/// flushed on its own: the same bits as each run alone. Returns whether
+/// each side's output is all finite, or `None`, having done nothing, where
+/// the pair does not fit (no AVX, another number of sections or channels,
+/// blocks of different lengths).
+fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> Option<[bool; 2]> {
     #[cfg(target_arch = "x86_64")]
     {
         let n = a.c.len();
@@ -790,11 +809,11 @@ fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
             || !stereo(&a)
             || !stereo(&b)
         {
-            return false;
+            return None;
         }
         let frames = a.io[0].len();
         if [a.io[1].len(), b.io[0].len(), b.io[1].len()] != [frames; 3] {
-            return false;
+            return None;
         }
         let Side {
             c: ca,
@@ -813,11 +832,12 @@ fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
         let (ia0, ia1) = ia.split_at_mut(1);
         let (ib0, ib1) = ib.split_at_mut(1);
         let mut done = 0;
+        let mut finite = [true; 2];
         while done < frames {
             let seg = ((FLUSH_EVERY - *pa).min(FLUSH_EVERY - *pb) as usize).min(frames - done);
             let range = done..done + seg;
             // SAFETY: `has_avx2` said yes above, and AVX2 implies AVX.
-            unsafe {
+            let ok = unsafe {
                 run_cascade4(
                     &ca[..n],
                     &cb[..n],
@@ -835,6 +855,7 @@ fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
                     ],
                 )
             };
+            finite = [finite[0] && ok[0], finite[1] && ok[1]];
             for (phase, l, r) in [
                 (&mut *pa, &mut *sa0, &mut *sa1),
                 (&mut *pb, &mut *sb0, &mut *sb1),
@@ -848,12 +869,12 @@ fn run_pair<const N: usize>(a: Side<'_, '_, N>, b: Side<'_, '_, N>) -> bool {
             }
             done += seg;
         }
-        true
+        Some(finite)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (a, b);
-        false
+        None
     }
 }
 
@@ -1049,15 +1070,16 @@ impl PassFilter {
 impl PassFilter {
     /// Processes `a` through `self` and `b` through `other` at once, both
     /// stereo, in one AVX register: the same bits as each on its own.
-    /// Returns false, having done nothing, where the pair does not fit (no
-    /// AVX, different slopes, not two channels each, blocks of different
+    /// Returns whether each output is all finite (checked on the way out),
+    /// or `None`, having done nothing, where the pair does not fit (no AVX,
+    /// different slopes, not two channels each, blocks of different
     /// lengths); the caller then processes each alone.
     pub fn process_pair(
         &mut self,
         other: &mut PassFilter,
         a: &mut [&mut [f32]],
         b: &mut [&mut [f32]],
-    ) -> bool {
+    ) -> Option<[bool; 2]> {
         let (na, nb) = (self.n, other.n);
         run_pair(
             Side {
@@ -1241,11 +1263,8 @@ impl Eq {
         other: &mut Eq,
         a: &mut [&mut [f32]],
         b: &mut [&mut [f32]],
-    ) -> bool {
+    ) -> Option<[bool; 2]> {
         let (na, nb) = (self.n_active, other.n_active);
-        if na == 0 && nb == 0 {
-            return true;
-        }
         run_pair(
             Side {
                 c: &self.active_coeffs[..na],
@@ -1832,7 +1851,8 @@ mod tests {
                     let end = (at + block).min(len);
                     let mut a = [&mut l[0][at..end], &mut r[0][at..end]];
                     let mut b = [&mut x[0][at..end], &mut y[0][at..end]];
-                    if fa.process_pair(&mut fb, &mut a, &mut b) {
+                    if let Some(finite) = fa.process_pair(&mut fb, &mut a, &mut b) {
+                        assert_eq!(finite, [true; 2]);
                         paired_any = true;
                     } else {
                         fa.process(&mut a, None);
@@ -1896,7 +1916,7 @@ mod tests {
                 .zip(x[0].chunks_mut(333).zip(y[0].chunks_mut(333)))
             {
                 let (mut a, mut b) = ([l, r], [x, y]);
-                if !ea.process_pair(&mut eb, &mut a, &mut b) {
+                if ea.process_pair(&mut eb, &mut a, &mut b).is_none() {
                     ea.process(&mut a, None);
                     eb.process(&mut b, None);
                 }
@@ -1921,14 +1941,44 @@ mod tests {
         let (front, back) = four.split_at_mut(2);
         let (l, r) = front.split_at_mut(1);
         let (x, y) = back.split_at_mut(1);
-        assert!(!fa.process_pair(
-            &mut fb,
-            &mut [&mut l[0][..], &mut r[0][..]],
-            &mut [&mut x[0][..], &mut y[0][..]]
-        ));
+        assert!(
+            fa.process_pair(
+                &mut fb,
+                &mut [&mut l[0][..], &mut r[0][..]],
+                &mut [&mut x[0][..], &mut y[0][..]]
+            )
+            .is_none()
+        );
         let mut fb = PassFilter::new(true, 90.0, 24);
-        assert!(!fa.process_pair(&mut fb, &mut [&mut l[0][..]], &mut [&mut x[0][..]]));
+        assert!(
+            fa.process_pair(&mut fb, &mut [&mut l[0][..]], &mut [&mut x[0][..]])
+                .is_none()
+        );
         assert_eq!(four, rows);
+        // A non-finite output is flagged on its side only, wherever it
+        // falls (in the four-frame part or the tail of a run).
+        if crate::simd::has_avx2() {
+            for (side, at) in [(0usize, 0usize), (1, 2), (0, 3_000), (1, 2_999)] {
+                let mut fa = PassFilter::new(true, 90.0, 24);
+                let mut fb = PassFilter::new(true, 120.0, 24);
+                let mut four = rows.clone();
+                four[2 * side + 1][at] = f32::INFINITY;
+                let (front, back) = four.split_at_mut(2);
+                let (l, r) = front.split_at_mut(1);
+                let (x, y) = back.split_at_mut(1);
+                let finite = fa.process_pair(
+                    &mut fb,
+                    &mut [&mut l[0][..], &mut r[0][..]],
+                    &mut [&mut x[0][..], &mut y[0][..]],
+                );
+                let want = if side == 0 {
+                    [false, true]
+                } else {
+                    [true, false]
+                };
+                assert_eq!(finite, Some(want), "side {side}, sample {at}");
+            }
+        }
     }
 
     #[test]

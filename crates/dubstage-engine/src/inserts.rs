@@ -90,18 +90,19 @@ fn preset(v: f32) -> ReverbPreset {
 /// two are of a kind that can (the filters, see
 /// [`PassFilter::process_pair`], and the compressor, see
 /// [`Compressor::process_pair`]): the same bits as each alone. Returns
-/// false, having done nothing, where they cannot.
+/// whether each output is all finite, or `None`, having done nothing, where
+/// they cannot.
 pub(crate) fn process_pair(
     a: &mut Proc,
     b: &mut Proc,
     ra: &mut [&mut [f32]],
     rb: &mut [&mut [f32]],
-) -> bool {
+) -> Option<[bool; 2]> {
     match (a, b) {
         (Proc::Pass(x), Proc::Pass(y)) => x.process_pair(y, ra, rb),
         (Proc::Eq(x), Proc::Eq(y)) => x.process_pair(y, ra, rb),
         (Proc::Comp(x), Proc::Comp(y)) => x.process_pair(y, ra, rb),
-        _ => false,
+        _ => None,
     }
 }
 

@@ -888,14 +888,19 @@ fn pair_local(
                 let mut rb: [&mut [f32]; MAX_CHANNELS] = Default::default();
                 split_rows(&mut a.buf, mb, n, &mut ra);
                 split_rows(&mut b.buf, mb, n, &mut rb);
-                if crate::inserts::process_pair(
+                let finite = crate::inserts::process_pair(
                     &mut sa.proc,
                     &mut sb.proc,
                     &mut ra[..2],
                     &mut rb[..2],
-                ) {
-                    after_insert(a, k, sa, &mut no_tap, meters, metering, n, mb, &mut fa);
-                    after_insert(b, k, sb, &mut no_tap, meters, metering, n, mb, &mut fb);
+                );
+                if let Some([fin_a, fin_b]) = finite {
+                    let mut post = |s, slot, finite, faults| {
+                        let (tap, m) = (&mut no_tap, metering);
+                        after_insert(s, k, slot, tap, meters, m, Some(finite), n, mb, faults);
+                    };
+                    post(&mut *a, sa, fin_a, &mut fa);
+                    post(&mut *b, sb, fin_b, &mut fb);
                     continue;
                 }
             }
@@ -1156,12 +1161,14 @@ fn run_insert(
             a = b;
         }
     }
-    after_insert(s, k, slot, tap, meters, metering, n, mb, faults);
+    after_insert(s, k, slot, tap, meters, metering, None, n, mb, faults);
 }
 
 /// What follows an insert's processing: a non-finite output is silenced
 /// and the insert reset and bypassed (a fault); its gain reduction goes to
-/// the meters; its output to the tap when the tap listens to it.
+/// the meters; its output to the tap when the tap listens to it. `finite`
+/// is whether the output is all finite, where the processor checked it
+/// already (`None`: look here).
 #[allow(clippy::too_many_arguments)]
 fn after_insert(
     s: &mut PlanStrip,
@@ -1170,6 +1177,7 @@ fn after_insert(
     tap: &mut Option<&mut Tap>,
     meters: &MeterBank,
     metering: bool,
+    finite: Option<bool>,
     n: usize,
     mb: usize,
     faults: &mut Faults,
@@ -1178,7 +1186,7 @@ fn after_insert(
     let mut rows: [&mut [f32]; MAX_CHANNELS] = Default::default();
     split_rows(&mut s.buf, mb, n, &mut rows);
     let proc = slot.proc.processor();
-    let finite = rows[..s.channels].iter().all(|r| all_finite(r));
+    let finite = finite.unwrap_or_else(|| rows[..s.channels].iter().all(|r| all_finite(r)));
     if !finite {
         for r in rows[..s.channels].iter_mut() {
             r.fill(0.0);

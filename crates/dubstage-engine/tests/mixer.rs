@@ -806,6 +806,53 @@ fn an_insert_that_outputs_non_finite_samples_is_reset_bypassed_and_counted() {
 }
 
 #[test]
+fn a_fault_in_a_pair_of_tracks_is_the_faulting_tracks_alone() {
+    // Two stereo tracks whose filters and compressors run as a pair; an
+    // infinity in one track's clip faults that track's first insert only,
+    // as one at a time, on any number of threads.
+    let n = 8_192;
+    let mut m = Mix::new();
+    let mut l = sine(300.0, 0.3, n);
+    l[5_000] = f32::INFINITY;
+    let bad = m.stereo_track(l, sine(450.0, 0.3, n), 0);
+    let good = m.stereo_track(sine(200.0, 0.3, n), sine(350.0, 0.3, n), 0);
+    let mut first = None;
+    for t in [bad, good] {
+        let hpf = m.insert(StripId::Track(t), InsertKind::Hpf, &[("slope", 24.0)]);
+        m.insert(
+            StripId::Track(t),
+            InsertKind::Eq,
+            &[("b2.on", 1.0), ("b2.gain", 4.0)],
+        );
+        m.insert(StripId::Track(t), InsertKind::Comp, &[("threshold", -30.0)]);
+        first.get_or_insert(hpf);
+    }
+    let render = |threads: Option<usize>| {
+        let plan = compile(
+            m.s.project(),
+            &m.sources,
+            CompileOptions { max_block: 1_024 },
+        );
+        let mut r = Renderer::new(Box::new(plan));
+        if let Some(t) = threads {
+            r.use_threads(Some(t));
+        }
+        let mut out = vec![0.0f32; n * 2];
+        r.process_interleaved(&mut out, 2);
+        (out, r.faults())
+    };
+    let (want, faults) = render(None);
+    assert_eq!(faults, (1, first));
+    assert!(want.iter().all(|v| v.is_finite()));
+    for threads in [1, 2] {
+        assert!(
+            render(Some(threads)) == (want.clone(), faults),
+            "{threads} threads"
+        );
+    }
+}
+
+#[test]
 fn inserts_stop_running_only_after_their_tails_and_delays_have_come_out() {
     // A short click into a reverb with the longest pre-delay: the clip
     // ends long before the reverb answers, and the answer must still come.
