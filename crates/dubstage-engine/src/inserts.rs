@@ -86,26 +86,6 @@ fn preset(v: f32) -> ReverbPreset {
     ReverbPreset::ALL[(v.round().max(0.0) as usize).min(ReverbPreset::ALL.len() - 1)]
 }
 
-/// Runs `a` over the stereo block `ra` and `b` over `rb` at once, where the
-/// two are of a kind that can (the filters, see
-/// [`PassFilter::process_pair`], and the compressor, see
-/// [`Compressor::process_pair`]): the same bits as each alone. Returns
-/// whether each output is all finite, or `None`, having done nothing, where
-/// they cannot.
-pub(crate) fn process_pair(
-    a: &mut Proc,
-    b: &mut Proc,
-    ra: &mut [&mut [f32]],
-    rb: &mut [&mut [f32]],
-) -> Option<[bool; 2]> {
-    match (a, b) {
-        (Proc::Pass(x), Proc::Pass(y)) => x.process_pair(y, ra, rb),
-        (Proc::Eq(x), Proc::Eq(y)) => x.process_pair(y, ra, rb),
-        (Proc::Comp(x), Proc::Comp(y)) => x.process_pair(y, ra, rb),
-        _ => None,
-    }
-}
-
 impl Proc {
     /// Builds and prepares the processor for `ins` with all its parameters
     /// applied. Allocates: call off the audio thread.
@@ -139,6 +119,26 @@ impl Proc {
         }
         p.processor().reset();
         p
+    }
+
+    /// Runs `self` over the stereo block `ra` and `other` over `rb` at
+    /// once, where the two are of a kind that can (the filters, see
+    /// [`PassFilter::process_pair`], and the compressor, see
+    /// [`Compressor::process_pair`]): the same bits as each alone. Returns
+    /// whether each output is all finite, or `None`, having done nothing,
+    /// where they cannot.
+    pub fn process_pair(
+        &mut self,
+        other: &mut Proc,
+        ra: &mut [&mut [f32]],
+        rb: &mut [&mut [f32]],
+    ) -> Option<[bool; 2]> {
+        match (self, other) {
+            (Proc::Pass(x), Proc::Pass(y)) => x.process_pair(y, ra, rb),
+            (Proc::Eq(x), Proc::Eq(y)) => x.process_pair(y, ra, rb),
+            (Proc::Comp(x), Proc::Comp(y)) => x.process_pair(y, ra, rb),
+            _ => None,
+        }
     }
 
     /// The processor behind the enum.

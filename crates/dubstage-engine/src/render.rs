@@ -846,7 +846,7 @@ const NONE: usize = usize::MAX;
 
 /// [`strip_local`] for two stereo tracks at once, on one worker. Where
 /// insert `k` of both is plain ([`plain_slot`]) and of a kind that runs two
-/// at once (filters, compressors), both run together ([`crate::inserts::process_pair`]),
+/// at once (filters, compressors), both run together ([`crate::inserts::Proc::process_pair`]),
 /// with the same bits as each alone; every other insert runs as
 /// [`run_insert`] runs it.
 #[allow(clippy::too_many_arguments)]
@@ -888,12 +888,9 @@ fn pair_local(
                 let mut rb: [&mut [f32]; MAX_CHANNELS] = Default::default();
                 split_rows(&mut a.buf, mb, n, &mut ra);
                 split_rows(&mut b.buf, mb, n, &mut rb);
-                let finite = crate::inserts::process_pair(
-                    &mut sa.proc,
-                    &mut sb.proc,
-                    &mut ra[..2],
-                    &mut rb[..2],
-                );
+                let finite = sa
+                    .proc
+                    .process_pair(&mut sb.proc, &mut ra[..2], &mut rb[..2]);
                 if let Some([fin_a, fin_b]) = finite {
                     let mut post = |s, slot, finite, faults| {
                         let (tap, m) = (&mut no_tap, metering);
