@@ -160,6 +160,7 @@ impl Renderer {
         self.workers = Some(Workers {
             team: Team::new(threads),
             order: Vec::new(),
+            routes: Vec::new(),
         });
     }
 
@@ -563,7 +564,8 @@ pub(crate) fn mix_block(
     // With workers, the tracks that no sidechain keys run their own part
     // (clip sum, inserts, fader and pan) at once, one per worker; their
     // routing below stays in plan order, so the sums are the same bits.
-    let staged = match workers {
+    let mut workers = workers;
+    let staged = match workers.as_deref_mut() {
         Some(w) if xfade.is_none() && tap.id.is_none() => {
             stage_tracks(w, strips, pool, meters, metering, start, n, mb)
         }
@@ -573,6 +575,13 @@ pub(crate) fn mix_block(
         faults += f;
         last_fault = last.or(last_fault);
     }
+    // The staged tracks at the head of the plan add their outputs (and
+    // steady sends) into what they feed on every thread at once, each over
+    // its own frames: every sample still gets its terms in plan order.
+    let routed = match workers {
+        Some(w) if staged.is_some() => route_head(w, strips, n, mb),
+        _ => 0,
+    };
     let mut slots = Slots::Owned(pool);
     for i in 0..strips.len() {
         let (done, rest) = strips.split_at_mut(i);
@@ -615,7 +624,10 @@ pub(crate) fn mix_block(
                 }
             }
         };
-        strip_route(s, i, later, master, sounding, metering, t0, start, n, mb);
+        let added = i < routed;
+        strip_route(
+            s, i, later, master, sounding, added, metering, t0, start, n, mb,
+        );
     }
     (faults, last_fault)
 }
@@ -732,7 +744,7 @@ fn stage_tracks(
     // the cheap ones and the threads finish together. Among them, two
     // stereo tracks with as many inserts go as a pair, whose inserts of a
     // kind run together ([`pair_local`]).
-    let Workers { team, order } = workers;
+    let Workers { team, order, .. } = workers;
     order.clear();
     let mut pending: Option<usize> = None;
     for (i, s) in strips.iter().enumerate() {
@@ -824,6 +836,147 @@ fn stage_tracks(
     Some((faults, last))
 }
 
+/// One addition of [`route_head`]: `dst[k] += src[k]` (or `src[k] · gain`)
+/// for both sides, over the frames a thread takes.
+#[derive(Clone, Copy)]
+struct Route {
+    src: [*const f32; 2],
+    dst: [*mut f32; 2],
+    gain: Option<f32>,
+}
+
+// SAFETY: a `Route` is only followed inside `route_head`, where no other
+// reference to its buffers is alive and each thread touches its own
+// frames of them.
+unsafe impl Send for Route {}
+// SAFETY: as above.
+unsafe impl Sync for Route {}
+
+/// Whether strip `s`'s additions into what it feeds can be split by frames
+/// ([`route_head`]): a staged track with no delay on its output or sends,
+/// and sends with steady, unautomated gains.
+fn splits_by_frames(s: &PlanStrip) -> bool {
+    matches!(s.kind, StripKind::Track(_))
+        && s.staged != Staged::No
+        && s.out_delay.is_none()
+        && s.sends.iter().all(|send| {
+            send.delay.is_none()
+                && send.auto.is_none()
+                && send.gain.is_settled()
+                && (!send.pre || (s.pre_l.is_settled() && s.pre_r.is_settled()))
+        })
+}
+
+/// Adds the outputs and sends of the strips at the head of the plan that
+/// [`splits_by_frames`] allows into the strips they feed, on every thread
+/// of the team, each thread over its own part of the block's frames, in
+/// plan order within it: the same additions in the same order for every
+/// sample as [`strip_route`] makes. Returns how many strips it did (their
+/// routing then skips the additions); 0 without a team of two or more.
+fn route_head(workers: &mut Workers, strips: &mut [PlanStrip], n: usize, mb: usize) -> usize {
+    let Workers { team, routes, .. } = workers;
+    let Some(team) = team.as_ref().filter(|t| t.threads() >= 2) else {
+        return 0;
+    };
+    let head = strips.iter().take_while(|s| splits_by_frames(s)).count();
+    if head < 2 {
+        return 0;
+    }
+    routes.clear();
+    for i in 0..head {
+        let (front, later) = strips.split_at_mut(i + 1);
+        let s = &front[i];
+        let Staged::Sounding(true) = s.staged else {
+            continue;
+        };
+        let rows = |v: &Vec<f32>, stereo: bool| {
+            let p = v.as_ptr();
+            // SAFETY: a strip's rows are `mb` long each, the second after the first.
+            [p, if stereo { unsafe { p.add(mb) } } else { p }]
+        };
+        let mut feed = |dest: usize, src: [*const f32; 2], gain: Option<f32>| {
+            if let Some(d) = dest.checked_sub(i + 1).and_then(|d| later.get_mut(d)) {
+                let p = d.buf.as_mut_ptr();
+                // SAFETY: as above.
+                routes.push(Route {
+                    src,
+                    dst: [p, unsafe { p.add(mb) }],
+                    gain,
+                });
+            }
+        };
+        for send in &s.sends {
+            // As `add_ramped2` with settled ramps: one gain, nothing added
+            // when it is zero.
+            let (src, g) = if send.pre {
+                let src = rows(&s.buf, s.channels == 2);
+                (
+                    src,
+                    [
+                        send.gain.current() * s.pre_l.current(),
+                        send.gain.current() * s.pre_r.current(),
+                    ],
+                )
+            } else {
+                // After the fader: `add_ramped2` with a unit second ramp.
+                (rows(&s.out, true), [send.gain.current() * 1.0; 2])
+            };
+            if g[0] == g[1] {
+                if g[0] != 0.0 {
+                    feed(send.dest, src, Some(g[0]));
+                }
+            } else {
+                // Each side on its own gain.
+                for side in 0..2 {
+                    if g[side] != 0.0 {
+                        let mut one_side = src;
+                        one_side[1 - side] = std::ptr::null();
+                        feed(send.dest, one_side, Some(g[side]));
+                    }
+                }
+            }
+        }
+        if let Some(o) = s.output {
+            feed(o, rows(&s.out, true), None);
+        }
+    }
+    let parts = team.threads();
+    let chunk = n.div_ceil(parts).next_multiple_of(16);
+    let next = AtomicUsize::new(0);
+    let routes = &*routes;
+    team.run(&|| {
+        loop {
+            let lo = next.fetch_add(1, Ordering::Relaxed) * chunk;
+            if lo >= n {
+                break;
+            }
+            let hi = (lo + chunk).min(n);
+            for r in routes {
+                for side in 0..2 {
+                    if r.src[side].is_null() {
+                        continue;
+                    }
+                    // SAFETY: the pointers are to rows of `mb ≥ n` frames
+                    // of strips no one else touches during this run; the
+                    // sources are only read, and each thread writes its
+                    // own frames `lo..hi` of the destinations.
+                    let (src, dst) = unsafe {
+                        (
+                            std::slice::from_raw_parts(r.src[side].add(lo), hi - lo),
+                            std::slice::from_raw_parts_mut(r.dst[side].add(lo), hi - lo),
+                        )
+                    };
+                    match r.gain {
+                        None => add(dst, src),
+                        Some(g) => add_scaled(dst, src, g),
+                    }
+                }
+            }
+        }
+    });
+    head
+}
+
 /// Whether a track's inserts run this block: a clip plays in it, or their
 /// tail is still sounding.
 fn running(s: &PlanStrip, start: i64, n: usize) -> bool {
@@ -837,6 +990,8 @@ fn running(s: &PlanStrip, start: i64, n: usize) -> bool {
 pub(crate) struct Workers {
     /// None for one thread: the calling thread does it all.
     team: Option<Team>,
+    /// The additions of [`route_head`], kept between blocks.
+    routes: Vec<Route>,
     /// Pairs of strip indices; a lone strip has [`NONE`] beside it.
     order: Vec<[usize; 2]>,
 }
@@ -1275,6 +1430,7 @@ fn strip_route(
     later: &mut [PlanStrip],
     master: usize,
     sounding: bool,
+    added: bool,
     metering: bool,
     t0: Option<Instant>,
     start: i64,
@@ -1291,6 +1447,11 @@ fn strip_route(
             continue;
         }
         dest.fed |= sounding;
+        if added {
+            // Added already ([`route_head`]).
+            send.gain.skip(n);
+            continue;
+        }
         let (dl, dr) = dest.buf.split_at_mut(mb);
         let (sl, sr, pa, pb) = if send.pre {
             let (bl, br) = s.buf.split_at(mb);
@@ -1358,6 +1519,7 @@ fn strip_route(
         let (dl, dr) = dest.buf.split_at_mut(mb);
         let (ol, or) = s.out.split_at(mb);
         match s.out_delay.as_mut() {
+            None if added => {}
             None => {
                 add(&mut dl[..n], &ol[..n]);
                 add(&mut dr[..n], &or[..n]);

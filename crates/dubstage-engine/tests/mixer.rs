@@ -344,6 +344,33 @@ fn stereo_tracks_whose_inserts_run_in_pairs_give_the_bits_of_one_at_a_time() {
     m.insert(StripId::Track(mono), InsertKind::Hpf, &[("freq", 90.0)]);
     m.insert(StripId::Track(mono), InsertKind::Eq, &[("b1.on", 1.0)]);
     m.insert(StripId::Track(mono), InsertKind::Comp, &[]);
+    // Sends before and after the fader, one panned, one from the mono
+    // track, into a bus the stems also feed: the additions into it are
+    // split by frames across the threads and must keep plan order.
+    m.s.apply(Command::AddBus {
+        name: "Verb".into(),
+    })
+    .expect("bus");
+    let verb = m.s.project().buses.last().expect("bus").id;
+    m.insert(StripId::Bus(verb), InsertKind::Reverb, &[]);
+    for (k, strip) in [tracks[0].0, tracks[1].0, tracks[5].0, mono]
+        .into_iter()
+        .enumerate()
+    {
+        let Ok(Created::Send(send)) = m.s.apply(Command::AddSend {
+            strip: StripId::Track(strip),
+            bus: verb,
+        }) else {
+            panic!("send")
+        };
+        for (id, value) in [
+            (ParamId::SendLevel(send), -6.0 - k as f32),
+            (ParamId::SendPre(send), (k % 2) as f32),
+            (ParamId::Pan(StripId::Track(strip)), 0.4 - 0.3 * k as f32),
+        ] {
+            m.s.apply(Command::SetParam { id, value }).expect("set");
+        }
+    }
     for block in [512, 333] {
         let one = m.render(n, block);
         assert!(rms(&one.0) > 0.01);
