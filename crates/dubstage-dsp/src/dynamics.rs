@@ -1245,6 +1245,7 @@ impl Processor for DeEsser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::processor::pairs::two_in_blocks;
     use std::f64::consts::PI;
 
     const RATE: u32 = 48_000;
@@ -1404,26 +1405,11 @@ mod tests {
             let (mut alone_a, mut alone_b) = (a.clone(), b.clone());
             let mut want = rows.clone();
             let mut got = rows.clone();
-            let (front, back) = want.split_at_mut(2);
-            let (l, r) = front.split_at_mut(1);
-            let (x, y) = back.split_at_mut(1);
-            for ((l, r), (x, y)) in l[0]
-                .chunks_mut(block)
-                .zip(r[0].chunks_mut(block))
-                .zip(x[0].chunks_mut(block).zip(y[0].chunks_mut(block)))
-            {
-                alone_a.process(&mut [l, r], None);
-                alone_b.process(&mut [x, y], None);
-            }
-            let (front, back) = got.split_at_mut(2);
-            let (l, r) = front.split_at_mut(1);
-            let (x, y) = back.split_at_mut(1);
-            for ((l, r), (x, y)) in l[0]
-                .chunks_mut(block)
-                .zip(r[0].chunks_mut(block))
-                .zip(x[0].chunks_mut(block).zip(y[0].chunks_mut(block)))
-            {
-                let (mut p, mut q) = ([l, r], [x, y]);
+            two_in_blocks(&mut want, block, |mut p, mut q| {
+                alone_a.process(&mut p, None);
+                alone_b.process(&mut q, None);
+            });
+            two_in_blocks(&mut got, block, |mut p, mut q| {
                 if let Some(finite) = a.process_pair(&mut b, &mut p, &mut q) {
                     assert_eq!(finite, [true; 2]);
                     paired_any = true;
@@ -1431,7 +1417,7 @@ mod tests {
                     a.process(&mut p, None);
                     b.process(&mut q, None);
                 }
-            }
+            });
             assert_ne!(want[0], rows[0]);
             assert!(want == got, "block {block}");
             assert_eq!(
@@ -1447,27 +1433,16 @@ mod tests {
         // Pairs that do not fit are refused, untouched.
         let (mut a, mut b) = make();
         let mut four = rows.clone();
-        let (front, back) = four.split_at_mut(2);
-        let (l, r) = front.split_at_mut(1);
-        let (x, y) = back.split_at_mut(1);
-        for (detector, link) in [(Detector::Rms, true), (Detector::Peak, false)] {
-            b.set_detector(detector);
-            b.set_link(link);
-            assert!(
-                a.process_pair(
-                    &mut b,
-                    &mut [&mut l[0][..], &mut r[0][..]],
-                    &mut [&mut x[0][..], &mut y[0][..]]
-                )
-                .is_none()
-            );
-        }
-        b.set_detector(Detector::Peak);
-        b.set_link(true);
-        assert!(
-            a.process_pair(&mut b, &mut [&mut l[0][..]], &mut [&mut x[0][..]])
-                .is_none()
-        );
+        two_in_blocks(&mut four, len, |mut p, mut q| {
+            for (detector, link) in [(Detector::Rms, true), (Detector::Peak, false)] {
+                b.set_detector(detector);
+                b.set_link(link);
+                assert!(a.process_pair(&mut b, &mut p, &mut q).is_none());
+            }
+            b.set_detector(Detector::Peak);
+            b.set_link(true);
+            assert!(a.process_pair(&mut b, &mut p[..1], &mut q[..1]).is_none());
+        });
         assert!(four == rows);
         // A non-finite output is flagged on its side only.
         if crate::simd::has_avx2() {
@@ -1475,14 +1450,10 @@ mod tests {
                 let (mut a, mut b) = make();
                 let mut four = rows.clone();
                 four[2 * side][4_321] = f32::NAN;
-                let (front, back) = four.split_at_mut(2);
-                let (l, r) = front.split_at_mut(1);
-                let (x, y) = back.split_at_mut(1);
-                let finite = a.process_pair(
-                    &mut b,
-                    &mut [&mut l[0][..], &mut r[0][..]],
-                    &mut [&mut x[0][..], &mut y[0][..]],
-                );
+                let mut finite = None;
+                two_in_blocks(&mut four, len, |mut p, mut q| {
+                    finite = a.process_pair(&mut b, &mut p, &mut q);
+                });
                 let want = if side == 0 {
                     [false, true]
                 } else {

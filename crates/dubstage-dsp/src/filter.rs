@@ -1080,21 +1080,17 @@ impl PassFilter {
         a: &mut [&mut [f32]],
         b: &mut [&mut [f32]],
     ) -> Option<[bool; 2]> {
-        let (na, nb) = (self.n, other.n);
-        run_pair(
-            Side {
-                c: &self.coeffs[..na],
-                st: &mut self.state,
-                io: a,
-                phase: &mut self.phase,
-            },
-            Side {
-                c: &other.coeffs[..nb],
-                st: &mut other.state,
-                io: b,
-                phase: &mut other.phase,
-            },
-        )
+        run_pair(self.side(a), other.side(b))
+    }
+
+    /// This filter's part of [`run_pair`], on `io`.
+    fn side<'a, 'b>(&'a mut self, io: &'a mut [&'b mut [f32]]) -> Side<'a, 'b, 2> {
+        Side {
+            c: &self.coeffs[..self.n],
+            st: &mut self.state,
+            io,
+            phase: &mut self.phase,
+        }
     }
 }
 
@@ -1264,21 +1260,17 @@ impl Eq {
         a: &mut [&mut [f32]],
         b: &mut [&mut [f32]],
     ) -> Option<[bool; 2]> {
-        let (na, nb) = (self.n_active, other.n_active);
-        run_pair(
-            Side {
-                c: &self.active_coeffs[..na],
-                st: &mut self.state,
-                io: a,
-                phase: &mut self.phase,
-            },
-            Side {
-                c: &other.active_coeffs[..nb],
-                st: &mut other.state,
-                io: b,
-                phase: &mut other.phase,
-            },
-        )
+        run_pair(self.side(a), other.side(b))
+    }
+
+    /// This equaliser's part of [`run_pair`], on `io`.
+    fn side<'a, 'b>(&'a mut self, io: &'a mut [&'b mut [f32]]) -> Side<'a, 'b, EQ_BANDS> {
+        Side {
+            c: &self.active_coeffs[..self.n_active],
+            st: &mut self.state,
+            io,
+            phase: &mut self.phase,
+        }
     }
 }
 
@@ -1315,6 +1307,7 @@ impl Processor for Eq {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::processor::pairs::two_in_blocks;
 
     const RATE: u32 = 48_000;
     const IMPULSE_LEN: usize = 65_536;
@@ -1822,12 +1815,14 @@ mod tests {
         };
         let len = 3_001;
         let rows: Vec<Vec<f32>> = (0..4).map(|k| noise(k + 1, len)).collect();
-        let alone = |p: &mut dyn Processor, l: &[f32], r: &[f32], block: usize| {
-            let (mut l, mut r) = (l.to_vec(), r.to_vec());
-            for (a, b) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
-                p.process(&mut [a, b], None);
-            }
-            (l, r)
+        // The four rows through two processors, each on its own.
+        let alone = |p: &mut dyn Processor, q: &mut dyn Processor, block: usize| {
+            let mut want = rows.clone();
+            two_in_blocks(&mut want, block, |mut a, mut b| {
+                p.process(&mut a, None);
+                q.process(&mut b, None);
+            });
+            want
         };
         let mut paired_any = false;
         for slope in [6, 12, 18, 24] {
@@ -1840,17 +1835,9 @@ mod tests {
                 let warm = noise(9, 17);
                 fb.process(&mut [&mut warm.clone()[..], &mut warm.clone()[..]], None);
                 let (mut ga, mut gb) = (fa.clone(), fb.clone());
-                let want_a = alone(&mut ga, &rows[0], &rows[1], block);
-                let want_b = alone(&mut gb, &rows[2], &rows[3], block);
-                let mut got: Vec<Vec<f32>> = rows.clone();
-                let (front, back) = got.split_at_mut(2);
-                let (l, r) = front.split_at_mut(1);
-                let (x, y) = back.split_at_mut(1);
-                let mut at = 0;
-                while at < len {
-                    let end = (at + block).min(len);
-                    let mut a = [&mut l[0][at..end], &mut r[0][at..end]];
-                    let mut b = [&mut x[0][at..end], &mut y[0][at..end]];
+                let want = alone(&mut ga, &mut gb, block);
+                let mut got = rows.clone();
+                two_in_blocks(&mut got, block, |mut a, mut b| {
                     if let Some(finite) = fa.process_pair(&mut fb, &mut a, &mut b) {
                         assert_eq!(finite, [true; 2]);
                         paired_any = true;
@@ -1858,18 +1845,8 @@ mod tests {
                         fa.process(&mut a, None);
                         fb.process(&mut b, None);
                     }
-                    at = end;
-                }
-                assert_eq!(
-                    (&got[0], &got[1]),
-                    (&want_a.0, &want_a.1),
-                    "a, slope {slope}, block {block}"
-                );
-                assert_eq!(
-                    (&got[2], &got[3]),
-                    (&want_b.0, &want_b.1),
-                    "b, slope {slope}, block {block}"
-                );
+                });
+                assert!(got == want, "slope {slope}, block {block}");
                 assert_eq!(fa.state, ga.state);
                 assert_eq!(fb.state, gb.state);
                 assert_eq!((fa.phase, fb.phase), (ga.phase, gb.phase));
@@ -1904,33 +1881,15 @@ mod tests {
             let warm = noise(5, 40);
             ea.process(&mut [&mut warm.clone()[..], &mut warm.clone()[..]], None);
             let (mut ga, mut gb) = (ea.clone(), eb.clone());
-            let want_a = alone(&mut ga, &rows[0], &rows[1], 333);
-            let want_b = alone(&mut gb, &rows[2], &rows[3], 333);
+            let want = alone(&mut ga, &mut gb, 333);
             let mut got = rows.clone();
-            let (front, back) = got.split_at_mut(2);
-            let (l, r) = front.split_at_mut(1);
-            let (x, y) = back.split_at_mut(1);
-            for ((l, r), (x, y)) in l[0]
-                .chunks_mut(333)
-                .zip(r[0].chunks_mut(333))
-                .zip(x[0].chunks_mut(333).zip(y[0].chunks_mut(333)))
-            {
-                let (mut a, mut b) = ([l, r], [x, y]);
+            two_in_blocks(&mut got, 333, |mut a, mut b| {
                 if ea.process_pair(&mut eb, &mut a, &mut b).is_none() {
                     ea.process(&mut a, None);
                     eb.process(&mut b, None);
                 }
-            }
-            assert_eq!(
-                (&got[0], &got[1]),
-                (&want_a.0, &want_a.1),
-                "a, {bands} bands"
-            );
-            assert_eq!(
-                (&got[2], &got[3]),
-                (&want_b.0, &want_b.1),
-                "b, {bands} bands"
-            );
+            });
+            assert!(got == want, "{bands} bands");
         }
         // Where the processor has AVX, the pairs ran in it.
         assert_eq!(paired_any, crate::simd::has_avx2());
@@ -1938,22 +1897,14 @@ mod tests {
         let mut fa = PassFilter::new(true, 90.0, 24);
         let mut fb = PassFilter::new(true, 90.0, 12);
         let mut four = rows.clone();
-        let (front, back) = four.split_at_mut(2);
-        let (l, r) = front.split_at_mut(1);
-        let (x, y) = back.split_at_mut(1);
-        assert!(
-            fa.process_pair(
-                &mut fb,
-                &mut [&mut l[0][..], &mut r[0][..]],
-                &mut [&mut x[0][..], &mut y[0][..]]
-            )
-            .is_none()
-        );
-        let mut fb = PassFilter::new(true, 90.0, 24);
-        assert!(
-            fa.process_pair(&mut fb, &mut [&mut l[0][..]], &mut [&mut x[0][..]])
-                .is_none()
-        );
+        two_in_blocks(&mut four, len, |mut a, mut b| {
+            assert!(fa.process_pair(&mut fb, &mut a, &mut b).is_none());
+            let mut same = PassFilter::new(true, 90.0, 24);
+            assert!(
+                fa.process_pair(&mut same, &mut a[..1], &mut b[..1])
+                    .is_none()
+            );
+        });
         assert_eq!(four, rows);
         // A non-finite output is flagged on its side only, wherever it
         // falls (in the four-frame part or the tail of a run).
@@ -1963,14 +1914,10 @@ mod tests {
                 let mut fb = PassFilter::new(true, 120.0, 24);
                 let mut four = rows.clone();
                 four[2 * side + 1][at] = f32::INFINITY;
-                let (front, back) = four.split_at_mut(2);
-                let (l, r) = front.split_at_mut(1);
-                let (x, y) = back.split_at_mut(1);
-                let finite = fa.process_pair(
-                    &mut fb,
-                    &mut [&mut l[0][..], &mut r[0][..]],
-                    &mut [&mut x[0][..], &mut y[0][..]],
-                );
+                let mut finite = None;
+                two_in_blocks(&mut four, len, |mut a, mut b| {
+                    finite = fa.process_pair(&mut fb, &mut a, &mut b);
+                });
                 let want = if side == 0 {
                     [false, true]
                 } else {

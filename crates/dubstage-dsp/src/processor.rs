@@ -113,3 +113,27 @@ mod flush_tests {
         assert_eq!(v[7..], [f64::INFINITY, 0.0]);
     }
 }
+
+/// For the tests of the kernels that run two stereo blocks at once.
+#[cfg(test)]
+pub(crate) mod pairs {
+    /// Runs the four rows `rows` (`a` left and right, then `b` left and
+    /// right) through `f` in blocks of `block` frames, `a`'s two rows and
+    /// `b`'s two at a time.
+    pub(crate) fn two_in_blocks(
+        rows: &mut [Vec<f32>],
+        block: usize,
+        mut f: impl FnMut([&mut [f32]; 2], [&mut [f32]; 2]),
+    ) {
+        let [l, r, x, y] = rows else {
+            panic!("four rows")
+        };
+        for ((l, r), (x, y)) in l
+            .chunks_mut(block)
+            .zip(r.chunks_mut(block))
+            .zip(x.chunks_mut(block).zip(y.chunks_mut(block)))
+        {
+            f([l, r], [x, y]);
+        }
+    }
+}
