@@ -672,7 +672,7 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
         ui.label("min");
         if ui
             .add(
-                egui::DragValue::new(&mut min)
+                crate::widgets::number(&mut min)
                     .range(0.0..=3600.0)
                     .suffix(" s"),
             )
@@ -686,7 +686,7 @@ pub fn library_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor
         ui.label("max");
         if ui
             .add(
-                egui::DragValue::new(&mut max)
+                crate::widgets::number(&mut max)
                     .range(0.0..=3600.0)
                     .suffix(" s"),
             )
@@ -969,7 +969,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Gain");
         let r = ui.add(
-            egui::DragValue::new(&mut lib.gain_db)
+            crate::widgets::number(&mut lib.gain_db)
                 .range(-60.0..=12.0)
                 .speed(0.2)
                 .suffix(" dB"),
@@ -993,7 +993,7 @@ fn preview_ui(ui: &mut egui::Ui, lib: &mut LibraryState, editor: &mut Editor) {
         }
         ui.label("Pre-roll");
         ui.add(
-            egui::DragValue::new(&mut lib.preroll)
+            crate::widgets::number(&mut lib.preroll)
                 .range(0.0..=10.0)
                 .speed(0.1)
                 .suffix(" s"),

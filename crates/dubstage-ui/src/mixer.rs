@@ -568,7 +568,7 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
             let id = ParamId::SendLevel(send.id);
             let mut db = editor.param(id).unwrap_or(0.0);
             let r = ui.add(
-                egui::DragValue::new(&mut db)
+                crate::widgets::number(&mut db)
                     .range(-144.0..=24.0)
                     .speed(0.2)
                     .max_decimals(1)

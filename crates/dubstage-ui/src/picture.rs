@@ -394,7 +394,7 @@ fn settings_ui(
             ui.horizontal(|ui| {
                 let mut ms = v.st.av_live.unwrap_or(pic.av_offset_ms);
                 let r = ui.add(
-                    egui::DragValue::new(&mut ms)
+                    crate::widgets::number(&mut ms)
                         .range(-2000.0..=2000.0)
                         .speed(1.0)
                         .suffix(" ms"),

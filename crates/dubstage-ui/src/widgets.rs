@@ -13,6 +13,25 @@ pub const CEIL_DB: f32 = 12.0;
 /// The model's "silence" gain.
 pub const SILENCE_DB: f32 = -144.0;
 
+/// A number field: egui's `DragValue`, reading what is typed as egui does
+/// (whitespace ignored, "−" as a minus) except that NaN is refused, so the
+/// value stays, where egui would take it to an end of the range. "inf" and
+/// "-inf" still go to the ends (a send at −inf dB is at its floor). Every
+/// number field in the editor is one of these.
+pub fn number<Num: egui::emath::Numeric>(value: &mut Num) -> egui::DragValue<'_> {
+    egui::DragValue::new(value).custom_parser(parse_number)
+}
+
+/// What [`number`] makes of typed text.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == '\u{2212}' { '-' } else { c })
+        .collect();
+    text.parse::<f64>().ok().filter(|v| !v.is_nan())
+}
+
 pub fn track_colour(kind: TrackKind) -> Color32 {
     match kind {
         TrackKind::Dialogue => Color32::from_rgb(86, 156, 214),
@@ -120,7 +139,7 @@ pub fn fader(ui: &mut egui::Ui, db: &mut f32, label: &str, height: f32) -> Fader
         // Typed value.
         let mut typed = if *db <= FLOOR_DB { FLOOR_DB - 0.1 } else { *db };
         let dv = ui.add(
-            egui::DragValue::new(&mut typed)
+            number(&mut typed)
                 .range(f64::from(FLOOR_DB - 0.1)..=f64::from(CEIL_DB))
                 .speed(0.1)
                 .max_decimals(1)
@@ -377,5 +396,20 @@ impl Mapping {
 
     pub fn sample(&self, x: f32) -> f64 {
         self.scroll + f64::from(x - self.left) * self.spp
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::parse_number;
+
+    #[test]
+    fn a_typed_number_is_read_as_egui_reads_it_but_nan_is_refused() {
+        assert_eq!(parse_number(" 1 200.5 "), Some(1200.5));
+        assert_eq!(parse_number("\u{2212}12"), Some(-12.0));
+        assert_eq!(parse_number("-inf"), Some(f64::NEG_INFINITY));
+        for bad in ["nan", "NaN", "-nan", "", "abc", "3 dB"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
     }
 }

@@ -93,3 +93,39 @@ fn a_send_goes_to_a_bus_and_a_routing_loop_is_refused_with_a_message() {
         "the user is told why"
     );
 }
+
+#[test]
+fn typing_nan_into_a_number_field_is_refused_and_the_value_stays() {
+    let (mut h, _p) = demo();
+    let name = h.state().editor.project().tracks[0].name.clone();
+    h.get_by_label(&format!("Add insert to {name}")).click();
+    h.run_steps(2);
+    h.get_by_label("High-pass").click();
+    h.run_steps(3);
+    let ins = h.state().editor.project().tracks[0].inserts[0].id;
+    let id = ParamId::Insert(ins, 0);
+    let before = h.state().editor.project().param(id);
+    let label = h.state().editor.session.undo_label().map(str::to_owned);
+    for typed in ["nan", "NaN", "-nan"] {
+        h.get_by_label("High-pass Frequency").click();
+        h.run_steps(1);
+        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        h.get_by_label("High-pass Frequency").type_text(typed);
+        h.key_press(Key::Enter);
+        h.run_steps(3);
+        assert_eq!(h.state().editor.project().param(id), before, "{typed}");
+        assert_eq!(
+            h.state().editor.session.undo_label().map(str::to_owned),
+            label,
+            "{typed} made no edit"
+        );
+    }
+    // A number still goes in.
+    h.get_by_label("High-pass Frequency").click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("High-pass Frequency").type_text("95");
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().editor.project().param(id), Some(95.0));
+}

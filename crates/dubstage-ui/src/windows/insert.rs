@@ -198,7 +198,7 @@ fn param_widget(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert, i: usize, 
                 _ => "",
             };
             let r = ui.add(
-                egui::DragValue::new(&mut x)
+                crate::widgets::number(&mut x)
                     .range(spec.min..=spec.max)
                     .speed(speed)
                     .max_decimals(if matches!(spec.unit, Unit::Slope) {
