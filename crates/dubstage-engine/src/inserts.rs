@@ -270,6 +270,17 @@ mod tests {
     use dubstage_model::InsertId;
 
     #[test]
+    fn a_new_reverb_has_the_settings_of_the_preset_it_names() {
+        let ins = Insert::new(InsertId(1), InsertKind::Reverb);
+        let v = |key: &str| ins.get(key);
+        let d = preset(v("preset")).defaults();
+        assert_eq!(
+            [v("predelay"), v("decay"), v("damping")],
+            [d.predelay_ms, d.decay_s, d.damping]
+        );
+    }
+
+    #[test]
     fn every_kind_builds_and_fits_the_parameter_store() {
         for kind in InsertKind::ALL {
             assert!(kind.params().len() <= MAX_PARAMS, "{kind:?}");

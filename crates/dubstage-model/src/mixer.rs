@@ -278,9 +278,9 @@ const LIMITER: &[ParamSpec] = &[
 ];
 const REVERB: &[ParamSpec] = &[
     ParamSpec::choice("preset", "Preset", REVERB_PRESETS, 1.0),
-    ParamSpec::new("predelay", "Pre-delay", Unit::Ms, (0.0, 250.0), 10.0),
+    ParamSpec::new("predelay", "Pre-delay", Unit::Ms, (0.0, 250.0), 8.0),
     ParamSpec::new("decay", "Decay", Unit::Seconds, (0.1, 10.0), 0.7),
-    ParamSpec::new("damping", "Damping", Unit::Fraction, (0.0, 1.0), 0.5),
+    ParamSpec::new("damping", "Damping", Unit::Fraction, (0.0, 1.0), 0.4),
     ParamSpec::new("mix", "Mix", Unit::Fraction, (0.0, 1.0), 1.0),
 ];
 const GAIN: &[ParamSpec] = &[

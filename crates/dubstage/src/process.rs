@@ -3,6 +3,7 @@
 //! alone). The same processors and parameter tables as the mixer's inserts.
 
 use anyhow::{Context, Result, bail};
+use dubstage_dsp::reverb::ReverbPreset;
 use dubstage_engine::inserts::Proc;
 use dubstage_model::{Insert, InsertId, InsertKind, NoisePrintData};
 use std::path::Path;
@@ -10,6 +11,8 @@ use std::path::Path;
 /// Parses `KIND[:key=value[,key=value…]]`. For `eq`, unprefixed band keys
 /// (`type`, `freq`, `gain`, `q`) set band 1 and switch it on. For
 /// `denoise`, `learn=START-END` (seconds of the input) is returned apart.
+/// For `reverb`, `preset` brings the preset's pre-delay, decay and damping
+/// (a value given beside it wins).
 pub fn parse_spec(spec: &str, id: u32) -> Result<(Insert, Option<(f64, f64)>)> {
     let (kind_s, rest) = spec.split_once(':').unwrap_or((spec, ""));
     let kind = InsertKind::from_key(kind_s.trim()).with_context(|| {
@@ -21,6 +24,7 @@ pub fn parse_spec(spec: &str, id: u32) -> Result<(Insert, Option<(f64, f64)>)> {
     })?;
     let mut ins = Insert::new(InsertId(id), kind);
     let mut learn = None;
+    let mut given = Vec::new();
     if kind == InsertKind::Eq {
         ins.params.insert("b1.on".to_owned(), 1.0);
     }
@@ -81,7 +85,23 @@ pub fn parse_spec(spec: &str, id: u32) -> Result<(Insert, Option<(f64, f64)>)> {
         if value < p.min || value > p.max {
             bail!("{}:{k}={v} is outside {} … {}", kind.key(), p.min, p.max);
         }
+        given.push(key.clone());
         ins.params.insert(key, p.sanitise(value).unwrap_or(value));
+    }
+    // A reverb preset brings its own pre-delay, decay and damping, as it
+    // does in the mixer; a value given beside it wins.
+    if kind == InsertKind::Reverb && given.iter().any(|k| k == "preset") {
+        let i = (ins.get("preset").round().max(0.0) as usize).min(ReverbPreset::ALL.len() - 1);
+        let d = ReverbPreset::ALL[i].defaults();
+        for (key, v) in [
+            ("predelay", d.predelay_ms),
+            ("decay", d.decay_s),
+            ("damping", d.damping),
+        ] {
+            if !given.iter().any(|k| k == key) {
+                ins.params.insert(key.to_owned(), v);
+            }
+        }
     }
     if kind == InsertKind::Denoise && ins.get("mode") >= 0.5 && learn.is_none() {
         bail!(
@@ -218,6 +238,15 @@ mod tests {
         assert_eq!(l, Some((0.0, 1.2)));
         let (i, _) = parse_spec("reverb:preset=exterior_slap", 1).expect("reverb");
         assert_eq!(i.get("preset"), 4.0);
+        // A preset brings its own pre-delay, decay and damping, as in the
+        // mixer; a value given beside it wins.
+        let (i, _) = parse_spec("reverb:preset=hall", 1).expect("hall");
+        assert_eq!(
+            [i.get("predelay"), i.get("decay"), i.get("damping")],
+            [20.0, 2.2, 0.35]
+        );
+        let (i, _) = parse_spec("reverb:decay=3,preset=hall", 1).expect("hall, decay 3");
+        assert_eq!([i.get("predelay"), i.get("decay")], [20.0, 3.0]);
         for (bad, says) in [
             ("hpff", "unknown insert kind"),
             ("hpf:frq=80", "no parameter 'frq'"),
