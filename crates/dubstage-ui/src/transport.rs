@@ -364,6 +364,12 @@ fn timecode_field(
                     *edit = None;
                     if entered != current {
                         match Timecode::parse(&entered).and_then(|tc| map.samples_at(tc)) {
+                            Ok(pos) if pos.0 < 0 => {
+                                return Some(format!(
+                                    "{entered} is before the start of the session ({})",
+                                    map.timecode_at(SamplePos(0))
+                                ));
+                            }
                             Ok(pos) => t.locate(pos),
                             Err(e) => return Some(e.to_string()),
                         }

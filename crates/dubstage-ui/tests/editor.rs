@@ -543,6 +543,28 @@ fn typing_a_timecode_in_the_transport_locates_there() {
     h.run_steps(2);
     assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
     assert!(h.state().editor.notices.last().is_some_and(|n| n.error));
+    // So does a timecode before the session's start (01:00:00:00).
+    let notices = h.state().editor.notices.len();
+    h.get_by_label("01:00:12:00").click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.get_by_label("Locate to timecode")
+        .type_text("00:59:59:00");
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
+    assert_eq!(h.state().editor.notices.len(), notices + 1);
+    assert!(
+        h.state()
+            .editor
+            .notices
+            .last()
+            .is_some_and(|n| n.error && n.text.contains("before the start")),
+        "{:?}",
+        h.state().editor.notices.last()
+    );
     // Escape cancels.
     h.get_by_label("01:00:12:00").click();
     h.run_steps(2);
