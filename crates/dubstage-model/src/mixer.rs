@@ -676,7 +676,8 @@ impl Project {
                                 .rev()
                                 .map(|k| self.strip_name(strips[*k]))
                                 .collect();
-                            names.push(self.strip_name(strips[j]));
+                            // Back to where the sound started: `j` feeds `node`.
+                            names.push(self.strip_name(strips[node]));
                             return Err(RoutingError::Cycle(names.join(" → ")));
                         }
                         _ => {}

@@ -75,6 +75,8 @@ pub struct EditorApp {
     title_sent: String,
     /// The context of the frame being drawn (for dialogs opened by actions).
     ctx: egui::Context,
+    /// Whether [`crate::widgets::fonts`] is installed in the context.
+    fonts_set: bool,
     /// Until when the meters still fall after a stop (frames are drawn).
     meters_until: Option<std::time::Instant>,
 }
@@ -130,6 +132,7 @@ impl EditorApp {
             last_live_point: i64::MIN / 2,
             title_sent: String::new(),
             ctx: egui::Context::default(),
+            fonts_set: false,
             meters_until: None,
             editor,
             import: None,
@@ -146,6 +149,10 @@ impl EditorApp {
     /// Draws the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        if !self.fonts_set {
+            ctx.set_fonts(crate::widgets::fonts());
+            self.fonts_set = true;
+        }
         self.ctx = ctx.clone();
         self.keep_engine_rate();
         self.editor.sync_engine();

@@ -13,6 +13,21 @@ pub const CEIL_DB: f32 = 12.0;
 /// The model's "silence" gain.
 pub const SILENCE_DB: f32 = -144.0;
 
+/// The editor's fonts: egui's, with its monospace face (Hack) behind the
+/// text face as a fallback, since Ubuntu Light has no arrows (the "→" of a
+/// routing loop's path) and Hack has them.
+pub fn fonts() -> egui::FontDefinitions {
+    let mut fonts = egui::FontDefinitions::default();
+    let hack = "Hack".to_owned();
+    if fonts.font_data.contains_key(&hack)
+        && let Some(text) = fonts.families.get_mut(&egui::FontFamily::Proportional)
+        && !text.contains(&hack)
+    {
+        text.push(hack);
+    }
+    fonts
+}
+
 /// A number field: egui's `DragValue`, reading what is typed as egui does
 /// (whitespace ignored, "−" as a minus) except that NaN is refused, so the
 /// value stays, where egui would take it to an end of the range. "inf" and

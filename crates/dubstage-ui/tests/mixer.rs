@@ -88,10 +88,25 @@ fn a_send_goes_to_a_bus_and_a_routing_loop_is_refused_with_a_message() {
         output: dubstage_model::Output::Bus(dubstage_model::Stem::Effects.bus_id()),
     });
     assert_eq!(e.project(), &before, "refused");
+    let told = e
+        .notices
+        .iter()
+        .find(|n| n.text.contains("loop"))
+        .map(|n| n.text.clone())
+        .expect("the user is told why");
+    // The loop's path, in the direction the sound goes, back to where it
+    // started.
     assert!(
-        e.notices.iter().any(|n| n.text.contains("loop")),
-        "the user is told why"
+        told.ends_with("DIA → FX → DIA") || told.ends_with("FX → DIA → FX"),
+        "{told}"
     );
+    // Every character of it can be drawn in the editor's text font.
+    h.run_steps(2);
+    let font = egui::FontId::proportional(14.0);
+    let missing: Vec<char> = h
+        .ctx
+        .fonts_mut(|f| told.chars().filter(|c| !f.has_glyph(&font, *c)).collect());
+    assert!(missing.is_empty(), "no glyph for {missing:?} in {told}");
 }
 
 #[test]
