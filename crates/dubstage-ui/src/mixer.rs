@@ -7,6 +7,12 @@ use crate::widgets::{fader, meter, toggle, track_colour};
 use dubstage_model::{BusId, Command, InsertKind, Output, ParamId, StripId, TrackId};
 
 const STRIP_WIDTH: f32 = 86.0;
+/// Width of an insert slot (every short name fits).
+const SLOT_WIDTH: f32 = 46.0;
+/// Gain reduction that fills a slot's bar.
+const GR_FULL_DB: f32 = 24.0;
+/// The colour gain reduction is drawn in (as in the compressor's editor).
+const GR_COLOUR: egui::Color32 = egui::Color32::from_rgb(230, 160, 40);
 
 /// Draws the mixer.
 pub fn mixer_ui(ui: &mut egui::Ui, editor: &mut Editor) {
@@ -454,11 +460,9 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
                 .as_ref()
                 .and_then(|m| m.insert(ins.id))
                 .map_or(0.0, |s| s.get());
-            let label = if gr > 0.05 {
-                format!("{} -{gr:.0}", short_label(ins.kind))
-            } else {
-                short_label(ins.kind).to_owned()
-            };
+            // The slot keeps its size whatever it shows, so the strips
+            // beside it never move under the pointer.
+            let label = short_label(ins.kind);
             let text = if ins.bypass {
                 egui::RichText::new(label).weak().strikethrough()
             } else {
@@ -468,13 +472,33 @@ fn strip_chain(ui: &mut egui::Ui, editor: &mut Editor, strip: StripId) {
                 .add(
                     egui::Button::new(text)
                         .small()
-                        .min_size(egui::vec2(40.0, 0.0))
+                        .min_size(egui::vec2(SLOT_WIDTH, 0.0))
                         .sense(egui::Sense::click_and_drag()),
                 )
-                .on_hover_text(format!(
-                    "{}: click to open its editor, drag onto another slot to reorder",
-                    ins.kind.label()
-                ));
+                .on_hover_text(if gr > 0.05 {
+                    format!(
+                        "{}: {gr:.1} dB of gain reduction; click to open its editor, drag onto another slot to reorder",
+                        ins.kind.label()
+                    )
+                } else {
+                    format!(
+                        "{}: click to open its editor, drag onto another slot to reorder",
+                        ins.kind.label()
+                    )
+                });
+            // Gain reduction: a bar along the slot's foot, full at 24 dB.
+            if gr > 0.05 {
+                let r = open.rect.shrink(1.0);
+                let w = r.width() * (gr / GR_FULL_DB).min(1.0);
+                ui.painter().rect_filled(
+                    egui::Rect::from_min_max(
+                        egui::pos2(r.left(), r.bottom() - 2.0),
+                        egui::pos2(r.left() + w, r.bottom()),
+                    ),
+                    0.0,
+                    GR_COLOUR,
+                );
+            }
             // Drag a slot onto another of the same strip to move it there.
             open.dnd_set_drag_payload(InsertDrag { strip, id: ins.id });
             if let Some(p) = open.dnd_hover_payload::<InsertDrag>()

@@ -144,3 +144,48 @@ fn typing_nan_into_a_number_field_is_refused_and_the_value_stays() {
     h.run_steps(3);
     assert_eq!(h.state().editor.project().param(id), Some(95.0));
 }
+
+#[test]
+fn a_slot_showing_gain_reduction_keeps_its_size_so_the_strips_do_not_move() {
+    let (mut h, mut p) = demo();
+    let name = h.state().editor.project().tracks[0].name.clone();
+    let next = h.state().editor.project().tracks[1].name.clone();
+    h.get_by_label(&format!("Add insert to {name}")).click();
+    h.run_steps(2);
+    h.get_by_label("Compressor").click();
+    h.run_steps(3);
+    let comp = h.state().editor.project().tracks[0].inserts[0].id;
+    // Threshold −60 dB, so the dialogue is reduced.
+    h.state_mut()
+        .editor
+        .set_param(ParamId::Insert(comp, 0), -60.0);
+    h.run_steps(2);
+    let slot = format!("Compressor on {name}");
+    let beside = format!("Add insert to {next}");
+    let rects = |h: &egui_kittest::Harness<'static, dubstage_ui::EditorApp>| {
+        (h.get_by_label(&slot).rect(), h.get_by_label(&beside).rect())
+    };
+    let before = rects(&h);
+    // Anna's first line.
+    h.state_mut()
+        .editor
+        .locate(dubstage_model::SamplePos(15 * 48_000 + 24_000));
+    h.state_mut().editor.play();
+    let mut out = vec![0.0f32; 1024 * 2];
+    let mut reduced = 0.0f32;
+    for _ in 0..60 {
+        p.process(&mut out);
+        h.run_steps(1);
+        let gr = h
+            .state()
+            .editor
+            .transport
+            .engine
+            .meters()
+            .and_then(|m| m.insert(comp))
+            .map_or(0.0, |s| s.get());
+        reduced = reduced.max(gr);
+        assert_eq!(rects(&h), before, "at {gr:.1} dB of reduction");
+    }
+    assert!(reduced > 10.0, "the compressor reduced ({reduced:.1} dB)");
+}
