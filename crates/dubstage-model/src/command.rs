@@ -389,8 +389,8 @@ pub enum EditError {
     NoBus(BusId),
     #[error("the {0} bus is a stem bus (dialogue, effects or music) and stays")]
     StemBus(String),
-    #[error("strips still send to the {0} bus (or use it as a key); route them elsewhere first")]
-    BusInUse(String),
+    #[error("the {0} bus is in use by {1}; route them elsewhere first")]
+    BusInUse(String, String),
     #[error("no marker with id {0}")]
     NoMarker(MarkerId),
     #[error("a clip must be at least one sample long")]
@@ -580,19 +580,9 @@ pub fn apply(p: &mut Project, cmd: &Command) -> Result<(Created, Vec<Command>), 
             if Stem::ALL.iter().any(|s| s.bus_id() == *bus) {
                 return Err(EditError::StemBus(name));
             }
-            let feeds = |output: Output, sends: &[AuxSend]| {
-                output == Output::Bus(*bus) || sends.iter().any(|s| s.bus == *bus)
-            };
-            let keyed = p.strips().into_iter().any(|s| {
-                p.strip_inserts(s)
-                    .iter()
-                    .any(|i| i.sidechain == Some(StripId::Bus(*bus)))
-            });
-            if p.tracks.iter().any(|t| feeds(t.output, &t.sends))
-                || p.buses.iter().any(|b| feeds(b.output, &b.sends))
-                || keyed
-            {
-                return Err(EditError::BusInUse(name));
+            let users = p.bus_users(*bus);
+            if !users.is_empty() {
+                return Err(EditError::BusInUse(name, users.join(", ")));
             }
             let old = p.buses.remove(index);
             done(C::InsertBus { index, bus: old })

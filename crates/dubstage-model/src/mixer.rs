@@ -618,6 +618,42 @@ impl Project {
             .find(|s| s.id == id)
     }
 
+    /// What uses bus `bus`, as the mixer names it: every strip that feeds
+    /// it ("Music"), sends to it ("Foley Steps (send)") or keys an insert
+    /// with it ("Music (key)"), in strip order. A bus can be removed only
+    /// when this is empty.
+    pub fn bus_users(&self, bus: BusId) -> Vec<String> {
+        let mut users = Vec::new();
+        for strip in self.strips() {
+            let (output, sends) = match strip {
+                StripId::Track(id) => match self.track(id) {
+                    Some(t) => (t.output, &t.sends[..]),
+                    None => continue,
+                },
+                StripId::Bus(id) => match self.bus(id) {
+                    Some(b) => (b.output, &b.sends[..]),
+                    None => continue,
+                },
+                StripId::Master => (Output::Master, &[][..]),
+            };
+            let name = self.strip_name(strip);
+            if output == Output::Bus(bus) {
+                users.push(name.clone());
+            }
+            if sends.iter().any(|s| s.bus == bus) {
+                users.push(format!("{name} (send)"));
+            }
+            if self
+                .strip_inserts(strip)
+                .iter()
+                .any(|i| i.sidechain == Some(StripId::Bus(bus)))
+            {
+                users.push(format!("{name} (key)"));
+            }
+        }
+        users
+    }
+
     /// Every strip: tracks, buses, then the master.
     pub fn strips(&self) -> Vec<StripId> {
         self.tracks

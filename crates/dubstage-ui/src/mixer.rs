@@ -198,20 +198,15 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             } else if r.has_focus() {
                 ui.data_mut(|d| d.insert_temp(key, name));
             }
-            let p = editor.project();
-            let in_use = p
-                .tracks
-                .iter()
-                .any(|t| t.output == Output::Bus(id) || t.sends.iter().any(|s| s.bus == id))
-                || p.buses
-                    .iter()
-                    .any(|b| b.output == Output::Bus(id) || b.sends.iter().any(|s| s.bus == id));
+            let users = editor.project().bus_users(id);
+            let in_use = !users.is_empty();
             let remove = ui
                 .add_enabled(!in_use, egui::Button::new("Remove").small())
                 .on_hover_text("Delete this bus")
-                .on_disabled_hover_text(
-                    "Strips feed or send to this bus; route them elsewhere first",
-                );
+                .on_disabled_hover_text(format!(
+                    "In use by {}; route them elsewhere first",
+                    users.join(", ")
+                ));
             remove.widget_info(|| {
                 egui::WidgetInfo::labeled(
                     egui::Role::Button,

@@ -745,6 +745,46 @@ fn a_user_bus_is_added_renamed_metered_and_removed_from_the_mixer() {
     h.state_mut().show_loudness = false;
     h.state_mut().editor.undo(); // the routing
     h.run_steps(2);
+    // A compressor keyed by the bus uses it too: Remove is greyed out, and
+    // the command says what uses it.
+    let comp = match h.state_mut().editor.apply(Command::AddInsert {
+        strip: dubstage_model::StripId::Track(track),
+        index: 0,
+        kind: dubstage_model::InsertKind::Comp,
+    }) {
+        Some(dubstage_model::Created::Insert(id)) => id,
+        other => panic!("a compressor, not {other:?}"),
+    };
+    h.state_mut().editor.apply(Command::SetSidechain {
+        insert: comp,
+        source: Some(dubstage_model::StripId::Bus(bus.id)),
+    });
+    h.run_steps(2);
+    {
+        use egui_kittest::kittest::NodeT;
+        assert!(
+            h.get_by_label("Remove Walla bus")
+                .accesskit_node()
+                .is_disabled()
+        );
+    }
+    let name = h.state().editor.project().tracks[0].name.clone();
+    h.state_mut()
+        .editor
+        .apply(Command::RemoveBus { bus: bus.id });
+    assert_eq!(h.state().editor.project().buses.len(), 4);
+    assert!(
+        h.state()
+            .editor
+            .notices
+            .last()
+            .is_some_and(|n| n.text.contains(&format!("{name} (key)"))),
+        "{:?}",
+        h.state().editor.notices.last()
+    );
+    h.state_mut().editor.undo(); // the key
+    h.state_mut().editor.undo(); // the compressor
+    h.run_steps(2);
     h.get_by_label("Remove Walla bus").click();
     h.run_steps(2);
     assert_eq!(h.state().editor.project().buses.len(), 3);
