@@ -923,7 +923,7 @@ impl EditorApp {
                 }
                 ui.separator();
             }
-            if let Some(n) = self.editor.notices.last() {
+            if let Some(n) = self.editor.status_notice() {
                 let color = if n.error {
                     ui.visuals().error_fg_color
                 } else {

@@ -28,6 +28,8 @@ pub use crate::view::{MAX_TRACK_HEIGHT, MIN_TRACK_HEIGHT, TRACK_HEIGHTS, View};
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// The project's revision when it was posted.
+    pub revision: u64,
 }
 
 /// Builds (or loads from the cache folder) the peak pyramid of a source.
@@ -235,10 +237,21 @@ impl Editor {
         self.notices.push(Notice {
             text: text.into(),
             error,
+            revision: self.session.revision(),
         });
         if self.notices.len() > 50 {
             self.notices.remove(0);
         }
+    }
+
+    /// What the status line shows: the newest notice, except an error once
+    /// the project has changed since (an edit that went through, an undo),
+    /// so a refusal does not stay red over the work that followed. Every
+    /// notice stays in [`Editor::notices`].
+    pub fn status_notice(&self) -> Option<&Notice> {
+        self.notices
+            .last()
+            .filter(|n| !n.error || n.revision == self.session.revision())
     }
 
     /// Decodes every media file the project uses (missing ones go offline).

@@ -189,3 +189,38 @@ fn a_slot_showing_gain_reduction_keeps_its_size_so_the_strips_do_not_move() {
     }
     assert!(reduced > 10.0, "the compressor reduced ({reduced:.1} dB)");
 }
+
+#[test]
+fn an_error_on_the_status_line_goes_once_the_project_next_changes() {
+    let (mut h, _p) = demo();
+    let e = &mut h.state_mut().editor;
+    e.apply(dubstage_model::Command::AddSend {
+        strip: StripId::Bus(dubstage_model::Stem::Effects.bus_id()),
+        bus: dubstage_model::Stem::Dialogue.bus_id(),
+    });
+    e.apply(dubstage_model::Command::SetBusOutput {
+        bus: dubstage_model::Stem::Dialogue.bus_id(),
+        output: dubstage_model::Output::Bus(dubstage_model::Stem::Effects.bus_id()),
+    });
+    let told = e.notices.last().expect("refused").text.clone();
+    h.run_steps(2);
+    assert!(h.query_by_label(&told).is_some(), "on the status line");
+    // Other gestures leave it there to be read.
+    h.state_mut()
+        .editor
+        .locate(dubstage_model::SamplePos(48_000));
+    h.run_steps(2);
+    assert!(h.query_by_label(&told).is_some(), "still there");
+    // A change to the project that went through clears it.
+    let track = h.state().editor.project().tracks[0].id;
+    h.state_mut()
+        .editor
+        .set_param(ParamId::Fader(StripId::Track(track)), -3.0);
+    h.run_steps(2);
+    assert!(h.query_by_label(&told).is_none(), "gone");
+    assert_eq!(
+        h.state().editor.notices.last().map(|n| &n.text),
+        Some(&told),
+        "kept in the log"
+    );
+}
