@@ -224,3 +224,57 @@ fn an_error_on_the_status_line_goes_once_the_project_next_changes() {
         "kept in the log"
     );
 }
+
+#[test]
+fn noise_reduction_learns_from_the_part_of_the_selected_clip_inside_the_ruler_range() {
+    let (mut h, _p) = demo();
+    let name = h.state().editor.project().tracks[0].name.clone();
+    h.get_by_label(&format!("Add insert to {name}")).click();
+    h.run_steps(2);
+    h.get_by_label("Noise Reduction").click();
+    h.run_steps(3);
+    let nr = h.state().editor.project().tracks[0].inserts[0].id;
+    let (clip_id, clip) = h
+        .state()
+        .editor
+        .project()
+        .clips()
+        .find(|(_, c)| c.name == "Room tone A")
+        .map(|(_, c)| (c.id, c.clone()))
+        .expect("room tone");
+    h.state_mut().editor.selection.insert(clip_id);
+    // One second of it, from two seconds in.
+    let a = dubstage_model::SamplePos(clip.position.0 + 2 * 48_000);
+    let b = dubstage_model::SamplePos(a.0 + 48_000);
+    h.state_mut().editor.transport.loop_range = Some((a, b));
+    h.run_steps(1);
+    h.get_by_label("Learn from selection").click();
+    h.run_steps(2);
+    let print = h.state().editor.project().tracks[0].inserts[0]
+        .print
+        .clone()
+        .expect("learnt");
+    assert_eq!(h.state().editor.project().tracks[0].inserts[0].id, nr);
+    // The print of exactly that second of the clip's audio.
+    let src = h.state().editor.sources.get(clip.media).expect("media");
+    let from = (clip.source_offset.0 + 2 * 48_000) as usize;
+    let chans: Vec<&[f32]> = match clip.channels {
+        dubstage_model::ClipChannels::Mono(ch) => {
+            vec![&src.channels[usize::from(ch)][from..from + 48_000]]
+        }
+        dubstage_model::ClipChannels::Stereo => src
+            .channels
+            .iter()
+            .map(|c| &c[from..from + 48_000])
+            .collect(),
+    };
+    let want = dubstage_dsp::denoise::NoisePrint::learn(&chans, 48_000).expect("print");
+    assert_eq!(print.magnitudes, want.magnitudes);
+    let tc = h.state().editor.project().time_map();
+    assert!(
+        print.source.contains(&tc.timecode_at(a).to_string())
+            && print.source.contains(&tc.timecode_at(b).to_string()),
+        "{}",
+        print.source
+    );
+}

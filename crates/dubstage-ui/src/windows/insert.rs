@@ -400,11 +400,13 @@ fn transfer_plot(ui: &mut egui::Ui, kind: InsertKind, v: &[f32]) {
     );
 }
 
-/// Noise reduction: learn the print from the selected clip (room tone).
+/// Noise reduction: learn the print from the selected clip (room tone), or
+/// from the part of it inside the range dragged in the ruler.
 fn learn_row(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert) {
     ui.horizontal(|ui| {
-        let learn = ui.button("Learn from selected clip").on_hover_text(
-            "Select a clip of room tone (no speech) on the timeline, then learn its noise print",
+        let learn = ui.button("Learn from selection").on_hover_text(
+            "Select a clip of room tone (no speech) on the timeline, then learn its noise print; \
+             with a range dragged in the ruler, only the part of the clip inside it",
         );
         if learn.clicked() {
             match learn_print(editor) {
@@ -432,7 +434,9 @@ fn learn_row(ui: &mut egui::Ui, editor: &mut Editor, ins: &Insert) {
     });
 }
 
-/// The noise print of the selected clip's audio (its own channels, as played).
+/// The noise print of the selected clip's audio (its own channels, as
+/// played): of the part inside the ruler's range where the range covers
+/// some of the clip, else of the whole clip.
 fn learn_print(editor: &Editor) -> Result<NoisePrintData, String> {
     let p = editor.project();
     let Some((_, clip)) = editor.selection.iter().find_map(|c| p.clip(*c)) else {
@@ -441,8 +445,15 @@ fn learn_print(editor: &Editor) -> Result<NoisePrintData, String> {
     let Some(src) = editor.sources.get(clip.media) else {
         return Err(format!("The media of \"{}\" is offline.", clip.name));
     };
-    let from = clip.source_offset.0.max(0) as usize;
-    let to = (from + clip.length.0.max(0) as usize).min(src.frames());
+    // The stretch of the timeline learnt from.
+    let (start, end) = (clip.position.0, clip.position.0 + clip.length.0.max(0));
+    let (a, b) = match editor.transport.loop_range {
+        Some((a, b)) if a.0 < end && b.0 > start => (a.0.max(start), b.0.min(end)),
+        _ => (start, end),
+    };
+    let from = (clip.source_offset.0 + (a - start)).max(0) as usize;
+    let to = (from + (b - a).max(0) as usize).min(src.frames());
+    let from = from.min(to);
     let chans: Vec<&[f32]> = match clip.channels {
         dubstage_model::ClipChannels::Mono(ch) => src
             .channels
@@ -459,7 +470,16 @@ fn learn_print(editor: &Editor) -> Result<NoisePrintData, String> {
         rate: print.rate,
         fft_size: print.fft_size as u32,
         magnitudes: print.magnitudes,
-        source: format!("{} at {}", clip.name, tc.timecode_at(clip.position)),
+        source: if (a, b) == (start, end) {
+            format!("{} at {}", clip.name, tc.timecode_at(clip.position))
+        } else {
+            format!(
+                "{} from {} to {}",
+                clip.name,
+                tc.timecode_at(dubstage_model::SamplePos(a)),
+                tc.timecode_at(dubstage_model::SamplePos(b))
+            )
+        },
     })
 }
 
