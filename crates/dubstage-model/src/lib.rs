@@ -15,8 +15,8 @@ pub mod time;
 pub use automation::{AutoPoint, EnvPoint, Lane, Shape};
 pub use command::{Command, Created, EditError, NewClip, Session};
 pub use mixer::{
-    AuxSend, EQ_BAND_PARAMS, EQ_BANDS, Insert, InsertKind, NoisePrintData, ParamId, ParamSpec,
-    RoutingError, StripId, Unit,
+    AuxSend, BusUse, EQ_BAND_PARAMS, EQ_BANDS, Insert, InsertKind, NoisePrintData, ParamId,
+    ParamSpec, RoutingError, StripId, Unit,
 };
 pub use project::{
     Bus, BusId, Clip, ClipChannels, ClipId, DeliveryChain, Fade, FadeShape, InsertId, Marker,

@@ -502,6 +502,17 @@ pub enum RoutingError {
     NoTrack(TrackId),
 }
 
+/// How a strip uses a bus ([`Project::bus_uses`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusUse {
+    /// Its output goes to the bus.
+    Output,
+    /// It sends to the bus.
+    Send,
+    /// One of its inserts is keyed by the bus.
+    Key,
+}
+
 impl Project {
     /// The strips that feed `strip` (outputs, sends and sidechain keys),
     /// i.e. what must be computed before it.
@@ -618,40 +629,60 @@ impl Project {
             .find(|s| s.id == id)
     }
 
-    /// What uses bus `bus`, as the mixer names it: every strip that feeds
-    /// it ("Music"), sends to it ("Foley Steps (send)") or keys an insert
-    /// with it ("Music (key)"), in strip order. A bus can be removed only
-    /// when this is empty.
+    /// What uses bus `bus`: every strip that feeds it, sends to it or keys
+    /// an insert with it, in strip order. A bus can be removed only when
+    /// there is none. Allocates nothing, so the mixer asks every frame.
+    pub fn bus_uses(&self, bus: BusId) -> impl Iterator<Item = (StripId, BusUse)> + '_ {
+        let none: &[AuxSend] = &[];
+        let tracks = self.tracks.iter().map(|t| {
+            (
+                StripId::Track(t.id),
+                Some(t.output),
+                &t.sends[..],
+                &t.inserts[..],
+            )
+        });
+        let buses = self.buses.iter().map(|b| {
+            (
+                StripId::Bus(b.id),
+                Some(b.output),
+                &b.sends[..],
+                &b.inserts[..],
+            )
+        });
+        let master = std::iter::once((StripId::Master, None, none, &self.master.inserts[..]));
+        tracks
+            .chain(buses)
+            .chain(master)
+            .flat_map(move |(strip, output, sends, inserts)| {
+                let feeds = output == Some(Output::Bus(bus));
+                let sent = sends.iter().any(|s| s.bus == bus);
+                let keyed = inserts
+                    .iter()
+                    .any(|i| i.sidechain == Some(StripId::Bus(bus)));
+                [
+                    feeds.then_some((strip, BusUse::Output)),
+                    sent.then_some((strip, BusUse::Send)),
+                    keyed.then_some((strip, BusUse::Key)),
+                ]
+                .into_iter()
+                .flatten()
+            })
+    }
+
+    /// [`Project::bus_uses`] as the mixer names them: "Music",
+    /// "Foley Steps (send)", "Music (key)".
     pub fn bus_users(&self, bus: BusId) -> Vec<String> {
-        let mut users = Vec::new();
-        for strip in self.strips() {
-            let (output, sends) = match strip {
-                StripId::Track(id) => match self.track(id) {
-                    Some(t) => (t.output, &t.sends[..]),
-                    None => continue,
-                },
-                StripId::Bus(id) => match self.bus(id) {
-                    Some(b) => (b.output, &b.sends[..]),
-                    None => continue,
-                },
-                StripId::Master => (Output::Master, &[][..]),
-            };
-            let name = self.strip_name(strip);
-            if output == Output::Bus(bus) {
-                users.push(name.clone());
-            }
-            if sends.iter().any(|s| s.bus == bus) {
-                users.push(format!("{name} (send)"));
-            }
-            if self
-                .strip_inserts(strip)
-                .iter()
-                .any(|i| i.sidechain == Some(StripId::Bus(bus)))
-            {
-                users.push(format!("{name} (key)"));
-            }
-        }
-        users
+        self.bus_uses(bus)
+            .map(|(strip, how)| {
+                let name = self.strip_name(strip);
+                match how {
+                    BusUse::Output => name,
+                    BusUse::Send => format!("{name} (send)"),
+                    BusUse::Key => format!("{name} (key)"),
+                }
+            })
+            .collect()
     }
 
     /// Every strip: tracks, buses, then the master.

@@ -198,15 +198,16 @@ fn bus_strip(ui: &mut egui::Ui, editor: &mut Editor, id: BusId) {
             } else if r.has_focus() {
                 ui.data_mut(|d| d.insert_temp(key, name));
             }
-            let users = editor.project().bus_users(id);
-            let in_use = !users.is_empty();
+            let in_use = editor.project().bus_uses(id).next().is_some();
             let remove = ui
                 .add_enabled(!in_use, egui::Button::new("Remove").small())
                 .on_hover_text("Delete this bus")
-                .on_disabled_hover_text(format!(
-                    "In use by {}; route them elsewhere first",
-                    users.join(", ")
-                ));
+                .on_disabled_hover_ui(|ui| {
+                    ui.label(format!(
+                        "In use by {}; route them elsewhere first",
+                        editor.project().bus_users(id).join(", ")
+                    ));
+                });
             remove.widget_info(|| {
                 egui::WidgetInfo::labeled(
                     egui::Role::Button,

@@ -517,43 +517,32 @@ fn dropping_a_file_on_a_track_imports_it_there() {
     h.get_by_label("creak clip");
 }
 
+/// Clicks the transport's timecode (showing `shown`), types `typed` over
+/// it and presses Enter.
+fn type_timecode(h: &mut Harness<'static, EditorApp>, shown: &str, typed: &str) {
+    h.get_by_label(shown).click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.get_by_label("Locate to timecode").type_text(typed);
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+}
+
 #[test]
 fn typing_a_timecode_in_the_transport_locates_there() {
     let (mut h, _p) = demo();
-    h.get_by_label("01:00:00:00").click();
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.run_steps(1);
-    h.get_by_label("Locate to timecode")
-        .type_text("01:00:12:00");
-    h.run_steps(1);
-    h.key_press(Key::Enter);
-    h.run_steps(2);
+    type_timecode(&mut h, "01:00:00:00", "01:00:12:00");
     assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
     assert!(h.state().timecode_edit.is_none());
     // A bad timecode says why and stays put.
-    h.get_by_label("01:00:12:00").click();
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.run_steps(1);
-    h.get_by_label("Locate to timecode")
-        .type_text("01:00:12:99");
-    h.run_steps(1);
-    h.key_press(Key::Enter);
-    h.run_steps(2);
+    type_timecode(&mut h, "01:00:12:00", "01:00:12:99");
     assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
     assert!(h.state().editor.notices.last().is_some_and(|n| n.error));
     // So does a timecode before the session's start (01:00:00:00).
     let notices = h.state().editor.notices.len();
-    h.get_by_label("01:00:12:00").click();
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.run_steps(1);
-    h.get_by_label("Locate to timecode")
-        .type_text("00:59:59:00");
-    h.run_steps(1);
-    h.key_press(Key::Enter);
-    h.run_steps(2);
+    type_timecode(&mut h, "01:00:12:00", "00:59:59:00");
     assert_eq!(h.state().editor.playhead(), SamplePos(12 * 48_000));
     assert_eq!(h.state().editor.notices.len(), notices + 1);
     assert!(

@@ -5,19 +5,38 @@
 mod common;
 
 use common::demo;
-use dubstage_model::{InsertKind, ParamId, StripId};
+use dubstage_model::{InsertId, InsertKind, ParamId, StripId};
 use egui::{Key, Modifiers};
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+
+/// Adds `menu` (the processor's name in the menu) to the first track from
+/// its strip's "+ Insert" menu; the insert's id.
+fn add_insert(h: &mut Harness<'static, dubstage_ui::EditorApp>, menu: &str) -> InsertId {
+    let name = h.state().editor.project().tracks[0].name.clone();
+    h.get_by_label(&format!("Add insert to {name}")).click();
+    h.run_steps(2);
+    h.get_by_label(menu).click();
+    h.run_steps(3);
+    h.state().editor.project().tracks[0].inserts[0].id
+}
+
+/// Types `text` over the value of the field called `label`, then Enter.
+fn type_into(h: &mut Harness<'static, dubstage_ui::EditorApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label(label).type_text(text);
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+}
 
 #[test]
 fn an_insert_added_from_the_strip_menu_opens_its_editor_and_each_value_is_one_undo_step() {
     let (mut h, _p) = demo();
     let name = h.state().editor.project().tracks[0].name.clone();
     let track = h.state().editor.project().tracks[0].id;
-    h.get_by_label(&format!("Add insert to {name}")).click();
-    h.run_steps(2);
-    h.get_by_label("High-pass").click();
-    h.run_steps(3);
+    add_insert(&mut h, "High-pass");
     let ins = h.state().editor.project().tracks[0].inserts.clone();
     assert_eq!(ins.len(), 1);
     assert_eq!(ins[0].kind, InsertKind::Hpf);
@@ -26,13 +45,7 @@ fn an_insert_added_from_the_strip_menu_opens_its_editor_and_each_value_is_one_un
         "its editor opened"
     );
     // Type a frequency into the editor.
-    let field = h.get_by_label("High-pass Frequency");
-    field.click();
-    h.run_steps(1);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label("High-pass Frequency").type_text("120");
-    h.key_press(Key::Enter);
-    h.run_steps(3);
+    type_into(&mut h, "High-pass Frequency", "120");
     let freq = h
         .state()
         .editor
@@ -112,22 +125,12 @@ fn a_send_goes_to_a_bus_and_a_routing_loop_is_refused_with_a_message() {
 #[test]
 fn typing_nan_into_a_number_field_is_refused_and_the_value_stays() {
     let (mut h, _p) = demo();
-    let name = h.state().editor.project().tracks[0].name.clone();
-    h.get_by_label(&format!("Add insert to {name}")).click();
-    h.run_steps(2);
-    h.get_by_label("High-pass").click();
-    h.run_steps(3);
-    let ins = h.state().editor.project().tracks[0].inserts[0].id;
+    let ins = add_insert(&mut h, "High-pass");
     let id = ParamId::Insert(ins, 0);
     let before = h.state().editor.project().param(id);
     let label = h.state().editor.session.undo_label().map(str::to_owned);
     for typed in ["nan", "NaN", "-nan"] {
-        h.get_by_label("High-pass Frequency").click();
-        h.run_steps(1);
-        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-        h.get_by_label("High-pass Frequency").type_text(typed);
-        h.key_press(Key::Enter);
-        h.run_steps(3);
+        type_into(&mut h, "High-pass Frequency", typed);
         assert_eq!(h.state().editor.project().param(id), before, "{typed}");
         assert_eq!(
             h.state().editor.session.undo_label().map(str::to_owned),
@@ -136,12 +139,7 @@ fn typing_nan_into_a_number_field_is_refused_and_the_value_stays() {
         );
     }
     // A number still goes in.
-    h.get_by_label("High-pass Frequency").click();
-    h.run_steps(1);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.get_by_label("High-pass Frequency").type_text("95");
-    h.key_press(Key::Enter);
-    h.run_steps(3);
+    type_into(&mut h, "High-pass Frequency", "95");
     assert_eq!(h.state().editor.project().param(id), Some(95.0));
 }
 
@@ -150,11 +148,7 @@ fn a_slot_showing_gain_reduction_keeps_its_size_so_the_strips_do_not_move() {
     let (mut h, mut p) = demo();
     let name = h.state().editor.project().tracks[0].name.clone();
     let next = h.state().editor.project().tracks[1].name.clone();
-    h.get_by_label(&format!("Add insert to {name}")).click();
-    h.run_steps(2);
-    h.get_by_label("Compressor").click();
-    h.run_steps(3);
-    let comp = h.state().editor.project().tracks[0].inserts[0].id;
+    let comp = add_insert(&mut h, "Compressor");
     // Threshold −60 dB, so the dialogue is reduced.
     h.state_mut()
         .editor
@@ -228,12 +222,7 @@ fn an_error_on_the_status_line_goes_once_the_project_next_changes() {
 #[test]
 fn noise_reduction_learns_from_the_part_of_the_selected_clip_inside_the_ruler_range() {
     let (mut h, _p) = demo();
-    let name = h.state().editor.project().tracks[0].name.clone();
-    h.get_by_label(&format!("Add insert to {name}")).click();
-    h.run_steps(2);
-    h.get_by_label("Noise Reduction").click();
-    h.run_steps(3);
-    let nr = h.state().editor.project().tracks[0].inserts[0].id;
+    let nr = add_insert(&mut h, "Noise Reduction");
     let (clip_id, clip) = h
         .state()
         .editor
